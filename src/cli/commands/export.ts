@@ -1,0 +1,4 @@
+// Placeholder until the `export` command group is implemented.
+import type { Command } from "commander";
+
+export function register(_program: Command): void {}

@@ -1,0 +1,74 @@
+// A policy plays a role: builtin (offline), openai (any OpenAI-compatible server) or scripted (tests).
+
+import type { BugArtifact, Strategy } from "./artifact.js";
+import type { EpisodeStatus, RolloutSample } from "./rollout.js";
+import type { SandboxView } from "./sandbox.js";
+import type { Thresholds, ValidationReport } from "./validation.js";
+
+export type Role = "proposer" | "solver";
+
+export interface PolicyInfo {
+  kind: "builtin" | "openai" | "scripted";
+  /** Model or algorithm name. */
+  name: string;
+  /** Version a trainer can match samples against (prompt version, weights step, builtin release). */
+  version: string;
+}
+
+export interface PolicyEpisode {
+  id: string;
+  role: Role;
+  policy: PolicyInfo;
+  status: EpisodeStatus;
+  /** Why it ended, e.g. "submitted", "max-turns", "context-overflow", "wall-time", "format-errors", "no-candidate". */
+  exitReason: string;
+  /** Policy-specific steps (messages and observations, or search steps), JSON-serialisable. */
+  trajectory: unknown[];
+  /** Token-level samples for a trainer; empty for policies without a model. */
+  samples: RolloutSample[];
+  startedAt: string;
+  endedAt: string | null;
+  stats: Record<string, number>;
+}
+
+export interface ProposeRequest {
+  /** A fresh sandbox of the environment, with its git history. */
+  sandbox: SandboxView;
+  environmentName: string;
+  strategy: Strategy;
+  seed: number;
+  thresholds: Thresholds;
+  /** Runs the consistency checks on a candidate (results cached by artifact id), so a policy may self-validate. */
+  validate(artifact: BugArtifact): Promise<ValidationReport>;
+  abortSignal?: AbortSignal;
+  /** Called after every step with the episode so far, so a crash loses at most the step in flight. */
+  onStep?(episode: PolicyEpisode): void | Promise<void>;
+}
+
+export type ProposeOutcome =
+  | { status: "submitted"; artifact: BugArtifact; episode: PolicyEpisode }
+  | { status: "failed"; reason: string; episode: PolicyEpisode };
+
+export interface SolveRequest {
+  /** The buggy state with one fresh commit and no history. */
+  sandbox: SandboxView;
+  /** The reverse of test_weaken.diff: the only specification. */
+  specification: string;
+  /** The fixed solver prompt with the specification inside. */
+  prompt: string;
+  seed: number;
+  abortSignal?: AbortSignal;
+  onStep?(episode: PolicyEpisode): void | Promise<void>;
+}
+
+/** The predicted patch is always returned (possibly empty); grading decides whether it resolves the bug. */
+export interface SolveOutcome {
+  patch: string;
+  episode: PolicyEpisode;
+}
+
+export interface Policy {
+  readonly info: PolicyInfo;
+  propose(request: ProposeRequest): Promise<ProposeOutcome>;
+  solve(request: SolveRequest): Promise<SolveOutcome>;
+}

@@ -1,0 +1,93 @@
+// Shared vocabulary of test runs, consistency checks and grading. Implemented in src/validation/.
+
+export type TestStatus = "passed" | "failed" | "skipped" | "error";
+/** Test id → status, as printed by an artifact's test_parser.py. */
+export type TestResults = Record<string, TestStatus>;
+
+export type TestRunFailure =
+  | "timed-out"
+  | "aborted"
+  | "parser-crashed"
+  | "not-json"
+  | "wrong-shape"
+  | "empty";
+
+/** One execution of test_script.sh parsed by test_parser.py. Failures are data. */
+export type TestRun =
+  | { status: "ok"; results: TestResults; durationMs: number; truncated: boolean }
+  | { status: TestRunFailure; message: string; durationMs: number; outputTail: string };
+
+export interface Thresholds {
+  minPassingTests: number;
+  minChangedFiles: number;
+  minFailingTests: number;
+  baselineRuns: number;
+  testTimeoutMs: number;
+}
+
+export type CheckName =
+  | "shape"
+  | "oracle-files"
+  | "parser"
+  | "baseline"
+  | "scope"
+  | "bug"
+  | "weakening"
+  | "inverse-mutation";
+
+export const CHECK_ORDER: readonly CheckName[] = [
+  "shape",
+  "oracle-files",
+  "parser",
+  "baseline",
+  "scope",
+  "bug",
+  "weakening",
+  "inverse-mutation",
+];
+
+export interface CheckResult {
+  check: CheckName;
+  verdict: "passed" | "failed" | "not-run";
+  /** Human-readable; names files, lines and tests where it can. */
+  reason: string | null;
+  /** Test ids, counts, files: whatever backs the verdict. JSON-serialisable. */
+  evidence: Record<string, unknown>;
+}
+
+export interface TestRunRecord {
+  /** What was run, e.g. "baseline#1", "bug", "bug+weaken", "inverse:src/a.py". */
+  label: string;
+  status: TestRun["status"];
+  durationMs: number;
+  /** True when the result came from the baseline cache and cost nothing now. */
+  cached: boolean;
+}
+
+export interface ValidationReport {
+  artifactId: string;
+  verdict: "valid" | "invalid";
+  failedCheck: CheckName | null;
+  reason: string | null;
+  checks: CheckResult[];
+  /** Baseline-passing tests that do not pass with the bug (flaky excluded). */
+  f2p: string[];
+  /** Baseline-passing tests that still pass with the bug (flaky excluded). */
+  p2p: string[];
+  flaky: string[];
+  /** Per bug file: the F2P tests that pass again when that file alone is reverted. */
+  fileContributions: { file: string; restoredTests: string[] }[];
+  testRuns: TestRunRecord[];
+  wallTimeMs: number;
+  /** Sum of the longest chain of dependent test runs. */
+  criticalPathMs: number;
+}
+
+export interface GradeResult {
+  resolved: boolean;
+  status: "resolved" | "unresolved" | "patch-rejected" | "test-run-failed";
+  reason: string | null;
+  failedF2P: string[];
+  failedP2P: string[];
+  durationMs: number;
+}
