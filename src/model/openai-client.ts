@@ -1,0 +1,284 @@
+// OpenAI-compatible chat-completions client: bounded retries with backoff, and the exact token ids and
+// logprobs that vLLM / SGLang report when asked (`return_token_ids`, `logprobs`).
+
+import { InfrastructureError } from "../errors.js";
+import { createLogger } from "../log.js";
+import type {
+  ChatMessage,
+  Completion,
+  CompletionRequest,
+  CompletionResult,
+  ModelClient,
+  TokenTrace,
+  ToolCall,
+} from "../ports/model.js";
+import type { SamplingSettings } from "../ports/rollout.js";
+
+export interface ModelClientOptions {
+  /** Base URL including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  temperature?: number;
+  topP?: number;
+  /** Completion token cap per call; the server's default when absent. */
+  maxTokens?: number;
+  /** Per-request wall-clock limit; a request that takes longer is retried. */
+  requestTimeoutMs?: number;
+  /** Retries after the first attempt for 429, 5xx, timeouts and dropped connections. */
+  maxRetries?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Ask for token ids and logprobs (vLLM/SGLang extensions); turned off by itself if the server refuses it. */
+  requestTokenIds?: boolean;
+  /** Extra fields merged into every request body (e.g. `chat_template_kwargs`). */
+  extraBody?: Record<string, unknown>;
+}
+
+export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95 } as const;
+const DEFAULT_TIMEOUT_MS = 600_000;
+const DEFAULT_RETRIES = 5;
+
+const CONTEXT_OVERFLOW =
+  /maximum context length|context[_ ]length[_ ]exceeded|context window|prompt is too long|too many tokens|exceeds? the (model'?s? )?(max|context)/i;
+
+interface WireToolCall {
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown };
+}
+
+type Attempt =
+  | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
+  | { kind: "network"; message: string };
+
+export function createModelClient(options: ModelClientOptions): ModelClient {
+  const log = createLogger("model");
+  const url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const sampling: SamplingSettings = {
+    model: options.model,
+    temperature: options.temperature ?? DEFAULT_SAMPLING.temperature,
+    top_p: options.topP ?? DEFAULT_SAMPLING.topP,
+    ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+  };
+  let requestTokenIds = options.requestTokenIds ?? true;
+  let warnedMissingTokens = false;
+
+  function body(request: CompletionRequest): string {
+    const maxTokens = request.maxTokens ?? options.maxTokens;
+    return JSON.stringify({
+      model: options.model,
+      messages: request.messages.map(toWireMessage),
+      temperature: sampling.temperature,
+      top_p: sampling.top_p,
+      ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+      ...(request.seed === undefined ? {} : { seed: request.seed }),
+      ...(request.tools && request.tools.length > 0
+        ? { tools: request.tools.map((tool) => ({ type: "function", function: tool })) }
+        : {}),
+      ...(requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
+      ...options.extraBody,
+    });
+  }
+
+  async function attempt(request: CompletionRequest): Promise<Attempt> {
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, timeout]) : timeout;
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        },
+        body: body(request),
+        signal,
+      });
+      const text = await response.text();
+      const retryAfter = Number(response.headers.get("retry-after"));
+      return {
+        kind: "response",
+        status: response.status,
+        body: text,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
+      };
+    } catch (error) {
+      if (request.abortSignal?.aborted) throw request.abortSignal.reason ?? error;
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+      const message = timeout.aborted
+        ? `no answer within ${options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+        : `${error instanceof Error ? error.message : String(error)}${cause}`;
+      return { kind: "network", message };
+    }
+  }
+
+  async function complete(request: CompletionRequest): Promise<CompletionResult> {
+    const maxRetries = options.maxRetries ?? DEFAULT_RETRIES;
+    let failures = 0;
+    for (;;) {
+      const started = performance.now();
+      const result = await attempt(request);
+      let transient: string;
+      if (result.kind === "network") transient = result.message;
+      else if (result.status === 429 || result.status >= 500 || result.status === 408)
+        transient = `HTTP ${result.status}: ${result.body.slice(0, 300)}`;
+      else if (result.status >= 400) {
+        const detail = errorDetail(result.body);
+        if (CONTEXT_OVERFLOW.test(detail)) return { status: "context-overflow", message: detail };
+        if (requestTokenIds && /return_token_ids|logprobs/.test(detail)) {
+          log.warn("server refuses token id / logprob fields; continuing without them", { url });
+          requestTokenIds = false;
+          continue;
+        }
+        throw new InfrastructureError(
+          "model-request-rejected",
+          `model server at ${url} rejected the request with HTTP ${result.status}: ${detail} ` +
+            `(check --base-url, --model and the API key)`,
+          { data: { url, status: result.status, body: result.body.slice(0, 2000) } },
+        );
+      } else {
+        const completion = parseCompletion(result.body, url, performance.now() - started);
+        if (requestTokenIds && completion.tokens === null && !warnedMissingTokens) {
+          warnedMissingTokens = true;
+          log.warn("server returned no token ids/logprobs; rollout records will be empty", { url });
+        }
+        return { status: "ok", completion };
+      }
+      failures++;
+      if (failures > maxRetries)
+        throw new InfrastructureError(
+          "model-unreachable",
+          `model server at ${url} failed ${failures} times, last: ${transient} (is the server up?)`,
+          { data: { url, attempts: failures } },
+        );
+      const base = options.retryBaseDelayMs ?? 500;
+      const backoff = Math.min(options.retryMaxDelayMs ?? 30_000, base * 2 ** (failures - 1));
+      const retryAfterMs = result.kind === "response" ? result.retryAfterMs : null;
+      const delay = Math.min(
+        options.retryMaxDelayMs ?? 30_000,
+        retryAfterMs ?? backoff * (0.5 + Math.random() / 2),
+      );
+      log.warn("model request failed; retrying", {
+        url,
+        attempt: failures,
+        delayMs: Math.round(delay),
+        transient,
+      });
+      await sleep(delay, request.abortSignal);
+    }
+  }
+
+  return { sampling, complete };
+}
+
+function toWireMessage(message: ChatMessage): Record<string, unknown> {
+  switch (message.role) {
+    case "assistant":
+      return {
+        role: "assistant",
+        content: message.content,
+        ...(message.toolCalls && message.toolCalls.length > 0
+          ? {
+              tool_calls: message.toolCalls.map((call) => ({
+                id: call.id,
+                type: "function",
+                function: { name: call.name, arguments: call.arguments },
+              })),
+            }
+          : {}),
+      };
+    case "tool":
+      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
+    default:
+      return { role: message.role, content: message.content };
+  }
+}
+
+function errorDetail(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === "string") return parsed.error;
+    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: the raw text is the best evidence we have
+  }
+  return body.slice(0, 500);
+}
+
+function isTokenList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((item) => Number.isInteger(item));
+}
+
+/** Reads vLLM (`prompt_token_ids` on the response) and SGLang (`prompt_token_ids` on the choice) shapes. */
+function parseTokens(response: Record<string, unknown>, choice: Record<string, unknown>): TokenTrace | null {
+  const promptTokenIds = response.prompt_token_ids ?? choice.prompt_token_ids;
+  const completionTokenIds = choice.token_ids;
+  const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
+  if (!isTokenList(promptTokenIds) || !isTokenList(completionTokenIds) || !Array.isArray(content))
+    return null;
+  const logprobs = content.map((entry) => Number((entry as { logprob?: unknown }).logprob));
+  if (logprobs.length !== completionTokenIds.length || logprobs.some((value) => !Number.isFinite(value)))
+    return null;
+  return { promptTokenIds, completionTokenIds, logprobs };
+}
+
+function parseCompletion(text: string, url: string, durationMs: number): Completion {
+  let response: Record<string, unknown>;
+  try {
+    response = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new InfrastructureError(
+      "model-bad-response",
+      `model server at ${url} answered with non-JSON: ${text.slice(0, 200)}`,
+    );
+  }
+  const choices = response.choices;
+  const choice = Array.isArray(choices) ? (choices[0] as Record<string, unknown> | undefined) : undefined;
+  const message = choice?.message as { content?: unknown; tool_calls?: unknown } | undefined;
+  if (!choice || !message)
+    throw new InfrastructureError(
+      "model-bad-response",
+      `model server at ${url} answered without choices[0].message`,
+      {
+        data: { body: text.slice(0, 2000) },
+      },
+    );
+  const toolCalls: ToolCall[] = [];
+  if (Array.isArray(message.tool_calls)) {
+    message.tool_calls.forEach((raw: WireToolCall, index) => {
+      const args = raw.function?.arguments;
+      toolCalls.push({
+        id: typeof raw.id === "string" && raw.id !== "" ? raw.id : `call_${index}`,
+        name: typeof raw.function?.name === "string" ? raw.function.name : "",
+        arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}),
+      });
+    });
+  }
+  const usage = (response.usage ?? {}) as { prompt_tokens?: unknown; completion_tokens?: unknown };
+  return {
+    content: typeof message.content === "string" ? message.content : null,
+    toolCalls,
+    finishReason: typeof choice.finish_reason === "string" ? choice.finish_reason : "stop",
+    usage: {
+      promptTokens: Number(usage.prompt_tokens ?? 0) || 0,
+      completionTokens: Number(usage.completion_tokens ?? 0) || 0,
+    },
+    tokens: parseTokens(response, choice),
+    durationMs,
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

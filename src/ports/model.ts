@@ -1,0 +1,65 @@
+// The model port: one chat-completion call with tools, and the exact tokens the server sampled.
+// No imports from adapters; src/model/ implements it for OpenAI-compatible servers.
+
+import type { SamplingSettings } from "./rollout.js";
+
+export interface ToolCall {
+  /** Id the server gave the call; tool results refer to it. */
+  id: string;
+  name: string;
+  /** The raw JSON text of the arguments, exactly as sampled (it may be malformed). */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: "system"; content: string }
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string | null; toolCalls?: ToolCall[] }
+  | { role: "tool"; toolCallId: string; content: string };
+
+export interface ToolSpecification {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+export interface CompletionRequest {
+  messages: readonly ChatMessage[];
+  /** Offered for native tool calling; omitted for the text call format. */
+  tools?: readonly ToolSpecification[];
+  seed?: number;
+  /** Overrides the client's max tokens for this call (e.g. to stay inside the context budget). */
+  maxTokens?: number;
+  abortSignal?: AbortSignal;
+}
+
+/** The tokens of one call exactly as the server saw and sampled them, when it reports them. */
+export interface TokenTrace {
+  promptTokenIds: number[];
+  completionTokenIds: number[];
+  /** One logprob per completion token. */
+  logprobs: number[];
+}
+
+export interface Completion {
+  content: string | null;
+  toolCalls: ToolCall[];
+  /** "stop", "tool_calls", "length", or whatever the server said. */
+  finishReason: string;
+  usage: { promptTokens: number; completionTokens: number };
+  /** Null when the server does not return token ids and logprobs. */
+  tokens: TokenTrace | null;
+  durationMs: number;
+}
+
+/** A completion is data; so is a prompt the server refuses for being longer than the model's context. */
+export type CompletionResult =
+  | { status: "ok"; completion: Completion }
+  | { status: "context-overflow"; message: string };
+
+export interface ModelClient {
+  readonly sampling: SamplingSettings;
+  /** Throws InfrastructureError when the server stays unreachable after retries or rejects the request (4xx). */
+  complete(request: CompletionRequest): Promise<CompletionResult>;
+}
