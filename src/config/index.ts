@@ -1,0 +1,11 @@
+// Run configuration: schema (with defaults and docs) and loading from YAML plus command-line overrides.
+export { formatIssues, type LoadConfigOptions, loadConfig, parseConfig, parseDuration } from "./load.js";
+export {
+  configSchema,
+  DEFAULT_STORE_PATH,
+  type EnvironmentConfig,
+  type PolicyConfig,
+  type SelfPlayConfig,
+  type SelfPlayConfigInput,
+  type StrategyMix,
+} from "./schema.js";

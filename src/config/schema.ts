@@ -1,0 +1,187 @@
+// The run configuration: one zod schema that is also the TypeScript type. Defaults live here, every field
+// is described, and every object is strict so a misspelt key is reported instead of silently ignored.
+import { z } from "zod";
+
+const positiveInteger = z.number().int().positive();
+const nonNegativeInteger = z.number().int().nonnegative();
+
+export const directoryEnvironmentSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Unique name of the environment, used in artifacts, logs and exports."),
+    path: z
+      .string()
+      .min(1)
+      .describe("Host directory holding the repository (a git checkout with its dependencies installed)."),
+  })
+  .describe("A repository in a host directory, run with the local (bubblewrap) backend.");
+
+export const imageEnvironmentSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("Unique name of the environment, used in artifacts, logs and exports."),
+    image: z.string().min(1).describe("Container image with the repository and its dependencies installed."),
+    workdir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Where the repository is inside the image; it is exposed at /testbed in every sandbox."),
+  })
+  .describe("A repository inside a container image, run with the Docker backend.");
+
+export const environmentConfigSchema = z.union([directoryEnvironmentSchema, imageEnvironmentSchema]);
+
+export const builtinPolicySchema = z
+  .strictObject({
+    kind: z
+      .literal("builtin")
+      .describe("The offline policy: program-analysis proposer, search-based solver."),
+    testRunBudget: positiveInteger.optional().describe("Test runs the repair solver may spend per attempt."),
+  })
+  .describe("Built-in offline policy (no model needed).");
+
+export const openaiPolicySchema = z
+  .strictObject({
+    kind: z.literal("openai").describe("Any OpenAI-compatible chat-completions server."),
+    baseUrl: z.string().url().describe("Base URL of the server, e.g. http://localhost:8000/v1."),
+    model: z.string().min(1).describe("Model name sent with every request."),
+    apiKeyEnv: z
+      .string()
+      .min(1)
+      .default("OPENAI_API_KEY")
+      .describe("Name of the environment variable holding the API key (the key itself is never stored)."),
+    temperature: z.number().min(0).max(2).default(1).describe("Sampling temperature."),
+    topP: z.number().gt(0).max(1).default(0.95).describe("Nucleus sampling top-p."),
+    maxTokens: positiveInteger.optional().describe("Maximum tokens per model response."),
+    maxTurns: positiveInteger.default(50).describe("Maximum tool-calling turns per episode."),
+    contextWindow: positiveInteger.optional().describe("Context length of the model, in tokens."),
+    requestTimeoutMs: positiveInteger.default(600_000).describe("Timeout of one model request, ms."),
+  })
+  .describe("A model behind an OpenAI-compatible server.");
+
+export const policyConfigSchema = z
+  .discriminatedUnion("kind", [builtinPolicySchema, openaiPolicySchema])
+  .describe("Which policy plays both roles.");
+
+export const strategyMixSchema = z
+  .strictObject({
+    removal: z.number().nonnegative().default(0.5).describe("Weight of the removal strategy."),
+    history: z.number().nonnegative().default(0.5).describe("Weight of the history-aware strategy."),
+    direct: z.number().nonnegative().default(0).describe("Weight of direct injection (paper: worst)."),
+  })
+  .refine((mix) => mix.removal + mix.history + mix.direct > 0, {
+    message: "at least one strategy weight must be positive",
+  })
+  .describe("Relative weights of the bug-injection strategies; each proposer step samples one.");
+
+export const thresholdsSchema = z
+  .strictObject({
+    minPassingTests: nonNegativeInteger.default(10).describe("Tests the original code must pass."),
+    minChangedFiles: positiveInteger.default(1).describe("Files the bug must change."),
+    minFailingTests: positiveInteger.default(1).describe("Baseline-passing tests the bug must break."),
+    baselineRuns: positiveInteger.default(2).describe("Baseline repetitions used to detect flaky tests."),
+    testTimeoutMs: positiveInteger.default(300_000).describe("Wall-clock limit of one test-suite run, ms."),
+  })
+  .describe("Thresholds of the consistency checks.");
+
+export const limitsSchema = z
+  .strictObject({
+    steps: positiveInteger
+      .optional()
+      .describe(
+        "Number of proposer steps (episodes) of the run; unbounded when neither this nor duration is set.",
+      ),
+    durationMs: positiveInteger
+      .optional()
+      .describe(
+        "Wall-clock length of the run, ms; no new step starts after it and in-flight work is aborted.",
+      ),
+    proposerTimeoutMs: positiveInteger
+      .default(1_800_000)
+      .describe("Wall-clock limit of one proposer episode."),
+    solverTimeoutMs: positiveInteger.default(1_800_000).describe("Wall-clock limit of one solver attempt."),
+    maxEnvironmentFailures: positiveInteger
+      .default(3)
+      .describe("Consecutive infrastructure failures after which an environment is taken out of the run."),
+  })
+  .describe("How long the run and its episodes may last.");
+
+export const concurrencySchema = z
+  .strictObject({
+    proposers: positiveInteger.default(1).describe("Proposer episodes running at once."),
+    validations: positiveInteger.default(1).describe("Artifact validations running at once."),
+    validationTestRuns: positiveInteger.default(2).describe("Test runs one validation may run in parallel."),
+    solvers: positiveInteger.default(2).describe("Solver attempts (solve + grade) running at once."),
+    sandboxes: positiveInteger
+      .default(6)
+      .describe(
+        "Sandboxes alive at once across all stages (sandboxes a holder creates for itself, e.g. self-validation, are not held back).",
+      ),
+    pipelineSteps: positiveInteger
+      .optional()
+      .describe(
+        "Proposer steps in flight at once, from proposal until their solver groups are graded; a slow later stage stops new proposals instead of queueing without bound. Default: proposers + validations + 1.",
+      ),
+  })
+  .describe("Concurrency limits per stage.");
+
+export const secondOrderSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe("Turn failed solver attempts into second-order bugs."),
+    maxPerGroup: nonNegativeInteger
+      .default(1)
+      .describe("Second-order candidates made from one solver group."),
+  })
+  .describe("Second-order bugs (failed solver patches on top of a bug).");
+
+export const sandboxSettingsSchema = z
+  .strictObject({
+    memoryBytes: positiveInteger.optional().describe("Memory cap of every sandbox, bytes."),
+    pids: positiveInteger.optional().describe("Process cap of every sandbox."),
+    cpus: z.number().positive().optional().describe("CPU share of every sandbox (1.0 = one core)."),
+  })
+  .describe("Resource limits applied to every sandbox.");
+
+export const DEFAULT_STORE_PATH = ".swe-selfplay/store.db";
+
+export const configSchema = z
+  .strictObject({
+    environments: z
+      .array(environmentConfigSchema)
+      .default([])
+      .describe("Repositories to play on; empty means the shipped Python example repository."),
+    policy: policyConfigSchema
+      .prefault({ kind: "builtin" })
+      .describe("Which policy plays both roles (default: builtin)."),
+    strategies: strategyMixSchema.prefault({}).describe("Relative weights of the bug-injection strategies."),
+    groupSize: positiveInteger.default(8).describe("Solver attempts per valid artifact (G)."),
+    alpha: z.number().min(0).max(1).default(0.8).describe("Proposer penalty for solve rates of 0 or 1 (α)."),
+    thresholds: thresholdsSchema.prefault({}).describe("Thresholds of the consistency checks."),
+    limits: limitsSchema.prefault({}).describe("How long the run and its episodes may last."),
+    concurrency: concurrencySchema.prefault({}).describe("Concurrency limits per stage."),
+    secondOrder: secondOrderSchema
+      .prefault({})
+      .describe("Second-order bugs made from failed solver patches."),
+    sandbox: sandboxSettingsSchema.prefault({}).describe("Resource limits applied to every sandbox."),
+    seed: nonNegativeInteger.default(0).describe("Seed of the run; step and attempt seeds derive from it."),
+    store: z.string().min(1).default(DEFAULT_STORE_PATH).describe("Path of the SQLite store."),
+  })
+  .superRefine((config, context) => {
+    const seen = new Set<string>();
+    config.environments.forEach((environment, index) => {
+      if (seen.has(environment.name))
+        context.addIssue({
+          code: "custom",
+          path: ["environments", index, "name"],
+          message: `duplicate environment name "${environment.name}"`,
+        });
+      seen.add(environment.name);
+    });
+  })
+  .describe("Configuration of a self-play run.");
+
+/** The configuration after defaults: what every consumer gets. */
+export type SelfPlayConfig = z.output<typeof configSchema>;
+/** What a user may write: every field optional where a default exists. */
+export type SelfPlayConfigInput = z.input<typeof configSchema>;
+export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
+export type PolicyConfig = z.output<typeof policyConfigSchema>;
+export type StrategyMix = z.output<typeof strategyMixSchema>;

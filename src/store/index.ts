@@ -1,0 +1,11 @@
+// SQLite persistence (WAL, numbered migrations, idempotent transactional writes) and its branded id types.
+export { MIGRATIONS, type Migration } from "./migrations.js";
+export {
+  attemptIdOf,
+  type NewGroup,
+  openStore,
+  type RewardInput,
+  type SampleContext,
+  Store,
+} from "./store.js";
+export type * from "./types.js";

@@ -1,0 +1,158 @@
+// Numbered schema migrations, applied in order inside one transaction each; never edit a released one, add a new one.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'completed', 'failed')),
+  config TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  starts INTEGER NOT NULL DEFAULT 1,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE environments (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  name TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  disabled_reason TEXT,
+  PRIMARY KEY (run_id, name)
+);
+
+CREATE TABLE artifacts (
+  id TEXT PRIMARY KEY,
+  environment TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  order_number INTEGER NOT NULL CHECK (order_number IN (1, 2)),
+  parent_id TEXT REFERENCES artifacts(id),
+  test_script TEXT NOT NULL,
+  test_files TEXT NOT NULL,
+  test_parser TEXT NOT NULL,
+  bug_inject_diff TEXT NOT NULL,
+  test_weaken_diff TEXT NOT NULL,
+  meta TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE validation_reports (
+  artifact_id TEXT NOT NULL REFERENCES artifacts(id),
+  environment TEXT NOT NULL,
+  verdict TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid')),
+  failed_check TEXT,
+  report TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (artifact_id, environment)
+);
+
+CREATE TABLE episodes (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  role TEXT NOT NULL CHECK (role IN ('proposer', 'solver')),
+  step_index INTEGER NOT NULL,
+  group_id TEXT,
+  state TEXT NOT NULL CHECK (state IN ('running', 'finished', 'aborted')),
+  policy TEXT,
+  status TEXT,
+  exit_reason TEXT,
+  trajectory TEXT NOT NULL DEFAULT '[]',
+  stats TEXT NOT NULL DEFAULT '{}',
+  started_at TEXT NOT NULL,
+  ended_at TEXT
+);
+CREATE INDEX episodes_by_run ON episodes (run_id, step_index);
+
+CREATE TABLE steps (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  step_index INTEGER NOT NULL,
+  environment TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('proposing', 'validating', 'solving', 'done', 'failed')),
+  outcome TEXT CHECK (outcome IN ('valid', 'invalid', 'no-artifact', 'error')),
+  episode_id TEXT REFERENCES episodes(id),
+  artifact_id TEXT REFERENCES artifacts(id),
+  error TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  PRIMARY KEY (run_id, step_index)
+);
+
+CREATE TABLE solver_groups (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  step_index INTEGER NOT NULL,
+  artifact_id TEXT NOT NULL REFERENCES artifacts(id),
+  environment TEXT NOT NULL,
+  order_number INTEGER NOT NULL CHECK (order_number IN (1, 2)),
+  parent_group_id TEXT REFERENCES solver_groups(id),
+  source_attempt_id TEXT,
+  group_size INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('solving', 'graded')),
+  solve_rate REAL,
+  created_at TEXT NOT NULL,
+  graded_at TEXT
+);
+CREATE INDEX solver_groups_by_step ON solver_groups (run_id, step_index);
+
+CREATE TABLE solver_attempts (
+  id TEXT PRIMARY KEY,
+  group_id TEXT NOT NULL REFERENCES solver_groups(id),
+  attempt_index INTEGER NOT NULL,
+  seed INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+  episode_id TEXT REFERENCES episodes(id),
+  patch TEXT,
+  grade TEXT,
+  resolved INTEGER,
+  finished_at TEXT,
+  UNIQUE (group_id, attempt_index)
+);
+
+CREATE TABLE second_order_candidates (
+  id TEXT PRIMARY KEY,
+  group_id TEXT NOT NULL REFERENCES solver_groups(id),
+  attempt_id TEXT NOT NULL REFERENCES solver_attempts(id),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'validating', 'done')),
+  outcome TEXT CHECK (outcome IN ('valid', 'invalid', 'no-artifact', 'error')),
+  artifact_id TEXT REFERENCES artifacts(id),
+  child_group_id TEXT REFERENCES solver_groups(id),
+  reason TEXT,
+  UNIQUE (group_id, attempt_id)
+);
+
+CREATE TABLE rewards (
+  episode_id TEXT PRIMARY KEY REFERENCES episodes(id),
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  role TEXT NOT NULL,
+  group_id TEXT NOT NULL,
+  value REAL NOT NULL,
+  reason TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE rollout_samples (
+  sample_id TEXT PRIMARY KEY,
+  episode_id TEXT NOT NULL REFERENCES episodes(id),
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  step_index INTEGER NOT NULL,
+  group_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  record TEXT NOT NULL,
+  reward REAL
+);
+CREATE INDEX rollout_samples_by_step ON rollout_samples (run_id, step_index);
+`,
+  },
+];
