@@ -1,0 +1,191 @@
+// The `editor` tool: view (numbered lines, directory listing), create, str_replace (exactly one match),
+// insert and undo_edit, over a SandboxView. Every refusal is a message for the model, never an exception.
+import { posix } from "node:path";
+import { z } from "zod";
+import type { SandboxView } from "../../ports/sandbox.js";
+import { defineTool, loadDescription, type Tool, type ToolOutcome } from "./tool.js";
+
+const SNIPPET_CONTEXT = 4;
+
+const schema = z
+  .object({
+    command: z.enum(["view", "create", "str_replace", "insert", "undo_edit"]),
+    path: z.string().min(1).describe("File or directory, relative to the repository root or absolute."),
+    view_range: z
+      .array(z.number().int())
+      .length(2)
+      .optional()
+      .describe("view: [first, last] line; last -1 = end."),
+    file_text: z.string().optional().describe("create: the whole content of the new file."),
+    old_str: z
+      .string()
+      .optional()
+      .describe("str_replace: the exact text to replace; must occur exactly once."),
+    new_str: z.string().optional().describe("str_replace: the replacement (empty when omitted)."),
+    insert_line: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe("insert: the line after which to insert (0 = top)."),
+    insert_text: z.string().optional().describe("insert: the text to insert."),
+  })
+  .strict();
+
+export function numberLines(text: string, firstLine = 1): string {
+  const lines = text.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  return lines.map((line, index) => `${String(firstLine + index).padStart(6)}\t${line}`).join("\n");
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function invalid(output: string): ToolOutcome {
+  return { status: "invalid", output };
+}
+
+async function readText(sandbox: SandboxView, path: string): Promise<string | null> {
+  try {
+    return (await sandbox.readFile(path)).toString("utf8");
+  } catch {
+    return null;
+  }
+}
+
+function snippet(text: string, firstChangedLine: number, changedLineCount: number): string {
+  const lines = text.split("\n");
+  const start = Math.max(1, firstChangedLine - SNIPPET_CONTEXT);
+  const end = Math.min(lines.length, firstChangedLine + changedLineCount + SNIPPET_CONTEXT);
+  return numberLines(lines.slice(start - 1, end).join("\n"), start);
+}
+
+export function createEditorTool(): Tool {
+  /** Contents before each edit, per resolved path, for undo_edit; null = the file did not exist. */
+  const history = new Map<string, (string | null)[]>();
+
+  async function write(
+    sandbox: SandboxView,
+    path: string,
+    before: string | null,
+    after: string,
+  ): Promise<string | null> {
+    try {
+      await sandbox.writeFile(path, after);
+    } catch (error) {
+      return `Could not write ${path}: ${(error as Error).message}`;
+    }
+    const stack = history.get(path) ?? [];
+    stack.push(before);
+    history.set(path, stack);
+    return null;
+  }
+
+  return defineTool({
+    name: "editor",
+    description: loadDescription("editor.md"),
+    schema,
+    async run(args, { sandbox }) {
+      const path = posix.isAbsolute(args.path)
+        ? posix.normalize(args.path)
+        : posix.join(sandbox.workdir, args.path);
+      switch (args.command) {
+        case "view": {
+          const probe = await sandbox.run({
+            command: `if [ -d ${quote(path)} ]; then echo directory; find ${quote(path)} -maxdepth 2 -not -path '*/.git' -not -path '*/.git/*' -not -name '*.pyc' | sort | head -n 1000; elif [ -f ${quote(path)} ]; then echo file; else echo missing; fi`,
+            timeoutMs: 30_000,
+          });
+          const [kind, ...listing] = probe.stdout.split("\n");
+          if (kind === "directory")
+            return {
+              status: "ok",
+              output: `Files and directories in ${path}, two levels deep:\n${listing.join("\n").trim()}`,
+            };
+          if (kind !== "file")
+            return invalid(`${path} does not exist. Use \`view\` on a directory to see what is there.`);
+          const text = await readText(sandbox, path);
+          if (text === null) return invalid(`${path} could not be read.`);
+          if (!args.view_range) return { status: "ok", output: numberLines(text) };
+          const lines = text.split("\n");
+          const total = text.endsWith("\n") ? lines.length - 1 : lines.length;
+          const [first, last] = args.view_range as [number, number];
+          const end = last === -1 ? total : last;
+          if (first < 1 || first > Math.max(total, 1) || end < first || end > total)
+            return invalid(`view_range [${first}, ${last}] is outside ${path}, which has ${total} lines.`);
+          return { status: "ok", output: numberLines(lines.slice(first - 1, end).join("\n"), first) };
+        }
+        case "create": {
+          if (args.file_text === undefined)
+            return invalid("create needs `file_text`, the content of the new file.");
+          if ((await readText(sandbox, path)) !== null)
+            return invalid(
+              `${path} already exists; create never overwrites. Use str_replace or insert to change it.`,
+            );
+          await sandbox.run({ command: `mkdir -p ${quote(posix.dirname(path))}`, timeoutMs: 30_000 });
+          const failure = await write(sandbox, path, null, args.file_text);
+          return failure ? invalid(failure) : { status: "ok", output: `Created ${path}.` };
+        }
+        case "str_replace": {
+          if (args.old_str === undefined || args.old_str === "")
+            return invalid("str_replace needs a non-empty `old_str` that occurs exactly once in the file.");
+          const text = await readText(sandbox, path);
+          if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
+          const first = text.indexOf(args.old_str);
+          if (first === -1)
+            return invalid(
+              `old_str does not occur in ${path}; it must match exactly, whitespace and indentation included.`,
+            );
+          const second = text.indexOf(args.old_str, first + 1);
+          if (second !== -1) {
+            const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
+            return invalid(
+              `old_str occurs more than once in ${path} (lines ${lineOf(first)} and ${lineOf(second)}, maybe more); include more surrounding lines so it is unique.`,
+            );
+          }
+          const newText = args.new_str ?? "";
+          const after = text.slice(0, first) + newText + text.slice(first + args.old_str.length);
+          const failure = await write(sandbox, path, text, after);
+          if (failure) return invalid(failure);
+          const line = text.slice(0, first).split("\n").length;
+          return {
+            status: "ok",
+            output: `Edited ${path}. The changed region now reads:\n${snippet(after, line, newText.split("\n").length)}`,
+          };
+        }
+        case "insert": {
+          if (args.insert_line === undefined || args.insert_text === undefined)
+            return invalid("insert needs `insert_line` (0 = top of the file) and `insert_text`.");
+          const text = await readText(sandbox, path);
+          if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
+          const lines = text.split("\n");
+          const hadFinalNewline = text.endsWith("\n");
+          if (hadFinalNewline) lines.pop();
+          if (args.insert_line > lines.length)
+            return invalid(
+              `insert_line ${args.insert_line} is beyond the end of ${path}, which has ${lines.length} lines.`,
+            );
+          const inserted = args.insert_text.replace(/\n$/, "").split("\n");
+          lines.splice(args.insert_line, 0, ...inserted);
+          const after = lines.join("\n") + (hadFinalNewline || text === "" ? "\n" : "");
+          const failure = await write(sandbox, path, text, after);
+          if (failure) return invalid(failure);
+          return {
+            status: "ok",
+            output: `Inserted ${inserted.length} line(s) into ${path}:\n${snippet(after, args.insert_line + 1, inserted.length)}`,
+          };
+        }
+        case "undo_edit": {
+          const before = history.get(path)?.pop();
+          if (before === undefined) return invalid(`There is no edit of ${path} to undo.`);
+          if (before === null) {
+            await sandbox.run({ command: `rm -f ${quote(path)}`, timeoutMs: 30_000 });
+            return { status: "ok", output: `Undid the creation of ${path}; the file is gone.` };
+          }
+          await sandbox.writeFile(path, before);
+          return { status: "ok", output: `Undid the last edit of ${path}.` };
+        }
+      }
+    },
+  });
+}

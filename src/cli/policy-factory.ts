@@ -1,0 +1,120 @@
+// Builds the policy a command plays with: `builtin` (default) or `openai`, from flags, then environment
+// variables, then the `policy` section of a YAML config file. Shared by propose, solve and run.
+import type { Command } from "commander";
+import { createAgentPolicy } from "../agent/index.js";
+import { createBuiltinPolicy } from "../builtin/index.js";
+import { loadConfig, type PolicyConfig } from "../config/index.js";
+import { InputError } from "../errors.js";
+import type { Policy } from "../ports/policy.js";
+
+export type CallFormatOption = "native" | "text";
+
+/** Policy flags as commander parses them. */
+export interface PolicyFlags {
+  policy?: string;
+  baseUrl?: string;
+  model?: string;
+  callFormat?: string;
+  maxTurns?: string;
+  contextTokens?: string;
+  config?: string;
+}
+
+/** The openai settings that are not part of the run config's policy section. */
+export interface AgentExtras {
+  callFormat?: CallFormatOption;
+  /** Directory for one JSONL trajectory file per episode. */
+  trajectoryDir?: string;
+}
+
+export function addPolicyOptions(command: Command): Command {
+  return command
+    .option("--policy <kind>", "builtin | openai (default: the config file's, else builtin)")
+    .option(
+      "--base-url <url>",
+      "OpenAI-compatible server, e.g. http://localhost:8000/v1 [SWE_SELFPLAY_BASE_URL]",
+    )
+    .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
+    .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks)", "native")
+    .option("--max-turns <n>", "model calls per episode")
+    .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
+    .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
+}
+
+function positive(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number <= 0)
+    throw new InputError("bad-flag", `${flag} expects a positive integer, got "${value}"`);
+  return number;
+}
+
+/** Merges flags > environment variables > config file into a policy configuration. */
+export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = process.env): PolicyConfig {
+  const fromFile = flags.config ? loadConfig({ file: flags.config }).policy : undefined;
+  const kind = flags.policy ?? fromFile?.kind ?? "builtin";
+  if (kind === "builtin") return fromFile?.kind === "builtin" ? fromFile : { kind: "builtin" };
+  if (kind !== "openai")
+    throw new InputError("bad-flag", `--policy expects builtin or openai, got "${kind}"`);
+  const file = fromFile?.kind === "openai" ? fromFile : undefined;
+  const baseUrl = flags.baseUrl ?? env.SWE_SELFPLAY_BASE_URL ?? file?.baseUrl;
+  const model = flags.model ?? env.SWE_SELFPLAY_MODEL ?? file?.model;
+  if (!baseUrl || !model)
+    throw new InputError(
+      "policy-incomplete",
+      `the openai policy needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
+    );
+  return {
+    kind: "openai",
+    baseUrl,
+    model,
+    apiKeyEnv: file?.apiKeyEnv ?? "OPENAI_API_KEY",
+    temperature: file?.temperature ?? 1,
+    topP: file?.topP ?? 0.95,
+    maxTokens: file?.maxTokens,
+    maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
+    contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
+    requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
+  };
+}
+
+export function agentExtrasFrom(flags: PolicyFlags): AgentExtras {
+  const format = flags.callFormat ?? "native";
+  if (format !== "native" && format !== "text")
+    throw new InputError("bad-flag", `--call-format expects native or text, got "${format}"`);
+  return { callFormat: format };
+}
+
+/** The API key: SWE_SELFPLAY_API_KEY, else the variable the config names, else OPENAI_API_KEY. */
+export function apiKeyFrom(config: PolicyConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (config.kind !== "openai") return undefined;
+  return env.SWE_SELFPLAY_API_KEY ?? env[config.apiKeyEnv] ?? env.OPENAI_API_KEY;
+}
+
+export function createPolicy(
+  config: PolicyConfig,
+  extras: AgentExtras = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Policy {
+  if (config.kind === "builtin")
+    return createBuiltinPolicy(
+      config.testRunBudget === undefined ? {} : { testRunBudget: config.testRunBudget },
+    );
+  return createAgentPolicy({
+    model: {
+      baseUrl: config.baseUrl,
+      apiKey: apiKeyFrom(config, env),
+      model: config.model,
+      temperature: config.temperature,
+      topP: config.topP,
+      maxTokens: config.maxTokens,
+      requestTimeoutMs: config.requestTimeoutMs,
+    },
+    limits: {
+      maxTurns: config.maxTurns,
+      ...(config.contextWindow === undefined ? {} : { maxContextTokens: config.contextWindow }),
+    },
+    callFormat: extras.callFormat ?? "native",
+    trajectoryDir: extras.trajectoryDir,
+  });
+}
