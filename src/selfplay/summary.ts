@@ -1,0 +1,167 @@
+// The end-of-run summary, computed from the store (so a resumed run reports everything it ever did),
+// and its plain-text table for stdout.
+import type { GroupRecord, RunId, Store } from "../store/index.js";
+
+export interface SolveRateBucket {
+  label: string;
+  count: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: string;
+  store: string;
+  /** Times the run was started (1 + resumes). */
+  starts: number;
+  steps: { total: number; done: number; failed: number; unfinished: number };
+  artifacts: { valid: number; invalid: number; noArtifact: number; failedChecks: Record<string, number> };
+  secondOrder: { candidates: number; valid: number; invalid: number; noArtifact: number; error: number };
+  groups: { graded: number; firstOrder: number; secondOrder: number; meanSolveRate: number | null };
+  attempts: { graded: number; resolved: number };
+  solveRates: SolveRateBucket[];
+  rewards: {
+    proposerMean: number | null;
+    proposerCount: number;
+    solverMean: number | null;
+    solverCount: number;
+  };
+  /** Wall time of this start of the run and its step throughput. */
+  wallTimeMs: number;
+  stepsPerHour: number | null;
+  environments: { name: string; status: string; reason: string | null }[];
+}
+
+const BUCKETS: { label: string; test: (rate: number) => boolean }[] = [
+  { label: "0", test: (rate) => rate === 0 },
+  { label: "(0,0.25]", test: (rate) => rate > 0 && rate <= 0.25 },
+  { label: "(0.25,0.5]", test: (rate) => rate > 0.25 && rate <= 0.5 },
+  { label: "(0.5,0.75]", test: (rate) => rate > 0.5 && rate <= 0.75 },
+  { label: "(0.75,1)", test: (rate) => rate > 0.75 && rate < 1 },
+  { label: "1", test: (rate) => rate === 1 },
+];
+
+export function solveRateHistogram(rates: readonly number[]): SolveRateBucket[] {
+  return BUCKETS.map((bucket) => ({ label: bucket.label, count: rates.filter(bucket.test).length }));
+}
+
+export function summarizeRun(
+  store: Store,
+  runId: RunId,
+  timing: { wallTimeMs: number; stepsThisStart?: number } = { wallTimeMs: 0 },
+): RunSummary {
+  const run = store.getRun(runId);
+  const steps = store.listSteps(runId);
+  const groups = store.listGroups(runId);
+  const graded = groups.filter(
+    (group): group is GroupRecord & { solveRate: number } => group.state === "graded",
+  );
+  const attempts = groups
+    .flatMap((group) => store.listAttempts(group.id))
+    .filter((attempt) => attempt.state === "done");
+  const rewards = store.listRewards(runId);
+  const candidates = store.listAllCandidates(runId);
+  const failedChecks: Record<string, number> = {};
+  for (const step of steps) {
+    if (step.outcome !== "invalid" || !step.artifactId) continue;
+    const check = store.getValidation(step.artifactId, step.environment)?.report.failedCheck ?? "unknown";
+    failedChecks[check] = (failedChecks[check] ?? 0) + 1;
+  }
+  const mean = (values: number[]) =>
+    values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
+  const proposerRewards = rewards
+    .filter((reward) => reward.role === "proposer")
+    .map((reward) => reward.value);
+  const solverRewards = rewards.filter((reward) => reward.role === "solver").map((reward) => reward.value);
+  const finished = steps.filter((step) => step.state === "done" || step.state === "failed").length;
+  const stepsThisStart = timing.stepsThisStart ?? finished;
+  return {
+    runId,
+    status: run?.status ?? "unknown",
+    store: store.path,
+    starts: run?.starts ?? 0,
+    steps: {
+      total: steps.length,
+      done: steps.filter((step) => step.state === "done").length,
+      failed: steps.filter((step) => step.state === "failed").length,
+      unfinished: steps.length - finished,
+    },
+    artifacts: {
+      valid: steps.filter((step) => step.outcome === "valid").length,
+      invalid: steps.filter((step) => step.outcome === "invalid").length,
+      noArtifact: steps.filter((step) => step.outcome === "no-artifact").length,
+      failedChecks,
+    },
+    secondOrder: {
+      candidates: candidates.length,
+      valid: candidates.filter((candidate) => candidate.outcome === "valid").length,
+      invalid: candidates.filter((candidate) => candidate.outcome === "invalid").length,
+      noArtifact: candidates.filter((candidate) => candidate.outcome === "no-artifact").length,
+      error: candidates.filter((candidate) => candidate.outcome === "error").length,
+    },
+    groups: {
+      graded: graded.length,
+      firstOrder: graded.filter((group) => group.order === 1).length,
+      secondOrder: graded.filter((group) => group.order === 2).length,
+      meanSolveRate: mean(graded.map((group) => group.solveRate)),
+    },
+    attempts: { graded: attempts.length, resolved: attempts.filter((attempt) => attempt.resolved).length },
+    solveRates: solveRateHistogram(graded.map((group) => group.solveRate)),
+    rewards: {
+      proposerMean: mean(proposerRewards),
+      proposerCount: proposerRewards.length,
+      solverMean: mean(solverRewards),
+      solverCount: solverRewards.length,
+    },
+    wallTimeMs: timing.wallTimeMs,
+    stepsPerHour: timing.wallTimeMs > 0 ? (stepsThisStart * 3_600_000) / timing.wallTimeMs : null,
+    environments: store.listEnvironments(runId).map((environment) => ({
+      name: environment.name,
+      status: environment.status,
+      reason: environment.disabledReason,
+    })),
+  };
+}
+
+/** The summary as an aligned two-column table. */
+export function formatSummary(summary: RunSummary): string {
+  const number = (value: number | null, digits = 3) => (value === null ? "-" : value.toFixed(digits));
+  const rows: [string, string][] = [
+    ["run", `${summary.runId} (${summary.status}, started ${summary.starts}×)`],
+    ["store", summary.store],
+    [
+      "steps",
+      `${summary.steps.total} (done ${summary.steps.done}, failed ${summary.steps.failed}, unfinished ${summary.steps.unfinished})`,
+    ],
+    [
+      "artifacts",
+      `valid ${summary.artifacts.valid}, invalid ${summary.artifacts.invalid}, none submitted ${summary.artifacts.noArtifact}`,
+    ],
+  ];
+  const checks = Object.entries(summary.artifacts.failedChecks);
+  if (checks.length > 0)
+    rows.push(["rejected by", checks.map(([check, count]) => `${check} ${count}`).join(", ")]);
+  rows.push(
+    [
+      "second-order",
+      `candidates ${summary.secondOrder.candidates}, valid ${summary.secondOrder.valid}, invalid ${summary.secondOrder.invalid}, no bug ${summary.secondOrder.noArtifact}`,
+    ],
+    [
+      "solver groups",
+      `${summary.groups.graded} graded (first-order ${summary.groups.firstOrder}, second-order ${summary.groups.secondOrder}), mean solve rate ${number(summary.groups.meanSolveRate)}`,
+    ],
+    ["attempts", `${summary.attempts.graded} graded, ${summary.attempts.resolved} resolved`],
+    ["solve rates", summary.solveRates.map((bucket) => `${bucket.label}: ${bucket.count}`).join("  ")],
+    [
+      "rewards",
+      `proposer mean ${number(summary.rewards.proposerMean)} (n=${summary.rewards.proposerCount}), solver mean ${number(summary.rewards.solverMean)} (n=${summary.rewards.solverCount})`,
+    ],
+    [
+      "time",
+      `${(summary.wallTimeMs / 1000).toFixed(1)} s, ${summary.stepsPerHour === null ? "-" : summary.stepsPerHour.toFixed(1)} steps/hour`,
+    ],
+  );
+  for (const environment of summary.environments.filter((entry) => entry.status !== "active"))
+    rows.push([`environment ${environment.name}`, `${environment.status}: ${environment.reason ?? ""}`]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return `${rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n")}\n`;
+}
