@@ -37,6 +37,8 @@ export interface ScriptedServerOptions {
   rejectTokenIdFields?: boolean;
   /** Render the system message differently from this request index on, which breaks the token prefix. */
   changeTemplateFromRequest?: number;
+  /** Keep every request in `requests` [true]; benchmarks turn it off so the server's memory stays flat. */
+  keepRequests?: boolean;
 }
 
 export interface ScriptedModelServer {
@@ -84,6 +86,7 @@ export async function startScriptedModelServer(
   options: ScriptedServerOptions = {},
 ): Promise<ScriptedModelServer> {
   const requests: ReceivedRequest[] = [];
+  let received = 0;
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
 
@@ -106,33 +109,33 @@ export async function startScriptedModelServer(
         ? 2
         : 1;
     const promptText = renderPrompt(body, templateVersion);
-    const received: ReceivedRequest = {
-      index: requests.length,
+    const request: ReceivedRequest = {
+      index: received++,
       body,
       authorization: incoming.headers.authorization,
       promptText,
       promptTokenIds: tokenize(promptText),
     };
-    requests.push(received);
+    if (options.keepRequests !== false) requests.push(request);
     if (options.rejectTokenIdFields && body.return_token_ids !== undefined) {
       sendJson(response, 400, {
         error: { message: "Unrecognized request argument supplied: return_token_ids" },
       });
       return;
     }
-    const requested = received.promptTokenIds.length + (Number(body.max_tokens) || 0);
+    const requested = request.promptTokenIds.length + (Number(body.max_tokens) || 0);
     if (options.maxContextTokens !== undefined && requested > options.maxContextTokens) {
       sendJson(response, 400, {
         object: "error",
         message:
           `This model's maximum context length is ${options.maxContextTokens} tokens. However, you requested ` +
-          `${requested} tokens (${received.promptTokenIds.length} in the messages, ${Number(body.max_tokens) || 0} in the completion).`,
+          `${requested} tokens (${request.promptTokenIds.length} in the messages, ${Number(body.max_tokens) || 0} in the completion).`,
         type: "BadRequestError",
         code: 400,
       });
       return;
     }
-    const step = await stepFor(received);
+    const step = await stepFor(request);
     if ("hang" in step) {
       hanging.add(response);
       return;
@@ -150,7 +153,7 @@ export async function startScriptedModelServer(
       return;
     }
     const toolCalls = (step.reply.toolCalls ?? []).map((call, index) => ({
-      id: `call_${received.index}_${index}`,
+      id: `call_${request.index}_${index}`,
       type: "function",
       function: {
         name: call.name,
@@ -177,19 +180,19 @@ export async function startScriptedModelServer(
     };
     if (wantIds) choice.token_ids = completionTokenIds;
     const payload: Record<string, unknown> = {
-      id: `chatcmpl-${received.index}`,
+      id: `chatcmpl-${request.index}`,
       object: "chat.completion",
       created: 0,
       model: body.model,
       choices: [choice],
       usage: {
-        prompt_tokens: received.promptTokenIds.length,
+        prompt_tokens: request.promptTokenIds.length,
         completion_tokens: completionTokenIds.length,
-        total_tokens: received.promptTokenIds.length + completionTokenIds.length,
+        total_tokens: request.promptTokenIds.length + completionTokenIds.length,
       },
     };
-    if (wantIds && options.shape === "sglang") choice.prompt_token_ids = received.promptTokenIds;
-    else if (wantIds) payload.prompt_token_ids = received.promptTokenIds;
+    if (wantIds && options.shape === "sglang") choice.prompt_token_ids = request.promptTokenIds;
+    else if (wantIds) payload.prompt_token_ids = request.promptTokenIds;
     sendJson(response, 200, payload);
   }
 
