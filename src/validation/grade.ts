@@ -1,0 +1,81 @@
+// Grading (DESIGN §4): buggy state + predicted patch, oracle tests restored to the original, one test run;
+// resolved iff every F2P and P2P test passes. A patch that does not apply is a result, not an error.
+import { InputError } from "../errors.js";
+import { createLogger } from "../log.js";
+import type { GradeResult } from "../ports/validation.js";
+import { applyBuggyState } from "./buggy-state.js";
+import type { GradeOptions } from "./options.js";
+import { readOracleFiles, restoreOracleFiles } from "./oracle-files.js";
+import { withSandbox } from "./sandbox-work.js";
+import { runTestSuite } from "./test-run.js";
+import { DEFAULT_THRESHOLDS } from "./thresholds.js";
+
+const log = createLogger("validation.grade");
+
+export async function grade(options: GradeOptions): Promise<GradeResult> {
+  const { artifact, report } = options;
+  if (report.verdict !== "valid" || report.f2p.length === 0) {
+    throw new InputError(
+      "grade-needs-valid-report",
+      `grading needs the report of a valid artifact with F2P tests; artifact ${report.artifactId} is ${report.verdict}${report.failedCheck ? ` (failed check ${report.failedCheck})` : ""}`,
+    );
+  }
+  const startedAt = performance.now();
+  const result = (fields: Omit<GradeResult, "resolved" | "durationMs">): GradeResult => {
+    const graded = {
+      ...fields,
+      resolved: fields.status === "resolved",
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+    log.info("patch-graded", {
+      artifact: report.artifactId,
+      status: graded.status,
+      durationMs: graded.durationMs,
+    });
+    return graded;
+  };
+  const required = [...report.f2p, ...report.p2p];
+  return withSandbox(options.sandboxes, options.environment, "grade", async (sandbox) => {
+    const originals = await readOracleFiles(sandbox, artifact.testFiles);
+    await applyBuggyState(sandbox, artifact, options.extraPatch);
+    if (options.patch.trim() !== "") {
+      const applied = await sandbox.applyPatch(options.patch);
+      if (applied.status === "rejected") {
+        return result({
+          status: "patch-rejected",
+          reason: `the predicted patch does not apply to the buggy state: ${applied.message}`,
+          failedF2P: [...report.f2p],
+          failedP2P: [...report.p2p],
+        });
+      }
+    }
+    await restoreOracleFiles(sandbox, originals);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_THRESHOLDS.testTimeoutMs;
+    const run = await runTestSuite(sandbox, {
+      testScript: artifact.testScript,
+      testParser: artifact.testParser,
+      timeoutMs,
+      abortSignal: options.abortSignal,
+    });
+    if (run.status === "aborted")
+      throw options.abortSignal?.reason ?? new DOMException("aborted", "AbortError");
+    if (run.status !== "ok") {
+      return result({
+        status: "test-run-failed",
+        reason: `the test run failed (${run.status}): ${run.message}`,
+        failedF2P: [...report.f2p],
+        failedP2P: [...report.p2p],
+      });
+    }
+    const failedF2P = report.f2p.filter((id) => run.results[id] !== "passed");
+    const failedP2P = report.p2p.filter((id) => run.results[id] !== "passed");
+    const failedCount = failedF2P.length + failedP2P.length;
+    if (failedCount === 0) return result({ status: "resolved", reason: null, failedF2P, failedP2P });
+    return result({
+      status: "unresolved",
+      reason: `${failedCount} of ${required.length} required test(s) do not pass: ${failedF2P.length} F2P, ${failedP2P.length} P2P (first: ${[...failedF2P, ...failedP2P][0]})`,
+      failedF2P,
+      failedP2P,
+    });
+  });
+}

@@ -1,0 +1,80 @@
+// Option and result types of the validation API, so callers can code against them in one place.
+import type { BugArtifact } from "../ports/artifact.js";
+import type { Environment, Sandbox, SandboxBackend, SandboxView } from "../ports/sandbox.js";
+import type { GradeResult, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
+
+export interface RunTestSuiteOptions {
+  /** Content of test_script.sh; run with bash from the workdir; its exit code is ignored. */
+  testScript: string;
+  /** Content of test_parser.py; reads the captured output on stdin, prints one JSON object. */
+  testParser: string;
+  /** Wall-clock limit of the test script; the parser gets its own fixed limit. */
+  timeoutMs: number;
+  abortSignal?: AbortSignal;
+  /** Cap of the captured test output, bytes [8 MiB]. */
+  maxOutputBytes?: number;
+}
+
+export interface ValidatorOptions {
+  sandboxes: SandboxBackend;
+  thresholds?: Partial<Thresholds>;
+  /** Test runs (each in its own sandbox) in flight at once, across all validations of this validator [4]. */
+  concurrency?: number;
+}
+
+export interface Validator {
+  readonly thresholds: Thresholds;
+  /** Runs the consistency checks; cached by (environment, artifact id), so a second call costs nothing. */
+  validate(
+    environment: Environment,
+    artifact: BugArtifact,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<ValidationReport>;
+}
+
+export interface GradeOptions {
+  sandboxes: SandboxBackend;
+  environment: Environment;
+  artifact: BugArtifact;
+  /** A valid report of this artifact: its F2P and P2P tests decide resolution. */
+  report: ValidationReport;
+  /** The solver's predicted patch, relative to the buggy state. */
+  patch: string;
+  /** A failed predicted patch that was part of the buggy state the solver started from. */
+  extraPatch?: string;
+  /** Test-script limit [90 s]. */
+  timeoutMs?: number;
+  abortSignal?: AbortSignal;
+}
+
+export type { GradeResult };
+
+export interface SolverTaskOptions {
+  sandboxes: SandboxBackend;
+  environment: Environment;
+  artifact: BugArtifact;
+  /** A failed predicted patch applied on top of the buggy state (second-order tasks). */
+  extraPatch?: string;
+  label?: string;
+}
+
+export interface SolverTask {
+  /** The buggy state, history replaced by one fresh commit, snapshotted: diff() is the predicted patch. */
+  sandbox: Sandbox;
+  /** The reverse of test_weaken.diff. */
+  specification: string;
+  /** The fixed solver prompt with the specification inside. */
+  prompt: string;
+}
+
+export interface SecondOrderOptions {
+  sandboxes: SandboxBackend;
+  environment: Environment;
+  parent: BugArtifact;
+  /** A predicted patch that did not resolve the parent, relative to the parent's buggy state. */
+  failedPatch: string;
+  /** Creation time stamp of the new artifact [now]. */
+  createdAt?: string;
+}
+
+export type { SandboxView, TestRun };

@@ -1,0 +1,606 @@
+// The consistency checks (DESIGN §3): independent test runs in parallel sandboxes, judged in check order;
+// the first failing check aborts the runs still in flight. Baselines and whole reports are cached.
+import { artifactId } from "../artifact/index.js";
+import { createLogger } from "../log.js";
+import type { BugArtifact } from "../ports/artifact.js";
+import type { Environment, Sandbox } from "../ports/sandbox.js";
+import type {
+  CheckName,
+  CheckResult,
+  TestResults,
+  TestRun,
+  TestRunRecord,
+  ValidationReport,
+} from "../ports/validation.js";
+import { CHECK_ORDER } from "../ports/validation.js";
+import { environmentKey } from "./environment-key.js";
+import { createLimiter, type Limiter } from "./limiter.js";
+import type { Validator, ValidatorOptions } from "./options.js";
+import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
+import { checkPathsInSandbox, checkShape, type ShapeSummary } from "./shape.js";
+import { parseTestOutput, runTestSuiteKeepingOutput } from "./test-run.js";
+import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect } from "./test-sets.js";
+import { resolveThresholds } from "./thresholds.js";
+
+const log = createLogger("validation");
+const DEFAULT_CONCURRENCY = 4;
+const MAX_LISTED = 5;
+
+type Verdict = { passed: true; evidence: Record<string, unknown> } | Failure;
+type Failure = { passed: false; reason: string; evidence: Record<string, unknown> };
+
+interface BaselineOutcome {
+  runs: TestRun[];
+  records: TestRunRecord[];
+  /** Check 2, decided on the first run (the parser run twice on its output). */
+  parser: Verdict;
+  /** Longest chain of dependent runs: the first run plus the second parse of its output. */
+  criticalPathMs: number;
+}
+
+interface BaselineEntry {
+  promise: Promise<BaselineOutcome>;
+  controller: AbortController;
+  /** Validations waiting on it that were not aborted by their caller. */
+  waiters: number;
+  settled: boolean;
+}
+
+interface ArtifactRun {
+  label: string;
+  testRun: TestRun;
+}
+
+/** What the bug+weaken sandbox learned about the original tree before running anything. */
+type TreeCheck = { check: "shape" | "oracle-files"; failure: Failure } | { check: null };
+
+function list(ids: readonly string[]): string {
+  const shown = ids.slice(0, MAX_LISTED).join(", ");
+  return ids.length > MAX_LISTED ? `${shown} and ${ids.length - MAX_LISTED} more` : shown;
+}
+
+function resultsOf(run: TestRun): TestResults | null {
+  return run.status === "ok" ? run.results : null;
+}
+
+function describeFailure(run: Exclude<TestRun, { status: "ok" }>): string {
+  return `${run.status}: ${run.message}`;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("The validation was aborted", "AbortError");
+}
+
+/** Settles with `promise`, or rejects as soon as `signal` aborts (the shared baseline keeps running). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+export function createValidator(options: ValidatorOptions): Validator & { close(): Promise<void> } {
+  const thresholds = resolveThresholds(options.thresholds);
+  const limiter: Limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const baselines = new Map<string, BaselineEntry>();
+  const reports = new Map<string, Promise<ValidationReport>>();
+  const background = new Set<Promise<unknown>>();
+  const { sandboxes } = options;
+
+  async function runIn(sandbox: Sandbox, artifact: BugArtifact, abortSignal: AbortSignal) {
+    return runTestSuiteKeepingOutput(sandbox, {
+      testScript: artifact.testScript,
+      testParser: artifact.testParser,
+      timeoutMs: thresholds.testTimeoutMs,
+      abortSignal,
+    });
+  }
+
+  function computeBaseline(environment: Environment, artifact: BugArtifact, signal: AbortSignal) {
+    const runs = Array.from({ length: thresholds.baselineRuns }, (_, index) =>
+      limiter.run(
+        () =>
+          withSandbox(sandboxes, environment, `validate:baseline#${index + 1}`, async (sandbox) => {
+            const { testRun, execution } = await runIn(sandbox, artifact, signal);
+            if (index !== 0 || testRun.status !== "ok") return { testRun, reparsed: null };
+            // Check 2: the same output must give the same answer twice.
+            const reparsed = await parseTestOutput(sandbox, execution.output, signal);
+            return { testRun, reparsed };
+          }),
+        signal,
+      ),
+    );
+    return Promise.all(runs).then((outcomes): BaselineOutcome => {
+      const first = outcomes[0]!;
+      const records = outcomes.map(({ testRun }, index) => ({
+        label: `baseline#${index + 1}`,
+        status: testRun.status,
+        durationMs: testRun.durationMs,
+        cached: false,
+      }));
+      let parser: Verdict;
+      const run = first.testRun;
+      if (run.status === "ok") {
+        const again = first.reparsed?.parsed;
+        if (again?.status === "ok") {
+          const differing = differingIds(run.results, again.results);
+          parser =
+            differing.length === 0
+              ? { passed: true, evidence: { tests: Object.keys(run.results).length, deterministic: true } }
+              : {
+                  passed: false,
+                  reason: `test_parser.py gives different answers on the same output: ${differing.length} test(s) differ (${list(differing)})`,
+                  evidence: { deterministic: false, differing },
+                };
+        } else {
+          parser = {
+            passed: false,
+            reason: `test_parser.py failed on its second run over the same output (${again?.status}: ${again && "message" in again ? again.message : "aborted"})`,
+            evidence: { deterministic: false },
+          };
+        }
+      } else if (run.status === "timed-out" || run.status === "aborted") {
+        parser = {
+          passed: false,
+          reason: `test_script.sh on the original code ${run.status === "timed-out" ? "timed out" : "was aborted"} (${run.message}), so the parser had no output to read`,
+          evidence: { run: run.status, outputTail: run.outputTail },
+        };
+      } else {
+        parser = {
+          passed: false,
+          reason: `on the original code ${describeFailure(run)}`,
+          evidence: { run: run.status, outputTail: run.outputTail },
+        };
+      }
+      const reparseMs = first.reparsed?.durationMs ?? 0;
+      const criticalPathMs = Math.max(
+        run.durationMs + reparseMs,
+        ...outcomes.map((outcome) => outcome.testRun.durationMs),
+      );
+      return { runs: outcomes.map((outcome) => outcome.testRun), records, parser, criticalPathMs };
+    });
+  }
+
+  /** The shared baseline of (environment, script, parser, oracle files); joins one in flight. */
+  function acquireBaseline(environment: Environment, artifact: BugArtifact, callerSignal: AbortSignal) {
+    const key = JSON.stringify([
+      environmentKey(environment),
+      artifact.testScript,
+      artifact.testParser,
+      [...artifact.testFiles].sort(),
+    ]);
+    let entry = baselines.get(key);
+    const cached = entry !== undefined;
+    if (!entry) {
+      const controller = new AbortController();
+      const created: BaselineEntry = {
+        controller,
+        waiters: 0,
+        settled: false,
+        promise: computeBaseline(environment, artifact, controller.signal),
+      };
+      created.promise.then(
+        (outcome) => {
+          created.settled = true;
+          if (outcome.runs.some((run) => run.status === "aborted") && baselines.get(key) === created) {
+            baselines.delete(key);
+          }
+        },
+        () => {
+          created.settled = true;
+          if (baselines.get(key) === created) baselines.delete(key);
+        },
+      );
+      background.add(created.promise);
+      created.promise.finally(() => background.delete(created.promise)).catch(() => {});
+      baselines.set(key, created);
+      entry = created;
+    }
+    const joined = entry;
+    joined.waiters++;
+    // A baseline is only abandoned when every validation waiting on it was aborted by its caller;
+    // a failing check elsewhere leaves it running, because the next artifact will want it.
+    let left = false;
+    const leave = () => {
+      if (left) return false;
+      left = true;
+      joined.waiters--;
+      callerSignal.removeEventListener("abort", onCallerAbort);
+      return true;
+    };
+    const onCallerAbort = () => {
+      if (leave() && joined.waiters === 0 && !joined.settled) {
+        if (baselines.get(key) === joined) baselines.delete(key);
+        joined.controller.abort(abortError(callerSignal));
+      }
+    };
+    callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+    return { promise: joined.promise, cached, release: () => void leave() };
+  }
+
+  async function runValidation(
+    environment: Environment,
+    artifact: BugArtifact,
+    id: string,
+    callerSignal: AbortSignal,
+  ): Promise<ValidationReport> {
+    const startedAt = performance.now();
+    const checks = new Map<CheckName, CheckResult>();
+    const records: TestRunRecord[] = [];
+    let criticalPathMs = 0;
+    const report = (
+      failed: { check: CheckName; failure: Failure } | null,
+      sets: Partial<ValidationReport> = {},
+    ) => {
+      if (failed) {
+        checks.set(failed.check, {
+          check: failed.check,
+          verdict: "failed",
+          reason: failed.failure.reason,
+          evidence: failed.failure.evidence,
+        });
+      }
+      const result: ValidationReport = {
+        artifactId: id,
+        verdict: failed ? "invalid" : "valid",
+        failedCheck: failed?.check ?? null,
+        reason: failed?.failure.reason ?? null,
+        checks: CHECK_ORDER.map(
+          (check) => checks.get(check) ?? { check, verdict: "not-run", reason: null, evidence: {} },
+        ),
+        f2p: sets.f2p ?? [],
+        p2p: sets.p2p ?? [],
+        flaky: sets.flaky ?? [],
+        fileContributions: sets.fileContributions ?? [],
+        testRuns: records,
+        wallTimeMs: Math.round(performance.now() - startedAt),
+        criticalPathMs: Math.round(criticalPathMs),
+      };
+      log.info("artifact-validated", {
+        artifact: id,
+        verdict: result.verdict,
+        failedCheck: result.failedCheck ?? undefined,
+        runs: records.filter((record) => !record.cached).length,
+        wallTimeMs: result.wallTimeMs,
+      });
+      return result;
+    };
+    const pass = (check: CheckName, evidence: Record<string, unknown>) =>
+      checks.set(check, { check, verdict: "passed", reason: null, evidence });
+
+    // Check 0, the part that needs no sandbox: sizes, parsing, paths, which files each diff may touch.
+    const shape = checkShape(artifact);
+    if (!shape.ok) return report({ check: "shape", failure: { passed: false, ...shape.failure } });
+    if (shape.summary.uncoveredWeakenFiles.length > 0) {
+      // Reported as shape too: test_weaken.diff touching a non-oracle file breaks the artifact format.
+      return report({
+        check: "shape",
+        failure: {
+          passed: false,
+          reason: `test_weaken.diff touches files not listed in test_files.txt: ${list(shape.summary.uncoveredWeakenFiles)}`,
+          evidence: { files: shape.summary.uncoveredWeakenFiles },
+        },
+      });
+    }
+    const summary: ShapeSummary = shape.summary;
+
+    const controller = new AbortController();
+    const onCallerAbort = () => controller.abort(abortError(callerSignal));
+    callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+    const signal = controller.signal;
+    const baseline = acquireBaseline(environment, artifact, callerSignal);
+    const tasks: Promise<unknown>[] = [];
+    const launch = <T>(
+      label: string,
+      prepare: ((sandbox: Sandbox) => Promise<boolean>) | null,
+      patches: string[],
+    ) => {
+      const task = limiter.run(
+        () =>
+          withSandbox(
+            sandboxes,
+            environment,
+            `validate:${label}`,
+            async (sandbox): Promise<ArtifactRun | null> => {
+              if (prepare && !(await prepare(sandbox))) return null;
+              for (const patch of patches) {
+                const applied = await sandbox.applyPatch(patch);
+                if (applied.status === "rejected") {
+                  throw new Error(
+                    `a patch that applied in the shape check did not apply for ${label}: ${applied.message}`,
+                  );
+                }
+              }
+              const { testRun } = await runIn(sandbox, artifact, signal);
+              return { label, testRun };
+            },
+          ),
+        signal,
+      );
+      tasks.push(task.catch(() => {}));
+      return task as Promise<T>;
+    };
+
+    try {
+      // The bug+weaken sandbox first checks the original tree (symlinks, oracle files) and that both diffs
+      // apply in order: that is the rest of checks 0 and 1, so it goes first in the queue.
+      const tree: Deferred<TreeCheck> = deferred();
+      const bugAndWeaken = launch<ArtifactRun | null>(
+        "bug+weaken",
+        async (sandbox) => {
+          const verdict = await checkTree(sandbox, artifact, summary, signal);
+          tree.resolve(verdict);
+          return verdict.check === null;
+        },
+        [],
+      );
+      bugAndWeaken.catch((error) => tree.reject(error));
+      const bugOnly = launch<ArtifactRun | null>("bug", null, [artifact.bugInjectDiff]);
+      const inverses =
+        summary.bugFiles.length > 1
+          ? summary.bugFiles.map((file) =>
+              launch<ArtifactRun | null>(
+                `inverse:${file}`,
+                null,
+                summary.bugFileDiffs.filter((part) => part.file !== file).map((part) => part.diff),
+              ),
+            )
+          : [];
+
+      const failWith = (check: CheckName, failure: Failure, sets?: Partial<ValidationReport>) => {
+        controller.abort(new DOMException(`check ${check} failed`, "AbortError"));
+        return report({ check, failure }, sets);
+      };
+      const awaitRun = async (promise: Promise<ArtifactRun | null>) => {
+        const run = await promise;
+        if (run === null) throw new Error("a test run was skipped although its preparation passed");
+        records.push({
+          label: run.label,
+          status: run.testRun.status,
+          durationMs: run.testRun.durationMs,
+          cached: false,
+        });
+        criticalPathMs = Math.max(criticalPathMs, run.testRun.durationMs);
+        if (run.testRun.status === "aborted") throw abortError(signal);
+        return run.testRun;
+      };
+
+      const treeCheck = await tree.promise;
+      if (treeCheck.check === "shape") return failWith("shape", treeCheck.failure);
+      pass("shape", {
+        bugFiles: summary.bugFiles,
+        weakenFiles: summary.weakenFiles,
+        applies: "bug_inject.diff then test_weaken.diff apply cleanly",
+      });
+      if (treeCheck.check === "oracle-files") return failWith("oracle-files", treeCheck.failure);
+      pass("oracle-files", { oracleFiles: summary.oracleFiles, weakenFiles: summary.weakenFiles });
+
+      // Checks 2 and 3 on the (possibly cached) baseline.
+      const base = await untilAborted(baseline.promise, signal);
+      baseline.release();
+      for (const [index, record] of base.records.entries()) {
+        records.push({ ...record, cached: baseline.cached });
+        if (index === 0 && !baseline.cached) criticalPathMs = Math.max(criticalPathMs, base.criticalPathMs);
+      }
+      if (signal.aborted) throw abortError(signal);
+      if (!base.parser.passed) return failWith("parser", base.parser);
+      pass("parser", base.parser.evidence);
+      const failedBaseline = base.runs.findIndex((run) => run.status !== "ok");
+      if (failedBaseline >= 0) {
+        const run = base.runs[failedBaseline] as Exclude<TestRun, { status: "ok" }>;
+        if (run.status === "aborted") throw abortError(signal);
+        return failWith("baseline", {
+          passed: false,
+          reason: `baseline run #${failedBaseline + 1} on the original code failed: ${describeFailure(run)}`,
+          evidence: { run: failedBaseline + 1, status: run.status, outputTail: run.outputTail },
+        });
+      }
+      const sets = classifyBaseline(base.runs.map((run) => (run as { results: TestResults }).results));
+      const baselineEvidence = {
+        runs: base.runs.length,
+        passing: sets.passing.length,
+        tests: sets.all.length,
+        flaky: sets.flaky,
+        minPassingTests: thresholds.minPassingTests,
+      };
+      if (sets.passing.length < thresholds.minPassingTests) {
+        return failWith(
+          "baseline",
+          {
+            passed: false,
+            reason: `the original code passes ${sets.passing.length} test(s) in every baseline run; at least ${thresholds.minPassingTests} are required`,
+            evidence: baselineEvidence,
+          },
+          { flaky: sets.flaky },
+        );
+      }
+      pass("baseline", baselineEvidence);
+
+      // Check 4: pure.
+      if (summary.bugFiles.length < thresholds.minChangedFiles) {
+        return failWith(
+          "scope",
+          {
+            passed: false,
+            reason: `bug_inject.diff changes ${summary.bugFiles.length} file(s); at least ${thresholds.minChangedFiles} are required`,
+            evidence: { changedFiles: summary.bugFiles, minChangedFiles: thresholds.minChangedFiles },
+          },
+          { flaky: sets.flaky },
+        );
+      }
+      pass("scope", { changedFiles: summary.bugFiles, minChangedFiles: thresholds.minChangedFiles });
+
+      // Check 5: the bug alone.
+      const bugRun = await awaitRun(bugOnly as Promise<ArtifactRun | null>);
+      const bugResults = resultsOf(bugRun);
+      const { f2p, p2p } = splitByBug(sets.passing, bugResults);
+      const bugEvidence = {
+        f2p,
+        p2p: p2p.length,
+        run: bugRun.status,
+        minFailingTests: thresholds.minFailingTests,
+        ...(bugRun.status === "ok" ? {} : { message: bugRun.message, outputTail: bugRun.outputTail }),
+      };
+      const partial = { flaky: sets.flaky, f2p, p2p };
+      if (f2p.length < thresholds.minFailingTests) {
+        return failWith(
+          "bug",
+          {
+            passed: false,
+            reason: `with the bug ${f2p.length} baseline-passing test(s) fail; at least ${thresholds.minFailingTests} must`,
+            evidence: bugEvidence,
+          },
+          partial,
+        );
+      }
+      if (p2p.length === 0) {
+        const why = bugRun.status === "ok" ? "" : ` (the test run ${describeFailure(bugRun)})`;
+        return failWith(
+          "bug",
+          {
+            passed: false,
+            reason: `with the bug no baseline-passing test passes any more${why}: a bug that breaks everything is not a bug`,
+            evidence: bugEvidence,
+          },
+          partial,
+        );
+      }
+      pass("bug", bugEvidence);
+
+      // Check 6: bug + weakening hides some of the F2P tests.
+      const weakenedRun = await awaitRun(bugAndWeaken);
+      const { hidden, stillFailing } = weakeningEffect(f2p, bugResults, resultsOf(weakenedRun));
+      const weakeningEvidence = {
+        hidden,
+        stillFailing,
+        run: weakenedRun.status,
+        ...(weakenedRun.status === "ok" ? {} : { message: weakenedRun.message }),
+      };
+      if (hidden.length === 0) {
+        const why = weakenedRun.status === "ok" ? "" : ` (the test run ${describeFailure(weakenedRun)})`;
+        return failWith(
+          "weakening",
+          {
+            passed: false,
+            reason: `with bug + weakening all ${f2p.length} F2P test(s) still fail${why}; the weakening hides nothing`,
+            evidence: weakeningEvidence,
+          },
+          partial,
+        );
+      }
+      pass("weakening", weakeningEvidence);
+
+      // Check 7: every bug file contributes; a one-file bug's inverse is the original, i.e. the baseline.
+      const fileContributions: { file: string; restoredTests: string[] }[] = [];
+      if (inverses.length === 0) {
+        const file = summary.bugFiles[0]!;
+        records.push({ label: `inverse:${file}`, status: "ok", durationMs: 0, cached: true });
+        fileContributions.push({ file, restoredTests: f2p });
+      } else {
+        for (const [index, inverse] of inverses.entries()) {
+          const file = summary.bugFiles[index]!;
+          const run = await awaitRun(inverse);
+          fileContributions.push({ file, restoredTests: restoredBy(f2p, resultsOf(run)) });
+        }
+      }
+      const idle = fileContributions
+        .filter((entry) => entry.restoredTests.length === 0)
+        .map((entry) => entry.file);
+      const inverseEvidence = { contributions: fileContributions, nonContributing: idle };
+      if (idle.length > 0) {
+        return failWith(
+          "inverse-mutation",
+          {
+            passed: false,
+            reason: `reverting ${idle.length === 1 ? "this bug file" : "these bug files"} alone makes no F2P test pass again, so ${idle.length === 1 ? "it does" : "they do"} not contribute to the bug: ${list(idle)}`,
+            evidence: inverseEvidence,
+          },
+          { ...partial, fileContributions },
+        );
+      }
+      pass("inverse-mutation", inverseEvidence);
+      return report(null, { ...partial, fileContributions });
+    } finally {
+      baseline.release();
+      callerSignal.removeEventListener("abort", onCallerAbort);
+      // Sandboxes of aborted runs are destroyed before the report is returned.
+      await Promise.allSettled(tasks);
+    }
+  }
+
+  return {
+    thresholds,
+    validate(environment, artifact, validateOptions = {}) {
+      const id = artifactId(artifact);
+      const key = `${environmentKey(environment)}\u0000${id}`;
+      const callerSignal = validateOptions.abortSignal ?? new AbortController().signal;
+      if (callerSignal.aborted) return Promise.reject(abortError(callerSignal));
+      const existing = reports.get(key);
+      if (existing) return existing;
+      const promise = runValidation(environment, artifact, id, callerSignal);
+      reports.set(key, promise);
+      // Aborted or broken validations are not remembered; the next call tries again.
+      promise.catch(() => {
+        if (reports.get(key) === promise) reports.delete(key);
+      });
+      return promise;
+    },
+    async close() {
+      for (const entry of baselines.values()) {
+        if (!entry.settled) entry.controller.abort(new DOMException("validator closed", "AbortError"));
+      }
+      baselines.clear();
+      await Promise.allSettled([...background]);
+    },
+  };
+}
+
+async function checkTree(
+  sandbox: Sandbox,
+  artifact: BugArtifact,
+  summary: ShapeSummary,
+  signal: AbortSignal,
+): Promise<TreeCheck> {
+  const problems = await checkPathsInSandbox(sandbox, summary, summary.oracleFiles, signal);
+  if (problems.escapes.length > 0) {
+    const first = problems.escapes[0]!;
+    return {
+      check: "shape",
+      failure: {
+        passed: false,
+        reason: `${first.path} resolves to ${first.resolved} through a symlink, outside the repository${problems.escapes.length > 1 ? ` (and ${problems.escapes.length - 1} more)` : ""}`,
+        evidence: { escapes: problems.escapes },
+      },
+    };
+  }
+  const missing = problems.missing;
+  for (const [name, diff] of [
+    ["bug_inject.diff", artifact.bugInjectDiff],
+    ["test_weaken.diff", artifact.testWeakenDiff],
+  ] as const) {
+    const applied = await sandbox.applyPatch(diff);
+    if (applied.status === "rejected") {
+      return {
+        check: "shape",
+        failure: {
+          passed: false,
+          reason: `${name} does not apply${name === "test_weaken.diff" ? " after bug_inject.diff" : ""}: ${applied.message}`,
+          evidence: { diff: name, file: applied.file, hunk: applied.hunk },
+        },
+      };
+    }
+  }
+  if (missing.length > 0) {
+    return {
+      check: "oracle-files",
+      failure: {
+        passed: false,
+        reason: `test_files.txt lists file(s) that do not exist in the original repository: ${list(missing)}`,
+        evidence: { missing },
+      },
+    };
+  }
+  return { check: null };
+}
