@@ -1,12 +1,10 @@
-// Placeholder: the built-in offline policy replaces this module.
-import { InfrastructureError } from "../errors.js";
-import type { Policy } from "../ports/policy.js";
-
-export interface BuiltinPolicyOptions {
-  /** Budget of test runs for the repair solver. */
-  testRunBudget?: number;
-}
-
-export function createBuiltinPolicy(_options: BuiltinPolicyOptions = {}): Policy {
-  throw new InfrastructureError("builtin-policy-missing", "the built-in policy is not available in this build");
-}
+// The built-in offline policy (no model): program-analysis proposer and search-based repair solver.
+export { type BuiltinPolicyOptions, createBuiltinPolicy, packageVersion } from "./policy.js";
+export {
+  parseStackFrames,
+  type StackFrame,
+  type SuspiciousLine,
+  suspiciousLines,
+} from "./repair/localisation.js";
+export { createSeededRandom, type SeededRandom } from "./strategies/seeded-random.js";
+export { type Weakening, weakenTests } from "./weakening/weaken-tests.js";
