@@ -15,9 +15,7 @@ export function createBashTool(options: { timeoutMs?: number } = {}): Tool {
       const result = await sandbox.run({ command, timeoutMs, maxOutputBytes: MAX_OUTPUT_BYTES, abortSignal });
       const parts: string[] = [];
       if (result.status === "timed-out")
-        parts.push(
-          `[the command ran longer than ${Math.round(timeoutMs / 1000)} s and was killed; output so far below]`,
-        );
+        parts.push(`[the command ran longer than ${timeoutMs / 1000} s and was killed; output so far below]`);
       else if (result.status === "aborted") parts.push("[the command was aborted]");
       else parts.push(`[exit code ${result.exitCode}]`);
       if (result.stdout !== "") parts.push(result.stdout.replace(/\n$/, ""));
