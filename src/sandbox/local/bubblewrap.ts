@@ -1,0 +1,148 @@
+// The bubblewrap command line of one sandboxed command: what the sandbox sees (system toolchains read-only,
+// the workspace at the workdir, a private /tmp) and what it does not (homes, credentials, network).
+
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { InfrastructureError } from "../../errors.js";
+
+/** System directories shared read-only; on merged-/usr systems most are symbolic links into /usr. */
+const SYSTEM_DIRECTORIES = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+/** The few /etc entries programs need; nothing with secrets (shadow, ssh keys, sudoers, credentials). */
+const ETC_ENTRIES = [
+  "alternatives",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "debian_version",
+  "group",
+  "host.conf",
+  "hosts",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "locale.alias",
+  "localtime",
+  "mime.types",
+  "nsswitch.conf",
+  "os-release",
+  "passwd",
+  "protocols",
+  "services",
+  "ssl",
+  "timezone",
+];
+
+/** Language runtimes keep site configuration under /etc (e.g. /etc/python3.11). */
+const ETC_PATTERNS = [/^python\d(\.\d+)?$/, /^java-\d+/, /^perl$/];
+
+export const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+let located: string | undefined;
+
+/** Absolute path of bwrap; throws with the install command when it is missing or cannot sandbox here. */
+export function locateBubblewrap(): string {
+  if (located) return located;
+  const probe = spawnSync("bwrap", ["--version"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    throw new InfrastructureError(
+      "bubblewrap-missing",
+      "bubblewrap (bwrap) is not installed or not runnable; the local sandbox needs it. Install it with: apt-get install bubblewrap",
+      { cause: probe.error },
+    );
+  }
+  const which = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" });
+  located = which.stdout.trim() || "bwrap";
+  const trial = spawnSync(
+    located,
+    [...systemArguments(), "--unshare-all", "--die-with-parent", "--", "true"],
+    {
+      encoding: "utf8",
+    },
+  );
+  if (trial.status !== 0) {
+    located = undefined;
+    throw new InfrastructureError(
+      "bubblewrap-unusable",
+      `bubblewrap cannot create a sandbox here: ${trial.stderr.trim()}. Run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1)`,
+    );
+  }
+  return located;
+}
+
+let systemCache: string[] | undefined;
+
+function systemArguments(): string[] {
+  if (systemCache) return systemCache;
+  const argumentsList: string[] = [];
+  for (const directory of SYSTEM_DIRECTORIES) {
+    let entry: ReturnType<typeof lstatSync>;
+    try {
+      entry = lstatSync(directory);
+    } catch {
+      continue;
+    }
+    if (entry.isSymbolicLink()) argumentsList.push("--symlink", readlinkSync(directory), directory);
+    else if (entry.isDirectory()) argumentsList.push("--ro-bind", directory, directory);
+  }
+  const etcNames = new Set(ETC_ENTRIES);
+  try {
+    for (const name of readdirSync("/etc"))
+      if (ETC_PATTERNS.some((pattern) => pattern.test(name))) etcNames.add(name);
+  } catch {
+    // no /etc: nothing to share
+  }
+  for (const name of [...etcNames].sort()) {
+    const path = `/etc/${name}`;
+    if (existsSync(path)) argumentsList.push("--ro-bind", path, path);
+  }
+  systemCache = argumentsList;
+  return argumentsList;
+}
+
+export interface BubblewrapCommand {
+  /** Host directory shown read-write at `workdir`. */
+  workspace: string;
+  workdir: string;
+  /** Host directory shown read-write at /tmp (per sandbox, so files persist between commands). */
+  temporary: string;
+  /** Absolute working directory inside the sandbox. */
+  cwd: string;
+  environment: Record<string, string>;
+  command: string;
+  /** Extra host paths shown read-only at the same place (e.g. a toolchain under /opt). */
+  readOnlyPaths?: readonly string[];
+}
+
+const shell = existsSync("/usr/bin/bash") || existsSync("/bin/bash") ? "bash" : "sh";
+
+/** Arguments for bwrap (without the program name). */
+export function bubblewrapArguments(command: BubblewrapCommand): string[] {
+  const argumentsList = [...systemArguments()];
+  for (const path of command.readOnlyPaths ?? []) argumentsList.push("--ro-bind", path, path);
+  argumentsList.push(
+    "--bind",
+    command.workspace,
+    command.workdir,
+    "--bind",
+    command.temporary,
+    "/tmp",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--remount-ro",
+    "/",
+    "--unshare-all",
+    "--hostname",
+    "sandbox",
+    "--die-with-parent",
+    "--new-session",
+  );
+  // As root the sandboxed process would otherwise keep every capability.
+  if (process.getuid?.() === 0) argumentsList.push("--cap-drop", "ALL");
+  argumentsList.push("--clearenv");
+  for (const [name, value] of Object.entries(command.environment))
+    argumentsList.push("--setenv", name, value);
+  argumentsList.push("--chdir", command.cwd, "--", shell, "-c", command.command);
+  return argumentsList;
+}
