@@ -40,6 +40,7 @@ export function createProgress(options: ProgressOptions = {}): ProgressDisplay {
     stopping: null as string | null,
   };
   let drawnLines = 0;
+  let stopped = false;
 
   const mean = (values: number[]) =>
     values.length === 0 ? "-" : (values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(3);
@@ -84,6 +85,8 @@ export function createProgress(options: ProgressOptions = {}): ProgressDisplay {
   return {
     render,
     stop() {
+      if (stopped) return;
+      stopped = true;
       if (timer) clearInterval(timer);
       if (interactive) draw();
     },
