@@ -237,6 +237,13 @@ describe("runAgentLoop", () => {
     for (const sample of samples) expect(rolloutInvariantViolations(sample)).toEqual([]);
   });
 
+  it("ends at the wall-time limit, interrupting a command in flight", async () => {
+    const { result, steps } = await episode([bash("sleep 20"), submit], { limits: { maxWallTimeMs: 1_000 } });
+    expect(result.exitReason).toBe("wall-time");
+    expect(steps[0]!.observations[0]!.output).toMatch(/aborted/);
+    expect(steps[0]!.toolMs).toBeLessThan(5_000);
+  });
+
   it("ends as aborted when the signal fires during a model call", async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("shutdown")), 200);

@@ -119,12 +119,17 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
   const stats: Record<string, number> = Object.fromEntries(OVERHEAD_FIELDS.map((field) => [field, 0]));
   let consecutiveFormatErrors = 0;
   let contextTokens = state.messages.reduce((sum, message) => sum + estimateTokens(message.content ?? ""), 0);
+  // The wall-time limit also interrupts a model call or command in flight.
+  const wallTime = AbortSignal.timeout(limits.maxWallTimeMs);
+  const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, wallTime]) : wallTime;
   const finish = (exitReason: ExitReason): LoopResult => ({ ...state, exitReason, stats });
+  const interrupted = (): ExitReason | null =>
+    options.abortSignal?.aborted ? "aborted" : wallTime.aborted ? "wall-time" : null;
 
   for (let turn = 0; ; turn++) {
-    if (options.abortSignal?.aborted) return finish("aborted");
+    const stop = interrupted() ?? (performance.now() - started >= limits.maxWallTimeMs ? "wall-time" : null);
+    if (stop) return finish(stop);
     if (turn >= limits.maxTurns) return finish("max-turns");
-    if (performance.now() - started >= limits.maxWallTimeMs) return finish("wall-time");
     if (contextTokens >= limits.maxContextTokens) return finish("context-overflow");
     const stepStarted = performance.now();
     const configuredMax = options.model.sampling.max_tokens;
@@ -136,12 +141,13 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
         tools: options.callFormat.offeredTools(specifications),
         seed: options.seed === undefined ? undefined : options.seed + turn,
         maxTokens: configuredMax === undefined ? undefined : Math.min(configuredMax, room),
-        abortSignal: options.abortSignal,
+        abortSignal: signal,
       });
       if (result.status === "context-overflow") return finish("context-overflow");
       completion = result.completion;
     } catch (error) {
-      if (options.abortSignal?.aborted) return finish("aborted");
+      const stop = interrupted();
+      if (stop) return finish(stop);
       throw error;
     }
     const modelMs = performance.now() - stepStarted;
@@ -173,7 +179,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
               output: "Not run: the episode ended with the submission before this call.",
             }
           : tool
-            ? await tool.call(call.arguments, { sandbox: options.sandbox, abortSignal: options.abortSignal })
+            ? await tool.call(call.arguments, { sandbox: options.sandbox, abortSignal: signal })
             : {
                 status: "invalid" as const,
                 output: `There is no tool named "${call.name}". The tools are: ${[...toolsByName.keys()].join(", ")}.`,
