@@ -1,4 +1,107 @@
-// Placeholder until the `sandbox` command group is implemented.
-import type { Command } from "commander";
+// `swe-selfplay sandbox exec`: runs one command in a fresh sandbox (a directory through bubblewrap, an
+// image through Docker) and prints its result; exit 0 whenever the command ran, whatever its exit code.
 
-export function register(_program: Command): void {}
+import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import type { Environment } from "../../ports/sandbox.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import type { WorkspaceStrategy } from "../../sandbox/local/workspace.js";
+import { EXIT_OK } from "../exit-codes.js";
+
+interface ExecOptions {
+  repo?: string;
+  image?: string;
+  workdir?: string;
+  timeout: string;
+  workspace?: string;
+  json?: boolean;
+}
+
+const STRATEGIES: readonly WorkspaceStrategy[] = ["auto", "overlay", "reflink", "copy"];
+
+export function register(program: Command): void {
+  const group = program.command("sandbox").description("Run commands in sandboxes.");
+  group
+    .command("exec")
+    .description(
+      "Run one command in a fresh sandbox and print its result. One argument is a shell command line; " +
+        "several are quoted and joined.",
+    )
+    .option("--repo <dir>", "environment: a repository directory (local bubblewrap sandbox)")
+    .option("--image <name>", "environment: a container image holding the repository (Docker sandbox)")
+    .option("--workdir <path>", "where the repository is inside the image (default /testbed)")
+    .option("--timeout <seconds>", "wall-clock limit; the whole process tree is killed on expiry", "600")
+    .option("--workspace <strategy>", `local workspace: ${STRATEGIES.join(" | ")}`)
+    .option("--json", "print the run result as JSON on stdout")
+    .argument("<command...>", "command to run (after --)")
+    .action(async (words: string[], options: ExecOptions) => {
+      process.exitCode = await exec(words, options);
+    });
+}
+
+async function exec(words: string[], options: ExecOptions): Promise<number> {
+  const environment = environmentOf(options);
+  const seconds = Number(options.timeout);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new InputError("usage", `--timeout must be a positive number of seconds, got "${options.timeout}"`);
+  }
+  if (options.workspace !== undefined && !STRATEGIES.includes(options.workspace as WorkspaceStrategy)) {
+    throw new InputError(
+      "usage",
+      `--workspace must be one of ${STRATEGIES.join(", ")}, got "${options.workspace}"`,
+    );
+  }
+  const command = words.length === 1 ? words[0]! : words.map(shellWord).join(" ");
+  const sandboxes = openSandboxes({
+    local: { workspace: options.workspace as WorkspaceStrategy | undefined },
+  });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const sandbox = await sandboxes.create({ environment, label: "cli:sandbox-exec" });
+    try {
+      const result = await sandbox.run({
+        command,
+        timeoutMs: Math.round(seconds * 1000),
+        abortSignal: abort.signal,
+      });
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } else {
+        process.stdout.write(result.stdout);
+        process.stderr.write(result.stderr);
+        if (result.status !== "exited")
+          process.stderr.write(`swe-selfplay: command ${result.status} after ${result.durationMs} ms\n`);
+        else if (result.exitCode !== 0)
+          process.stderr.write(`swe-selfplay: command exited with code ${result.exitCode}\n`);
+        if (result.truncated) process.stderr.write("swe-selfplay: output truncated\n");
+      }
+      return EXIT_OK;
+    } finally {
+      await sandbox.destroy();
+    }
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    await sandboxes.close();
+  }
+}
+
+function environmentOf(options: ExecOptions): Environment {
+  if ((options.repo === undefined) === (options.image === undefined)) {
+    throw new InputError("usage", "give exactly one of --repo DIR or --image NAME");
+  }
+  if (options.repo !== undefined) {
+    if (options.workdir !== undefined) throw new InputError("usage", "--workdir goes with --image only");
+    return { kind: "dir", path: options.repo };
+  }
+  return options.workdir === undefined
+    ? { kind: "image", image: options.image! }
+    : { kind: "image", image: options.image!, workdir: options.workdir };
+}
+
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
