@@ -1,0 +1,196 @@
+// The Docker sandbox backend: one container per sandbox from an image environment, no network, resource
+// limits, ownership labels and a reaper for containers of dead runs. Talks to the engine API only.
+
+import { randomBytes } from "node:crypto";
+import { InfrastructureError, InputError } from "../../errors.js";
+import { createLogger } from "../../log.js";
+import {
+  DEFAULT_WORKDIR,
+  type ResourceLimits,
+  type Sandbox,
+  type SandboxBackend,
+  type SandboxSpec,
+} from "../../ports/sandbox.js";
+import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
+import { track } from "../registry.js";
+import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
+import { DockerSandbox } from "./docker-sandbox.js";
+import { connectEngine, describe, type EngineConnection, inspectImage, pingEngine } from "./engine.js";
+import { currentOwner, formatOwner, LABELS, reapLeakedContainers } from "./ownership.js";
+import { type PreparedImage, prepareImage } from "./prepared-image.js";
+
+const log = createLogger("sandbox.docker");
+
+export interface DockerBackendOptions extends EngineConnection {
+  /** Run that owns the containers (label swe-selfplay.run). Default: a fresh id per backend. */
+  runId?: string;
+  /** Where the repository is when the environment names no workdir. Default /testbed. */
+  workdir?: string;
+  /** Timeout of a command that sets none. Default 30 minutes. */
+  defaultTimeoutMs?: number;
+  /** Cap per output stream of a command that sets none. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Limits of sandboxes whose spec sets none. Default 1024 processes, 4 GiB memory, no CPU cap. */
+  limits?: ResourceLimits;
+  /** Paths left out of diffs, on top of the repository's .gitignore files. Default: Python caches. */
+  ignores?: readonly string[];
+  /** Remove containers whose owning process is gone when the backend starts. Default true. */
+  reap?: boolean;
+}
+
+export const DEFAULT_LIMITS: Required<Pick<ResourceLimits, "pids" | "memoryBytes">> = {
+  pids: 1024,
+  memoryBytes: 4 * 1024 ** 3,
+};
+
+export interface DockerBackend extends SandboxBackend {
+  readonly kind: "docker";
+  create(spec: SandboxSpec): Promise<DockerSandbox>;
+}
+
+export function createDockerBackend(options: DockerBackendOptions = {}): DockerBackend {
+  const { docker, address } = connectEngine(options);
+  const socketPath = address.startsWith("/") ? address : undefined;
+  const runId = options.runId ?? `run-${randomBytes(6).toString("hex")}`;
+  const owner = formatOwner(currentOwner());
+  const ignores = options.ignores ?? DEFAULT_IGNORES;
+  const live = new Set<DockerSandbox>();
+  const prepared = new Map<string, Promise<PreparedImage>>();
+  let closed = false;
+  let ready: Promise<void> | undefined;
+
+  const ensureReady = () => {
+    ready ??= (async () => {
+      await pingEngine(docker, address);
+      if (options.reap ?? true) {
+        const removed = await reapLeakedContainers(docker);
+        if (removed.length > 0) log.info(`removed ${removed.length} leaked container(s) of finished runs`);
+      }
+    })();
+    ready.catch(() => {
+      ready = undefined;
+    });
+    return ready;
+  };
+
+  const preparedImage = async (image: string, workdir: string): Promise<PreparedImage> => {
+    const info = await inspectImage(docker, image);
+    const key = `${info.Id}\n${workdir}`;
+    let preparation = prepared.get(key);
+    if (!preparation) {
+      preparation = prepareImage(docker, info, image, workdir, ignores);
+      prepared.set(key, preparation);
+      preparation.catch(() => prepared.delete(key));
+    }
+    return preparation;
+  };
+
+  return {
+    kind: "docker",
+    async create(spec: SandboxSpec): Promise<DockerSandbox> {
+      if (closed)
+        throw new InfrastructureError("backend-closed", "the Docker sandbox backend has been closed");
+      const environment = spec.environment;
+      if (environment.kind !== "image") {
+        throw new InputError(
+          "environment-unsupported",
+          `the Docker backend runs image environments only, not directory ${environment.path}; open sandboxes with openSandboxes() to route directories to the local backend`,
+        );
+      }
+      await ensureReady();
+      const workdir = environment.workdir ?? options.workdir ?? DEFAULT_WORKDIR;
+      const base = await preparedImage(environment.image, workdir);
+      const id = `docker-${randomBytes(5).toString("hex")}`;
+      const limits = { ...DEFAULT_LIMITS, ...options.limits, ...spec.limits };
+      let container: Awaited<ReturnType<typeof docker.createContainer>>;
+      try {
+        container = await docker.createContainer({
+          name: `swe-selfplay-${id}`,
+          Image: base.image,
+          Entrypoint: [],
+          // The idle command keeps the container up; Init reaps orphans of killed commands.
+          Cmd: ["sleep", "infinity"],
+          WorkingDir: workdir,
+          NetworkDisabled: true,
+          Labels: {
+            [LABELS.run]: runId,
+            [LABELS.owner]: owner,
+            [LABELS.sandbox]: id,
+            [LABELS.label]: spec.label ?? "",
+          },
+          HostConfig: {
+            Init: true,
+            NetworkMode: "none",
+            Memory: limits.memoryBytes,
+            MemorySwap: limits.memoryBytes,
+            PidsLimit: limits.pids,
+            NanoCpus: limits.cpus === undefined ? undefined : Math.round(limits.cpus * 1e9),
+            SecurityOpt: ["no-new-privileges"],
+          },
+        });
+      } catch (error) {
+        throw new InfrastructureError(
+          "sandbox-create-failed",
+          `cannot create a container from ${environment.image}: ${describe(error)}`,
+          { cause: error, data: { image: environment.image } },
+        );
+      }
+      let untrack = () => {};
+      try {
+        await container.start();
+        const tracker = new ChangeTracker(createContainerGitRunner(container), {
+          gitDir: TRACKING_GIT_DIR,
+          workTree: workdir,
+        });
+        const patches = spec.patches ?? [];
+        for (const [position, patch] of patches.entries()) {
+          const applied = await tracker.apply(patch, TRACKING_INDEX);
+          if (applied.status === "rejected") {
+            throw new InputError(
+              "patch-rejected",
+              `patch ${position + 1} of ${patches.length} does not apply to ${environment.image}: ${applied.message}`,
+              { data: { patchIndex: position, file: applied.file, hunk: applied.hunk } },
+            );
+          }
+        }
+        const startTree = patches.length > 0 ? await tracker.stage(TRACKING_INDEX) : base.tree;
+        const sandbox = new DockerSandbox({
+          id,
+          spec,
+          workdir,
+          container,
+          socketPath,
+          tracker,
+          indexFile: TRACKING_INDEX,
+          startTree,
+          defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
+          maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+          onDestroyed: () => {
+            live.delete(sandbox);
+            untrack();
+          },
+        });
+        live.add(sandbox);
+        untrack = track(sandbox);
+        log.debug("sandbox created", { id, image: environment.image, label: spec.label, run: runId });
+        return sandbox;
+      } catch (error) {
+        await container.remove({ force: true }).catch(() => undefined);
+        if (error instanceof InputError || error instanceof InfrastructureError) throw error;
+        throw new InfrastructureError(
+          "sandbox-create-failed",
+          `cannot start a sandbox from ${environment.image}: ${describe(error)}`,
+          { cause: error, data: { image: environment.image } },
+        );
+      }
+    },
+    async close(): Promise<void> {
+      closed = true;
+      await Promise.allSettled([...live].map((sandbox) => sandbox.destroy()));
+    },
+  };
+}
+
+export type { DockerSandbox } from "./docker-sandbox.js";
+export { reapLeakedContainers } from "./ownership.js";
+export type { Sandbox };

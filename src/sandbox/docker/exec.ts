@@ -1,0 +1,200 @@
+// One command inside a running container through the Engine API's exec: stdin in, demultiplexed and capped
+// stdout/stderr out, and timeout/abort that kill the command's whole process tree (see process-tree.sh).
+
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { Duplex, Readable } from "node:stream";
+import type Docker from "dockerode";
+import type { RunStatus } from "../../ports/sandbox.js";
+
+// Comment lines are dropped: the script travels as an argument and shows up in process listings.
+const PROCESS_TREE_SCRIPT = readFileSync(new URL("./process-tree.sh", import.meta.url), "utf8")
+  .split("\n")
+  .filter((line) => !/^\s*#/.test(line))
+  .join("\n");
+
+export interface ExecOptions {
+  /** Shell command (bash -c, or sh -c without bash); or an argument vector, quoted into one. */
+  command: string | readonly string[];
+  cwd: string;
+  env?: Record<string, string>;
+  stdin?: string | Uint8Array;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  abortSignal?: AbortSignal;
+}
+
+export interface ExecOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  stdout: Buffer;
+  stderr: Buffer;
+  truncated: boolean;
+  durationMs: number;
+}
+
+/** How long to wait for an exec's stream to close after its tree was killed before giving up on it. */
+const STREAM_GRACE_MS = 5_000;
+
+/** Keeps the first `limit` bytes of a stream and drops (but drains) the rest. */
+class CappedBuffer {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  truncated = false;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    const room = this.limit - this.kept;
+    if (chunk.length > room) {
+      this.truncated = true;
+      if (room <= 0) return;
+      chunk = chunk.subarray(0, room);
+    }
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+  }
+
+  value(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/**
+ * Splits the engine's multiplexed exec stream (8-byte frame headers: stream type, 3 zero bytes, big-endian
+ * length) into stdout and stderr.
+ */
+export class StreamDemultiplexer {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly stdout: (chunk: Buffer) => void,
+    private readonly stderr: (chunk: Buffer) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (this.pending.length >= 8) {
+      const type = this.pending[0];
+      const length = this.pending.readUInt32BE(4);
+      if (this.pending.length < 8 + length) return;
+      const payload = this.pending.subarray(8, 8 + length);
+      if (type === 2) this.stderr(payload);
+      else this.stdout(payload);
+      this.pending = this.pending.subarray(8 + length);
+    }
+  }
+}
+
+/** Runs one exec to completion. Engine failures (container gone, engine down) reject; outcomes resolve. */
+export async function execInContainer(
+  container: Docker.Container,
+  options: ExecOptions,
+): Promise<ExecOutcome> {
+  const started = performance.now();
+  const empty = (status: RunStatus): ExecOutcome => ({
+    status,
+    exitCode: null,
+    stdout: Buffer.alloc(0),
+    stderr: Buffer.alloc(0),
+    truncated: false,
+    durationMs: 0,
+  });
+  if (options.abortSignal?.aborted) return empty("aborted");
+
+  const marker = randomBytes(8).toString("hex");
+  const command =
+    typeof options.command === "string" ? options.command : options.command.map(shellQuote).join(" ");
+  const hasStdin = options.stdin !== undefined;
+  const exec = await container.exec({
+    Cmd: ["sh", "-c", PROCESS_TREE_SCRIPT, "process-tree", "run", marker, options.cwd, command],
+    Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: "/",
+    AttachStdin: hasStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: hasStdin })) as Duplex;
+
+  const stdout = new CappedBuffer(options.maxOutputBytes);
+  const stderr = new CappedBuffer(options.maxOutputBytes);
+  const demultiplexer = new StreamDemultiplexer(
+    (chunk) => stdout.push(chunk),
+    (chunk) => stderr.push(chunk),
+  );
+  let status: RunStatus = "exited";
+  let killing: Promise<void> | undefined;
+
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on("data", (chunk: Buffer) => demultiplexer.push(chunk));
+    stream.once("end", () => resolve());
+    stream.once("close", () => resolve());
+    stream.once("error", (error) => reject(error));
+  });
+
+  const stop = (reason: RunStatus) => {
+    if (status !== "exited") return;
+    status = reason;
+    killing = killTree(container, marker).catch(() => undefined);
+    // If something escaped the kill and still holds the output open, stop reading after a grace period.
+    setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref();
+  };
+  const timer = setTimeout(() => stop("timed-out"), options.timeoutMs);
+  const onAbort = () => stop("aborted");
+  options.abortSignal?.addEventListener("abort", onAbort, { once: true });
+
+  if (hasStdin) {
+    stream.on("error", () => undefined);
+    // Half-closing the hijacked connection is the engine's signal for end of input.
+    stream.end(Buffer.from(options.stdin!));
+  }
+
+  try {
+    await ended;
+  } catch (error) {
+    if (status === "exited") throw error;
+  } finally {
+    clearTimeout(timer);
+    options.abortSignal?.removeEventListener("abort", onAbort);
+  }
+  await killing;
+  const exitCode = status === "exited" ? await exitCodeOf(exec) : null;
+  return {
+    status,
+    exitCode,
+    stdout: stdout.value(),
+    stderr: stderr.value(),
+    truncated: stdout.truncated || stderr.truncated,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** The engine may report the exec as running for a moment after its stream closed. */
+async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return null;
+}
+
+async function killTree(container: Docker.Container, marker: string): Promise<void> {
+  const exec = await container.exec({
+    Cmd: ["sh", "-c", PROCESS_TREE_SCRIPT, "process-tree", "kill", marker],
+    AttachStdout: true,
+    AttachStderr: true,
+  });
+  const stream = (await exec.start({ hijack: true, stdin: false })) as Readable;
+  await new Promise<void>((resolve) => {
+    stream.resume();
+    stream.once("end", resolve);
+    stream.once("close", resolve);
+    stream.once("error", () => resolve());
+  });
+}
+
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,116 @@
+// Once per environment image: a derived image that already holds the change-tracking repository and the
+// baseline index of the workdir, so creating a sandbox costs no git work. Cached by image id, labelled.
+
+import { createHash } from "node:crypto";
+import type Docker from "dockerode";
+import { InfrastructureError, InputError } from "../../errors.js";
+import { createLogger } from "../../log.js";
+import { ChangeTracker } from "../change-tracking.js";
+import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
+import { execInContainer } from "./exec.js";
+import { currentOwner, formatOwner, LABELS } from "./ownership.js";
+
+const log = createLogger("sandbox.docker");
+
+/** Bump when what a prepared image holds changes, so old ones are not reused. */
+const PREPARATION_VERSION = "1";
+export const PREPARED_REPOSITORY = "swe-selfplay/prepared";
+export const PREPARED_LABELS = {
+  from: "swe-selfplay.prepared-from",
+  tree: "swe-selfplay.baseline-tree",
+  workdir: "swe-selfplay.workdir",
+} as const;
+
+export interface PreparedImage {
+  /** Image reference to create sandboxes from. */
+  image: string;
+  /** Tree id of the workdir as the image holds it: the starting state of a sandbox without patches. */
+  tree: string;
+}
+
+export async function prepareImage(
+  docker: Docker,
+  source: Docker.ImageInspectInfo,
+  sourceName: string,
+  workdir: string,
+  ignores: readonly string[],
+): Promise<PreparedImage> {
+  const key = createHash("sha256")
+    .update(JSON.stringify([PREPARATION_VERSION, source.Id, workdir, ignores]))
+    .digest("hex")
+    .slice(0, 20);
+  const reference = `${PREPARED_REPOSITORY}:${key}`;
+  try {
+    const existing = await docker.getImage(reference).inspect();
+    const tree = existing.Config?.Labels?.[PREPARED_LABELS.tree];
+    if (tree) return { image: reference, tree };
+  } catch {
+    // not prepared yet
+  }
+
+  const started = performance.now();
+  const container = await docker.createContainer({
+    Image: source.Id,
+    Entrypoint: [],
+    Cmd: ["sleep", "infinity"],
+    WorkingDir: "/",
+    NetworkDisabled: true,
+    Labels: { [LABELS.owner]: formatOwner(currentOwner()), [LABELS.label]: `prepare ${sourceName}` },
+    HostConfig: { Init: true, NetworkMode: "none" },
+  });
+  try {
+    await container.start();
+    const probe = await execInContainer(container, {
+      command: [
+        "sh",
+        "-c",
+        'test -d "$1" || { echo "no directory $1 in the image" >&2; exit 3; }; command -v git >/dev/null || { echo "git is not installed in the image" >&2; exit 4; }; mkdir -p "$2"',
+        "probe",
+        workdir,
+        TRACKING_GIT_DIR,
+      ],
+      cwd: "/",
+      timeoutMs: 60_000,
+      maxOutputBytes: 65_536,
+    });
+    if (probe.exitCode === 3) {
+      throw new InputError(
+        "environment-workdir-missing",
+        `image ${sourceName} has no directory ${workdir}: put the repository there or give the environment's workdir`,
+        { data: { image: sourceName, workdir } },
+      );
+    }
+    if (probe.exitCode !== 0) {
+      throw new InfrastructureError(
+        "docker-image-unusable",
+        `image ${sourceName} cannot host sandboxes: ${probe.stderr.toString("utf8").trim() || `probe exited ${probe.exitCode}`}; the Docker backend needs sh, git and coreutils in the image`,
+        { data: { image: sourceName } },
+      );
+    }
+    const tracker = new ChangeTracker(createContainerGitRunner(container), {
+      gitDir: TRACKING_GIT_DIR,
+      workTree: workdir,
+    });
+    await tracker.initialize(ignores);
+    const tree = await tracker.stage(TRACKING_INDEX);
+    const config = source.Config ?? {};
+    await container.commit({
+      repo: PREPARED_REPOSITORY,
+      tag: key,
+      changes: [
+        `LABEL ${PREPARED_LABELS.tree}=${tree} ${PREPARED_LABELS.from}=${source.Id} ${PREPARED_LABELS.workdir}=${JSON.stringify(workdir)}`,
+        `ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`,
+        `CMD ${JSON.stringify(config.Cmd ?? [])}`,
+        `WORKDIR ${config.WorkingDir || "/"}`,
+      ],
+    });
+    log.info("prepared image", {
+      image: sourceName,
+      prepared: reference,
+      ms: Math.round(performance.now() - started),
+    });
+    return { image: reference, tree };
+  } finally {
+    await container.remove({ force: true }).catch(() => undefined);
+  }
+}
