@@ -5,6 +5,16 @@ import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { extract, pack } from "tar-stream";
 
+/** Numeric owner of everything a sandbox's commands create. */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+}
+
+export function userSpec(user: SandboxUser): string {
+  return `${user.uid}:${user.gid}`;
+}
+
 export type ArchiveRead =
   | { status: "file"; content: Buffer }
   | { status: "missing" }
@@ -66,11 +76,19 @@ export async function writeThroughArchive(
   container: Docker.Container,
   path: string,
   content: Buffer,
-  mode: number,
+  options: { mode: number; owner: SandboxUser },
 ): Promise<boolean> {
   const archive = pack();
   archive.entry(
-    { name: posix.basename(path), mode, mtime: new Date(), size: content.length, type: "file" },
+    {
+      name: posix.basename(path),
+      mode: options.mode,
+      uid: options.owner.uid,
+      gid: options.owner.gid,
+      mtime: new Date(),
+      size: content.length,
+      type: "file",
+    },
     content,
   );
   archive.finalize();

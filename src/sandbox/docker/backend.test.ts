@@ -110,6 +110,11 @@ describe.skipIf(skipDocker())("Docker backend", () => {
       );
       await sandbox.writeFile("new/deep/tool.sh", "#!/bin/sh\necho tool\n", { mode: 0o755 });
       expect((await sandbox.run({ command: "./new/deep/tool.sh" })).stdout).toBe("tool\n");
+      // Commands run unprivileged, yet own what the archive API wrote.
+      const owner = await sandbox.run({
+        command: "id -u; echo more >> new/deep/tool.sh && tail -n 1 new/deep/tool.sh",
+      });
+      expect(owner.stdout).toBe("1000\nmore\n");
       await sandbox.run({ command: "python3 -m pytest -q" });
       const diff = await sandbox.diff();
       expect(diff).toContain("diff --git a/calc/ops.py b/calc/ops.py");
@@ -144,6 +149,10 @@ describe.skipIf(skipDocker())("Docker backend", () => {
     try {
       expect(await patched.diff()).toBe("");
       expect((await patched.readFile("calc/ops.py")).toString()).toContain("a + b + 1");
+      const editable = await patched.run({
+        command: "echo '# edited' >> calc/ops.py && tail -n 1 calc/ops.py",
+      });
+      expect(editable.stdout).toBe("# edited\n");
       const again = await patched.applyPatch(patch);
       expect(again.status).toBe("rejected");
     } finally {

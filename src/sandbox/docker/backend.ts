@@ -13,6 +13,7 @@ import {
 } from "../../ports/sandbox.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { track } from "../registry.js";
+import type { SandboxUser } from "./archive.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
 import { DockerSandbox } from "./docker-sandbox.js";
 import { connectEngine, describe, type EngineConnection, inspectImage, pingEngine } from "./engine.js";
@@ -34,6 +35,11 @@ export interface DockerBackendOptions extends EngineConnection {
   limits?: ResourceLimits;
   /** Paths left out of diffs, on top of the repository's .gitignore files. Default: Python caches. */
   ignores?: readonly string[];
+  /**
+   * Who commands, git and written files run as / belong to. Default uid 1000, gid 1000: unprivileged, so
+   * nothing outside the repository and /tmp is writable. The repository is handed to this user once per image.
+   */
+  user?: SandboxUser;
   /** Remove containers whose owning process is gone when the backend starts. Default true. */
   reap?: boolean;
 }
@@ -42,6 +48,8 @@ export const DEFAULT_LIMITS: Required<Pick<ResourceLimits, "pids" | "memoryBytes
   pids: 1024,
   memoryBytes: 4 * 1024 ** 3,
 };
+
+export const DEFAULT_USER: SandboxUser = { uid: 1000, gid: 1000 };
 
 export interface DockerBackend extends SandboxBackend {
   readonly kind: "docker";
@@ -54,6 +62,7 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
   const runId = options.runId ?? `run-${randomBytes(6).toString("hex")}`;
   const owner = formatOwner(currentOwner());
   const ignores = options.ignores ?? DEFAULT_IGNORES;
+  const user = options.user ?? DEFAULT_USER;
   const live = new Set<DockerSandbox>();
   const prepared = new Map<string, Promise<PreparedImage>>();
   let closed = false;
@@ -78,7 +87,7 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
     const key = `${info.Id}\n${workdir}`;
     let preparation = prepared.get(key);
     if (!preparation) {
-      preparation = prepareImage(docker, info, image, workdir, ignores);
+      preparation = prepareImage(docker, info, image, workdir, ignores, user);
       prepared.set(key, preparation);
       preparation.catch(() => prepared.delete(key));
     }
@@ -138,7 +147,7 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
       let untrack = () => {};
       try {
         await container.start();
-        const tracker = new ChangeTracker(createContainerGitRunner(container), {
+        const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
           gitDir: TRACKING_GIT_DIR,
           workTree: workdir,
         });
@@ -159,6 +168,7 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
           spec,
           workdir,
           container,
+          user,
           socketPath,
           tracker,
           indexFile: TRACKING_INDEX,

@@ -5,7 +5,7 @@ import { posix } from "node:path";
 import type Docker from "dockerode";
 import { InfrastructureError } from "../../errors.js";
 import type { GitOutcome, GitRunner } from "../change-tracking.js";
-import { writeThroughArchive } from "./archive.js";
+import { type SandboxUser, userSpec, writeThroughArchive } from "./archive.js";
 import { execInContainer } from "./exec.js";
 
 /** Where the tracking repository lives inside every container (never inside the workdir). */
@@ -16,7 +16,8 @@ export const TRACKING_INDEX = `${TRACKING_GIT_DIR}/sandbox.index`;
 const GIT_TIMEOUT_MS = 10 * 60_000;
 const GIT_OUTPUT_LIMIT = 512 * 1024 * 1024;
 
-export function createContainerGitRunner(container: Docker.Container): GitRunner {
+/** Git runs as the sandbox's user, so files it writes (git apply) stay writable by the sandbox's commands. */
+export function createContainerGitRunner(container: Docker.Container, user: SandboxUser): GitRunner {
   const run = async (
     command: readonly string[],
     cwd: string,
@@ -26,6 +27,7 @@ export function createContainerGitRunner(container: Docker.Container): GitRunner
     const outcome = await execInContainer(container, {
       command,
       cwd,
+      user: userSpec(user),
       env,
       stdin,
       timeoutMs: GIT_TIMEOUT_MS,
@@ -61,9 +63,9 @@ export function createContainerGitRunner(container: Docker.Container): GitRunner
     },
     async writeFile(path, content) {
       const bytes = Buffer.from(content);
-      if (await writeThroughArchive(container, path, bytes, 0o644)) return;
+      if (await writeThroughArchive(container, path, bytes, { mode: 0o644, owner: user })) return;
       await mustSucceed(["mkdir", "-p", "--", posix.dirname(path)]);
-      if (!(await writeThroughArchive(container, path, bytes, 0o644))) {
+      if (!(await writeThroughArchive(container, path, bytes, { mode: 0o644, owner: user }))) {
         throw new InfrastructureError(
           "container-write-failed",
           `cannot write ${path} in container ${container.id.slice(0, 12)}`,

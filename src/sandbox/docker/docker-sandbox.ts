@@ -7,7 +7,7 @@ import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { ApplyResult, RunOptions, RunResult, Sandbox, SandboxSpec } from "../../ports/sandbox.js";
 import type { ChangeTracker } from "../change-tracking.js";
-import { readFromArchive, writeThroughArchive } from "./archive.js";
+import { readFromArchive, type SandboxUser, userSpec, writeThroughArchive } from "./archive.js";
 import { describe } from "./engine.js";
 import { type ExecOutcome, execInContainer, shellQuote } from "./exec.js";
 
@@ -19,6 +19,8 @@ export interface DockerSandboxParts {
   spec: SandboxSpec;
   workdir: string;
   container: Docker.Container;
+  /** Who the sandbox's commands run as; files written through the archive API get this owner. */
+  user: SandboxUser;
   /** Unix socket of the engine, for the synchronous cleanup at exit; undefined for TCP engines. */
   socketPath: string | undefined;
   tracker: ChangeTracker;
@@ -73,7 +75,8 @@ export class DockerSandbox implements Sandbox {
       return await execInContainer(this.parts.container, {
         command: options.command,
         cwd: this.insidePath(options.cwd ?? "."),
-        env: options.env,
+        user: userSpec(this.parts.user),
+        env: { HOME: "/tmp", TMPDIR: "/tmp", ...options.env },
         stdin: options.stdin,
         timeoutMs: options.timeoutMs ?? this.parts.defaultTimeoutMs,
         maxOutputBytes: options.maxOutputBytes ?? this.parts.maxOutputBytes,
@@ -152,7 +155,8 @@ export class DockerSandbox implements Sandbox {
     const inside = this.insidePath(path);
     const bytes = Buffer.from(content);
     const mode = options.mode ?? 0o644;
-    if (await this.engine(() => writeThroughArchive(this.parts.container, inside, bytes, mode))) return;
+    const target = { mode, owner: this.parts.user };
+    if (await this.engine(() => writeThroughArchive(this.parts.container, inside, bytes, target))) return;
     const made = await this.execute({
       command: `mkdir -p -- ${shellQuote(posix.dirname(inside))}`,
       timeoutMs: 60_000,
@@ -164,7 +168,7 @@ export class DockerSandbox implements Sandbox {
         { data: { sandbox: this.id, path: inside } },
       );
     }
-    if (!(await this.engine(() => writeThroughArchive(this.parts.container, inside, bytes, mode)))) {
+    if (!(await this.engine(() => writeThroughArchive(this.parts.container, inside, bytes, target)))) {
       throw new InputError("sandbox-write-failed", `cannot write ${inside} in sandbox ${this.id}`, {
         data: { sandbox: this.id, path: inside },
       });

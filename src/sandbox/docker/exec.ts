@@ -17,6 +17,8 @@ export interface ExecOptions {
   /** Shell command (bash -c, or sh -c without bash); or an argument vector, quoted into one. */
   command: string | readonly string[];
   cwd: string;
+  /** "uid:gid" the command runs as (default: the image's user). The killer runs as the same user. */
+  user?: string;
   env?: Record<string, string>;
   stdin?: string | Uint8Array;
   timeoutMs: number;
@@ -110,6 +112,7 @@ export async function execInContainer(
     Cmd: ["sh", "-c", PROCESS_TREE_SCRIPT, "process-tree", "run", marker, options.cwd, command],
     Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     WorkingDir: "/",
+    User: options.user,
     AttachStdin: hasStdin,
     AttachStdout: true,
     AttachStderr: true,
@@ -136,7 +139,7 @@ export async function execInContainer(
   const stop = (reason: RunStatus) => {
     if (status !== "exited") return;
     status = reason;
-    killing = killTree(container, marker).catch(() => undefined);
+    killing = killTree(container, marker, options.user).catch(() => undefined);
     // If something escaped the kill and still holds the output open, stop reading after a grace period.
     setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref();
   };
@@ -180,8 +183,13 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
   return null;
 }
 
-async function killTree(container: Docker.Container, marker: string): Promise<void> {
+async function killTree(
+  container: Docker.Container,
+  marker: string,
+  user: string | undefined,
+): Promise<void> {
   const exec = await container.exec({
+    User: user,
     Cmd: ["sh", "-c", PROCESS_TREE_SCRIPT, "process-tree", "kill", marker],
     AttachStdout: true,
     AttachStderr: true,

@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { ChangeTracker } from "../change-tracking.js";
+import { type SandboxUser, userSpec } from "./archive.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
 import { execInContainer } from "./exec.js";
 import { currentOwner, formatOwner, LABELS } from "./ownership.js";
@@ -34,9 +35,10 @@ export async function prepareImage(
   sourceName: string,
   workdir: string,
   ignores: readonly string[],
+  user: SandboxUser,
 ): Promise<PreparedImage> {
   const key = createHash("sha256")
-    .update(JSON.stringify([PREPARATION_VERSION, source.Id, workdir, ignores]))
+    .update(JSON.stringify([PREPARATION_VERSION, source.Id, workdir, ignores, user]))
     .digest("hex")
     .slice(0, 20);
   const reference = `${PREPARED_REPOSITORY}:${key}`;
@@ -64,11 +66,14 @@ export async function prepareImage(
       command: [
         "sh",
         "-c",
-        'test -d "$1" || { echo "no directory $1 in the image" >&2; exit 3; }; command -v git >/dev/null || { echo "git is not installed in the image" >&2; exit 4; }; mkdir -p "$2"',
+        'test -d "$1" || { echo "no directory $1 in the image" >&2; exit 3; }; command -v git >/dev/null || { echo "git is not installed in the image" >&2; exit 4; }; mkdir -p "$2" /run/swe-selfplay && chown -R "$3" "$1" "$2" /run/swe-selfplay',
         "probe",
         workdir,
         TRACKING_GIT_DIR,
+        userSpec(user),
       ],
+      // The only step as root: hand the repository and our state to the sandbox's user.
+      user: "0:0",
       cwd: "/",
       timeoutMs: 60_000,
       maxOutputBytes: 65_536,
@@ -87,7 +92,7 @@ export async function prepareImage(
         { data: { image: sourceName } },
       );
     }
-    const tracker = new ChangeTracker(createContainerGitRunner(container), {
+    const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
       gitDir: TRACKING_GIT_DIR,
       workTree: workdir,
     });
