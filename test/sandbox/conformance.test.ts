@@ -223,6 +223,22 @@ for (const backend of backendsUnderTest()) {
       }
     });
 
+    it("stops a memory hog at the memory cap", async () => {
+      const sandbox = await create({ limits: { memoryBytes: 128 * 1024 * 1024 } });
+      try {
+        const result = await sandbox.run({
+          command: `python3 -c "b = bytearray(768 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('survived')"`,
+          timeoutMs: 60_000,
+        });
+        expect(result.stdout).not.toContain("survived");
+        expect(result.exitCode).not.toBe(0);
+        const after = await sandbox.run({ command: "echo alive" });
+        expect(after.stdout).toBe("alive\n");
+      } finally {
+        await sandbox.destroy();
+      }
+    });
+
     it("caps 100 MB of output and flags it truncated", async () => {
       const sandbox = await create();
       try {

@@ -15,7 +15,7 @@ import {
 } from "../../ports/sandbox.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { track } from "../registry.js";
-import { locateBubblewrap } from "./bubblewrap.js";
+import { buildEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase } from "./environment-base.js";
 import { createHostGitRunner } from "./host-git.js";
@@ -25,6 +25,7 @@ import {
   ensurePrivateDirectory,
   isOwnerAlive,
   removeStaleSandboxes,
+  removeStaleSystemViews,
   writeOwner,
 } from "./runtime-directory.js";
 import { createWorkspace, removeStateDirectory, type WorkspaceStrategy } from "./workspace.js";
@@ -67,13 +68,16 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   const live = new Set<LocalSandbox>();
   const bases = new Map<string, Promise<EnvironmentBase>>();
   let closed = false;
-  let setup: Promise<{ bubblewrap: string; cgroups: CgroupSupport | null }> | undefined;
+  let setup: Promise<{ bubblewrap: string; cgroups: CgroupSupport | null; etc: string }> | undefined;
 
   const prepare = () => {
     setup ??= (async () => {
       const bubblewrap = locateBubblewrap();
       ensurePrivateDirectory(runtimeDirectory);
       await removeStaleSandboxes(runtimeDirectory);
+      const etc = join(runtimeDirectory, "system", `etc-${process.pid}`);
+      removeStaleSystemViews(join(runtimeDirectory, "system"));
+      buildEtcView(etc);
       const cgroups = detectCgroups();
       if (cgroups) {
         removeStaleCgroups(cgroups, (name) => {
@@ -82,7 +86,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
         });
       }
       log.debug("local backend ready", { runtimeDirectory, cgroups: cgroups?.version ?? "none" });
-      return { bubblewrap, cgroups };
+      return { bubblewrap, cgroups, etc };
     })();
     setup.catch(() => {
       setup = undefined;
@@ -105,7 +109,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     async create(spec: SandboxSpec): Promise<LocalSandbox> {
       if (closed)
         throw new InfrastructureError("backend-closed", "the local sandbox backend has been closed");
-      const { bubblewrap, cgroups } = await prepare();
+      const { bubblewrap, cgroups, etc } = await prepare();
       const environment = spec.environment;
       if (environment.kind !== "dir") {
         throw new InputError(
@@ -146,6 +150,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
           spec,
           workdir: options.workdir ?? DEFAULT_WORKDIR,
           bubblewrap,
+          etc,
           stateDirectory,
           workspace,
           workspaceReal,

@@ -2,7 +2,18 @@
 // the workspace at the workdir, a private /tmp) and what it does not (homes, credentials, network).
 
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { join } from "node:path";
 import { InfrastructureError } from "../../errors.js";
 
 /** System directories shared read-only; on merged-/usr systems most are symbolic links into /usr. */
@@ -69,6 +80,7 @@ export function locateBubblewrap(): string {
   return located;
 }
 
+/** Binds of the system directories (without /etc), cached for the process. */
 let systemCache: string[] | undefined;
 
 function systemArguments(): string[] {
@@ -84,22 +96,51 @@ function systemArguments(): string[] {
     if (entry.isSymbolicLink()) argumentsList.push("--symlink", readlinkSync(directory), directory);
     else if (entry.isDirectory()) argumentsList.push("--ro-bind", directory, directory);
   }
-  const etcNames = new Set(ETC_ENTRIES);
-  try {
-    for (const name of readdirSync("/etc"))
-      if (ETC_PATTERNS.some((pattern) => pattern.test(name))) etcNames.add(name);
-  } catch {
-    // no /etc: nothing to share
-  }
-  for (const name of [...etcNames].sort()) {
-    const path = `/etc/${name}`;
-    if (existsSync(path)) argumentsList.push("--ro-bind", path, path);
-  }
   systemCache = argumentsList;
   return argumentsList;
 }
 
+/**
+ * Builds the sandbox's /etc: a copy of the few entries programs need, keeping only what every user may
+ * read (so /etc/ssl/private and password files stay out), symbolic links kept as links. One directory
+ * bound once is also much cheaper per command than a bind per entry.
+ */
+export function buildEtcView(target: string): void {
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(target, { recursive: true, mode: 0o755 });
+  const names = new Set(ETC_ENTRIES);
+  try {
+    for (const name of readdirSync("/etc"))
+      if (ETC_PATTERNS.some((pattern) => pattern.test(name))) names.add(name);
+  } catch {
+    return;
+  }
+  for (const name of [...names].sort()) copyPublic(join("/etc", name), join(target, name));
+  chmodSync(target, 0o755);
+}
+
+function copyPublic(source: string, target: string): void {
+  let entry: ReturnType<typeof lstatSync>;
+  try {
+    entry = lstatSync(source);
+  } catch {
+    return;
+  }
+  if (entry.isSymbolicLink()) {
+    symlinkSync(readlinkSync(source), target);
+  } else if (entry.isFile() && (entry.mode & 0o004) !== 0) {
+    copyFileSync(source, target);
+    chmodSync(target, entry.mode & 0o755);
+  } else if (entry.isDirectory() && (entry.mode & 0o005) === 0o005) {
+    mkdirSync(target);
+    for (const name of readdirSync(source)) copyPublic(join(source, name), join(target, name));
+    chmodSync(target, entry.mode & 0o755);
+  }
+}
+
 export interface BubblewrapCommand {
+  /** Host directory made by buildEtcView, shown read-only at /etc. */
+  etc: string;
   /** Host directory shown read-write at `workdir`. */
   workspace: string;
   workdir: string;
@@ -117,7 +158,7 @@ const shell = existsSync("/usr/bin/bash") || existsSync("/bin/bash") ? "bash" : 
 
 /** Arguments for bwrap (without the program name). */
 export function bubblewrapArguments(command: BubblewrapCommand): string[] {
-  const argumentsList = [...systemArguments()];
+  const argumentsList = [...systemArguments(), "--ro-bind", command.etc, "/etc"];
   for (const path of command.readOnlyPaths ?? []) argumentsList.push("--ro-bind", path, path);
   argumentsList.push(
     "--bind",

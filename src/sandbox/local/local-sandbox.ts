@@ -28,6 +28,8 @@ export interface LocalSandboxParts {
   spec: SandboxSpec;
   workdir: string;
   bubblewrap: string;
+  /** Host directory shown at /etc (see buildEtcView). */
+  etc: string;
   stateDirectory: string;
   workspace: Workspace;
   /** Real path of the workspace (for symlink checks). */
@@ -102,6 +104,7 @@ export class LocalSandbox implements Sandbox {
       ...options.env,
     };
     const bubblewrapArgs = bubblewrapArguments({
+      etc: parts.etc,
       workspace: parts.workspace.path,
       workdir: this.workdir,
       temporary: parts.temporary,

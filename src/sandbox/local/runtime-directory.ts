@@ -1,7 +1,7 @@
 // The local backend's private state on the host: one directory per sandbox (workspace, /tmp, index,
 // owner record) and cached change-tracking bases per environment; leftovers of dead processes are removed.
 
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { InfrastructureError } from "../../errors.js";
@@ -57,6 +57,16 @@ export function isOwnerAlive(record: string): boolean {
 
 export function writeOwner(stateDirectory: string): void {
   writeFileSync(join(stateDirectory, "owner"), ownerRecord());
+}
+
+/** Removes /etc views ("etc-<pid>") built by processes that are gone. */
+export function removeStaleSystemViews(directory: string): void {
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(directory)) {
+    const pid = name.match(/^etc-(\d+)$/)?.[1];
+    if (pid === undefined || isOwnerAlive(`${pid} 0`)) continue;
+    rmSync(join(directory, name), { recursive: true, force: true });
+  }
 }
 
 /** Removes sandbox directories (unmounting overlays first) whose owning process is gone. */
