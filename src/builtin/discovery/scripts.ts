@@ -1,21 +1,99 @@
-// test_script.sh and test_parser.py for each supported framework; parsers are .py files in ./parsers.
+// test_script.sh and test_parser.py for each supported framework. Script templates live in ./scripts,
+// parsers in ./parsers; both ship with the package and are read relative to this module.
+import { readFileSync } from "node:fs";
 import type { TestFramework } from "./types.js";
 
-/** How a test script runs one framework (filled in by discovery). */
+/** How a test script runs one framework; discovery fills it in from the repository's own configuration. */
 export interface ScriptPlan {
   framework: TestFramework;
-  /** The command that runs the tests from the repository root, e.g. "python3 -m pytest -rA -p no:cacheprovider". */
-  command: string;
+  /** Absolute path of the repository inside the sandbox (the script starts with `cd` to it). */
+  workdir: string;
+  /** Python interpreter that has pytest (pytest only), e.g. "python3". */
+  python?: string;
+  /** Runner executable relative to the repository, e.g. "node_modules/.bin/jest" (jest, vitest, mocha). */
+  binary?: string;
+  /** Extra runner arguments kept from the repository's own test command (config files, spec globs). */
+  arguments?: readonly string[];
+  /** `KEY=value` environment assignments the repository's test command sets. */
+  environment?: readonly string[];
+  /** Node flags kept from the repository's test command, e.g. ["--import", "tsx"] (node-test only). */
+  nodeFlags?: readonly string[];
+  /** Test files, repository-relative (node-test runs them one by one). */
+  files?: readonly string[];
+}
+
+const PARSER_FILES: Record<TestFramework, string> = {
+  pytest: "pytest.py",
+  "node-test": "node_tap.py",
+  jest: "jest_json.py",
+  vitest: "jest_json.py",
+  mocha: "mocha_json.py",
+  go: "go_test_json.py",
+  cargo: "cargo_test.py",
+};
+
+const SCRIPT_FILES: Record<TestFramework, string> = {
+  pytest: "pytest.sh",
+  "node-test": "node-test.sh",
+  jest: "jest.sh",
+  vitest: "vitest.sh",
+  mocha: "mocha.sh",
+  go: "go.sh",
+  cargo: "cargo.sh",
+};
+
+const cache = new Map<string, string>();
+
+function readShipped(relative: string): string {
+  let text = cache.get(relative);
+  if (text === undefined) {
+    text = readFileSync(new URL(relative, import.meta.url), "utf8");
+    cache.set(relative, text);
+  }
+  return text;
 }
 
 /** The self-contained test_parser.py for a framework. */
 export function parserSource(framework: TestFramework): string {
-  void framework;
-  throw new Error("parserSource: not implemented yet");
+  return readShipped(`./parsers/${PARSER_FILES[framework]}`);
+}
+
+/** Quotes a word for bash unless it is plainly safe. */
+export function shellQuote(word: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `KEY=value` with only the value quoted, so that bash still reads an assignment. */
+function quoteAssignment(assignment: string): string {
+  const at = assignment.indexOf("=");
+  return at < 0
+    ? shellQuote(assignment)
+    : `${assignment.slice(0, at)}=${shellQuote(assignment.slice(at + 1))}`;
+}
+
+function words(list: readonly string[] | undefined): string {
+  return (list ?? []).map((word) => ` ${shellQuote(word)}`).join("");
 }
 
 /** The test_script.sh for a plan. */
 export function testScriptFor(plan: ScriptPlan): string {
-  void plan;
-  throw new Error("testScriptFor: not implemented yet");
+  const values: Record<string, string> = {
+    workdir: shellQuote(plan.workdir),
+    python: shellQuote(plan.python ?? "python3"),
+    binary: shellQuote(plan.binary ?? ""),
+    arguments: words(plan.arguments),
+    environment: (plan.environment ?? []).map((assignment) => `${quoteAssignment(assignment)} `).join(""),
+    flags: words(plan.nodeFlags),
+    files: (plan.files ?? []).map(shellQuote).join(" "),
+  };
+  return readShipped(`./scripts/${SCRIPT_FILES[plan.framework]}`).replace(
+    /\{\{(\w+)\}\}/g,
+    (_match, name: string) => {
+      const value = values[name];
+      if (value === undefined)
+        throw new Error(`script template ${SCRIPT_FILES[plan.framework]} names unknown {{${name}}}`);
+      return value;
+    },
+  );
 }

@@ -1,0 +1,61 @@
+// Go modules (go.mod with *_test.go files) and Cargo packages (Cargo.toml with #[test] functions or
+// files under tests/).
+import type { Detection, Probe } from "./probe.js";
+
+async function toolWorks(probe: Probe, command: string): Promise<boolean> {
+  const result = await probe.run(command);
+  return result.status === "exited" && result.exitCode === 0;
+}
+
+export async function detectGo(probe: Probe): Promise<Detection | null> {
+  if (!probe.has("go.mod")) return null;
+  const testFiles = probe.files.filter(
+    (path) => path.endsWith("_test.go") && !/(^|\/)(vendor|testdata)\//.test(path),
+  );
+  if (testFiles.length === 0) return null;
+  if (!(await toolWorks(probe, "go version"))) {
+    return {
+      status: "unusable",
+      framework: "go",
+      reason: "the repository has Go tests but the go tool is not installed",
+    };
+  }
+  return {
+    status: "usable",
+    framework: "go",
+    language: "go",
+    plan: { framework: "go", workdir: probe.sandbox.workdir },
+    testFiles,
+  };
+}
+
+export async function detectRust(probe: Probe): Promise<Detection | null> {
+  if (!probe.has("Cargo.toml")) return null;
+  const rustFiles = probe.files.filter((path) => path.endsWith(".rs") && !/(^|\/)target\//.test(path));
+  const testFiles: string[] = [];
+  for (const path of rustFiles) {
+    // Integration tests are test files by location; unit tests by their #[test] attributes.
+    if (/(^|\/)tests\/.*\.rs$/.test(path)) {
+      testFiles.push(path);
+      continue;
+    }
+    if (rustFiles.length > 400) continue;
+    const text = await probe.read(path);
+    if (text && /#\[\s*(?:[\w:]+::)?test\s*\]/.test(text)) testFiles.push(path);
+  }
+  if (testFiles.length === 0) return null;
+  if (!(await toolWorks(probe, "cargo --version"))) {
+    return {
+      status: "unusable",
+      framework: "cargo",
+      reason: "the repository has Rust tests but cargo is not installed",
+    };
+  }
+  return {
+    status: "usable",
+    framework: "cargo",
+    language: "rust",
+    plan: { framework: "cargo", workdir: probe.sandbox.workdir },
+    testFiles,
+  };
+}

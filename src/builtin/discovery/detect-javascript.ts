@@ -1,0 +1,252 @@
+// Node projects: package.json's test script and dependencies name Vitest, Jest, Mocha or `node --test`;
+// without them, test files that import "node:test" mean Node's built-in runner.
+import { globMatcher, matchesAny } from "./glob.js";
+import { type Detection, IGNORED_DIRECTORIES, type Probe } from "./probe.js";
+import type { ScriptPlan } from "./scripts.js";
+import { commandSegments } from "./shell-words.js";
+import type { TestFramework, TestLanguage } from "./types.js";
+
+type JavascriptFramework = Extract<TestFramework, "vitest" | "jest" | "mocha" | "node-test">;
+
+interface PackageJson {
+  scripts?: Record<string, string>;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  jest?: { testMatch?: unknown };
+  mocha?: { spec?: unknown; recursive?: unknown };
+}
+
+const DEFAULT_GLOBS: Record<JavascriptFramework, string[]> = {
+  jest: ["**/__tests__/**/*.[jt]s?(x)", "**/?(*.)+(spec|test).[jt]s?(x)"],
+  vitest: ["**/*.{test,spec}.?(c|m)[jt]s?(x)"],
+  mocha: ["test/*.{js,cjs,mjs}"],
+  "node-test": [
+    "**/*.test.?(c|m)js",
+    "**/*-test.?(c|m)js",
+    "**/*_test.?(c|m)js",
+    "**/test-*.?(c|m)js",
+    "**/test.?(c|m)js",
+    "**/test/**/*.?(c|m)js",
+  ],
+};
+
+const RUNNER_WORDS: Record<Exclude<JavascriptFramework, "node-test">, RegExp> = {
+  vitest: /(^|\/)vitest$/,
+  jest: /(^|\/)jest$/,
+  mocha: /(^|\/)(mocha|_mocha)$/,
+};
+
+/** Flags that take a value as the next word, per runner, and flags we replace with our own. */
+const VALUE_FLAGS = new Set([
+  "--config",
+  "-c",
+  "--reporter",
+  "-R",
+  "--reporter-option",
+  "--reporter-options",
+  "-O",
+  "--outputFile",
+  "--import",
+  "--require",
+  "-r",
+  "--loader",
+  "--experimental-loader",
+  "--project",
+  "--dir",
+  "--root",
+  "--spec",
+  "--ignore",
+  "--extension",
+  "--ui",
+  "-u",
+  "--timeout",
+  "-t",
+  "--file",
+  "--testTimeout",
+  "--env",
+  "--testNamePattern",
+  "--selectProjects",
+]);
+const DROPPED_FLAGS =
+  /^(--reporter|-R|--reporters|--reporter-options?|-O|--outputFile|--json|--watch|--watchAll|-w|--coverage|--collectCoverage|--ci|--colors?|--no-colors?|--silent|--verbose|--ui|--run|--test|--test-reporter|--test-reporter-destination|--test-only|--passWithNoTests|--bail|-b|--parallel|-p)(=.*)?$/;
+
+interface RunnerCommand {
+  framework: JavascriptFramework;
+  environment: string[];
+  /** Words after the runner (jest/vitest/mocha) or the node flags (node-test). */
+  flags: string[];
+  positional: string[];
+}
+
+/** Splits the words after a runner into kept flags (with their values) and positional paths/globs. */
+function splitArguments(words: readonly string[]): { flags: string[]; positional: string[] } {
+  const flags: string[] = [];
+  const positional: string[] = [];
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index]!;
+    if (word === "run" || word === "watch") continue;
+    if (word.startsWith("-")) {
+      const takesValue = VALUE_FLAGS.has(word) && index + 1 < words.length;
+      const value = takesValue ? words[++index]! : null;
+      if (DROPPED_FLAGS.test(word)) continue;
+      flags.push(word);
+      if (value !== null) flags.push(value);
+      continue;
+    }
+    positional.push(word);
+  }
+  return { flags, positional };
+}
+
+/** Which runner a package.json test command calls, and how. */
+export function parseTestCommand(command: string): RunnerCommand | null {
+  for (const segment of commandSegments(command)) {
+    const environment: string[] = [];
+    let index = 0;
+    while (
+      index < segment.length &&
+      (/^[A-Za-z_]\w*=/.test(segment[index]!) || ["cross-env", "npx", "env"].includes(segment[index]!))
+    ) {
+      if (segment[index]!.includes("=")) environment.push(segment[index]!);
+      index++;
+    }
+    const runner = segment[index];
+    if (!runner) continue;
+    for (const [framework, pattern] of Object.entries(RUNNER_WORDS) as [JavascriptFramework, RegExp][]) {
+      if (pattern.test(runner))
+        return { framework, environment, ...splitArguments(segment.slice(index + 1)) };
+    }
+    if (/(^|\/)node$/.test(runner) && segment.includes("--test")) {
+      const { flags, positional } = splitArguments(segment.slice(index + 1));
+      return { framework: "node-test", environment, flags, positional };
+    }
+  }
+  return null;
+}
+
+function languageOf(files: readonly string[]): TestLanguage {
+  const typescript = files.filter((file) => /\.[cm]?tsx?$/.test(file)).length;
+  return typescript * 2 > files.length ? "typescript" : "javascript";
+}
+
+function filesFor(
+  probe: Probe,
+  framework: JavascriptFramework,
+  runner: RunnerCommand | null,
+  packageJson: PackageJson,
+): string[] {
+  const candidates = probe.files.filter(
+    (path) => !IGNORED_DIRECTORIES.test(path) && /\.[cm]?[jt]sx?$/.test(path),
+  );
+  let globs = DEFAULT_GLOBS[framework];
+  if (
+    framework === "node-test" &&
+    runner?.flags.some((flag) => /tsx|ts-node|strip-types|transform-types/.test(flag))
+  ) {
+    globs = [...globs, ...globs.map((glob) => glob.replace("?(c|m)js", "?(c|m)ts"))];
+  }
+  if (framework === "jest" && Array.isArray(packageJson.jest?.testMatch)) {
+    globs = packageJson.jest.testMatch
+      .filter((glob): glob is string => typeof glob === "string")
+      .map((glob) => glob.replace(/^<rootDir>\//, ""));
+  }
+  const recursive = runner?.flags.includes("--recursive") || packageJson.mocha?.recursive === true;
+  let positional = runner?.positional ?? [];
+  if (framework === "mocha" && positional.length === 0 && packageJson.mocha?.spec) {
+    positional = ([] as unknown[])
+      .concat(packageJson.mocha.spec)
+      .filter((spec): spec is string => typeof spec === "string");
+  }
+  if (framework === "mocha" && recursive) globs = ["test/**/*.{js,cjs,mjs}"];
+  if (positional.length === 0) return candidates.filter((path) => matchesAny(path, globs));
+  const selected = new Set<string>();
+  for (const argument of positional) {
+    const clean = argument.replace(/^\.\//, "").replace(/\/$/, "");
+    if (probe.has(clean)) {
+      selected.add(clean);
+      continue;
+    }
+    const isDirectory = candidates.some((path) => path.startsWith(`${clean}/`));
+    const matcher = isDirectory ? null : globMatcher(clean);
+    for (const path of candidates) {
+      if (
+        matcher
+          ? matcher(path)
+          : path.startsWith(`${clean}/`) &&
+            (framework !== "mocha" || recursive || !path.slice(clean.length + 1).includes("/"))
+      ) {
+        // A directory given to jest/vitest/node narrows the default patterns; mocha runs what it is given.
+        if (isDirectory && framework !== "mocha" && !matchesAny(path, globs)) continue;
+        selected.add(path);
+      }
+    }
+  }
+  return [...selected].sort();
+}
+
+async function importsNodeTest(probe: Probe, files: readonly string[]): Promise<boolean> {
+  for (const file of files.slice(0, 20)) {
+    const text = await probe.read(file);
+    if (text && /from\s+["']node:test["']|require\(\s*["']node:test["']\s*\)/.test(text)) return true;
+  }
+  return false;
+}
+
+export async function detectJavascript(probe: Probe): Promise<Detection | null> {
+  const text = await probe.read("package.json");
+  if (text === null) return null;
+  let packageJson: PackageJson;
+  try {
+    packageJson = JSON.parse(text) as PackageJson;
+  } catch {
+    probe.lookedAt.push("package.json is not valid JSON");
+    return null;
+  }
+  const testScript = packageJson.scripts?.test ?? "";
+  const runner = parseTestCommand(testScript);
+  const dependencies = { ...packageJson.dependencies, ...packageJson.devDependencies };
+  let framework: JavascriptFramework | null = runner?.framework ?? null;
+  for (const candidate of ["vitest", "jest", "mocha"] as const) {
+    if (!framework && candidate in dependencies) framework = candidate;
+  }
+  if (!framework) {
+    const nodeCandidates = filesFor(probe, "node-test", null, packageJson);
+    if (nodeCandidates.length > 0 && (await importsNodeTest(probe, nodeCandidates))) framework = "node-test";
+  }
+  if (!framework) return null;
+  const testFiles = filesFor(probe, framework, runner?.framework === framework ? runner : null, packageJson);
+  if (testFiles.length === 0) {
+    return {
+      status: "unusable",
+      framework,
+      reason: `package.json points to ${framework} but no test files match its patterns`,
+    };
+  }
+  const kept = runner?.framework === framework ? runner : null;
+  const plan: ScriptPlan = {
+    framework,
+    workdir: probe.sandbox.workdir,
+    environment: kept?.environment ?? [],
+  };
+  if (framework === "node-test") {
+    const version = await probe.run("node --version");
+    if (version.status !== "exited" || version.exitCode !== 0) {
+      return { status: "unusable", framework, reason: "the tests use node --test but node is not installed" };
+    }
+    plan.nodeFlags = kept?.flags ?? [];
+    plan.files = testFiles;
+  } else {
+    const binary = `node_modules/.bin/${framework}`;
+    const present = await probe.run(`test -x ${binary}`);
+    if (present.status !== "exited" || present.exitCode !== 0) {
+      return {
+        status: "unusable",
+        framework,
+        reason: `package.json names ${framework} but ${binary} is missing (are the dependencies installed?)`,
+      };
+    }
+    plan.binary = binary;
+    plan.arguments = [...(kept?.flags ?? []), ...(kept?.positional ?? [])];
+  }
+  return { status: "usable", framework, language: languageOf(testFiles), plan, testFiles };
+}

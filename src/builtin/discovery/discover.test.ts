@@ -1,0 +1,262 @@
+// Discovery on real repositories in real local sandboxes: the generated test_script.sh and
+// test_parser.py are run there, and every test id they print is located in the test files.
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
+import { makeTempDir } from "../../../test/support/tmp.js";
+import type { Sandbox, SandboxBackend, SandboxView } from "../../ports/sandbox.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import { analyzeSources, locateTest } from "../code-model/index.js";
+import { parseTestCommand } from "./detect-javascript.js";
+import { globMatcher } from "./glob.js";
+import { type DiscoveryResult, discoverTests } from "./index.js";
+
+let temp: { path: string; remove(): void };
+let sandboxes: SandboxBackend;
+const open: Sandbox[] = [];
+
+beforeAll(() => {
+  temp = makeTempDir("swe-selfplay-discovery-");
+  sandboxes = openSandboxes();
+});
+
+afterAll(async () => {
+  for (const sandbox of open) await sandbox.destroy();
+  await sandboxes.close();
+  temp.remove();
+});
+
+function makeRepo(name: string, files: Record<string, string>): string {
+  const root = join(temp.path, name);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], {
+      cwd: root,
+      stdio: "pipe",
+    });
+  git("init", "-q", "-b", "main");
+  git("add", "-A");
+  git("commit", "-q", "-m", "initial");
+  return root;
+}
+
+async function sandboxOf(path: string): Promise<Sandbox> {
+  const sandbox = await sandboxes.create({ environment: { kind: "dir", path }, label: "test:discovery" });
+  open.push(sandbox);
+  return sandbox;
+}
+
+/** Runs the discovered script and parser inside the sandbox, as validation would. */
+async function runDiscovered(sandbox: SandboxView, found: Extract<DiscoveryResult, { status: "found" }>) {
+  await sandbox.writeFile("/tmp/test_script.sh", found.testScript, { mode: 0o755 });
+  await sandbox.writeFile("/tmp/test_parser.py", found.testParser);
+  const run = await sandbox.run({
+    command:
+      "bash /tmp/test_script.sh > /tmp/test_output.txt; python3 /tmp/test_parser.py < /tmp/test_output.txt",
+    timeoutMs: 300_000,
+  });
+  expect(run.status).toBe("exited");
+  expect(run.exitCode, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Record<string, string>;
+}
+
+async function expectAllLocated(
+  sandbox: SandboxView,
+  found: Extract<DiscoveryResult, { status: "found" }>,
+  ids: string[],
+) {
+  const sources = await Promise.all(
+    found.testFiles.map(async (path) => ({ path, text: (await sandbox.readFile(path)).toString("utf8") })),
+  );
+  const analyses = await analyzeSources(sources);
+  const missing = ids.filter((id) => locateTest(id, found.framework, analyses) === null);
+  expect(missing).toEqual([]);
+}
+
+describe("discoverTests in a local sandbox", () => {
+  it("finds pytest in the Python fixture; its script and parser report every test passing; ids map to code", async () => {
+    const sandbox = await sandboxOf(await makePythonFixtureRepo(temp.path));
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("pytest");
+    expect(found.language).toBe("python");
+    expect(found.testFiles.length).toBeGreaterThanOrEqual(3);
+    expect(found.testFiles.every((file) => /^tests\/test_\w+\.py$/.test(file))).toBe(true);
+    expect(found.testScript).toContain("cd /testbed");
+    const results = await runDiscovered(sandbox, found);
+    const ids = Object.keys(results);
+    expect(ids.length).toBeGreaterThanOrEqual(10);
+    expect(Object.values(results).every((status) => status === "passed")).toBe(true);
+    expect(new Set(ids.map((id) => id.split("::")[0]))).toEqual(new Set(found.testFiles));
+    await expectAllLocated(sandbox, found, ids);
+    // Running tests leaves nothing behind that a diff would show.
+    expect(await sandbox.diff()).toBe("");
+  });
+
+  it("finds node --test in the JavaScript fixture; ids name file, suites and tests", async () => {
+    const sandbox = await sandboxOf(await makeNodeFixtureRepo(temp.path));
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("node-test");
+    expect(found.language).toBe("javascript");
+    expect(found.testFiles.every((file) => /^test\/[\w-]+\.test\.js$/.test(file))).toBe(true);
+    const results = await runDiscovered(sandbox, found);
+    const ids = Object.keys(results);
+    expect(ids.length).toBeGreaterThanOrEqual(10);
+    expect(Object.values(results).every((status) => status === "passed")).toBe(true);
+    expect(ids.every((id) => found.testFiles.includes(id.split(" > ")[0]!))).toBe(true);
+    await expectAllLocated(sandbox, found, ids);
+  });
+
+  it("says clearly when a repository has no tests, and what it looked at", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("no-tests", { "README.md": "# nothing\n", "src/tool.py": "def tool():\n    return 1\n" }),
+    );
+    const result = await discoverTests(sandbox);
+    if (result.status !== "not-found") throw new Error(`unexpectedly found ${result.framework}`);
+    expect(result.message).toMatch(
+      /^could not find how to run the tests: none of package\.json .* was found/,
+    );
+    expect(result.lookedAt).toContain("listed 2 repository files");
+  });
+
+  it("explains a runner named in package.json whose dependencies are not installed", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("jest-missing", {
+        "package.json": JSON.stringify({ scripts: { test: "jest" }, devDependencies: { jest: "^29.0.0" } }),
+        "src/sum.js": "exports.sum = (a, b) => a + b;\n",
+        "src/sum.test.js": "test('sums', () => expect(require('./sum').sum(1, 2)).toBe(3));\n",
+      }),
+    );
+    const result = await discoverTests(sandbox);
+    if (result.status !== "not-found") throw new Error("unexpectedly found");
+    expect(result.message).toContain("node_modules/.bin/jest is missing (are the dependencies installed?)");
+  });
+
+  it("keeps the repository's own runner arguments and reads the runner's JSON report (jest-compatible runner)", async () => {
+    // A stand-in for the jest executable (a third-party tool, not our code): it records its arguments
+    // and writes a report in Jest's --json format to --outputFile.
+    const runner = [
+      "#!/usr/bin/env node",
+      "const fs = require('node:fs');",
+      "const args = process.argv.slice(2);",
+      "fs.writeFileSync('/tmp/jest-args.json', JSON.stringify(args));",
+      "const output = args.find((arg) => arg.startsWith('--outputFile=')).slice('--outputFile='.length);",
+      "console.log('noise from the runner {');",
+      "const file = process.cwd() + '/src/sum.test.js';",
+      "fs.writeFileSync(output, JSON.stringify({ testResults: [{ name: file, status: 'failed', assertionResults: [",
+      "  { ancestorTitles: ['sum'], title: 'adds', status: 'passed' },",
+      "  { ancestorTitles: ['sum'], title: 'subtracts', status: 'failed' } ] }] }));",
+    ].join("\n");
+    const root = makeRepo("jest-present", {
+      "package.json": JSON.stringify({
+        scripts: { test: "NODE_ENV=test jest --config jest.config.js --coverage && echo done" },
+        devDependencies: { jest: "^29.0.0" },
+      }),
+      "jest.config.js": "module.exports = {};\n",
+      "src/sum.js": "exports.sum = (a, b) => a + b;\n",
+      "src/sum.test.js":
+        "describe('sum', () => {\n  it('adds', () => {});\n  it('subtracts', () => {});\n});\n",
+      ".gitignore": "node_modules/\n",
+    });
+    mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
+    writeFileSync(join(root, "node_modules/.bin/jest"), runner);
+    chmodSync(join(root, "node_modules/.bin/jest"), 0o755);
+    const sandbox = await sandboxOf(root);
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("jest");
+    expect(found.testFiles).toEqual(["src/sum.test.js"]);
+    expect(found.testScript).toContain("NODE_ENV=test node_modules/.bin/jest --config jest.config.js --ci");
+    expect(found.testScript).not.toContain("--coverage");
+    const results = await runDiscovered(sandbox, found);
+    expect(results).toEqual({
+      "src/sum.test.js > sum > adds": "passed",
+      "src/sum.test.js > sum > subtracts": "failed",
+    });
+    const args = JSON.parse((await sandbox.readFile("/tmp/jest-args.json")).toString("utf8")) as string[];
+    expect(args.slice(0, 5)).toEqual(["--config", "jest.config.js", "--ci", "--watchAll=false", "--json"]);
+    await expectAllLocated(sandbox, found, Object.keys(results));
+  });
+
+  it("finds go test for a Go module when the go tool is there, and says so when it is not", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("go-module", {
+        "go.mod": "module example.com/calc\n\ngo 1.21\n",
+        "calc.go": "package calc\n\nfunc Add(a, b int) int { return a + b }\n",
+        "calc_test.go":
+          'package calc\n\nimport "testing"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(1, 2) != 3 {\n\t\tt.Fatal("bad")\n\t}\n}\n',
+      }),
+    );
+    const probe = await sandbox.run({ command: "go version" });
+    const result = await discoverTests(sandbox);
+    if (probe.exitCode !== 0) {
+      if (result.status !== "not-found") throw new Error("found go without a go tool");
+      expect(result.message).toContain("the repository has Go tests but the go tool is not installed");
+      return;
+    }
+    if (result.status !== "found") throw new Error(result.message);
+    expect(result.framework).toBe("go");
+    expect(result.testFiles).toEqual(["calc_test.go"]);
+    expect(await runDiscovered(sandbox, result)).toEqual({ ".::TestAdd": "passed" });
+  });
+
+  it("prefers the ecosystem with tests when several are present", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("python-with-package-json", {
+        "package.json": JSON.stringify({ name: "docs", scripts: { build: "echo" } }),
+        "calc.py": "def add(a, b):\n    return a + b\n",
+        "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "tests/conftest.py":
+          "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n",
+      }),
+    );
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("pytest");
+    expect(found.testFiles).toEqual(["tests/test_calc.py"]);
+    expect(await runDiscovered(sandbox, found)).toEqual({ "tests/test_calc.py::test_add": "passed" });
+  });
+});
+
+describe("reading package.json test commands", () => {
+  it("finds the runner, its environment, kept flags and positional specs", () => {
+    expect(
+      parseTestCommand(
+        "npm run lint && NODE_ENV=test mocha --reporter dot -r ts-node/register 'test/**/*.spec.ts'",
+      ),
+    ).toEqual({
+      framework: "mocha",
+      environment: ["NODE_ENV=test"],
+      flags: ["-r", "ts-node/register"],
+      positional: ["test/**/*.spec.ts"],
+    });
+    expect(parseTestCommand("vitest run --coverage --reporter=verbose")).toEqual({
+      framework: "vitest",
+      environment: [],
+      flags: [],
+      positional: [],
+    });
+    expect(parseTestCommand("node --import tsx --test test/")).toEqual({
+      framework: "node-test",
+      environment: [],
+      flags: ["--import", "tsx"],
+      positional: ["test/"],
+    });
+    expect(parseTestCommand('echo "Error: no test specified" && exit 1')).toBeNull();
+  });
+
+  it("matches test file globs as the runners do", () => {
+    expect(globMatcher("**/?(*.)+(spec|test).[jt]s?(x)")("src/a/sum.test.tsx")).toBe(true);
+    expect(globMatcher("**/?(*.)+(spec|test).[jt]s?(x)")("test.js")).toBe(true);
+    expect(globMatcher("**/?(*.)+(spec|test).[jt]s?(x)")("src/contest.js")).toBe(false);
+    expect(globMatcher("**/*.{test,spec}.?(c|m)[jt]s?(x)")("a/b.spec.mts")).toBe(true);
+    expect(globMatcher("test/*.{js,cjs,mjs}")("test/deep/a.js")).toBe(false);
+    expect(globMatcher("**/test/**/*.?(c|m)js")("test/a.mjs")).toBe(true);
+  });
+});
