@@ -1,4 +1,84 @@
-// Placeholder until the `export` command group is implemented.
+// `swe-selfplay export`: writes what a stored run produced as rollout records (trainer protocol),
+// SWE-bench-style task lines, or artifact directories.
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { DEFAULT_STORE_PATH } from "../../config/index.js";
+import { InputError } from "../../errors.js";
+import { exportArtifacts, exportRollouts, exportSweBench } from "../../selfplay/exports/index.js";
+import { openStore, type RunId } from "../../store/index.js";
+import { EXIT_OK } from "../exit-codes.js";
 
-export function register(_program: Command): void {}
+const FORMATS = ["rollouts", "swebench", "artifacts"] as const;
+type Format = (typeof FORMATS)[number];
+
+interface ExportFlags {
+  store: string;
+  format: string;
+  out: string;
+  run?: string;
+  all?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("export")
+    .description("Export a stored run: rollout records, SWE-bench-style tasks or artifact directories.")
+    .option("--store <path>", "SQLite store of the run", DEFAULT_STORE_PATH)
+    .requiredOption("--format <format>", `what to write: ${FORMATS.join(" | ")}`)
+    .requiredOption("--out <dir>", "output directory")
+    .option("--run <id>", "run to export (default: the store's latest)")
+    .option("--all", "artifacts format: also invalid artifacts")
+    .option("--json", "print the result as JSON")
+    .action(async (flags: ExportFlags) => {
+      process.exitCode = await exportCommand(flags);
+    });
+}
+
+async function exportCommand(flags: ExportFlags): Promise<number> {
+  if (!FORMATS.includes(flags.format as Format))
+    throw new InputError("bad-flag", `--format expects one of ${FORMATS.join(", ")}, got "${flags.format}"`);
+  const storePath = resolve(flags.store);
+  if (!existsSync(storePath))
+    throw new InputError(
+      "store-missing",
+      `no store at ${storePath}: run \`swe-selfplay run\` first or pass --store`,
+    );
+  const store = openStore(storePath);
+  try {
+    const run = flags.run ? store.getRun(flags.run as RunId) : store.latestRun();
+    if (!run)
+      throw new InputError(
+        "run-missing",
+        flags.run ? `no run "${flags.run}" in ${storePath}` : `${storePath} holds no run`,
+      );
+    const outDir = resolve(flags.out);
+    let result: Record<string, unknown>;
+    let text: string;
+    switch (flags.format as Format) {
+      case "rollouts": {
+        const exported = exportRollouts({ store, runId: run.id, outDir });
+        result = { format: "rollouts", runId: run.id, ...exported };
+        text = `${exported.directory}: ${exported.stepsWritten.length} steps written (${exported.records} records), ${exported.stepsPresent.length} already present, ${exported.stepsPending.length} pending`;
+        break;
+      }
+      case "swebench": {
+        const exported = exportSweBench({ store, runId: run.id, outDir });
+        result = { format: "swebench", runId: run.id, ...exported };
+        text = `${exported.path}: ${exported.count} instances`;
+        break;
+      }
+      case "artifacts": {
+        const exported = await exportArtifacts({ store, runId: run.id, outDir, validOnly: !flags.all });
+        result = { format: "artifacts", runId: run.id, ...exported };
+        text = `${exported.directory}: ${exported.count} artifacts`;
+        break;
+      }
+    }
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
+    return EXIT_OK;
+  } finally {
+    store.close();
+  }
+}

@@ -1,4 +1,229 @@
-// Placeholder until the `run` command group is implemented.
+// `swe-selfplay run`: the self-play job. Config file, then flags; resumes the store's run; live progress on
+// stderr, summary on stdout (--json for JSON). With nothing configured it plays a small bounded job on the
+// shipped Python example with the built-in policy.
+import { existsSync, readdirSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { stringify as stringifyYaml } from "yaml";
+import { z } from "zod";
+import {
+  configSchema,
+  type EnvironmentConfig,
+  loadConfig,
+  parseDuration,
+  type SelfPlayConfig,
+} from "../../config/index.js";
+import { InputError } from "../../errors.js";
+import { buildExampleRepo } from "../../examples/build.js";
+import { createLogger } from "../../log.js";
+import { createProgress, formatSummary, runSelfPlay } from "../../selfplay/index.js";
+import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import {
+  addPolicyOptions,
+  agentExtrasFrom,
+  createPolicy,
+  type PolicyFlags,
+  policyConfigFrom,
+} from "../policy-factory.js";
 
-export function register(_program: Command): void {}
+const log = createLogger("run");
+
+/** The example played when nothing is configured, and the size of that default job. */
+export const DEFAULT_EXAMPLE = "inkwell";
+export const DEFAULT_JOB = { steps: 5, groupSize: 4 } as const;
+
+interface RunFlags extends PolicyFlags {
+  store?: string;
+  repo?: string[];
+  image?: string[];
+  steps?: string;
+  duration?: string;
+  groupSize?: string;
+  alpha?: string;
+  seed?: string;
+  proposers?: string;
+  validations?: string;
+  solvers?: string;
+  sandboxes?: string;
+  secondOrder?: boolean;
+  set?: string[];
+  newRun?: boolean;
+  progress?: boolean;
+  printConfig?: boolean;
+  configSchema?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function register(program: Command): void {
+  const command = program
+    .command("run")
+    .description(
+      "Run self-play: proposer steps, validation, solver groups, grading and rewards, stored in SQLite. Resumes the store's run.",
+    )
+    .option("--store <path>", "SQLite store (default .swe-selfplay/store.db)")
+    .option("--repo <[name=]dir>", "repository directory as an environment (repeatable)", collect)
+    .option("--image <[name=]image>", "container image as an environment (repeatable)", collect)
+    .option("--steps <n>", "proposer steps of the run")
+    .option("--duration <time>", "wall-clock length of the run, e.g. 30m or 2h")
+    .option("--group-size <n>", "solver attempts per valid artifact (G) [8]")
+    .option("--alpha <x>", "proposer penalty for solve rates 0 and 1 [0.8]")
+    .option("--seed <n>", "seed of the run [0]")
+    .option("--proposers <n>", "proposer episodes at once [1]")
+    .option("--validations <n>", "validations at once [1]")
+    .option("--solvers <n>", "solver attempts at once [2]")
+    .option("--sandboxes <n>", "sandboxes alive at once [6]")
+    .option("--no-second-order", "do not make second-order bugs from failed attempts")
+    .option(
+      "--set <key=value>",
+      "any configuration key by dotted path, e.g. thresholds.minPassingTests=5",
+      collect,
+    )
+    .option("--new-run", "start a fresh run instead of resuming the store's")
+    .option("--no-progress", "no live progress display")
+    .option("--print-config", "print the effective configuration as YAML and exit")
+    .option(
+      "--config-schema",
+      "print the JSON Schema of the configuration file (every field documented) and exit",
+    )
+    .option("--json", "print the summary as JSON");
+  addPolicyOptions(command).action(async (flags: RunFlags) => {
+    process.exitCode = await run(flags);
+  });
+}
+
+function number(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
+  return parsed;
+}
+
+function environmentsFrom(flags: RunFlags): EnvironmentConfig[] | undefined {
+  const split = (value: string): [string | null, string] => {
+    const equals = value.indexOf("=");
+    return equals > 0 ? [value.slice(0, equals), value.slice(equals + 1)] : [null, value];
+  };
+  const environments: EnvironmentConfig[] = [];
+  for (const value of flags.repo ?? []) {
+    const [name, path] = split(value);
+    environments.push({ name: name ?? basename(resolve(path)), path: resolve(path) });
+  }
+  for (const value of flags.image ?? []) {
+    const [name, image] = split(value);
+    environments.push({ name: name ?? image, image });
+  }
+  return environments.length > 0 ? environments : undefined;
+}
+
+export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defaultJob: boolean } {
+  const overrides: Record<string, unknown> = {
+    store: flags.store,
+    environments: environmentsFrom(flags),
+    "limits.steps": number(flags.steps, "--steps"),
+    "limits.durationMs": flags.duration === undefined ? undefined : parseDuration(flags.duration),
+    groupSize: number(flags.groupSize, "--group-size"),
+    alpha: number(flags.alpha, "--alpha"),
+    seed: number(flags.seed, "--seed"),
+    "concurrency.proposers": number(flags.proposers, "--proposers"),
+    "concurrency.validations": number(flags.validations, "--validations"),
+    "concurrency.solvers": number(flags.solvers, "--solvers"),
+    "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
+    "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
+  };
+  if (flags.policy !== undefined || flags.baseUrl !== undefined || flags.model !== undefined)
+    overrides.policy = policyConfigFrom(flags);
+  let config = loadConfig({ file: flags.config, overrides, assignments: flags.set ?? [] });
+  const defaultJob = !flags.config && config.environments.length === 0;
+  if (defaultJob) {
+    // Nothing configured: a small bounded job, unless the user bounded it otherwise.
+    const bounded = config.limits.steps !== undefined || config.limits.durationMs !== undefined;
+    config = {
+      ...config,
+      groupSize: flags.groupSize === undefined ? DEFAULT_JOB.groupSize : config.groupSize,
+      limits: { ...config.limits, steps: bounded ? config.limits.steps : DEFAULT_JOB.steps },
+    };
+  }
+  return { config, defaultJob };
+}
+
+/** Builds the shipped Python example once into the store's directory and returns it as the environment. */
+async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
+  const path = join(dirname(config.store), "examples", DEFAULT_EXAMPLE);
+  const built = existsSync(join(path, ".git"));
+  if (!built) {
+    if (existsSync(path) && readdirSync(path).length > 0)
+      throw new InputError(
+        "example-dir-dirty",
+        `${path} exists but holds no git repository: remove it and retry`,
+      );
+    log.info("building the example repository", { example: DEFAULT_EXAMPLE, path });
+    await buildExampleRepo(DEFAULT_EXAMPLE, path);
+  }
+  return { name: DEFAULT_EXAMPLE, path };
+}
+
+async function run(flags: RunFlags): Promise<number> {
+  if (flags.configSchema) {
+    process.stdout.write(
+      `${JSON.stringify(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,
+    );
+    return EXIT_OK;
+  }
+  const { config: loaded, defaultJob } = configFromFlags(flags);
+  if (flags.printConfig) {
+    process.stdout.write(stringifyYaml(loaded));
+    return EXIT_OK;
+  }
+  let config = loaded;
+  if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+  const policy = createPolicy(config.policy, agentExtrasFrom(flags));
+
+  const interrupt = new AbortController();
+  const drain = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      process.stderr.write(
+        "\nfinishing the steps in flight; press Ctrl-C again to abort them (the run can be resumed)\n",
+      );
+      drain.abort();
+    } else interrupt.abort();
+  };
+  const onSigterm = () => interrupt.abort();
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigterm);
+
+  const progress =
+    flags.progress === false
+      ? null
+      : createProgress({
+          stepsTarget: config.limits.steps ?? null,
+          durationMs: config.limits.durationMs ?? null,
+        });
+  try {
+    if (defaultJob)
+      log.info("no environment configured: playing the shipped example", {
+        example: DEFAULT_EXAMPLE,
+        steps: config.limits.steps,
+        groupSize: config.groupSize,
+      });
+    const result = await runSelfPlay(config, {
+      policy,
+      signal: interrupt.signal,
+      drainSignal: drain.signal,
+      newRun: flags.newRun,
+      onEvent: (event) => progress?.onEvent(event),
+    });
+    progress?.stop();
+    if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+    else process.stdout.write(formatSummary(result.summary));
+    return result.status === "failed" ? EXIT_ERROR : EXIT_OK;
+  } finally {
+    progress?.stop();
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigterm);
+  }
+}

@@ -1,0 +1,9 @@
+// The orchestrator of self-play: runs, events, progress, summary and exports of what a run produced.
+export type { SelfPlayEvent, SelfPlayEventType } from "./events.js";
+export { type OrchestratorOptions, type OrchestratorResult, orchestrate } from "./orchestrator.js";
+export { createProgress, formatDuration, type ProgressDisplay, type ProgressOptions } from "./progress.js";
+export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
+export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
+export { chooseStrategy, deriveSeed } from "./seeds.js";
+export { Semaphore } from "./semaphore.js";
+export { formatSummary, type RunSummary, solveRateHistogram, summarizeRun } from "./summary.js";
