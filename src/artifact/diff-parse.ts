@@ -328,7 +328,7 @@ function parseHunks(lines: string[], start: number, diff: FileDiff): number {
       const line = lines[index];
       if (line === undefined || isFileStart(lines, index)) {
         throw new DiffSyntaxError(
-          index + 1,
+          line === undefined ? headerLine : index + 1,
           `hunk at line ${headerLine} ends early: ${oldLeft} old and ${newLeft} new lines missing`,
         );
       }

@@ -113,7 +113,11 @@ describe("reverseDiff", () => {
 
   it("reports where a malformed diff breaks", () => {
     const broken = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n-a\n+b\n";
-    expect(reverseDiff(broken)).toMatchObject({ status: "error", line: 7 });
+    expect(reverseDiff(broken)).toMatchObject({
+      status: "error",
+      line: 4,
+      message: expect.stringMatching(/ends early/),
+    });
     expect(reverseDiff("diff --git a/x b/x\nindex zz..yy\n")).toMatchObject({ status: "error", line: 2 });
   });
 
