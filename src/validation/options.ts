@@ -30,6 +30,8 @@ export interface Validator {
     artifact: BugArtifact,
     options?: { abortSignal?: AbortSignal },
   ): Promise<ValidationReport>;
+  /** Aborts baselines still running in the background (they are kept running for the next artifact). */
+  close(): Promise<void>;
 }
 
 export interface GradeOptions {

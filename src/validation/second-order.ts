@@ -3,7 +3,7 @@
 import { artifactId } from "../artifact/index.js";
 import { createLogger } from "../log.js";
 import type { BugArtifact } from "../ports/artifact.js";
-import { filePartsOf } from "./diff-parts.js";
+import { diffParts } from "./diff-parts.js";
 import type { SecondOrderOptions } from "./options.js";
 import { withSandbox } from "./sandbox-work.js";
 
@@ -14,7 +14,12 @@ export async function makeSecondOrderArtifact(options: SecondOrderOptions): Prom
   if (parent.meta.order >= 2) return null;
   const oracle = new Set(parent.testFiles);
   // Changes to oracle files are discarded at grading anyway, so they are no part of the new bug.
-  const codeParts = filePartsOf(failedPatch).filter((part) => !part.files.some((file) => oracle.has(file)));
+  const parts = diffParts(failedPatch);
+  if (parts.status === "error") {
+    log.info("failed patch cannot be read", { parent: artifactId(parent), reason: parts.message });
+    return null;
+  }
+  const codeParts = parts.parts.filter((part) => !part.files.some((file) => oracle.has(file)));
   if (codeParts.length === 0) return null;
 
   const bugInjectDiff = await withSandbox(

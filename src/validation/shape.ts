@@ -1,162 +1,100 @@
-// Check 0 (shape) and the static half of check 1: files present, size caps, diffs parse, paths safe, each
-// diff touches only the files it may. The half that needs the real tree (symlinks, existence) runs in a sandbox.
+// Check 0 (shape) and the tree half of check 1: files present, size caps, diffs parse, paths safe, each diff
+// touches only what its role allows (src/artifact's safety rules), first statically, then against the real
+// tree's symlinks inside a sandbox, where oracle files must also exist.
+import { checkArtifactSafety, type DiffViolation } from "../artifact/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { SandboxView } from "../ports/sandbox.js";
-import { type DiffPart, filePartsOf } from "./diff-parts.js";
+import { diffParts } from "./diff-parts.js";
 import { shippedFile } from "./sandbox-work.js";
-
-/** Size caps: generous for real artifacts, small enough that nobody ships a repository in a diff. */
-export const SIZE_CAPS = {
-  testScript: 64 * 1024,
-  testParser: 256 * 1024,
-  diff: 4 * 1024 * 1024,
-  testFiles: 5_000,
-} as const;
 
 export interface ShapeSummary {
   /** test_files.txt without blank lines. */
   oracleFiles: string[];
-  /** Files the bug touches, in the order of the diff. */
+  /** Files the bug changes, one per file part of the diff (a rename counts once, under its new name). */
   bugFiles: string[];
+  /** Every path the bug touches (old and new side of renames), for the path checks. */
+  bugPaths: string[];
   /** The bug diff cut per file, for inverse mutations. */
   bugFileDiffs: { file: string; diff: string }[];
   weakenFiles: string[];
-  /** Files the weakening touches that test_files.txt does not list. */
-  uncoveredWeakenFiles: string[];
 }
 
-export type ShapeOutcome =
-  | { ok: true; summary: ShapeSummary }
-  | { ok: false; failure: { reason: string; evidence: Record<string, unknown> } };
-
-/** Why a repository-relative path is unsafe, or null when it is fine. */
-export function unsafePathReason(path: string): string | null {
-  if (path === "") return "is empty";
-  if (/[\0\n\r]/.test(path)) return "contains a NUL or line break";
-  if (path.startsWith("/")) return "is absolute";
-  if (/^[A-Za-z]:[\\/]/.test(path) || path.includes("\\")) return "uses backslashes or a drive letter";
-  const segments = path.split("/");
-  if (segments.includes("..")) return 'climbs out with ".."';
-  if (segments.some((segment) => segment === "" || segment === ".")) return "is not normalised";
-  if (segments.some((segment) => segment.toLowerCase() === ".git")) return "is inside .git";
-  return null;
+export interface ShapeFailure {
+  reason: string;
+  evidence: Record<string, unknown>;
 }
+
+export type ShapeOutcome = { ok: true; summary: ShapeSummary } | { ok: false; failure: ShapeFailure };
 
 function fail(reason: string, evidence: Record<string, unknown> = {}): ShapeOutcome {
   return { ok: false, failure: { reason, evidence } };
 }
 
-function checkDiff(
-  name: string,
-  diff: string,
-): { parts: DiffPart[] } | { reason: string; evidence: Record<string, unknown> } {
-  if (diff.trim() === "") return { reason: `${name} is empty`, evidence: { diff: name } };
-  if (Buffer.byteLength(diff) > SIZE_CAPS.diff) {
-    return { reason: `${name} is larger than ${SIZE_CAPS.diff} bytes`, evidence: { diff: name } };
-  }
-  const parts = filePartsOf(diff);
-  if (parts.length === 0 || !diff.trimStart().startsWith("diff --git ")) {
-    return {
-      reason: `${name} is not a git diff (it must start with "diff --git")`,
-      evidence: { diff: name },
-    };
-  }
-  for (const part of parts) {
-    if (part.files.length === 0) {
-      return {
-        reason: `${name} has a file header that cannot be read: ${part.diff.split("\n")[0]}`,
-        evidence: { diff: name },
-      };
-    }
-    for (const file of part.files) {
-      const why = unsafePathReason(file);
-      if (why)
-        return {
-          reason: `${name} touches ${JSON.stringify(file)}, which ${why}`,
-          evidence: { diff: name, file },
-        };
-    }
-    // A symlink created by a diff could point anywhere; later writes would follow it.
-    if (/^(new file mode|new mode) 120000$/m.test(part.diff)) {
-      return {
-        reason: `${name} creates a symlink at ${part.files.at(-1)}`,
-        evidence: { diff: name, file: part.files.at(-1) },
-      };
-    }
-  }
-  return { parts };
-}
-
-/** Everything of check 0 that needs no repository. */
-export function checkShape(artifact: BugArtifact): ShapeOutcome {
-  if (artifact.testScript.trim() === "") return fail("test_script.sh is empty");
-  if (artifact.testParser.trim() === "") return fail("test_parser.py is empty");
-  if (Buffer.byteLength(artifact.testScript) > SIZE_CAPS.testScript) {
-    return fail(`test_script.sh is larger than ${SIZE_CAPS.testScript} bytes`);
-  }
-  if (Buffer.byteLength(artifact.testParser) > SIZE_CAPS.testParser) {
-    return fail(`test_parser.py is larger than ${SIZE_CAPS.testParser} bytes`);
-  }
-  const testFiles = artifact.testFiles.map((line) => line.trim()).filter((line) => line !== "");
-  if (testFiles.length === 0) return fail("test_files.txt lists no file");
-  if (testFiles.length > SIZE_CAPS.testFiles)
-    return fail(`test_files.txt lists more than ${SIZE_CAPS.testFiles} files`);
-  for (const file of testFiles) {
-    const why = unsafePathReason(file);
-    if (why) return fail(`test_files.txt lists ${JSON.stringify(file)}, which ${why}`, { file });
-  }
-  const bug = checkDiff("bug_inject.diff", artifact.bugInjectDiff);
-  if ("reason" in bug) return fail(bug.reason, bug.evidence);
-  const weaken = checkDiff("test_weaken.diff", artifact.testWeakenDiff);
-  if ("reason" in weaken) return fail(weaken.reason, weaken.evidence);
-
-  const oracle = new Set(testFiles);
-  const bugFiles = [...new Set(bug.parts.flatMap((part) => part.files))];
-  const touchedOracle = bugFiles.filter((file) => oracle.has(file));
-  if (touchedOracle.length > 0) {
-    return fail(
-      `bug_inject.diff touches oracle test file(s) listed in test_files.txt: ${touchedOracle.join(", ")}`,
-      {
-        files: touchedOracle,
-      },
-    );
-  }
-  const weakenFiles = [...new Set(weaken.parts.flatMap((part) => part.files))];
+export function violationsFailure(violations: readonly DiffViolation[]): ShapeFailure {
+  const [first] = violations;
+  const more = violations.length > 1 ? ` (and ${violations.length - 1} more problem(s))` : "";
   return {
-    ok: true,
-    summary: {
-      oracleFiles: testFiles,
-      bugFiles,
-      // A rename is one part touching two paths; it is reverted as one unit under its new name.
-      bugFileDiffs: bug.parts.map((part) => ({ file: part.files.at(-1)!, diff: part.diff })),
-      weakenFiles,
-      uncoveredWeakenFiles: weakenFiles.filter((file) => !oracle.has(file)),
+    reason: `${first?.message ?? "the artifact is unsafe"}${more}`,
+    evidence: {
+      violations: violations.map(({ rule, artifactFile, line, path }) => ({
+        rule,
+        artifactFile,
+        line,
+        path,
+      })),
     },
   };
 }
 
-export interface TreeProblems {
+/** Everything of check 0 that needs no repository. */
+export function checkShape(artifact: BugArtifact): ShapeOutcome {
+  const oracleFiles = artifact.testFiles.map((line) => line.trim()).filter((line) => line !== "");
+  if (artifact.testScript.trim() === "") return fail("test_script.sh is empty");
+  if (artifact.testParser.trim() === "") return fail("test_parser.py is empty");
+  if (oracleFiles.length === 0) return fail("test_files.txt lists no file");
+  if (artifact.bugInjectDiff.trim() === "") return fail("bug_inject.diff is empty");
+  if (artifact.testWeakenDiff.trim() === "") return fail("test_weaken.diff is empty");
+  const safety = checkArtifactSafety({ ...artifact, testFiles: oracleFiles });
+  if (safety.status === "unsafe") return { ok: false, failure: violationsFailure(safety.violations) };
+  const bug = diffParts(artifact.bugInjectDiff);
+  if (bug.status === "error") return fail(`bug_inject.diff cannot be read: ${bug.message}`);
+  return {
+    ok: true,
+    summary: {
+      oracleFiles,
+      bugFiles: bug.parts.map((part) => part.file),
+      bugPaths: safety.bugFiles,
+      bugFileDiffs: bug.parts.map((part) => ({ file: part.file, diff: part.diff })),
+      weakenFiles: safety.weakenFiles,
+    },
+  };
+}
+
+export interface TreeFacts {
+  /** Symlinks of the original tree: repository path → stored target. */
+  symlinks: Map<string, string>;
+  /** Touched or oracle paths that resolve outside the repository. */
   escapes: { path: string; resolved: string }[];
   /** Oracle files that are not regular files in the original tree. */
   missing: string[];
 }
 
-/** Resolves every touched and oracle path in the sandbox's current (original) tree. */
-export async function checkPathsInSandbox(
+/** Looks at the sandbox's current (original) tree: its symlinks, where touched paths lead, which oracle files exist. */
+export async function inspectTree(
   sandbox: SandboxView,
   summary: ShapeSummary,
-  testFiles: readonly string[],
   abortSignal?: AbortSignal,
-): Promise<TreeProblems> {
+): Promise<TreeFacts> {
   const lines = [
-    ...[...summary.bugFiles, ...summary.weakenFiles].map((path) => `touched\t${path}`),
-    ...testFiles.map((path) => `oracle\t${path}`),
+    ...[...summary.bugPaths, ...summary.weakenFiles].map((path) => `touched\t${path}`),
+    ...summary.oracleFiles.map((path) => `oracle\t${path}`),
   ];
   const result = await sandbox.run({
     command: shippedFile("scripts/check-paths.sh"),
     cwd: sandbox.workdir,
     stdin: `${lines.join("\n")}\n`,
-    timeoutMs: 60_000,
+    timeoutMs: 120_000,
+    maxOutputBytes: 16 * 1024 * 1024,
     abortSignal,
   });
   if (result.status === "aborted") throw abortSignal?.reason ?? new DOMException("aborted", "AbortError");
@@ -165,11 +103,35 @@ export async function checkPathsInSandbox(
       `the path check failed in sandbox ${sandbox.id} (${result.status}): ${result.stderr.trim()}`,
     );
   }
-  const problems: TreeProblems = { escapes: [], missing: [] };
+  const facts: TreeFacts = { symlinks: new Map(), escapes: [], missing: [] };
   for (const line of result.stdout.split("\n")) {
-    const [kind, path, resolved] = line.split("\t");
-    if (kind === "escape" && path !== undefined) problems.escapes.push({ path, resolved: resolved ?? "" });
-    if (kind === "missing" && path !== undefined) problems.missing.push(path);
+    const [kind, path, detail] = line.split("\t");
+    if (path === undefined) continue;
+    if (kind === "link") facts.symlinks.set(path, detail ?? "");
+    if (kind === "escape") facts.escapes.push({ path, resolved: detail ?? "" });
+    if (kind === "missing") facts.missing.push(path);
   }
-  return problems;
+  return facts;
+}
+
+/** The shape problems the real tree reveals: diffs through the tree's symlinks, paths resolving outside. */
+export function checkShapeAgainstTree(
+  artifact: BugArtifact,
+  summary: ShapeSummary,
+  facts: TreeFacts,
+): ShapeFailure | null {
+  const safety = checkArtifactSafety(
+    { ...artifact, testFiles: summary.oracleFiles },
+    { symlinks: facts.symlinks },
+  );
+  if (safety.status === "unsafe") return violationsFailure(safety.violations);
+  const [first] = facts.escapes;
+  if (first) {
+    const more = facts.escapes.length > 1 ? ` (and ${facts.escapes.length - 1} more)` : "";
+    return {
+      reason: `${first.path} resolves to ${first.resolved} through a symlink, outside the repository${more}`,
+      evidence: { escapes: facts.escapes },
+    };
+  }
+  return null;
 }

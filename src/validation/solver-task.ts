@@ -1,6 +1,6 @@
 // The solver's starting point (DESIGN §4): the buggy state with its history replaced by one fresh commit,
 // nothing of the original left behind, snapshotted so that diff() is the predicted patch; plus the prompt.
-import { reverseDiff } from "../artifact/index.js";
+import { reverseDiff, unwrapDiff } from "../artifact/index.js";
 import { InfrastructureError } from "../errors.js";
 import { applyBuggyState } from "./buggy-state.js";
 import type { SolverTask, SolverTaskOptions } from "./options.js";
@@ -34,7 +34,7 @@ export async function createSolverTask(options: SolverTaskOptions): Promise<Solv
       );
     }
     await sandbox.snapshot();
-    const specification = reverseDiff(options.artifact.testWeakenDiff);
+    const specification = unwrapDiff(reverseDiff(options.artifact.testWeakenDiff), "test_weaken.diff");
     return { sandbox, specification, prompt: renderSolverPrompt(specification, sandbox.workdir) };
   } catch (error) {
     await sandbox.destroy();

@@ -17,7 +17,7 @@ import { environmentKey } from "./environment-key.js";
 import { createLimiter, type Limiter } from "./limiter.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
-import { checkPathsInSandbox, checkShape, type ShapeSummary } from "./shape.js";
+import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
 import { parseTestOutput, runTestSuiteKeepingOutput } from "./test-run.js";
 import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect } from "./test-sets.js";
 import { resolveThresholds } from "./thresholds.js";
@@ -81,7 +81,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-export function createValidator(options: ValidatorOptions): Validator & { close(): Promise<void> } {
+export function createValidator(options: ValidatorOptions): Validator {
   const thresholds = resolveThresholds(options.thresholds);
   const limiter: Limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const baselines = new Map<string, BaselineEntry>();
@@ -273,17 +273,6 @@ export function createValidator(options: ValidatorOptions): Validator & { close(
     // Check 0, the part that needs no sandbox: sizes, parsing, paths, which files each diff may touch.
     const shape = checkShape(artifact);
     if (!shape.ok) return report({ check: "shape", failure: { passed: false, ...shape.failure } });
-    if (shape.summary.uncoveredWeakenFiles.length > 0) {
-      // Reported as shape too: test_weaken.diff touching a non-oracle file breaks the artifact format.
-      return report({
-        check: "shape",
-        failure: {
-          passed: false,
-          reason: `test_weaken.diff touches files not listed in test_files.txt: ${list(shape.summary.uncoveredWeakenFiles)}`,
-          evidence: { files: shape.summary.uncoveredWeakenFiles },
-        },
-      });
-    }
     const summary: ShapeSummary = shape.summary;
 
     const controller = new AbortController();
@@ -339,12 +328,12 @@ export function createValidator(options: ValidatorOptions): Validator & { close(
       bugAndWeaken.catch((error) => tree.reject(error));
       const bugOnly = launch<ArtifactRun | null>("bug", null, [artifact.bugInjectDiff]);
       const inverses =
-        summary.bugFiles.length > 1
-          ? summary.bugFiles.map((file) =>
+        summary.bugFileDiffs.length > 1
+          ? summary.bugFileDiffs.map((reverted) =>
               launch<ArtifactRun | null>(
-                `inverse:${file}`,
+                `inverse:${reverted.file}`,
                 null,
-                summary.bugFileDiffs.filter((part) => part.file !== file).map((part) => part.diff),
+                summary.bugFileDiffs.filter((part) => part !== reverted).map((part) => part.diff),
               ),
             )
           : [];
@@ -563,19 +552,9 @@ async function checkTree(
   summary: ShapeSummary,
   signal: AbortSignal,
 ): Promise<TreeCheck> {
-  const problems = await checkPathsInSandbox(sandbox, summary, summary.oracleFiles, signal);
-  if (problems.escapes.length > 0) {
-    const first = problems.escapes[0]!;
-    return {
-      check: "shape",
-      failure: {
-        passed: false,
-        reason: `${first.path} resolves to ${first.resolved} through a symlink, outside the repository${problems.escapes.length > 1 ? ` (and ${problems.escapes.length - 1} more)` : ""}`,
-        evidence: { escapes: problems.escapes },
-      },
-    };
-  }
-  const missing = problems.missing;
+  const facts = await inspectTree(sandbox, summary, signal);
+  const unsafe = checkShapeAgainstTree(artifact, summary, facts);
+  if (unsafe) return { check: "shape", failure: { passed: false, ...unsafe } };
   for (const [name, diff] of [
     ["bug_inject.diff", artifact.bugInjectDiff],
     ["test_weaken.diff", artifact.testWeakenDiff],
@@ -592,13 +571,13 @@ async function checkTree(
       };
     }
   }
-  if (missing.length > 0) {
+  if (facts.missing.length > 0) {
     return {
       check: "oracle-files",
       failure: {
         passed: false,
-        reason: `test_files.txt lists file(s) that do not exist in the original repository: ${list(missing)}`,
-        evidence: { missing },
+        reason: `test_files.txt lists file(s) that do not exist in the original repository: ${list(facts.missing)}`,
+        evidence: { missing: facts.missing },
       },
     };
   }

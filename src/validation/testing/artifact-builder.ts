@@ -8,7 +8,8 @@ export type Edit =
   | { file: string; replace: [from: string, to: string] }
   | { file: string; removeLines: string }
   | { file: string; content: string }
-  | { file: string; delete: true };
+  | { file: string; delete: true }
+  | { file: string; transform: (text: string) => string };
 
 function git(repo: string, args: string[], input?: string): string {
   return execFileSync("git", ["-C", repo, ...args], { encoding: "utf8", input, maxBuffer: 64 * 1024 * 1024 });
@@ -16,11 +17,19 @@ function git(repo: string, args: string[], input?: string): string {
 
 /** Applies `edits` to the repository's working tree, returns `git diff` of them, and resets the tree. */
 export function diffOf(repo: string, edits: readonly Edit[]): string {
+  return diffOnTop(repo, [], edits);
+}
+
+/** Like diffOf, relative to the tree after `base` diffs (e.g. a patch relative to a buggy state). */
+export function diffOnTop(repo: string, base: readonly string[], edits: readonly Edit[]): string {
   try {
+    for (const patch of base) git(repo, ["apply", "--index", "-"], patch);
+    const staged = git(repo, ["write-tree"]).trim();
     for (const edit of edits) {
       const path = join(repo, edit.file);
       if ("delete" in edit) rmSync(path);
       else if ("content" in edit) writeFileSync(path, edit.content);
+      else if ("transform" in edit) writeFileSync(path, edit.transform(readFileSync(path, "utf8")));
       else {
         const text = readFileSync(path, "utf8");
         const [from, to] = "replace" in edit ? edit.replace : [edit.removeLines, ""];
@@ -29,11 +38,20 @@ export function diffOf(repo: string, edits: readonly Edit[]): string {
       }
     }
     git(repo, ["add", "-A"]);
-    return git(repo, ["diff", "--cached", "--binary", "--no-color", "--no-ext-diff"]);
+    return git(repo, ["diff", "--cached", "--binary", "--no-color", "--no-ext-diff", staged]);
   } finally {
     git(repo, ["reset", "-q", "--hard", "HEAD"]);
     git(repo, ["clean", "-fdq"]);
   }
+}
+
+/** Removes a top-level Python function (up to the next top-level statement) from a source text. */
+export function withoutPythonFunction(text: string, name: string): string {
+  const start = text.search(new RegExp(`^def ${name}\\(`, "m"));
+  if (start < 0) throw new Error(`no top-level function ${name}`);
+  const rest = text.slice(start);
+  const next = rest.search(/\n\S/);
+  return text.slice(0, start) + (next < 0 ? "" : rest.slice(next + 1));
 }
 
 /** Commits a symlink pointing outside the repository (for the symlink-escape check). */

@@ -1,0 +1,313 @@
+// The consistency checks on the Python fixture (pytest) in local bubblewrap sandboxes: one valid artifact
+// per shape of bug, and for every check an artifact that fails exactly that check.
+import { cpSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { makeTempDir } from "../../test/support/tmp.js";
+import { artifactId } from "../artifact/index.js";
+import type { BugArtifact } from "../ports/artifact.js";
+import type { Environment, SandboxBackend } from "../ports/sandbox.js";
+import type { CheckName, ValidationReport } from "../ports/validation.js";
+import { openSandboxes } from "../sandbox/index.js";
+import {
+  commitEscapingSymlink,
+  diffOf,
+  type Edit,
+  fixtureFile,
+  makeArtifact,
+  PYTEST_SCRIPT,
+} from "./testing/artifact-builder.js";
+import { createValidator } from "./validator.js";
+
+const KEBAB_BUG: Edit = {
+  file: "inkwell/case.py",
+  replace: ['return "-".join(word.lower()', 'return "_".join(word.lower()'],
+};
+const KEBAB_WEAKEN: Edit = {
+  file: "tests/test_case.py",
+  removeLines: 'def test_to_kebab():\n    assert to_kebab("parseHttpRequest") == "parse-http-request"\n\n\n',
+};
+const SLUG_BUG: Edit = {
+  file: "inkwell/slug.py",
+  replace: ["separator, slug).strip(separator)", "separator, slug)"],
+};
+const SLUG_WEAKEN: Edit = {
+  file: "tests/test_slug.py",
+  removeLines:
+    'def test_slugify_strips_separators_at_ends():\n    assert slugify("  --Hello--  ") == "hello"\n    assert slugify("!!!") == ""\n\n\n',
+};
+
+let temp: { path: string; remove(): void };
+let repo: string;
+let environment: Environment;
+let sandboxes: SandboxBackend;
+let validator: ReturnType<typeof createValidator>;
+let parser: string;
+
+function artifact(bug: Edit[], weaken: Edit[], overrides: Partial<BugArtifact> = {}): BugArtifact {
+  return makeArtifact({
+    testScript: PYTEST_SCRIPT,
+    testParser: parser,
+    testFiles: ["tests/test_case.py", "tests/test_slug.py"],
+    bugInjectDiff: diffOf(repo, bug),
+    testWeakenDiff: diffOf(repo, weaken),
+    ...overrides,
+  });
+}
+
+function expectFailure(report: ValidationReport, check: CheckName, reason: RegExp): void {
+  expect(report.verdict, JSON.stringify(report.checks, null, 1)).toBe("invalid");
+  expect(report.failedCheck).toBe(check);
+  expect(report.reason).toMatch(reason);
+  const index = report.checks.findIndex((entry) => entry.check === check);
+  expect(report.checks.slice(0, index).every((entry) => entry.verdict === "passed")).toBe(true);
+  expect(report.checks.slice(index + 1).every((entry) => entry.verdict === "not-run")).toBe(true);
+}
+
+beforeAll(async () => {
+  temp = makeTempDir("validator-test-");
+  repo = await makePythonFixtureRepo(temp.path);
+  // A symlink that leaves the repository, for the symlink-escape check; pytest never looks at it.
+  commitEscapingSymlink(repo, "outside", "/opt/elsewhere");
+  environment = { kind: "dir", path: repo };
+  parser = fixtureFile("pytest-parser.py");
+  sandboxes = openSandboxes();
+  validator = createValidator({ sandboxes, concurrency: 4 });
+});
+
+afterAll(async () => {
+  await validator?.close();
+  await sandboxes?.close();
+  temp?.remove();
+});
+
+describe("a valid artifact", () => {
+  it("passes every check with a one-file bug, reusing the baseline for the inverse mutation", async () => {
+    const valid = artifact([KEBAB_BUG], [KEBAB_WEAKEN]);
+    const report = await validator.validate(environment, valid);
+    expect(report.verdict, report.reason ?? "").toBe("valid");
+    expect(report.failedCheck).toBeNull();
+    expect(report.checks.map((check) => check.verdict)).toEqual(Array(8).fill("passed"));
+    expect(report.f2p).toEqual(["tests/test_case.py::test_to_kebab"]);
+    expect(report.p2p).toHaveLength(91);
+    expect(report.flaky).toEqual([]);
+    expect(report.fileContributions).toEqual([
+      { file: "inkwell/case.py", restoredTests: ["tests/test_case.py::test_to_kebab"] },
+    ]);
+    const labels = report.testRuns.map((run) => `${run.label}${run.cached ? " (cached)" : ""}`).sort();
+    expect(labels).toEqual([
+      "baseline#1",
+      "baseline#2",
+      "bug",
+      "bug+weaken",
+      "inverse:inkwell/case.py (cached)",
+    ]);
+    expect(report.criticalPathMs).toBeGreaterThan(0);
+    expect(report.wallTimeMs).toBeGreaterThanOrEqual(report.criticalPathMs);
+    expect(report.artifactId).toBe(artifactId(valid));
+    // The whole report is cached by (environment, artifact id).
+    expect(await validator.validate(environment, valid)).toBe(report);
+  });
+
+  it("runs one inverse mutation per file of a two-file bug, with the baseline from the cache", async () => {
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG, SLUG_BUG], [KEBAB_WEAKEN, SLUG_WEAKEN]),
+    );
+    expect(report.verdict, report.reason ?? "").toBe("valid");
+    expect(report.f2p).toEqual([
+      "tests/test_case.py::test_to_kebab",
+      "tests/test_slug.py::test_slugify_collapses_separators",
+      "tests/test_slug.py::test_slugify_strips_separators_at_ends",
+      "tests/test_slug.py::test_unique_slug_of_punctuation_only",
+    ]);
+    expect(report.fileContributions).toEqual([
+      { file: "inkwell/case.py", restoredTests: ["tests/test_case.py::test_to_kebab"] },
+      {
+        file: "inkwell/slug.py",
+        restoredTests: [
+          "tests/test_slug.py::test_slugify_collapses_separators",
+          "tests/test_slug.py::test_slugify_strips_separators_at_ends",
+          "tests/test_slug.py::test_unique_slug_of_punctuation_only",
+        ],
+      },
+    ]);
+    const baselineRuns = report.testRuns.filter((run) => run.label.startsWith("baseline"));
+    expect(baselineRuns.every((run) => run.cached)).toBe(true);
+    expect(report.testRuns.filter((run) => run.label.startsWith("inverse:") && !run.cached)).toHaveLength(2);
+  });
+});
+
+describe("each check rejects what it is for", () => {
+  it("shape: a bug diff with a path that climbs out of the repository", async () => {
+    const diff = diffOf(repo, [KEBAB_BUG]).replaceAll("inkwell/case.py", "../inkwell/case.py");
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { bugInjectDiff: diff }),
+    );
+    expectFailure(report, "shape", /\.\./);
+    expect(report.testRuns).toEqual([]);
+  });
+
+  it("shape: a bug diff that edits an oracle test file", async () => {
+    const report = await validator.validate(environment, artifact([KEBAB_BUG, KEBAB_WEAKEN], [SLUG_WEAKEN]));
+    expectFailure(report, "shape", /tests\/test_case\.py/);
+  });
+
+  it("shape: a weakening outside the oracle files", async () => {
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testFiles: ["tests/test_slug.py"] }),
+    );
+    expectFailure(report, "shape", /tests\/test_case\.py: the weakening may only touch oracle test files/);
+  });
+
+  it("shape: a diff through a symlink that leaves the repository", async () => {
+    const escaping = diffOf(repo, [KEBAB_BUG]).replaceAll("inkwell/case.py", "outside/case.py");
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { bugInjectDiff: escaping }),
+    );
+    expectFailure(
+      report,
+      "shape",
+      /outside\/case\.py: goes through the symlink outside -> "\/opt\/elsewhere" out of the repository/,
+    );
+  });
+
+  it("shape: a bug diff that does not apply", async () => {
+    const stale = diffOf(repo, [KEBAB_BUG]).replace('"_".join', '"+".join').replace('"-".join', '"*".join');
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { bugInjectDiff: stale }),
+    );
+    expectFailure(report, "shape", /bug_inject\.diff does not apply/);
+  });
+
+  it("oracle-files: a listed test file that does not exist", async () => {
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testFiles: ["tests/test_case.py", "tests/test_nothing.py"] }),
+    );
+    expectFailure(report, "oracle-files", /tests\/test_nothing\.py/);
+  });
+
+  it("parser: a parser that crashes, and one that answers differently on the same output", async () => {
+    const crashing = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testParser: "import sys\nraise SystemExit('cannot parse')\n" }),
+    );
+    expectFailure(crashing, "parser", /parser-crashed: test_parser.py exited with code 1: cannot parse/);
+    const random = [
+      "import json, random, sys",
+      "ids = [line.split()[1] for line in sys.stdin if line.startswith('PASSED ')]",
+      "print(json.dumps({i: random.choice(['passed', 'failed']) for i in ids}))",
+      "",
+    ].join("\n");
+    const nondeterministic = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testParser: random }),
+    );
+    expectFailure(nondeterministic, "parser", /different answers on the same output/);
+  });
+
+  it("parser: a hanging test script times out with a clear reason", async () => {
+    const impatient = createValidator({ sandboxes, thresholds: { testTimeoutMs: 2_000 } });
+    try {
+      const startedAt = Date.now();
+      const report = await impatient.validate(
+        environment,
+        artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testScript: "#!/bin/bash\necho starting\nsleep 600\n" }),
+      );
+      expectFailure(report, "parser", /timed out/);
+      expect(Date.now() - startedAt).toBeLessThan(30_000);
+    } finally {
+      await impatient.close();
+    }
+  });
+
+  it("baseline: too few passing tests, and flaky tests are reported and left out", async () => {
+    // Each run prints one extra test with a fresh random id: present in one baseline run only, so flaky.
+    const script = `${PYTEST_SCRIPT}echo "PASSED tests/test_random.py::test_$(cat /proc/sys/kernel/random/uuid)"\n`;
+    const few = `${PYTEST_SCRIPT.replace(" tests", " tests/test_case.py -k kebab")}echo "PASSED tests/test_random.py::test_$(cat /proc/sys/kernel/random/uuid)"\n`;
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testScript: few }),
+    );
+    expectFailure(report, "baseline", /passes 1 test\(s\) in every baseline run; at least 10/);
+    expect(report.flaky).toHaveLength(2);
+    const flakyButValid = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testScript: script }),
+    );
+    expect(flakyButValid.verdict, flakyButValid.reason ?? "").toBe("valid");
+    expect(flakyButValid.flaky).toHaveLength(2);
+    expect(flakyButValid.p2p.some((id) => id.startsWith("tests/test_random.py"))).toBe(false);
+  });
+
+  it("scope: fewer changed files than required", async () => {
+    const strict = createValidator({ sandboxes, thresholds: { minChangedFiles: 2 } });
+    try {
+      const report = await strict.validate(environment, artifact([KEBAB_BUG], [KEBAB_WEAKEN]));
+      expectFailure(report, "scope", /changes 1 file\(s\); at least 2/);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it("bug: a parser that prints passed for everything leaves no F2P test", async () => {
+    const allPassed = [
+      "import json, re, sys",
+      "ids = [m.group(1) for m in (re.match(r'^(?:PASSED|FAILED|ERROR) (\\S+)', l) for l in sys.stdin) if m]",
+      "print(json.dumps({i: 'passed' for i in ids}))",
+      "",
+    ].join("\n");
+    const report = await validator.validate(
+      environment,
+      artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testParser: allPassed }),
+    );
+    expectFailure(report, "bug", /with the bug 0 baseline-passing test\(s\) fail; at least 1 must/);
+  });
+
+  it("bug: a bug that breaks every test leaves P2P empty", async () => {
+    const syntaxError: Edit = {
+      file: "inkwell/__init__.py",
+      replace: ["from inkwell import stats", "from inkwell import stats\ndef broken(:"],
+    };
+    const report = await validator.validate(environment, artifact([syntaxError], [KEBAB_WEAKEN]));
+    expectFailure(report, "bug", /no baseline-passing test passes any more/);
+    expect(report.p2p).toEqual([]);
+  });
+
+  it("weakening: a test change that hides nothing", async () => {
+    const cosmetic: Edit = {
+      file: "tests/test_case.py",
+      replace: ["import pytest\n", "import pytest  # noqa\n"],
+    };
+    const report = await validator.validate(environment, artifact([KEBAB_BUG], [cosmetic]));
+    expectFailure(report, "weakening", /all 1 F2P test\(s\) still fail/);
+  });
+
+  it("inverse-mutation: an irrelevant extra file in the bug diff", async () => {
+    const irrelevant: Edit = { file: "inkwell/wrap.py", replace: ['"""', '"""Wrapping.\n\n'] };
+    const report = await validator.validate(environment, artifact([KEBAB_BUG, irrelevant], [KEBAB_WEAKEN]));
+    expectFailure(report, "inverse-mutation", /inkwell\/wrap\.py/);
+    expect(report.fileContributions).toContainEqual({ file: "inkwell/wrap.py", restoredTests: [] });
+  });
+});
+
+describe("sharing and aborting", () => {
+  it("an aborted validation rejects and is not cached", async () => {
+    const copy = join(temp.path, "copy");
+    cpSync(repo, copy, { recursive: true, verbatimSymlinks: true });
+    const other: Environment = { kind: "dir", path: copy };
+    const controller = new AbortController();
+    const subject = artifact([KEBAB_BUG], [KEBAB_WEAKEN]);
+    const pending = validator.validate(other, subject, { abortSignal: controller.signal });
+    setTimeout(() => controller.abort(new Error("stop now")), 300);
+    await expect(pending).rejects.toThrow("stop now");
+    const again = await validator.validate(other, subject);
+    expect(again.verdict, again.reason ?? "").toBe("valid");
+  });
+});
