@@ -4,7 +4,7 @@
 //   mocha       test/x.spec.js > outer describe test title   (mocha only reports space-joined titles)
 //   go          pkg/dir::TestName/subtest_name   ("." for the module root)
 //   cargo       src/lib.rs::module::tests::test_name   (the target's source file, then the test path)
-import type { SourceAnalysis, TestCase, TestFramework, TestLocation } from "./types.js";
+import type { FunctionInfo, SourceAnalysis, TestCase, TestFramework, TestLocation } from "./types.js";
 
 /** A test id split into the file it names (when it names one), the nested names, and pytest-style parameters. */
 export interface ParsedTestId {
@@ -114,12 +114,31 @@ function locatePytest(testId: string, files: readonly SourceAnalysis[]): TestLoc
     const found = analysis.testCases.find((testCase) => equalPaths(testCase.path, path));
     if (found) return locationOf(found);
   }
-  // Inherited test methods are reported under the subclass: fall back to a unique leaf name in the file.
+  // Inherited test methods are reported under the subclass that collected them, and the base class may
+  // not be a test class itself: fall back to a unique function of that name in the file.
   const leaf = path.at(-1);
   const byLeaf = candidates.flatMap((analysis) =>
     analysis.testCases.filter((testCase) => testCase.name === leaf),
   );
-  return byLeaf.length === 1 ? locationOf(byLeaf[0]!) : null;
+  if (byLeaf.length === 1) return locationOf(byLeaf[0]!);
+  const functions = candidates.flatMap((analysis) =>
+    analysis.functions.filter((candidate) => candidate.name === leaf && candidate.kind === "method"),
+  );
+  return functions.length === 1 ? locationOf(testCaseOf(functions[0]!)) : null;
+}
+
+/** A test method that only a subclass collects, described as the test case it defines there. */
+function testCaseOf(method: FunctionInfo): TestCase {
+  return {
+    file: method.file,
+    language: method.language,
+    name: method.name,
+    path: method.className ? [method.className, method.name] : [method.name],
+    kind: "method",
+    span: method.span,
+    body: method.body,
+    parametrized: method.span.text.includes("parametrize"),
+  };
 }
 
 function escapeRegExp(text: string): string {
@@ -156,6 +175,8 @@ function locateJavascript(
       at = testId.indexOf(JAVASCRIPT_SEPARATOR, at + 1);
     }
   }
+  // Parsers that leave the file out ("suite > test", e.g. a plain TAP parser): match the whole id anywhere.
+  if (candidates.length === 0) for (const analysis of files) candidates.push({ analysis, rest: testId });
   for (const { analysis, rest } of candidates) {
     const exact = analysis.testCases.find((testCase) => testCase.path.join(joiner) === rest);
     if (exact) return locationOf(exact);
