@@ -326,7 +326,9 @@ function parseHunks(lines: string[], start: number, diff: FileDiff): number {
     let newLeft = hunk.newLines;
     while (oldLeft > 0 || newLeft > 0) {
       const line = lines[index];
-      if (line === undefined || isFileStart(lines, index)) {
+      // Counts decide what belongs to the hunk ("--- x" may be a removed "-- x"); only lines that can
+      // never be hunk lines end it early.
+      if (line === undefined || line.startsWith("diff --git ") || line.startsWith("@@ ")) {
         throw new DiffSyntaxError(
           line === undefined ? headerLine : index + 1,
           `hunk at line ${headerLine} ends early: ${oldLeft} old and ${newLeft} new lines missing`,
