@@ -1,4 +1,236 @@
-// Placeholder until the `validate` command group is implemented.
+// The `validate`, `grade` and `task` commands: consistency checks of an artifact directory, grading of a
+// predicted patch, and writing out a solver's starting tree with its prompt.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
+import { readArtifactDir } from "../../artifact/index.js";
+import { InfrastructureError, InputError } from "../../errors.js";
+import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import {
+  createSolverTask,
+  createValidator,
+  formatGrade,
+  formatReport,
+  grade,
+  resolveThresholds,
+} from "../../validation/index.js";
+import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 
-export function register(_program: Command): void {}
+interface EnvironmentFlags {
+  repo?: string;
+  image?: string;
+  workdir?: string;
+}
+
+interface CheckFlags extends EnvironmentFlags {
+  json?: boolean;
+  concurrency?: string;
+  minPassingTests?: string;
+  minFailingTests?: string;
+  minChangedFiles?: string;
+  baselineRuns?: string;
+  testTimeout?: string;
+}
+
+function environmentFrom(flags: EnvironmentFlags): Environment {
+  if (flags.repo && flags.image)
+    throw new InputError("usage", "give either --repo DIR or --image NAME, not both");
+  if (flags.repo) return { kind: "dir", path: resolve(flags.repo) };
+  if (flags.image)
+    return { kind: "image", image: flags.image, ...(flags.workdir ? { workdir: flags.workdir } : {}) };
+  throw new InputError(
+    "usage",
+    "say where the repository is: --repo DIR (a directory) or --image NAME (a Docker image)",
+  );
+}
+
+function integer(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) {
+    throw new InputError("usage", `${flag} needs a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+function thresholdsFrom(flags: CheckFlags) {
+  const seconds = flags.testTimeout === undefined ? undefined : Number(flags.testTimeout);
+  if (seconds !== undefined && !(seconds > 0)) {
+    throw new InputError(
+      "usage",
+      `--test-timeout needs a positive number of seconds, got ${flags.testTimeout}`,
+    );
+  }
+  try {
+    return resolveThresholds({
+      minPassingTests: integer("--min-passing-tests", flags.minPassingTests),
+      minFailingTests: integer("--min-failing-tests", flags.minFailingTests),
+      minChangedFiles: integer("--min-changed-files", flags.minChangedFiles),
+      baselineRuns: integer("--baseline-runs", flags.baselineRuns),
+      testTimeoutMs: seconds === undefined ? undefined : seconds * 1000,
+    });
+  } catch (error) {
+    throw new InputError("usage", (error as Error).message);
+  }
+}
+
+function addEnvironmentOptions(command: Command): Command {
+  return command
+    .option("--repo <dir>", "the repository as a directory (local bubblewrap sandboxes)")
+    .option("--image <name>", "the repository inside a Docker image")
+    .option("--workdir <path>", "where the repository is inside the image [/testbed]");
+}
+
+function addCheckOptions(command: Command): Command {
+  return addEnvironmentOptions(command)
+    .option("--json", "print the result as JSON")
+    .option("--concurrency <n>", "test runs in flight at once [4]")
+    .option("--min-passing-tests <n>", "threshold of the baseline check [10]")
+    .option("--min-failing-tests <n>", "threshold of the bug check [1]")
+    .option("--min-changed-files <n>", "threshold of the scope check [1]")
+    .option("--baseline-runs <n>", "baseline runs, for flaky-test detection [2]")
+    .option("--test-timeout <seconds>", "limit of one test-script run [90]");
+}
+
+async function withBackend<T>(work: (sandboxes: SandboxBackend) => Promise<T>): Promise<T> {
+  const sandboxes = openSandboxes();
+  try {
+    return await work(sandboxes);
+  } finally {
+    await sandboxes.close();
+  }
+}
+
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort(new InputError("interrupted", "interrupted by SIGINT")));
+  process.once("SIGTERM", () => controller.abort(new InputError("interrupted", "interrupted by SIGTERM")));
+  return controller.signal;
+}
+
+export function register(program: Command): void {
+  addCheckOptions(
+    program
+      .command("validate")
+      .description(
+        "Run the consistency checks on a bug artifact directory; exit 0 valid, 1 rejected, 2 error",
+      )
+      .argument("<artifact-dir>", "directory with the five artifact files (and meta.json)"),
+  ).action(async (artifactDir: string, flags: CheckFlags) => {
+    const environment = environmentFrom(flags);
+    const artifact = await readArtifactDir(resolve(artifactDir));
+    const thresholds = thresholdsFrom(flags);
+    const report = await withBackend(async (sandboxes) => {
+      const validator = createValidator({
+        sandboxes,
+        thresholds,
+        concurrency: integer("--concurrency", flags.concurrency) || undefined,
+      });
+      try {
+        return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });
+      } finally {
+        await validator.close();
+      }
+    });
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    process.exitCode = report.verdict === "valid" ? EXIT_OK : EXIT_NEGATIVE;
+  });
+
+  addCheckOptions(
+    program
+      .command("grade")
+      .description(
+        "Validate an artifact, then grade a predicted patch against it; exit 0 resolved, 1 not, 2 error",
+      )
+      .argument("<artifact-dir>", "directory with the five artifact files")
+      .argument("<patch-file>", "the predicted patch (git diff relative to the buggy state)"),
+  ).action(async (artifactDir: string, patchFile: string, flags: CheckFlags) => {
+    const environment = environmentFrom(flags);
+    const artifact = await readArtifactDir(resolve(artifactDir));
+    let patch: string;
+    try {
+      patch = readFileSync(resolve(patchFile), "utf8");
+    } catch (error) {
+      throw new InputError("usage", `cannot read the patch file ${patchFile}: ${(error as Error).message}`);
+    }
+    const thresholds = thresholdsFrom(flags);
+    const abortSignal = interruptSignal();
+    const outcome = await withBackend(async (sandboxes) => {
+      const validator = createValidator({ sandboxes, thresholds });
+      try {
+        const report = await validator.validate(environment, artifact, { abortSignal });
+        if (report.verdict !== "valid") return { report, grade: null };
+        const result = await grade({
+          sandboxes,
+          environment,
+          artifact,
+          report,
+          patch,
+          timeoutMs: thresholds.testTimeoutMs,
+          abortSignal,
+        });
+        return { report, grade: result };
+      } finally {
+        await validator.close();
+      }
+    });
+    if (flags.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+    else if (outcome.grade === null) {
+      process.stdout.write(
+        `the artifact is not valid, so there is nothing to grade against\n\n${formatReport(outcome.report)}`,
+      );
+    } else process.stdout.write(formatGrade(outcome.grade));
+    if (outcome.grade === null)
+      throw new InputError(
+        "invalid-artifact",
+        `artifact ${outcome.report.artifactId} is invalid (${outcome.report.reason}); grading needs a valid artifact`,
+      );
+    process.exitCode = outcome.grade.resolved ? EXIT_OK : EXIT_NEGATIVE;
+  });
+
+  addEnvironmentOptions(
+    program
+      .command("task")
+      .description(
+        "Write a solver's starting tree (buggy state, one fresh commit) and its prompt to a directory",
+      )
+      .argument("<artifact-dir>", "directory with the five artifact files")
+      .requiredOption("--out <dir>", "where to write repo/, prompt.md and specification.diff")
+      .option("--json", "print what was written as JSON"),
+  ).action(async (artifactDir: string, flags: EnvironmentFlags & { out: string; json?: boolean }) => {
+    const environment = environmentFrom(flags);
+    const artifact = await readArtifactDir(resolve(artifactDir));
+    const out = resolve(flags.out);
+    const repo = join(out, "repo");
+    mkdirSync(repo, { recursive: true });
+    await withBackend(async (sandboxes) => {
+      const task = await createSolverTask({ sandboxes, environment, artifact, label: "cli:task" });
+      try {
+        // The tree travels as base64 text, since command output is text.
+        const packed = await task.sandbox.run({
+          command: "tar -cf - . | gzip -1 | base64 -w 0",
+          cwd: task.sandbox.workdir,
+          timeoutMs: 300_000,
+          maxOutputBytes: 1024 * 1024 * 1024,
+        });
+        if (packed.status !== "exited" || packed.exitCode !== 0 || packed.truncated) {
+          throw new InfrastructureError(
+            "task-export-failed",
+            `could not pack the buggy tree in sandbox ${task.sandbox.id}: ${packed.status} ${packed.stderr.trim()}`,
+          );
+        }
+        execFileSync("tar", ["-xzf", "-", "-C", repo], { input: Buffer.from(packed.stdout, "base64") });
+        writeFileSync(join(out, "prompt.md"), task.prompt);
+        writeFileSync(join(out, "specification.diff"), task.specification);
+      } finally {
+        await task.sandbox.destroy();
+      }
+    });
+    const written = { repo, prompt: join(out, "prompt.md"), specification: join(out, "specification.diff") };
+    process.stdout.write(
+      flags.json ? `${JSON.stringify(written, null, 2)}\n` : `${Object.values(written).join("\n")}\n`,
+    );
+  });
+}
