@@ -2,6 +2,7 @@
 // into a PolicyEpisode with rollout.v1 samples.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { parseTestFiles } from "../artifact/index.js";
 import { createModelClient, type ModelClientOptions } from "../model/openai-client.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { ModelClient } from "../ports/model.js";
@@ -144,10 +145,7 @@ export function createAgentPolicy(options: AgentPolicyOptions): Policy {
     const submit = createProposerSubmitTool(async (files: Record<ArtifactFileArgument, string>) => {
       const artifact: BugArtifact = {
         testScript: files.test_script,
-        testFiles: files.test_files
-          .split("\n")
-          .map((line) => line.trim())
-          .filter((line) => line !== ""),
+        testFiles: parseTestFiles(files.test_files),
         testParser: files.test_parser,
         bugInjectDiff: files.bug_inject_diff,
         testWeakenDiff: files.test_weaken_diff,

@@ -1,0 +1,76 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { makeTempDir } from "../../test/support/tmp.js";
+import { InputError } from "../errors.js";
+import { agentExtrasFrom, apiKeyFrom, createPolicy, policyConfigFrom } from "./policy-factory.js";
+
+const temp = makeTempDir("policy-factory-");
+afterAll(() => temp.remove());
+
+describe("policyConfigFrom", () => {
+  it("defaults to the builtin policy", () => {
+    expect(policyConfigFrom({}, {})).toEqual({ kind: "builtin" });
+  });
+
+  it("takes flags over environment variables over the config file", () => {
+    const file = join(temp.path, "run.yaml");
+    writeFileSync(
+      file,
+      [
+        "policy:",
+        "  kind: openai",
+        "  baseUrl: http://file:1/v1",
+        "  model: from-file",
+        "  apiKeyEnv: MY_KEY",
+        "  maxTurns: 20",
+      ].join("\n"),
+    );
+    const fromFile = policyConfigFrom({ config: file }, {});
+    expect(fromFile).toMatchObject({
+      kind: "openai",
+      baseUrl: "http://file:1/v1",
+      model: "from-file",
+      maxTurns: 20,
+    });
+    const fromEnv = policyConfigFrom({ config: file }, { SWE_SELFPLAY_MODEL: "from-env" });
+    expect(fromEnv).toMatchObject({ baseUrl: "http://file:1/v1", model: "from-env" });
+    const fromFlags = policyConfigFrom(
+      {
+        config: file,
+        model: "from-flag",
+        baseUrl: "http://flag:2/v1",
+        maxTurns: "7",
+        contextTokens: "131072",
+      },
+      { SWE_SELFPLAY_MODEL: "from-env" },
+    );
+    expect(fromFlags).toMatchObject({
+      baseUrl: "http://flag:2/v1",
+      model: "from-flag",
+      maxTurns: 7,
+      contextWindow: 131072,
+    });
+    expect(apiKeyFrom(fromFile, { MY_KEY: "k1", OPENAI_API_KEY: "k2" })).toBe("k1");
+    expect(apiKeyFrom(fromFile, { SWE_SELFPLAY_API_KEY: "k0", MY_KEY: "k1" })).toBe("k0");
+    expect(apiKeyFrom(fromFile, { OPENAI_API_KEY: "k2" })).toBe("k2");
+  });
+
+  it("says what is missing for the openai policy, and rejects unknown values", () => {
+    expect(() => policyConfigFrom({ policy: "openai" }, {})).toThrow(/--base-url and --model/);
+    expect(() => policyConfigFrom({ policy: "gpt" }, {})).toThrow(InputError);
+    expect(() => agentExtrasFrom({ callFormat: "xml" })).toThrow(/native or text/);
+    expect(() =>
+      policyConfigFrom({ policy: "openai", baseUrl: "http://x/v1", model: "m", maxTurns: "0" }, {}),
+    ).toThrow(/--max-turns/);
+  });
+
+  it("builds an openai policy from environment variables", () => {
+    const config = policyConfigFrom(
+      { policy: "openai" },
+      { SWE_SELFPLAY_BASE_URL: "http://127.0.0.1:9/v1", SWE_SELFPLAY_MODEL: "qwen" },
+    );
+    const policy = createPolicy(config, { callFormat: "text" }, {});
+    expect(policy.info).toMatchObject({ kind: "openai", name: "qwen" });
+  });
+});
