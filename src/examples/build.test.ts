@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { makeTempDir } from "../../test/support/tmp.js";
@@ -44,9 +44,13 @@ describe("buildExampleRepo", () => {
     expect(subjects.filter((subject) => subject.startsWith("Fix ")).length).toBeGreaterThanOrEqual(3);
   });
 
-  it("refuses a destination that is not empty", async () => {
+  it("refuses a destination that is not empty and accepts an empty one", async () => {
     const repo = await buildExampleRepo("timespan", join(temp.path, "c"));
     await expect(buildExampleRepo("timespan", repo)).rejects.toThrow(/not empty/);
+    const empty = join(temp.path, "empty");
+    mkdirSync(empty);
+    expect(await buildExampleRepo("timespan", empty)).toBe(empty);
+    expect(readdirSync(temp.path).filter((entry) => entry.includes(".building-"))).toEqual([]);
   });
 
   it("builds a Python example whose test suite passes", async () => {

@@ -2,8 +2,8 @@
 // whose commit ids are the same on every machine (fixed identities, dates and git configuration).
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { InfrastructureError, InputError } from "../errors.js";
@@ -61,26 +61,38 @@ export function getExample(name: string): ExampleInfo {
 
 /**
  * Replays the example's history into `destDir` (created when missing, must be empty) with `git am`
- * and returns the repository path. Commit ids depend only on the patches.
+ * and returns the repository path. Commit ids depend only on the patches, not on the machine.
  */
 export async function buildExampleRepo(name: string, destDir: string): Promise<string> {
   const example = getExample(name);
   const repo = resolve(destDir);
-  await mkdir(repo, { recursive: true });
-  if ((await readdir(repo)).length > 0) {
-    throw new InputError("destination-not-empty", `cannot build example "${name}": ${repo} is not empty`, {
-      data: { name, path: repo },
-    });
+  if (existsSync(repo)) {
+    if ((await readdir(repo)).length > 0) {
+      throw new InputError("destination-not-empty", `cannot build example "${name}": ${repo} is not empty`, {
+        data: { name, path: repo },
+      });
+    }
+    await rmdir(repo);
   }
-  await git(repo, ["init", "--quiet", "--initial-branch=main"]);
-  if (example.patches.length > 0) {
-    await git(repo, [
-      "am",
-      "--quiet",
-      "--committer-date-is-author-date",
-      "--keep-non-patch",
-      ...example.patches.map((patch) => join(example.directory, "history", patch)),
-    ]);
+  // Built beside the destination and renamed into place: a failed build never leaves a half repository
+  // that a later run would take for a finished one.
+  await mkdir(dirname(repo), { recursive: true });
+  const building = await mkdtemp(`${repo}.building-`);
+  try {
+    await git(building, ["init", "--quiet", "--initial-branch=main"]);
+    if (example.patches.length > 0) {
+      await git(building, [
+        "am",
+        "--quiet",
+        "--committer-date-is-author-date",
+        "--keep-non-patch",
+        ...example.patches.map((patch) => join(example.directory, "history", patch)),
+      ]);
+    }
+    await rename(building, repo);
+  } catch (error) {
+    await rm(building, { recursive: true, force: true });
+    throw error;
   }
   return repo;
 }
