@@ -4,10 +4,11 @@ import { parserFor, type SyntaxNode } from "./grammars.js";
 import { languageOfPath } from "./language.js";
 import { spanBetween, spanOf } from "./spans.js";
 import {
+  type Ancestors,
   expressionsAt,
   type FunctionMatch,
   familyOf,
-  isClassBody,
+  isInClassBody,
   matchFunction,
   matchScope,
   parametersOf,
@@ -108,6 +109,8 @@ class Walk {
   private readonly family: StatementFamily;
   /** Callbacks of JS test calls and Go subtests, by node id: their body belongs to that suite or test. */
   private readonly callbacks = new Map<number, CallbackRole>();
+  /** Nodes above the one being visited, outermost first. */
+  private readonly ancestors: SyntaxNode[] = [];
 
   constructor(
     private readonly file: string,
@@ -118,18 +121,21 @@ class Walk {
   }
 
   visit(node: SyntaxNode, context: Context): void {
+    const parent = this.ancestors.at(-1);
     let childContext = context;
     if (context.current) {
-      const kind = node.parent?.type === "decorated_definition" ? null : statementKind(node, this.family);
+      const kind =
+        parent?.type === "decorated_definition" ? null : statementKind(node, this.family, this.ancestors);
       if (kind) {
         context.current.statements.push({ kind, span: spanOf(node), depth: context.depth });
         childContext = { ...context, depth: context.depth + 1 };
       }
     }
 
-    const insideClassBody = node.parent !== null && isClassBody(node.parent, this.family);
     const callback = this.callbacks.get(node.id);
-    const match = matchFunction(node, this.family, insideClassBody) ?? this.callbackFunction(node, callback);
+    const match =
+      matchFunction(node, this.family, isInClassBody(this.ancestors, this.family), this.ancestors) ??
+      this.callbackFunction(node, callback);
     if (match) {
       this.visitFunction(node, match, childContext, callback);
       return;
@@ -139,18 +145,24 @@ class Walk {
       childContext = { ...childContext, testPath: callback.path, insideTest: true };
     }
 
-    const scope = matchScope(node, this.family);
+    const scope = matchScope(node, this.family, this.ancestors);
     if (scope) {
       this.visitScope(node, scope.name, scope.isClass, childContext);
       return;
     }
 
     this.matchTestCall(node, childContext);
-    if (context.current)
-      expressionsAt(node, this.family, this.source, (expression) =>
-        context.current!.expressions.push(expression),
-      );
-    for (const child of node.namedChildren) this.visit(child, childContext);
+    if (context.current) {
+      const expressions = context.current.expressions;
+      expressionsAt(node, this.family, this.source, (expression) => expressions.push(expression), parent);
+    }
+    this.visitChildren(node, childContext);
+  }
+
+  private visitChildren(node: SyntaxNode, context: Context): void {
+    this.ancestors.push(node);
+    for (const child of node.namedChildren) this.visit(child, context);
+    this.ancestors.pop();
   }
 
   private callbackFunction(node: SyntaxNode, callback: CallbackRole | undefined): FunctionMatch | null {
@@ -198,7 +210,7 @@ class Walk {
       testPath,
       collectTests,
     };
-    for (const child of node.namedChildren) this.visit(child, inner);
+    this.visitChildren(node, inner);
   }
 
   private visitFunction(
@@ -254,7 +266,9 @@ class Walk {
       collectTests: false,
       insideTest: context.insideTest || isTest,
     };
+    this.ancestors.push(node);
     this.visitBody(match.body, inner);
+    this.ancestors.pop();
   }
 
   /** A body's own statements start at depth 0; an expression body (arrow function) is visited as is. */
@@ -264,7 +278,7 @@ class Walk {
       this.visit(body, context);
       return;
     }
-    for (const child of body.namedChildren) this.visit(child, context);
+    this.visitChildren(body, context);
   }
 
   private isTestFunction(match: FunctionMatch, context: Context): boolean {
@@ -295,7 +309,7 @@ class Walk {
           : null;
     if (!call) return;
     const path = [...context.testPath, call.title];
-    const span = statementSpan(node);
+    const span = statementSpan(node, this.ancestors);
     const body = call.callback ? spanOf(call.callback.childForFieldName("body") ?? call.callback) : span;
     if (call.role === "suite") this.testSuites.push({ file: this.file, name: call.title, path, span, body });
     else {
@@ -321,9 +335,10 @@ function isRustTestAttribute(text: string): boolean {
 }
 
 /** A test call's span as a statement (with `await` and the semicolon), so that removing it leaves valid code. */
-function statementSpan(call: SyntaxNode): SourceSpan {
+function statementSpan(call: SyntaxNode, ancestors: Ancestors): SourceSpan {
   let node = call;
-  if (node.parent?.type === "await_expression") node = node.parent;
-  if (node.parent?.type === "expression_statement") node = node.parent;
+  let index = ancestors.length - 1;
+  if (ancestors[index]?.type === "await_expression") node = ancestors[index--]!;
+  if (ancestors[index]?.type === "expression_statement") node = ancestors[index]!;
   return spanOf(node);
 }

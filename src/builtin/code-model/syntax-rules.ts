@@ -62,9 +62,14 @@ function isRustDocComment(node: SyntaxNode): boolean {
   return node.type === "line_comment" && node.text.startsWith("///");
 }
 
+/**
+ * The chain of nodes above the one being looked at, outermost first (the walker keeps it, because
+ * tree-sitter's `node.parent` searches down from the root and is slow on large files).
+ */
+export type Ancestors = readonly SyntaxNode[];
+
 /** Name given to an anonymous JS function by what it is assigned to. */
-function javascriptAssignedName(node: SyntaxNode): SyntaxNode | null {
-  const parent = node.parent;
+function javascriptAssignedName(parent: SyntaxNode | undefined): SyntaxNode | null {
   if (!parent) return null;
   switch (parent.type) {
     case "variable_declarator":
@@ -88,7 +93,9 @@ export function matchFunction(
   node: SyntaxNode,
   family: StatementFamily,
   insideClassBody: boolean,
+  ancestors: Ancestors,
 ): FunctionMatch | null {
+  const parent = ancestors.at(-1);
   switch (family) {
     case "python": {
       if (node.type !== "function_definition") return null;
@@ -96,8 +103,8 @@ export function matchFunction(
       const body = field(node, "body");
       if (!nameNode || !body) return null;
       const leading =
-        node.parent?.type === "decorated_definition"
-          ? node.parent.namedChildren.filter((child) => child.type === "decorator")
+        parent?.type === "decorated_definition"
+          ? parent.namedChildren.filter((child) => child.type === "decorator")
           : [];
       return {
         name: nameNode.text,
@@ -141,7 +148,7 @@ export function matchFunction(
         node.type === "function" ||
         node.type === "generator_function"
       ) {
-        const nameNode = field(node, "name") ?? javascriptAssignedName(node);
+        const nameNode = field(node, "name") ?? javascriptAssignedName(parent);
         if (!nameNode) return null;
         const parameters = field(node, "parameters") ?? field(node, "parameter");
         const kind: FunctionKind =
@@ -186,7 +193,12 @@ export function matchFunction(
   }
 }
 
-export function matchScope(node: SyntaxNode, family: StatementFamily): ScopeMatch | null {
+export function matchScope(
+  node: SyntaxNode,
+  family: StatementFamily,
+  ancestors: Ancestors,
+): ScopeMatch | null {
+  const parent = ancestors.at(-1);
   switch (family) {
     case "python":
       if (node.type !== "class_definition") return null;
@@ -199,7 +211,7 @@ export function matchScope(node: SyntaxNode, family: StatementFamily): ScopeMatc
       )
         return null;
       return {
-        name: field(node, "name")?.text ?? javascriptAssignedName(node)?.text ?? "<class>",
+        name: field(node, "name")?.text ?? javascriptAssignedName(parent)?.text ?? "<class>",
         isClass: true,
         body: field(node, "body"),
       };
@@ -223,18 +235,17 @@ export function matchScope(node: SyntaxNode, family: StatementFamily): ScopeMatc
   }
 }
 
-/** The node that holds a class's members, so that a function found directly inside it is a method. */
-export function isClassBody(node: SyntaxNode, family: StatementFamily): boolean {
+/** True when a function whose ancestors these are sits directly in a class, impl or trait body. */
+export function isInClassBody(ancestors: Ancestors, family: StatementFamily): boolean {
+  let index = ancestors.length - 1;
   // A decorated Python method sits in a decorated_definition inside the class block.
-  if (family === "python" && node.type === "decorated_definition" && node.parent)
-    return isClassBody(node.parent, family);
-  if (family === "python") return node.type === "block" && node.parent?.type === "class_definition";
-  if (family === "javascript") return node.type === "class_body";
+  if (family === "python" && ancestors[index]?.type === "decorated_definition") index--;
+  const body = ancestors[index];
+  const owner = ancestors[index - 1];
+  if (family === "python") return body?.type === "block" && owner?.type === "class_definition";
+  if (family === "javascript") return body?.type === "class_body";
   if (family === "rust")
-    return (
-      node.type === "declaration_list" &&
-      (node.parent?.type === "impl_item" || node.parent?.type === "trait_item")
-    );
+    return body?.type === "declaration_list" && (owner?.type === "impl_item" || owner?.type === "trait_item");
   return false;
 }
 
@@ -382,7 +393,12 @@ const RUST_NON_STATEMENTS = new Set([
 ]);
 
 /** The kind of statement `node` is, or null when it is not a statement of its block. */
-export function statementKind(node: SyntaxNode, family: StatementFamily): StatementKind | null {
+export function statementKind(
+  node: SyntaxNode,
+  family: StatementFamily,
+  ancestors: Ancestors,
+): StatementKind | null {
+  const parent = ancestors.at(-1);
   switch (family) {
     case "python":
       if (node.type === "expression_statement") {
@@ -395,8 +411,7 @@ export function statementKind(node: SyntaxNode, family: StatementFamily): Statem
       return PYTHON_STATEMENTS[node.type] ?? null;
     case "javascript":
       // A C-style for loop's initializer and condition are statements only to the grammar.
-      if (node.parent?.type === "for_statement" && !node.parent.childForFieldName("body")?.equals(node))
-        return null;
+      if (parent?.type === "for_statement" && !parent.childForFieldName("body")?.equals(node)) return null;
       if (node.type === "expression_statement") {
         const first = node.firstNamedChild;
         return first?.type === "assignment_expression" || first?.type === "augmented_assignment_expression"
@@ -407,7 +422,6 @@ export function statementKind(node: SyntaxNode, family: StatementFamily): Statem
     case "go":
       return GO_STATEMENTS[node.type] ?? null;
     case "rust": {
-      const parent = node.parent;
       if (parent?.type !== "block") return null;
       if (node.type === "let_declaration") return "declaration";
       if (node.type === "function_item" || node.type === "struct_item" || node.type === "use_declaration")
@@ -419,7 +433,7 @@ export function statementKind(node: SyntaxNode, family: StatementFamily): Statem
       if (node.equals(parent.lastNamedChild!)) {
         const kind = rustExpressionKind(node);
         const isFunctionBody =
-          parent.parent?.type === "function_item" || parent.parent?.type === "closure_expression";
+          ancestors.at(-2)?.type === "function_item" || ancestors.at(-2)?.type === "closure_expression";
         return kind === "expression" && isFunctionBody ? "return" : kind;
       }
       return null;
@@ -472,7 +486,11 @@ function pythonComparisons(node: SyntaxNode, source: string, push: (expression: 
   }
 }
 
-function literalType(node: SyntaxNode, family: StatementFamily): LiteralType | null {
+function literalType(
+  node: SyntaxNode,
+  family: StatementFamily,
+  parent: SyntaxNode | undefined,
+): LiteralType | null {
   switch (node.type) {
     case "integer":
     case "float":
@@ -489,11 +507,11 @@ function literalType(node: SyntaxNode, family: StatementFamily): LiteralType | n
     case "string_literal":
     case "char_literal":
       // A bare string statement in Python is a docstring, not behaviour.
-      if (family === "python" && node.parent?.type === "expression_statement") return null;
-      if (family === "python" && node.parent?.type === "concatenated_string") return null;
+      if (family === "python" && parent?.type === "expression_statement") return null;
+      if (family === "python" && parent?.type === "concatenated_string") return null;
       return "string";
     case "concatenated_string":
-      return family === "python" && node.parent?.type === "expression_statement" ? null : "string";
+      return family === "python" && parent?.type === "expression_statement" ? null : "string";
     case "true":
     case "false":
     case "boolean_literal":
@@ -538,8 +556,9 @@ export function expressionsAt(
   family: StatementFamily,
   source: string,
   push: (expression: Expression) => void,
+  parent: SyntaxNode | undefined,
 ): void {
-  const literal = literalType(node, family);
+  const literal = literalType(node, family, parent);
   if (literal) {
     push({ kind: "literal", span: spanOf(node), literalType: literal });
     return;
