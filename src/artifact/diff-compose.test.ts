@@ -151,6 +151,27 @@ describe("composeDiffs", () => {
     expect(result).toMatchObject({ status: "cannot-compose", file: "src/a.py" });
   });
 
+  it("keeps the exact text of files only one diff touches", () => {
+    const a =
+      "diff --git a/x b/x\nindex 1234567..89abcde 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@ note\n-a\n+b\n";
+    const b = "diff --git a/y b/y\nnew file mode 100755\n--- /dev/null\n+++ b/y\n@@ -0,0 +1 @@\n+c\n";
+    expect(composeDiffs(a, b)).toEqual({ status: "ok", diff: a + b });
+    expect(composeDiffs("", b)).toEqual({ status: "ok", diff: b });
+  });
+
+  it("says it cannot compose two changes of one binary file", () => {
+    const binary =
+      "diff --git a/b.bin b/b.bin\nindex 1111111..2222222 100644\nGIT binary patch\nliteral 4\nLcmZQzU|<9Q00aO5\n\nliteral 4\nLcmZQzU|<9Q00aO5\n\n";
+    expect(composeDiffs(binary, binary)).toMatchObject({ status: "cannot-compose", file: "b.bin" });
+  });
+
+  it("says it cannot compose when the second diff edits a file the first deleted", () => {
+    const deleted =
+      "diff --git a/x b/x\ndeleted file mode 100644\n--- a/x\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n";
+    const edit = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n";
+    expect(composeDiffs(deleted, edit)).toMatchObject({ status: "cannot-compose", file: "x" });
+  });
+
   it("reports a parse error in either diff with its line", () => {
     expect(composeDiffs("diff --git a/x b/x\n--- a/x\n", "")).toMatchObject({
       status: "error",

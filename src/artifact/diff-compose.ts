@@ -25,7 +25,12 @@ export function composeDiffs(first: string, second: string): ComposeResult {
   const b = parseDiff(second);
   if (b.status === "error") return { status: "error", diff: "second", line: b.line, message: b.message };
   try {
-    return { status: "ok", diff: composeFiles(a.files, b.files).map(formatFileDiff).join("") };
+    // Files only one side touches keep their exact text; composed files are written from their fields.
+    const files = composeFiles(a.files, b.files);
+    return {
+      status: "ok",
+      diff: files.map((file) => (file.raw !== "" ? file.raw : formatFileDiff(file))).join(""),
+    };
   } catch (error) {
     if (error instanceof CannotCompose)
       return { status: "cannot-compose", file: error.file, reason: error.reason };
