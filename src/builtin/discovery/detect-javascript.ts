@@ -1,5 +1,6 @@
 // Node projects: package.json's test script and dependencies name Vitest, Jest, Mocha or `node --test`;
 // without them, test files that import "node:test" mean Node's built-in runner.
+import { parse as parseYaml } from "yaml";
 import { globMatcher, matchesAny } from "./glob.js";
 import { type Detection, IGNORED_DIRECTORIES, type Probe } from "./probe.js";
 import type { ScriptPlan } from "./scripts.js";
@@ -192,6 +193,24 @@ async function importsNodeTest(probe: Probe, files: readonly string[]): Promise<
   return false;
 }
 
+const MOCHA_CONFIG_FILES = [".mocharc.json", ".mocharc.jsonc", ".mocharc.yml", ".mocharc.yaml"];
+
+/** Mocha's `spec` and `recursive` from a .mocharc file (JSON or YAML) into the package.json shape. */
+async function readMochaConfig(probe: Probe, packageJson: PackageJson): Promise<void> {
+  if (packageJson.mocha) return;
+  for (const file of MOCHA_CONFIG_FILES) {
+    const text = await probe.read(file);
+    if (text === null) continue;
+    try {
+      const config = parseYaml(text.replace(/^\s*\/\/.*$/gm, "")) as PackageJson["mocha"];
+      if (config && typeof config === "object") packageJson.mocha = config;
+    } catch {
+      probe.lookedAt.push(`${file} is not valid JSON or YAML`);
+    }
+    return;
+  }
+}
+
 export async function detectJavascript(probe: Probe): Promise<Detection | null> {
   const text = await probe.read("package.json");
   if (text === null) return null;
@@ -214,6 +233,7 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
     if (nodeCandidates.length > 0 && (await importsNodeTest(probe, nodeCandidates))) framework = "node-test";
   }
   if (!framework) return null;
+  if (framework === "mocha") await readMochaConfig(probe, packageJson);
   const testFiles = filesFor(probe, framework, runner?.framework === framework ? runner : null, packageJson);
   if (testFiles.length === 0) {
     return {

@@ -184,6 +184,43 @@ describe("discoverTests in a local sandbox", () => {
     await expectAllLocated(sandbox, found, Object.keys(results));
   });
 
+  it("reads Mocha's spec from .mocharc and its JSON report from the reporter's output file", async () => {
+    // A stand-in for the mocha executable (a third-party tool, not our code) writing Mocha's JSON report.
+    const runner = [
+      "#!/usr/bin/env node",
+      "const fs = require('node:fs');",
+      "const args = process.argv.slice(2);",
+      "const output = args[args.indexOf('--reporter-option') + 1].slice('output='.length);",
+      "const file = process.cwd() + '/spec/unit/sum.spec.js';",
+      "const passes = [{ title: 'adds', fullTitle: 'sum adds', file }];",
+      "const failures = [{ title: 'carries', fullTitle: 'sum carries', file }];",
+      "fs.writeFileSync(output, JSON.stringify({ stats: {}, tests: [...passes, ...failures], passes, failures, pending: [] }));",
+    ].join("\n");
+    const root = makeRepo("mocha-rc", {
+      "package.json": JSON.stringify({ scripts: { test: "mocha" }, devDependencies: { mocha: "^10.0.0" } }),
+      ".mocharc.yml": "spec: 'spec/**/*.spec.js'\ntimeout: 5000\n",
+      "spec/unit/sum.spec.js":
+        "describe('sum', () => {\n  it('adds', () => {});\n  it('carries', () => {});\n});\n",
+      "spec/helpers.js": "module.exports = {};\n",
+      "test/legacy.js": "// not part of the configured spec\n",
+      ".gitignore": "node_modules/\n",
+    });
+    mkdirSync(join(root, "node_modules/.bin"), { recursive: true });
+    writeFileSync(join(root, "node_modules/.bin/mocha"), runner);
+    chmodSync(join(root, "node_modules/.bin/mocha"), 0o755);
+    const sandbox = await sandboxOf(root);
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("mocha");
+    expect(found.testFiles).toEqual(["spec/unit/sum.spec.js"]);
+    const results = await runDiscovered(sandbox, found);
+    expect(results).toEqual({
+      "spec/unit/sum.spec.js > sum adds": "passed",
+      "spec/unit/sum.spec.js > sum carries": "failed",
+    });
+    await expectAllLocated(sandbox, found, Object.keys(results));
+  });
+
   it("finds go test for a Go module when the go tool is there, and says so when it is not", async () => {
     const sandbox = await sandboxOf(
       makeRepo("go-module", {
