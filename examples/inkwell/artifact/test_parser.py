@@ -3,10 +3,10 @@ import json
 import re
 import sys
 
-# "tests/test_a.py::test_b[x y] PASSED   [ 10%]" (verbose progress lines)
-VERBOSE = re.compile(r"^(\S+?\.py::.+?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?:\s+\[\s*\d+%\])?\s*$")
-# "ERROR tests/test_a.py::test_b - ..." (summary lines, e.g. errors in setup or teardown)
-SUMMARY = re.compile(r"^(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS) (\S+?\.py::.+?)(?: - .*)?$")
+# Verbose progress lines: "tests/test_a.py::test_b[x y] PASSED  [ 10%]", "... SKIPPED (reason)  [ 20%]".
+# The summary at the end repeats failures with " - message" suffixes that cannot be told apart from
+# parameter ids, so only progress lines count.
+VERBOSE = re.compile(r"^(\S+?\.py::.+?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)(?: .*)?$")
 
 STATUS = {
     "PASSED": "passed",
@@ -25,13 +25,9 @@ def main():
     for raw in sys.stdin.read().splitlines():
         line = raw.rstrip()
         match = VERBOSE.match(line)
-        if match:
-            test_id, word = match.group(1), match.group(2)
-        else:
-            match = SUMMARY.match(line)
-            if not match:
-                continue
-            word, test_id = match.group(1), match.group(2)
+        if not match:
+            continue
+        test_id, word = match.group(1), match.group(2)
         status = STATUS[word]
         previous = results.get(test_id)
         if previous is None or RANK[status] > RANK[previous]:
