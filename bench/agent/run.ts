@@ -2,6 +2,10 @@
 // overhead per turn (model and command time excluded) and how many concurrent episodes one process sustains.
 // Usage: npx tsx bench/agent/run.ts [--episodes 256] [--turns 12] [--json]
 // (node --expose-gc --import tsx bench/agent/run.ts also reports the heap an episode's result retains)
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
   createBashTool,
@@ -10,8 +14,10 @@ import {
   nativeCallFormat,
   runAgentLoop,
 } from "../../src/agent/index.js";
+import { InfrastructureError } from "../../src/errors.js";
 import { createModelClient } from "../../src/model/index.js";
 import type { RunOptions, RunResult, SandboxView } from "../../src/ports/sandbox.js";
+import { createLocalBackend } from "../../src/sandbox/local/backend.js";
 import {
   type ReceivedRequest,
   type ScriptStep,
@@ -26,12 +32,14 @@ const episodes = flag("episodes", 256);
 const turns = flag("turns", 12);
 const json = process.argv.includes("--json");
 
+const inProcessFile = `def f(x):\n${Array.from({ length: turns + 1 }, (_, index) => `    y = x + ${index}\n`).join("")}    return y\n`;
+
 /**
  * An in-process SandboxView for this benchmark only: commands return at once without running anything, so
  * what is measured is the loop, its tools' argument handling, the HTTP client and the recording of steps.
  */
 function inProcessView(id: string): SandboxView {
-  const files = new Map<string, Buffer>([["/testbed/app.py", Buffer.from("def f(x):\n    return x + 1\n")]]);
+  const files = new Map<string, Buffer>([["/testbed/app.py", Buffer.from(inProcessFile)]]);
   return {
     id,
     workdir: "/testbed",
@@ -79,8 +87,8 @@ function script(request: ReceivedRequest): ScriptStep {
             arguments: {
               command: "str_replace",
               path: "app.py",
-              old_str: `x + ${turn}`,
-              new_str: `x + ${turn + 1}`,
+              old_str: `y = x + ${turn}\n`,
+              new_str: `y = x - ${turn}\n`,
             },
           },
         ],
@@ -94,9 +102,9 @@ function script(request: ReceivedRequest): ScriptStep {
   };
 }
 
-async function runEpisode(baseUrl: string, index: number) {
+async function runEpisode(baseUrl: string, index: number, sandbox?: SandboxView) {
   const model = createModelClient({ baseUrl, model: "bench", maxRetries: 0 });
-  const view = inProcessView(`bench-${index}`);
+  const view = sandbox ?? inProcessView(`bench-${index}`);
   return runAgentLoop({
     model,
     tools: [createBashTool(), createEditorTool(), createSolverSubmitTool()],
@@ -106,6 +114,62 @@ async function runEpisode(baseUrl: string, index: number) {
     userPrompt: `Episode ${index}: fix app.py.`,
     limits: { maxTurns: turns + 2 },
   });
+}
+
+async function realSandboxEpisodes(baseUrl: string, count: number) {
+  const directory = mkdtempSync(join(tmpdir(), "agent-bench-"));
+  const backend = createLocalBackend();
+  try {
+    writeFileSync(join(directory, "app.py"), inProcessFile);
+    execFileSync("git", ["init", "-q", directory]);
+    execFileSync("git", ["-C", directory, "add", "."]);
+    execFileSync("git", [
+      "-C",
+      directory,
+      "-c",
+      "user.email=b@b",
+      "-c",
+      "user.name=b",
+      "commit",
+      "-qm",
+      "init",
+    ]);
+    let overheadMs = 0;
+    let toolMs = 0;
+    let modelMs = 0;
+    let turnCount = 0;
+    for (let index = 0; index < count; index++) {
+      const sandbox = await backend.create({
+        environment: { kind: "dir", path: directory },
+        label: "agent-bench",
+      });
+      try {
+        const result = await runEpisode(baseUrl, index, sandbox);
+        if (result.exitReason !== "submitted" || result.stats.formatErrors !== 0)
+          throw new Error(
+            `real-sandbox episode ended with ${result.exitReason}, ${result.stats.formatErrors} refused calls`,
+          );
+        overheadMs += result.stats.overheadMs!;
+        toolMs += result.stats.toolMs!;
+        modelMs += result.stats.modelMs!;
+        turnCount += result.stats.turns!;
+      } finally {
+        await sandbox.destroy();
+      }
+    }
+    return {
+      episodes: count,
+      loopOverheadMsPerTurn: overheadMs / turnCount,
+      toolMsPerTurn: toolMs / turnCount,
+      modelRoundTripMsPerTurn: modelMs / turnCount,
+    };
+  } catch (error) {
+    if (error instanceof InfrastructureError) return null;
+    throw error;
+  } finally {
+    await backend.close();
+    rmSync(directory, { recursive: true, force: true });
+  }
 }
 
 const sampleContext = {
@@ -129,6 +193,8 @@ try {
   for (let index = 0; index < sequential; index++) {
     const result = await runEpisode(server.baseUrl, index);
     if (result.exitReason !== "submitted") throw new Error(`episode ended with ${result.exitReason}`);
+    if (result.stats.formatErrors !== 0)
+      throw new Error(`episode had ${result.stats.formatErrors} refused tool calls`);
     overheadMs += result.stats.overheadMs!;
     modelMs += result.stats.modelMs!;
     turnCount += result.stats.turns!;
@@ -162,6 +228,9 @@ try {
   const concurrentOverhead = results.reduce((sum, result) => sum + result.stats.overheadMs!, 0);
   const concurrentTurns = results.reduce((sum, result) => sum + result.stats.turns!, 0);
 
+  // The same episodes in real local sandboxes: the loop's overhead must not change when commands really run.
+  const real = await realSandboxEpisodes(server.baseUrl, 4);
+
   const report = {
     note: "in-process SandboxView (commands are not run) to isolate the loop; the scripted server runs in the same process",
     turnsPerEpisode: turns,
@@ -181,6 +250,7 @@ try {
       retainedHeapKiBPerFinishedEpisode: global.gc ? retained / 1024 / episodes : null,
       rolloutTokensPerEpisode: tokensPerEpisode,
     },
+    realSandbox: real,
     targets: { loopOverheadMsPerTurn: 5, concurrentEpisodes: 256 },
   };
   if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -193,6 +263,9 @@ try {
         `sequential: ${s.episodes} episodes x ${turns} turns: loop overhead ${s.loopOverheadMsPerTurn.toFixed(3)} ms/turn (target <= 5), model round trip ${s.modelRoundTripMsPerTurn.toFixed(3)} ms/turn`,
         `concurrent: ${c.completed}/${c.episodes} episodes submitted in ${(c.wallMs / 1000).toFixed(2)} s (${c.turnsPerSecond.toFixed(0)} turns/s), loop overhead ${c.loopOverheadMsPerTurn.toFixed(3)} ms/turn`,
         `memory: peak RSS growth ${c.rssGrowthKiBPerEpisode.toFixed(1)} KiB/episode, peak heap growth ${c.heapGrowthKiBPerEpisode.toFixed(1)} KiB/episode, retained after completion ${c.retainedHeapKiBPerFinishedEpisode === null ? "n/a (run node with --expose-gc)" : `${c.retainedHeapKiBPerFinishedEpisode.toFixed(1)} KiB/episode`} (messages + ${c.rolloutTokensPerEpisode.toFixed(0)} rollout tokens; the scripted tokenizer is one token per byte)`,
+        real === null
+          ? "real local sandbox: skipped (bubblewrap backend unavailable here)"
+          : `real local sandbox: ${real.episodes} episodes x ${turns} turns: loop overhead ${real.loopOverheadMsPerTurn.toFixed(3)} ms/turn, command time ${real.toolMsPerTurn.toFixed(1)} ms/turn, model round trip ${real.modelRoundTripMsPerTurn.toFixed(2)} ms/turn`,
         `verdict: overhead ${s.loopOverheadMsPerTurn <= 5 ? "meets" : "MISSES"} the 5 ms target; ${c.completed >= 256 ? "sustains" : "does NOT sustain"} >= 256 concurrent episodes`,
       ].join("\n") + "\n",
     );

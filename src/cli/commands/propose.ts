@@ -1,4 +1,147 @@
-// Placeholder until the `propose` command group is implemented.
+// `swe-selfplay propose`: one proposer episode on a repository or image; writes the artifact, its
+// validation report and the episode to --out. Exit 0 when the artifact is valid, 1 when not.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { artifactId, writeArtifactDir } from "../../artifact/index.js";
+import { loadConfig } from "../../config/index.js";
+import { InputError } from "../../errors.js";
+import { createLogger } from "../../log.js";
+import { STRATEGIES, type Strategy } from "../../ports/artifact.js";
+import { type Environment, viewOf } from "../../ports/sandbox.js";
+import type { Thresholds } from "../../ports/validation.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import { createValidator, resolveThresholds } from "../../validation/index.js";
+import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import {
+  addPolicyOptions,
+  agentExtrasFrom,
+  createPolicy,
+  type PolicyFlags,
+  policyConfigFrom,
+} from "../policy-factory.js";
 
-export function register(_program: Command): void {}
+export interface EnvironmentFlags {
+  repo?: string;
+  image?: string;
+  workdir?: string;
+}
+
+/** The environment named by --repo or --image (exactly one), and a name for it. */
+export function environmentFrom(flags: EnvironmentFlags): { environment: Environment; name: string } {
+  if ((flags.repo === undefined) === (flags.image === undefined))
+    throw new InputError("bad-flag", "give exactly one of --repo DIR or --image NAME");
+  if (flags.repo !== undefined) {
+    const path = resolve(flags.repo);
+    return { environment: { kind: "dir", path }, name: basename(path) };
+  }
+  const image = flags.image!;
+  return {
+    environment: { kind: "image", image, ...(flags.workdir ? { workdir: flags.workdir } : {}) },
+    name: image,
+  };
+}
+
+export function thresholdsFrom(flags: { config?: string }): Thresholds {
+  return resolveThresholds(flags.config ? loadConfig({ file: flags.config }).thresholds : {});
+}
+
+export function integerFlag(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0)
+    throw new InputError("bad-flag", `${flag} expects a non-negative integer, got "${value}"`);
+  return number;
+}
+
+interface ProposeFlags extends PolicyFlags, EnvironmentFlags {
+  strategy?: string;
+  seed?: string;
+  out: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command("propose")
+    .description("Run one proposer episode: inject a bug, weaken the tests, write and validate the artifact.")
+    .option("--repo <dir>", "repository directory (local bubblewrap sandbox)")
+    .option("--image <name>", "container image holding the repository (Docker sandbox)")
+    .option("--workdir <path>", "where the repository is inside the image")
+    .option("--strategy <name>", `bug-injection strategy: ${STRATEGIES.join(" | ")}`, "removal")
+    .option("--seed <n>", "seed of the episode", "0")
+    .requiredOption("--out <dir>", "directory that receives the artifact files, report.json and episode.json")
+    .option("--json", "print the result as JSON");
+  addPolicyOptions(command).action(async (flags: ProposeFlags) => {
+    process.exitCode = await propose(flags);
+  });
+}
+
+async function propose(flags: ProposeFlags): Promise<number> {
+  const log = createLogger("propose");
+  const { environment, name } = environmentFrom(flags);
+  const strategy = flags.strategy as Strategy;
+  if (!STRATEGIES.includes(strategy))
+    throw new InputError(
+      "bad-flag",
+      `--strategy expects one of ${STRATEGIES.join(", ")}, got "${flags.strategy}"`,
+    );
+  const seed = integerFlag(flags.seed, "--seed", 0);
+  const thresholds = thresholdsFrom(flags);
+  const policy = createPolicy(policyConfigFrom(flags), agentExtrasFrom(flags));
+  const sandboxes = openSandboxes();
+  try {
+    const validator = createValidator({ sandboxes, thresholds });
+    const sandbox = await sandboxes.create({ environment, label: "propose" });
+    log.info("proposer episode started", { environment: name, strategy, seed, policy: policy.info.kind });
+    let outcome: Awaited<ReturnType<typeof policy.propose>>;
+    try {
+      outcome = await policy.propose({
+        sandbox: viewOf(sandbox),
+        environmentName: name,
+        strategy,
+        seed,
+        thresholds: validator.thresholds,
+        validate: (artifact) => validator.validate(environment, artifact),
+      });
+    } finally {
+      await sandbox.destroy();
+    }
+    const out = resolve(flags.out);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, "episode.json"), `${JSON.stringify(outcome.episode, null, 2)}\n`);
+    if (outcome.status === "failed") {
+      const result = { status: "failed", reason: outcome.reason, episode: summary(outcome.episode) };
+      process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `no artifact: ${outcome.reason}\n`);
+      return EXIT_NEGATIVE;
+    }
+    const report = await validator.validate(environment, outcome.artifact);
+    await writeArtifactDir(out, outcome.artifact);
+    writeFileSync(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    const id = artifactId(outcome.artifact);
+    if (flags.json) {
+      process.stdout.write(
+        `${JSON.stringify({ status: "submitted", artifactId: id, out, verdict: report.verdict, failedCheck: report.failedCheck, reason: report.reason, f2p: report.f2p, p2p: report.p2p.length, episode: summary(outcome.episode) })}\n`,
+      );
+    } else {
+      process.stdout.write(
+        `artifact ${id} written to ${out}\n` +
+          (report.verdict === "valid"
+            ? `valid: ${report.f2p.length} fail-to-pass, ${report.p2p.length} pass-to-pass tests\n`
+            : `invalid: ${report.failedCheck}: ${report.reason}\n`),
+      );
+    }
+    return report.verdict === "valid" ? EXIT_OK : EXIT_NEGATIVE;
+  } finally {
+    await sandboxes.close();
+  }
+}
+
+export function summary(episode: {
+  id: string;
+  status: string;
+  exitReason: string;
+  stats: Record<string, number>;
+}) {
+  return { id: episode.id, status: episode.status, exitReason: episode.exitReason, stats: episode.stats };
+}

@@ -1,4 +1,107 @@
-// Placeholder until the `solve` command group is implemented.
+// `swe-selfplay solve`: validates an artifact, then runs G solver attempts, each in a fresh solver-task
+// sandbox, grades each and prints the solve rate. Exit 0 when at least one attempt resolves the bug.
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { artifactId, readArtifactDir } from "../../artifact/index.js";
+import { createLogger } from "../../log.js";
+import { viewOf } from "../../ports/sandbox.js";
+import type { GradeResult } from "../../ports/validation.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import { createSolverTask, createValidator, grade } from "../../validation/index.js";
+import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import {
+  addPolicyOptions,
+  agentExtrasFrom,
+  createPolicy,
+  type PolicyFlags,
+  policyConfigFrom,
+} from "../policy-factory.js";
+import { type EnvironmentFlags, environmentFrom, integerFlag, summary, thresholdsFrom } from "./propose.js";
 
-export function register(_program: Command): void {}
+interface SolveFlags extends PolicyFlags, EnvironmentFlags {
+  attempts?: string;
+  seed?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command("solve")
+    .description("Validate an artifact, then run G solver attempts on it and grade each.")
+    .argument("<artifact-dir>", "directory holding the five artifact files")
+    .option("--repo <dir>", "repository directory (local bubblewrap sandbox)")
+    .option("--image <name>", "container image holding the repository (Docker sandbox)")
+    .option("--workdir <path>", "where the repository is inside the image")
+    .option("--attempts <g>", "solver attempts", "1")
+    .option("--seed <n>", "seed of the first attempt; attempt i uses seed + i", "0")
+    .option("--json", "print the result as JSON");
+  addPolicyOptions(command).action(async (artifactDir: string, flags: SolveFlags) => {
+    process.exitCode = await solve(artifactDir, flags);
+  });
+}
+
+async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
+  const log = createLogger("solve");
+  const { environment } = environmentFrom(flags);
+  const attempts = integerFlag(flags.attempts, "--attempts", 1);
+  const seed = integerFlag(flags.seed, "--seed", 0);
+  const artifact = await readArtifactDir(resolve(artifactDir));
+  const policy = createPolicy(policyConfigFrom(flags), agentExtrasFrom(flags));
+  const sandboxes = openSandboxes();
+  try {
+    const validator = createValidator({ sandboxes, thresholds: thresholdsFrom(flags) });
+    const report = await validator.validate(environment, artifact);
+    const id = artifactId(artifact);
+    if (report.verdict !== "valid") {
+      const result = {
+        artifactId: id,
+        verdict: "invalid",
+        failedCheck: report.failedCheck,
+        reason: report.reason,
+      };
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(result)}\n`
+          : `artifact ${id} is invalid: ${report.failedCheck}: ${report.reason}\n`,
+      );
+      return EXIT_NEGATIVE;
+    }
+    const results: {
+      attempt: number;
+      seed: number;
+      grade: GradeResult;
+      episode: ReturnType<typeof summary>;
+    }[] = [];
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
+      let outcome: Awaited<ReturnType<typeof policy.solve>>;
+      try {
+        outcome = await policy.solve({
+          sandbox: viewOf(task.sandbox),
+          specification: task.specification,
+          prompt: task.prompt,
+          seed: seed + attempt,
+        });
+      } finally {
+        await task.sandbox.destroy();
+      }
+      const graded = await grade({ sandboxes, environment, artifact, report, patch: outcome.patch });
+      results.push({ attempt, seed: seed + attempt, grade: graded, episode: summary(outcome.episode) });
+      log.info("attempt graded", { attempt, status: graded.status, exitReason: outcome.episode.exitReason });
+      if (!flags.json)
+        process.stdout.write(
+          `attempt ${attempt + 1}/${attempts}: ${graded.status}${graded.reason ? ` (${graded.reason})` : ""}\n`,
+        );
+    }
+    const resolved = results.filter((result) => result.grade.resolved).length;
+    const solveRate = attempts === 0 ? 0 : resolved / attempts;
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify({ artifactId: id, verdict: "valid", attempts: results, resolved, solveRate })}\n`,
+      );
+    else process.stdout.write(`solve rate: ${resolved}/${attempts} = ${solveRate.toFixed(2)}\n`);
+    return resolved > 0 ? EXIT_OK : EXIT_NEGATIVE;
+  } finally {
+    await sandboxes.close();
+  }
+}

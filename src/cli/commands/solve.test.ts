@@ -1,0 +1,123 @@
+// The `solve` command through the real CLI, with a scripted model server on loopback.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../../test/support/cli.js";
+import { pythonFixtureArtifact, withSyntaxErrorBug } from "../../../test/support/fixture-artifacts.js";
+import { makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
+import {
+  type ReceivedRequest,
+  type ScriptedModelServer,
+  type ScriptStep,
+  startScriptedModelServer,
+} from "../../../test/support/scripted-model-server.js";
+import { makeTempDir } from "../../../test/support/tmp.js";
+import type { BugArtifact } from "../../ports/artifact.js";
+
+const temp = makeTempDir("cli-agent-");
+let repo: string;
+let server: ScriptedModelServer | undefined;
+const artifact = pythonFixtureArtifact();
+
+function writeFiles(directory: string, files: BugArtifact): void {
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(join(directory, "test_script.sh"), files.testScript);
+  writeFileSync(join(directory, "test_files.txt"), `${files.testFiles.join("\n")}\n`);
+  writeFileSync(join(directory, "test_parser.py"), files.testParser);
+  writeFileSync(join(directory, "bug_inject.diff"), files.bugInjectDiff);
+  writeFileSync(join(directory, "test_weaken.diff"), files.testWeakenDiff);
+  writeFileSync(join(directory, "meta.json"), `${JSON.stringify(files.meta, null, 2)}\n`);
+}
+
+beforeAll(async () => {
+  repo = await makePythonFixtureRepo(temp.path);
+  writeFiles(join(temp.path, "valid"), artifact);
+  writeFiles(join(temp.path, "invalid"), withSyntaxErrorBug(artifact));
+});
+
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+afterAll(() => temp.remove());
+
+const call = (name: string, args: Record<string, unknown>): ScriptStep => ({
+  reply: { content: "", toolCalls: [{ name, arguments: args }] },
+});
+
+function turnOf(request: ReceivedRequest): number {
+  return request.body.messages.filter((message: { role: string }) => message.role === "assistant").length;
+}
+
+const openai = (baseUrl: string) => [
+  "--policy",
+  "openai",
+  "--base-url",
+  baseUrl,
+  "--model",
+  "scripted",
+  "--json",
+];
+
+describe("swe-selfplay solve", () => {
+  it("runs G attempts in fresh sandboxes, grades each and prints the solve rate", async () => {
+    // Attempt seeds are 10 and 11; the model call of turn t carries seed + t.
+    server = await startScriptedModelServer((request) => {
+      const turn = turnOf(request);
+      const attemptSeed = request.body.seed - turn;
+      if (attemptSeed === 11 || turn === 2) return call("submit", {});
+      if (turn === 0)
+        return call("editor", {
+          command: "create",
+          path: "/tmp/bug.diff",
+          file_text: artifact.bugInjectDiff,
+        });
+      return call("bash", { command: "git apply -R /tmp/bug.diff" });
+    });
+    const result = await runCli([
+      "solve",
+      join(temp.path, "valid"),
+      "--repo",
+      repo,
+      "--attempts",
+      "2",
+      "--seed",
+      "10",
+      ...openai(server.baseUrl),
+    ]);
+    expect(result.stderr).not.toMatch(/internal error/);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const output = JSON.parse(result.stdout);
+    expect(output.verdict).toBe("valid");
+    expect(output.attempts.map((attempt: { grade: { status: string } }) => attempt.grade.status)).toEqual([
+      "resolved",
+      "unresolved",
+    ]);
+    expect(output.solveRate).toBe(0.5);
+  });
+
+  it("exits 1 without running attempts when the artifact is invalid", async () => {
+    server = await startScriptedModelServer([]);
+    const result = await runCli([
+      "solve",
+      join(temp.path, "invalid"),
+      "--repo",
+      repo,
+      ...openai(server.baseUrl),
+    ]);
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ verdict: "invalid", failedCheck: "bug" });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("exits 2 on usage errors", async () => {
+    const both = await runCli(["solve", join(temp.path, "valid"), "--repo", repo, "--image", "x"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exactly one of --repo DIR or --image NAME/);
+    const noModel = await runCli(["solve", join(temp.path, "valid"), "--repo", repo, "--policy", "openai"], {
+      env: { SWE_SELFPLAY_BASE_URL: "", SWE_SELFPLAY_MODEL: "" },
+    });
+    expect(noModel.code).toBe(2);
+  });
+});
