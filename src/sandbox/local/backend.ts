@@ -15,7 +15,7 @@ import {
 } from "../../ports/sandbox.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { track } from "../registry.js";
-import { buildEtcView, locateBubblewrap } from "./bubblewrap.js";
+import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase } from "./environment-base.js";
 import { createHostGitRunner } from "./host-git.js";
@@ -75,9 +75,8 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       const bubblewrap = locateBubblewrap();
       ensurePrivateDirectory(runtimeDirectory);
       await removeStaleSandboxes(runtimeDirectory);
-      const etc = join(runtimeDirectory, "system", `etc-${process.pid}`);
-      removeStaleSystemViews(join(runtimeDirectory, "system"));
-      buildEtcView(etc);
+      const etc = ensureEtcView(join(runtimeDirectory, "system"));
+      removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
       const cgroups = detectCgroups();
       if (cgroups) {
         removeStaleCgroups(cgroups, (name) => {

@@ -2,6 +2,7 @@
 // the workspace at the workdir, a private /tmp) and what it does not (homes, credentials, network).
 
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -10,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readlinkSync,
+  renameSync,
   rmSync,
   symlinkSync,
 } from "node:fs";
@@ -101,22 +103,50 @@ function systemArguments(): string[] {
 }
 
 /**
- * Builds the sandbox's /etc: a copy of the few entries programs need, keeping only what every user may
- * read (so /etc/ssl/private and password files stay out), symbolic links kept as links. One directory
- * bound once is also much cheaper per command than a bind per entry.
+ * The sandbox's /etc, under `directory`: a copy of the few entries programs need, keeping only what every
+ * user may read (so /etc/ssl/private and password files stay out), symbolic links kept as links. One
+ * directory bound once is also much cheaper per command than a bind per entry. Built once per content key
+ * (names and timestamps of the entries) and shared by every process; returns its path.
  */
-export function buildEtcView(target: string): void {
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(target, { recursive: true, mode: 0o755 });
+export function ensureEtcView(directory: string): string {
   const names = new Set(ETC_ENTRIES);
   try {
     for (const name of readdirSync("/etc"))
       if (ETC_PATTERNS.some((pattern) => pattern.test(name))) names.add(name);
   } catch {
-    return;
+    // no /etc on the host: the view is empty
   }
-  for (const name of [...names].sort()) copyPublic(join("/etc", name), join(target, name));
-  chmodSync(target, 0o755);
+  const sorted = [...names].sort();
+  const hash = createHash("sha256");
+  for (const name of sorted) {
+    const path = join("/etc", name);
+    try {
+      const entry = lstatSync(path);
+      hash.update(`${name} ${entry.mtimeMs} ${entry.size} ${entry.ino}\n`);
+      if (entry.isDirectory()) {
+        for (const child of readdirSync(path)) {
+          const inner = lstatSync(join(path, child));
+          hash.update(`  ${child} ${inner.mtimeMs} ${inner.size}\n`);
+        }
+      }
+    } catch {
+      hash.update(`${name} -\n`);
+    }
+  }
+  const target = join(directory, `etc-${hash.digest("hex").slice(0, 16)}`);
+  if (existsSync(target)) return target;
+  const building = `${target}.building-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  mkdirSync(building, { recursive: true, mode: 0o755 });
+  for (const name of sorted) copyPublic(join("/etc", name), join(building, name));
+  chmodSync(building, 0o755);
+  try {
+    renameSync(building, target);
+  } catch {
+    // another process built it first
+    rmSync(building, { recursive: true, force: true });
+  }
+  return target;
 }
 
 function copyPublic(source: string, target: string): void {
@@ -139,7 +169,7 @@ function copyPublic(source: string, target: string): void {
 }
 
 export interface BubblewrapCommand {
-  /** Host directory made by buildEtcView, shown read-only at /etc. */
+  /** Host directory made by ensureEtcView, shown read-only at /etc. */
   etc: string;
   /** Host directory shown read-write at `workdir`. */
   workspace: string;

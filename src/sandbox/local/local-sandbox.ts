@@ -28,7 +28,7 @@ export interface LocalSandboxParts {
   spec: SandboxSpec;
   workdir: string;
   bubblewrap: string;
-  /** Host directory shown at /etc (see buildEtcView). */
+  /** Host directory shown at /etc (see ensureEtcView). */
   etc: string;
   stateDirectory: string;
   workspace: Workspace;

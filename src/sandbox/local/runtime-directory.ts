@@ -59,13 +59,18 @@ export function writeOwner(stateDirectory: string): void {
   writeFileSync(join(stateDirectory, "owner"), ownerRecord());
 }
 
-/** Removes /etc views ("etc-<pid>") built by processes that are gone. */
-export function removeStaleSystemViews(directory: string): void {
-  mkdirSync(directory, { recursive: true, mode: 0o700 });
+/** Removes /etc views other than `current` built over a day ago (half-built ones after ten minutes). */
+export function removeStaleSystemViews(directory: string, current: string): void {
   for (const name of readdirSync(directory)) {
-    const pid = name.match(/^etc-(\d+)$/)?.[1];
-    if (pid === undefined || isOwnerAlive(`${pid} 0`)) continue;
-    rmSync(join(directory, name), { recursive: true, force: true });
+    const path = join(directory, name);
+    if (path === current || !name.startsWith("etc-")) continue;
+    try {
+      const limit = name.includes(".building-") ? 600_000 : 24 * 3600_000;
+      if (Date.now() - statSync(path).mtimeMs < limit) continue;
+      rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed meanwhile
+    }
   }
 }
 

@@ -1,0 +1,18 @@
+// Child process for lifecycle tests: creates one local sandbox, prints where it lives, then holds it
+// ("hold"), exits at once ("exit"), or reports a creation error as JSON ("create").
+import { createLocalBackend } from "../../src/sandbox/local/backend.js";
+
+const [mode, runtimeDirectory, environment] = process.argv.slice(2);
+try {
+  const backend = createLocalBackend({ runtimeDirectory });
+  const sandbox = await backend.create({ environment: { kind: "dir", path: environment! }, label: "hold" });
+  process.stdout.write(`${JSON.stringify({ id: sandbox.id, workspace: sandbox.workspacePath })}\n`);
+  if (mode === "exit") process.exit(0);
+  if (mode === "hold") setInterval(() => {}, 1000);
+} catch (error) {
+  const failure = error as { name?: string; code?: string; message?: string };
+  process.stdout.write(
+    `${JSON.stringify({ error: { name: failure.name, code: failure.code, message: failure.message } })}\n`,
+  );
+  process.exitCode = 3;
+}
