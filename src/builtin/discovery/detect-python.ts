@@ -4,6 +4,7 @@ import { type Detection, IGNORED_DIRECTORIES, type Probe } from "./probe.js";
 import type { ScriptPlan } from "./scripts.js";
 
 const TEST_FILE = /(^|\/)(test_[^/]*|[^/]*_test)\.py$/;
+const TEST_DIRECTORY = /(^|\/)(tests?|testing)\//;
 
 async function hasPytestConfiguration(probe: Probe): Promise<boolean> {
   const sections: [string, RegExp][] = [
@@ -61,7 +62,9 @@ export async function detectPython(probe: Probe): Promise<Detection | null> {
     };
   }
   const collected = await collectedFiles(probe, python);
-  const testFiles = collected.length > 0 ? collected : patternFiles;
+  // With --doctest-modules in the configuration, code modules are collected too: they are not test files.
+  const testLike = collected.filter((path) => TEST_FILE.test(path) || TEST_DIRECTORY.test(path));
+  const testFiles = testLike.length > 0 ? testLike : collected.length > 0 ? collected : patternFiles;
   if (testFiles.length === 0) {
     return {
       status: "unusable",

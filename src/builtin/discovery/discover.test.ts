@@ -243,6 +243,25 @@ describe("discoverTests in a local sandbox", () => {
     expect(await runDiscovered(sandbox, result)).toEqual({ ".::TestAdd": "passed" });
   });
 
+  it("keeps code modules out of the test files when pytest also collects their doctests", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("doctest-modules", {
+        "pytest.ini": "[pytest]\naddopts = --doctest-modules\n",
+        "calc.py": 'def add(a, b):\n    """\n    >>> add(1, 2)\n    3\n    """\n    return a + b\n',
+        "tests/test_calc.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
+        "tests/conftest.py":
+          "import sys, os\nsys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))\n",
+      }),
+    );
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.testFiles).toEqual(["tests/test_calc.py"]);
+    expect(await runDiscovered(sandbox, found)).toEqual({
+      "calc.py::calc.add": "passed",
+      "tests/test_calc.py::test_add": "passed",
+    });
+  });
+
   it("prefers the ecosystem with tests when several are present", async () => {
     const sandbox = await sandboxOf(
       makeRepo("python-with-package-json", {
