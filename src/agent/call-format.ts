@@ -24,7 +24,8 @@ export interface CallFormat {
   /** The assistant message as it goes back into the conversation. */
   assistantMessage(completion: Completion): ChatMessage;
   observationMessages(observations: readonly ToolObservation[], budget: string): ChatMessage[];
-  formatErrorMessage(message: string, budget: string): ChatMessage;
+  /** What answers a reply without a usable call; native calls that were made still each get a tool message. */
+  formatErrorMessages(completion: Completion, message: string, budget: string): ChatMessage[];
 }
 
 const TEXT_CALL = /<tool:\s*([A-Za-z_][\w-]*)\s*>\n?([\s\S]*?)<\/tool>/g;
@@ -52,7 +53,13 @@ export const nativeCallFormat: CallFormat = {
       toolCallId: observation.call.id,
       content: index === observations.length - 1 ? `${observation.output}\n\n${budget}` : observation.output,
     })),
-  formatErrorMessage: (message, budget) => ({ role: "user", content: `${message}\n\n${budget}` }),
+  formatErrorMessages: (completion, message, budget) =>
+    completion.toolCalls.length > 0
+      ? nativeCallFormat.observationMessages(
+          completion.toolCalls.map((call) => ({ call, output: `Not run. ${message}` })),
+          budget,
+        )
+      : [{ role: "user", content: `${message}\n\n${budget}` }],
 };
 
 export const textCallFormat: CallFormat = {
@@ -90,7 +97,9 @@ export const textCallFormat: CallFormat = {
       content: `${observations.map((observation) => `<output>\n${observation.output}\n</output>`).join("\n")}\n\n${budget}`,
     },
   ],
-  formatErrorMessage: (message, budget) => ({ role: "user", content: `${message}\n\n${budget}` }),
+  formatErrorMessages: (_completion, message, budget) => [
+    { role: "user", content: `${message}\n\n${budget}` },
+  ],
 };
 
 export function callFormatNamed(name: CallFormatName): CallFormat {

@@ -165,6 +165,25 @@ describe("runAgentLoop", () => {
     expect(result.stats.formatErrors).toBe(2);
   });
 
+  it("answers the tool calls of a reply cut at the token limit, so the conversation stays well-formed", async () => {
+    const { result, steps, server } = await episode([
+      {
+        reply: {
+          content: "x",
+          toolCalls: [{ name: "bash", arguments: { command: "rm -rf ." } }],
+          finishReason: "length",
+        },
+      },
+      submit,
+    ]);
+    expect(result.exitReason).toBe("submitted");
+    expect(steps[0]!.formatError).toMatch(/cut off/);
+    const answer = server.requests[1]!.body.messages.at(-1);
+    expect(answer).toMatchObject({ role: "tool", tool_call_id: "call_0_0" });
+    expect(answer.content).toMatch(/^Not run\. Your reply was cut off/);
+    expect((result.submission as { patch: string }).patch).toBe("");
+  });
+
   it("speaks the text call format: one <tool: …> block per reply", async () => {
     const { result, steps, server } = await episode(
       [

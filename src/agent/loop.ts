@@ -208,7 +208,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
     const budget = `[budget: ${turnsLeft} turns and about ${tokensLeft} context tokens left]`;
     const newMessages =
       parsed.status === "format-error"
-        ? [options.callFormat.formatErrorMessage(parsed.message, budget)]
+        ? options.callFormat.formatErrorMessages(completion, parsed.message, budget)
         : options.callFormat.observationMessages(observations, budget);
     state.messages.push(...newMessages);
     for (const message of newMessages) contextTokens += estimateTokens(message.content ?? "");

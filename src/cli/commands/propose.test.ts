@@ -89,6 +89,10 @@ describe("swe-selfplay propose", () => {
     const episode = JSON.parse(readFileSync(join(out, "episode.json"), "utf8"));
     expect(episode.exitReason).toBe("submitted");
     expect(episode.samples.length).toBeGreaterThan(0);
+    const trajectory = readFileSync(join(out, `proposer-${episode.id}.jsonl`), "utf8")
+      .trim()
+      .split("\n");
+    expect(trajectory).toHaveLength(6);
     expect(server.requests[0]!.body.messages[1].content).toContain("Inject a bug directly");
   });
 });

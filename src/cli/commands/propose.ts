@@ -70,7 +70,10 @@ export function register(program: Command): void {
     .option("--workdir <path>", "where the repository is inside the image")
     .option("--strategy <name>", `bug-injection strategy: ${STRATEGIES.join(" | ")}`, "removal")
     .option("--seed <n>", "seed of the episode", "0")
-    .requiredOption("--out <dir>", "directory that receives the artifact files, report.json and episode.json")
+    .requiredOption(
+      "--out <dir>",
+      "directory that receives the artifact files, report.json, episode.json and the step-by-step trajectory",
+    )
     .option("--json", "print the result as JSON");
   addPolicyOptions(command).action(async (flags: ProposeFlags) => {
     process.exitCode = await propose(flags);
@@ -88,7 +91,10 @@ async function propose(flags: ProposeFlags): Promise<number> {
     );
   const seed = integerFlag(flags.seed, "--seed", 0);
   const thresholds = thresholdsFrom(flags);
-  const policy = createPolicy(policyConfigFrom(flags), agentExtrasFrom(flags));
+  const out = resolve(flags.out);
+  mkdirSync(out, { recursive: true });
+  // The model policy appends each step to out/proposer-<episode>.jsonl, so a crash keeps the trajectory.
+  const policy = createPolicy(policyConfigFrom(flags), { ...agentExtrasFrom(flags), trajectoryDir: out });
   const sandboxes = openSandboxes();
   try {
     const validator = createValidator({ sandboxes, thresholds });
@@ -107,8 +113,6 @@ async function propose(flags: ProposeFlags): Promise<number> {
     } finally {
       await sandbox.destroy();
     }
-    const out = resolve(flags.out);
-    mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "episode.json"), `${JSON.stringify(outcome.episode, null, 2)}\n`);
     if (outcome.status === "failed") {
       const result = { status: "failed", reason: outcome.reason, episode: summary(outcome.episode) };

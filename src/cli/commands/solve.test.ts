@@ -1,5 +1,5 @@
 // The `solve` command through the real CLI, with a scripted model server on loopback.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../../test/support/cli.js";
@@ -84,6 +84,8 @@ describe("swe-selfplay solve", () => {
       "2",
       "--seed",
       "10",
+      "--trajectories",
+      join(temp.path, "trajectories"),
       ...openai(server.baseUrl),
     ]);
     expect(result.stderr).not.toMatch(/internal error/);
@@ -95,6 +97,12 @@ describe("swe-selfplay solve", () => {
       "unresolved",
     ]);
     expect(output.solveRate).toBe(0.5);
+    const files = readdirSync(join(temp.path, "trajectories"));
+    expect(files.sort()).toEqual(
+      output.attempts
+        .map((attempt: { episode: { id: string } }) => `solver-${attempt.episode.id}.jsonl`)
+        .sort(),
+    );
   });
 
   it("exits 1 without running attempts when the artifact is invalid", async () => {

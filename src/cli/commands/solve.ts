@@ -1,5 +1,6 @@
 // `swe-selfplay solve`: validates an artifact, then runs G solver attempts, each in a fresh solver-task
 // sandbox, grades each and prints the solve rate. Exit 0 when at least one attempt resolves the bug.
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { artifactId, readArtifactDir } from "../../artifact/index.js";
@@ -20,6 +21,7 @@ import { type EnvironmentFlags, environmentFrom, integerFlag, summary, threshold
 
 interface SolveFlags extends PolicyFlags, EnvironmentFlags {
   attempts?: string;
+  trajectories?: string;
   seed?: string;
   json?: boolean;
 }
@@ -34,6 +36,7 @@ export function register(program: Command): void {
     .option("--workdir <path>", "where the repository is inside the image")
     .option("--attempts <g>", "solver attempts", "1")
     .option("--seed <n>", "seed of the first attempt; attempt i uses seed + i", "0")
+    .option("--trajectories <dir>", "write each model episode's steps to DIR/solver-<episode>.jsonl")
     .option("--json", "print the result as JSON");
   addPolicyOptions(command).action(async (artifactDir: string, flags: SolveFlags) => {
     process.exitCode = await solve(artifactDir, flags);
@@ -46,7 +49,9 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   const attempts = integerFlag(flags.attempts, "--attempts", 1);
   const seed = integerFlag(flags.seed, "--seed", 0);
   const artifact = await readArtifactDir(resolve(artifactDir));
-  const policy = createPolicy(policyConfigFrom(flags), agentExtrasFrom(flags));
+  const trajectoryDir = flags.trajectories ? resolve(flags.trajectories) : undefined;
+  if (trajectoryDir) mkdirSync(trajectoryDir, { recursive: true });
+  const policy = createPolicy(policyConfigFrom(flags), { ...agentExtrasFrom(flags), trajectoryDir });
   const sandboxes = openSandboxes();
   try {
     const validator = createValidator({ sandboxes, thresholds: thresholdsFrom(flags) });
