@@ -125,8 +125,8 @@ export function withPathTraversal(artifact: BugArtifact): BugArtifact {
 /** Check 0: the bug diff names an absolute path. */
 export function withAbsolutePath(artifact: BugArtifact): BugArtifact {
   const diff =
-    "diff --git a//tmp/absolute.txt b//tmp/absolute.txt\nnew file mode 100644\n--- /dev/null\n" +
-    "+++ b//tmp/absolute.txt\n@@ -0,0 +1 @@\n+outside\n";
+    "diff --git a//outside/absolute.txt b//outside/absolute.txt\nnew file mode 100644\n--- /dev/null\n" +
+    "+++ b//outside/absolute.txt\n@@ -0,0 +1 @@\n+outside\n";
   return { ...artifact, bugInjectDiff: artifact.bugInjectDiff + diff };
 }
 
