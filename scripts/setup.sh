@@ -72,7 +72,11 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_hash" ]; then
     echo "$lock_hash" > "$stamp"
   else
     log "installing npm dependencies (npm ci)"
-    (cd "$project" && npm ci --no-audit --no-fund >&2)
+    if ! (cd "$project" && npm ci --no-audit --no-fund >&2); then
+      # npm ci refuses a lock file that lags behind package.json; install from package.json then.
+      log "npm ci failed (lock file out of sync with package.json?); falling back to npm install"
+      (cd "$project" && npm install --no-audit --no-fund >&2)
+    fi
     echo "$lock_hash" > "$stamp"
   fi
 fi
