@@ -20,7 +20,13 @@ function git(repo: string, args: string[], input?: string): string {
 }
 
 /** A repository whose HEAD is the original and whose staged diff (returned) covers every kind of change. */
-function makeChangedRepo(name: string): { repo: string; diff: string; original: string; changed: string } {
+function makeChangedRepo(name: string): {
+  repo: string;
+  diff: string;
+  noRenames: string;
+  original: string;
+  changed: string;
+} {
   const repo = join(temp.path, name);
   mkdirSync(join(repo, "pkg"), { recursive: true });
   git(repo, ["init", "-q"]);
@@ -33,6 +39,10 @@ function makeChangedRepo(name: string): { repo: string; diff: string; original: 
   writeFileSync(join(repo, "crlf.txt"), "one\r\ntwo\r\n");
   writeFileSync(join(repo, "blob.bin"), Buffer.from([0, 1, 2, 3, 255, 254, 0, 7]));
   symlinkSync("pkg/a.py", join(repo, "link"));
+  writeFileSync(join(repo, "pure-rename.txt"), Array.from({ length: 10 }, (_, i) => `same ${i}\n`).join(""));
+  writeFileSync(join(repo, "empty-gone.txt"), "");
+  mkdirSync(join(repo, "sub"));
+  writeFileSync(join(repo, "sub/keep.txt"), "kept\n");
   git(repo, ["add", "-A"]);
   git(repo, ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "original"]);
   const original = git(repo, ["rev-parse", "HEAD^{tree}"]).trim();
@@ -57,11 +67,15 @@ function makeChangedRepo(name: string): { repo: string; diff: string; original: 
   writeFileSync(join(repo, "new.bin"), Buffer.from([0, 0, 0, 1]));
   rmSync(join(repo, "link"));
   symlinkSync("pkg/new.py", join(repo, "link"));
+  renameSync(join(repo, "pure-rename.txt"), join(repo, "pkg/pure-renamed.txt"));
+  rmSync(join(repo, "empty-gone.txt"));
+  writeFileSync(join(repo, "sub/empty-new.txt"), "");
   git(repo, ["add", "-A"]);
   const changed = git(repo, ["write-tree"]).trim();
   const diff = git(repo, ["diff", "--cached", "--binary", "-M", "HEAD"]);
+  const noRenames = git(repo, ["diff", "--cached", "--binary", "--no-renames", "HEAD"]);
   git(repo, ["reset", "-q", "--hard", "HEAD"]);
-  return { repo, diff, original, changed };
+  return { repo, diff, noRenames, original, changed };
 }
 
 function applyAndTree(repo: string, diff: string): string {
@@ -87,6 +101,17 @@ describe("reverseDiff", () => {
     expect(byPath.get('we"ird\tname.txt')?.change).toBe("modified");
     expect(byPath.get("blob.bin")?.binary?.kind).toBe("patch");
     expect(byPath.get("link")).toMatchObject({ oldMode: "120000", newMode: "120000" });
+    expect(byPath.get("pkg/pure-renamed.txt")).toMatchObject({
+      change: "renamed",
+      similarity: 100,
+      hunks: [],
+    });
+    // Empty files: git may pair them as a rename; either way there are no hunks.
+    const empty = parsed.files.filter((file) =>
+      [file.oldPath, file.newPath].some((path) => path?.includes("empty")),
+    );
+    expect(empty.length).toBeGreaterThan(0);
+    expect(empty.every((file) => file.hunks.length === 0)).toBe(true);
     const noNewline = byPath.get("no-newline.txt")!.hunks[0]!.lines.filter((line) => line.noNewlineAtEnd);
     expect(noNewline).toHaveLength(2);
   });
@@ -95,6 +120,12 @@ describe("reverseDiff", () => {
     expect(applyAndTree(fixture.repo, fixture.diff)).toBe(fixture.changed);
     const reversed = unwrapDiff(reverseDiff(fixture.diff));
     expect(applyAndTree(fixture.repo, reversed)).toBe(fixture.original);
+    git(fixture.repo, ["reset", "-q", "--hard", "HEAD"]);
+  });
+
+  it("undoes a diff without rename detection (deletions, empty new files) exactly", () => {
+    expect(applyAndTree(fixture.repo, fixture.noRenames)).toBe(fixture.changed);
+    expect(applyAndTree(fixture.repo, unwrapDiff(reverseDiff(fixture.noRenames)))).toBe(fixture.original);
     git(fixture.repo, ["reset", "-q", "--hard", "HEAD"]);
   });
 
