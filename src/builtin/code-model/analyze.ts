@@ -2,7 +2,7 @@
 // language-neutral walk that asks syntax-rules.ts what each node is.
 import { parserFor, type SyntaxNode } from "./grammars.js";
 import { languageOfPath } from "./language.js";
-import { spanBetween, spanOf } from "./spans.js";
+import { rememberSource, spanBetween, spanOf } from "./spans.js";
 import {
   type Ancestors,
   expressionsAt,
@@ -39,6 +39,7 @@ export async function analyzeSource(file: SourceFile): Promise<SourceAnalysis | 
   if (!language) return null;
   const parser = await parserFor(language);
   const tree = parser.parse(file.text);
+  rememberSource(tree, file.text);
   try {
     const walk = new Walk(file.path, language, file.text);
     walk.visit(tree.rootNode, rootContext());
@@ -220,7 +221,7 @@ class Walk {
     callback: CallbackRole | undefined,
   ): void {
     const first = match.leading[0] ?? node;
-    const span = spanBetween(first, node, this.source);
+    const span = spanBetween(first, node);
     const className = match.receiverType ?? (match.kind === "method" ? context.className : null);
     const qualifiedName = match.receiverType
       ? `${match.receiverType}.${match.name}`

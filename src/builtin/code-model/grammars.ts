@@ -41,7 +41,35 @@ async function createParser(language: SourceLanguage): Promise<Parser> {
   }
   const parser = new Parser();
   parser.setLanguage(grammar);
+  cacheNodeProperties(parser);
   return parser;
+}
+
+let nodePropertiesCached = false;
+
+/**
+ * web-tree-sitter answers `node.type` and `node.endIndex` with a call into wasm on every read, and the
+ * analysis reads them many times per node: remember them on the node object after the first read. Nodes
+ * are immutable views of a tree that is never edited here, so the cached values cannot go stale.
+ */
+function cacheNodeProperties(parser: Parser): void {
+  if (nodePropertiesCached) return;
+  const tree = parser.parse("");
+  const prototype = Object.getPrototypeOf(tree.rootNode) as object;
+  tree.delete();
+  for (const name of ["type", "endIndex"] as const) {
+    const original = Object.getOwnPropertyDescriptor(prototype, name)?.get;
+    if (!original) continue;
+    const slot = Symbol(name);
+    Object.defineProperty(prototype, name, {
+      configurable: true,
+      get(this: Record<symbol, unknown>) {
+        if (!(slot in this)) this[slot] = original.call(this);
+        return this[slot];
+      },
+    });
+  }
+  nodePropertiesCached = true;
 }
 
 /** The cached parser of a language (created on first use). */
