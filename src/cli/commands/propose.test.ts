@@ -95,4 +95,19 @@ describe("swe-selfplay propose", () => {
     expect(trajectory).toHaveLength(6);
     expect(server.requests[0]!.body.messages[1].content).toContain("Inject a bug directly");
   });
+
+  it("plays the builtin policy by default", async () => {
+    const out = join(temp.path, "builtin");
+    const result = await runCli(["propose", "--repo", repo, "--out", out, "--json"]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).not.toBe(2);
+    const output = JSON.parse(result.stdout);
+    expect(["submitted", "failed"]).toContain(output.status);
+    const episode = JSON.parse(readFileSync(join(out, "episode.json"), "utf8"));
+    expect(episode.policy.kind).toBe("builtin");
+    if (output.status === "failed") expect(result.code).toBe(1);
+    else {
+      expect(result.code).toBe(output.verdict === "valid" ? 0 : 1);
+      expect(readFileSync(join(out, "bug_inject.diff"), "utf8")).toMatch(/^diff --git /);
+    }
+  });
 });
