@@ -57,6 +57,16 @@ describe("writeArtifactDir and readArtifactDir", () => {
     expect(artifactId(read)).toBe(artifactId(expected));
   });
 
+  it("rewrites an agent's directory in place under canonical names only", async () => {
+    const dir = freshDir();
+    writeRaw(dir, { "bug_inject.diff": "bug_patch.diff", "test_parser.py": "parse_test_output.py" });
+    const read = await readArtifactDir(dir);
+    await writeArtifactDir(dir, { ...read, bugInjectDiff: `${read.bugInjectDiff}` });
+    expect(readdirSync(dir).sort()).not.toContain("bug_patch.diff");
+    expect(readdirSync(dir).sort()).not.toContain("parse_test_output.py");
+    expect(await readArtifactDir(dir)).toEqual(read);
+  });
+
   it("fills meta defaults when meta.json is absent", async () => {
     const dir = freshDir();
     writeRaw(dir);

@@ -1,6 +1,6 @@
 // The artifact as files on disk: canonical names, the alternative names agents use, size caps,
 // and reading / writing an artifact directory (five files plus meta.json).
-import { lstat, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors.js";
@@ -226,7 +226,10 @@ async function readRegularFile(dir: string, file: string, limit: number): Promis
   }
 }
 
-/** Writes the five files under their canonical names plus meta.json; test_script.sh is executable. */
+/**
+ * Writes the five files under their canonical names plus meta.json (test_script.sh executable), and
+ * removes files under alternative names, so rewriting an agent's directory in place leaves it unambiguous.
+ */
 export async function writeArtifactDir(dir: string, artifact: BugArtifact): Promise<void> {
   await mkdir(dir, { recursive: true });
   const files: [string, string, number][] = Object.entries(serializeArtifactFiles(artifact)).map(
@@ -239,5 +242,9 @@ export async function writeArtifactDir(dir: string, artifact: BugArtifact): Prom
     const temporary = `${target}.${process.pid}.tmp`;
     await writeFile(temporary, text, { mode });
     await rename(temporary, target);
+  }
+  // Files under alternative names would make the directory ambiguous on the next read.
+  for (const names of Object.values(ALTERNATIVE_FILE_NAMES)) {
+    for (const name of names ?? []) await rm(join(dir, name), { force: true });
   }
 }
