@@ -15,6 +15,13 @@ const TOOLZ_SCRIPT = [
   "",
 ].join("\n");
 
+const ORACLE_FILES = [
+  "toolz/tests/test_itertoolz.py",
+  "toolz/tests/test_curried.py",
+  "toolz/tests/test_dicttoolz.py",
+  "toolz/tests/test_functoolz.py",
+];
+
 const TAKE_BUG: Edit = {
   file: "toolz/itertoolz.py",
   replace: ["    return itertools.islice(seq, n)\n", "    return itertools.islice(seq, n + 1)\n"],
@@ -56,7 +63,8 @@ export function toolzArtifacts(checkout: string): { name: string; artifact: BugA
         name: "one-file",
         artifact: makeArtifact({
           ...common,
-          testFiles: ["toolz/tests/test_itertoolz.py", "toolz/tests/test_curried.py"],
+          // The same oracle list as the three-file bug, so both share one cached baseline.
+          testFiles: ORACLE_FILES,
           bugInjectDiff: diffOf(repo, [TAKE_BUG]),
           testWeakenDiff: diffOf(repo, TAKE_WEAKEN),
         }),
@@ -65,12 +73,7 @@ export function toolzArtifacts(checkout: string): { name: string; artifact: BugA
         name: "three-file",
         artifact: makeArtifact({
           ...common,
-          testFiles: [
-            "toolz/tests/test_itertoolz.py",
-            "toolz/tests/test_curried.py",
-            "toolz/tests/test_dicttoolz.py",
-            "toolz/tests/test_functoolz.py",
-          ],
+          testFiles: ORACLE_FILES,
           bugInjectDiff: diffOf(repo, [TAKE_BUG, ASSOC_BUG, COMPLEMENT_BUG]),
           testWeakenDiff: diffOf(repo, [...TAKE_WEAKEN, ASSOC_WEAKEN, COMPLEMENT_WEAKEN]),
         }),
