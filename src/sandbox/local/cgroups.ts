@@ -44,6 +44,7 @@ function detectVersion1(): CgroupSupport | null {
     const parent = join(hierarchy, own.get(controller) ?? "/", GROUP_NAME);
     try {
       mkdirSync(parent, { recursive: true });
+      probeWritable(parent);
       parents[controller] = parent;
     } catch {
       // not writable (unprivileged): skip this controller
@@ -60,6 +61,7 @@ function detectVersion2(): CgroupSupport | null {
     try {
       const parent = join(base, GROUP_NAME);
       mkdirSync(parent, { recursive: true });
+      probeWritable(parent);
       const available = readFileSync(join(base, "cgroup.controllers"), "utf8").trim().split(/\s+/);
       const wanted = ["pids", "memory", "cpu"].filter((controller) => available.includes(controller));
       if (!wanted.includes("pids")) continue;
@@ -196,6 +198,13 @@ export function removeStaleCgroups(support: CgroupSupport, isLive: (name: string
       }
     }
   }
+}
+
+/** Throws unless we may create groups below `parent` (it may exist, made by another user). */
+function probeWritable(parent: string): void {
+  const probe = join(parent, `probe-${process.pid}`);
+  mkdirSync(probe);
+  rmdirSync(probe);
 }
 
 function tryWrite(path: string, content: string): boolean {

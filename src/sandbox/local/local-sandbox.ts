@@ -345,7 +345,11 @@ function launcherScript(cgroup: CommandCgroup | undefined, limits: ResourceLimit
     const joins = cgroup.procsFiles.map((file) => `echo $$ > ${shellQuote(file)}`).join(" && ");
     return `${joins} && exec "$@"`;
   }
-  if (process.getuid?.() !== 0 && limits.pids) return `ulimit -u ${limits.pids} && exec "$@"`;
+  // Without a cgroup the per-user process limit is the fallback (it does not bind root). bash and dash
+  // name it differently.
+  if (process.getuid?.() !== 0 && limits.pids) {
+    return `{ ulimit -u ${limits.pids} 2>/dev/null || ulimit -p ${limits.pids}; } && exec "$@"`;
+  }
   if (!warnedUncontained) {
     warnedUncontained = true;
     log.warn("no writable cgroup and running as root: process count and memory are not capped");
