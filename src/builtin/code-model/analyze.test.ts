@@ -371,3 +371,33 @@ describe("code model: files", () => {
     expect(analysis.functions[199]!.expressions.length).toBeGreaterThan(5);
   });
 });
+
+describe("code model: functions written as values", () => {
+  it("treats Python lambdas assigned to a name as functions", async () => {
+    const analysis = await analyze(
+      "shapes.py",
+      "square = lambda x: x * x\n\nclass Shape:\n    positive = lambda self, v: v > 0\n",
+    );
+    expect(analysis.functions.map((f) => [f.qualifiedName, f.kind, f.parameters.map((p) => p.name)])).toEqual(
+      [
+        ["square", "arrow", ["x"]],
+        ["Shape.positive", "arrow", ["self", "v"]],
+      ],
+    );
+    expect(operators(fn(analysis, "square").expressions, "arithmetic")).toEqual(["*"]);
+    expect(operators(fn(analysis, "Shape.positive").expressions, "comparison")).toEqual([">"]);
+  });
+
+  it("treats Go package-level function values as functions, and keeps function values inside functions inline", async () => {
+    const source =
+      "package calc\n\nvar (\n\tadd, sub = func(a, b int) int { return a + b }, func(a, b int) int { return a - b }\n)\n\nfunc Twice() int {\n\tg := func() int { return 1 }\n\treturn g() + g()\n}\n";
+    const analysis = await analyze("calc/ops.go", source);
+    expect(analysis.functions.map((f) => f.qualifiedName)).toEqual(["add", "sub", "Twice"]);
+    expect(operators(fn(analysis, "sub").expressions, "arithmetic")).toEqual(["-"]);
+    expect(
+      fn(analysis, "Twice")
+        .expressions.filter((e) => e.kind === "return")
+        .map((e) => e.span.text),
+    ).toEqual(["return 1", "return g() + g()"]);
+  });
+});

@@ -68,6 +68,48 @@ function isRustDocComment(node: SyntaxNode): boolean {
  */
 export type Ancestors = readonly SyntaxNode[];
 
+/** `name = lambda x: ...`: a function in all but syntax. Other lambdas stay part of their function. */
+function pythonAssignedLambda(node: SyntaxNode, parent: SyntaxNode | undefined): FunctionMatch | null {
+  if (parent?.type !== "assignment" || !field(parent, "right")?.equals(node)) return null;
+  const nameNode = field(parent, "left");
+  const body = field(node, "body");
+  if (nameNode?.type !== "identifier" || !body) return null;
+  return {
+    name: nameNode.text,
+    nameNode,
+    kind: "arrow",
+    parameters: field(node, "parameters"),
+    body,
+    leading: [],
+  };
+}
+
+/** `var name = func(...) {...}` at package level; function values inside functions stay part of them. */
+function goPackageFunctionValue(node: SyntaxNode, ancestors: Ancestors): FunctionMatch | null {
+  const list = ancestors.at(-1);
+  const spec = ancestors.at(-2);
+  if (list?.type !== "expression_list" || spec?.type !== "var_spec") return null;
+  if (
+    ancestors.some(
+      (ancestor) => ancestor.type === "function_declaration" || ancestor.type === "method_declaration",
+    )
+  )
+    return null;
+  const names = spec.childrenForFieldName("name").filter((name) => name.isNamed);
+  const position = list.namedChildren.findIndex((child) => child.equals(node));
+  const nameNode = names[position];
+  const body = field(node, "body");
+  if (!nameNode || !body) return null;
+  return {
+    name: nameNode.text,
+    nameNode,
+    kind: "closure",
+    parameters: field(node, "parameters"),
+    body,
+    leading: [],
+  };
+}
+
 /** Name given to an anonymous JS function by what it is assigned to. */
 function javascriptAssignedName(parent: SyntaxNode | undefined): SyntaxNode | null {
   if (!parent) return null;
@@ -98,6 +140,7 @@ export function matchFunction(
   const parent = ancestors.at(-1);
   switch (family) {
     case "python": {
+      if (node.type === "lambda") return pythonAssignedLambda(node, parent);
       if (node.type !== "function_definition") return null;
       const nameNode = field(node, "name");
       const body = field(node, "body");
@@ -158,6 +201,7 @@ export function matchFunction(
       return null;
     }
     case "go": {
+      if (node.type === "func_literal") return goPackageFunctionValue(node, ancestors);
       if (node.type !== "function_declaration" && node.type !== "method_declaration") return null;
       const nameNode = field(node, "name");
       const body = field(node, "body");
