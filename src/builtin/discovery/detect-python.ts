@@ -61,7 +61,7 @@ export async function detectPython(probe: Probe): Promise<Detection | null> {
         "the repository has Python tests but pytest is not installed (tried python3 -m pytest, python -m pytest)",
     };
   }
-  const collected = await collectedFiles(probe, python);
+  const collected = probe.options.collect === false ? [] : await collectedFiles(probe, python);
   // With --doctest-modules in the configuration, code modules are collected too: they are not test files.
   const testLike = collected.filter((path) => TEST_FILE.test(path) || TEST_DIRECTORY.test(path));
   const testFiles = testLike.length > 0 ? testLike : collected.length > 0 ? collected : patternFiles;

@@ -277,6 +277,11 @@ describe("discoverTests in a local sandbox", () => {
     expect(found.framework).toBe("pytest");
     expect(found.testFiles).toEqual(["tests/test_calc.py"]);
     expect(await runDiscovered(sandbox, found)).toEqual({ "tests/test_calc.py::test_add": "passed" });
+    // Without asking pytest, file name patterns give the same answer here, and nothing runs pytest twice.
+    const quick = await discoverTests(sandbox, { collect: false });
+    if (quick.status !== "found") throw new Error(quick.message);
+    expect(quick.testFiles).toEqual(["tests/test_calc.py"]);
+    expect(quick.lookedAt.some((entry) => entry.includes("--collect-only"))).toBe(false);
   });
 });
 

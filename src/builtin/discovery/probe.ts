@@ -9,6 +9,7 @@ export interface Probe {
   /** Repository-relative paths of the repository's files (tracked and untracked-not-ignored). */
   readonly files: readonly string[];
   readonly lookedAt: string[];
+  readonly options: DiscoveryOptions;
   has(path: string): boolean;
   /** File contents, or null when the file is missing or unreadable. Records the read. */
   read(path: string): Promise<string | null>;
@@ -51,6 +52,7 @@ export async function createProbe(sandbox: SandboxView, options: DiscoveryOption
     sandbox,
     files,
     lookedAt,
+    options,
     has: (path) => present.has(path),
     read: async (path) => {
       if (!present.has(path)) return null;

@@ -28,6 +28,11 @@ export type DiscoveryResult =
     };
 
 export interface DiscoveryOptions {
+  /**
+   * Ask the runner which files hold tests (`pytest --collect-only`), which is exact but runs the
+   * collection once. False uses file name patterns only, which is faster. Default true.
+   */
+  collect?: boolean;
   /** Limit for each probing command run inside the sandbox. Default 60 s. */
   commandTimeoutMs?: number;
   abortSignal?: AbortSignal;
