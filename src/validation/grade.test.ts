@@ -1,4 +1,6 @@
 // Solver tasks, grading and second-order bugs on the Python fixture in local bubblewrap sandboxes.
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { makeTempDir } from "../../test/support/tmp.js";
@@ -76,17 +78,34 @@ afterAll(async () => {
 
 describe("createSolverTask", () => {
   it("gives the buggy state with one fresh commit, no leftovers, and the reversed weakening as spec", async () => {
-    const task = await createSolverTask({ sandboxes, environment, artifact: subject });
+    // Leftovers an environment may carry: a build copy of the original code, backups, caches.
+    const dirty = join(temp.path, "dirty");
+    cpSync(repo, dirty, { recursive: true });
+    mkdirSync(join(dirty, "build", "lib", "inkwell"), { recursive: true });
+    cpSync(join(dirty, "inkwell", "case.py"), join(dirty, "build", "lib", "inkwell", "case.py"));
+    writeFileSync(join(dirty, "inkwell", "case.py.orig"), "original\n");
+    mkdirSync(join(dirty, "inkwell", "__pycache__"));
+    writeFileSync(join(dirty, "inkwell", "__pycache__", "case.cpython-311.pyc"), "compiled original");
+    const task = await createSolverTask({
+      sandboxes,
+      environment: { kind: "dir", path: dirty },
+      artifact: subject,
+    });
     try {
+      const leftovers = await task.sandbox.run({
+        command: "find build -type f; ls -d inkwell/case.py.orig inkwell/__pycache__ 2>/dev/null; true",
+      });
+      expect(leftovers.stdout).toBe("");
+      expect((await task.sandbox.readFile("inkwell/__init__.py")).length).toBeGreaterThan(0);
       const log = await task.sandbox.run({
         command: "git log --format='%an <%ae> %s' && git status --porcelain",
       });
       expect(log.stdout.trim()).toBe("developer <developer@localhost> Initial commit");
-      const leftovers = await task.sandbox.run({
+      const anywhere = await task.sandbox.run({
         command:
           "find . -name '*.orig' -o -name '*.rej' -o -name __pycache__ -o -name .pytest_cache | grep -v '^./.git' || true",
       });
-      expect(leftovers.stdout).toBe("");
+      expect(anywhere.stdout).toBe("");
       const caseTests = (await task.sandbox.readFile("tests/test_case.py")).toString();
       expect(caseTests).not.toContain("def test_to_kebab");
       expect((await task.sandbox.readFile("inkwell/case.py")).toString()).toContain('"_".join(word.lower()');
