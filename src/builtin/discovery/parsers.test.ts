@@ -64,6 +64,17 @@ describe("test parsers on captured outputs", () => {
     });
   });
 
+  it("pytest with pytest-xdist: worker-prefixed verbose lines", () => {
+    const output = [
+      "[gw0] [ 50%] PASSED tests/test_a.py::test_x ",
+      "[gw1] [100%] FAILED tests/test_a.py::test_y[a b] ",
+    ].join("\n");
+    expect(parse("pytest", output)).toEqual({
+      "tests/test_a.py::test_x": "passed",
+      "tests/test_a.py::test_y[a b]": "failed",
+    });
+  });
+
   it("node --test TAP per file: nested suites dropped, subtests kept, skip and todo", async () => {
     const results = parse("node-test", testdata("node-tap.out"));
     expect(results).toEqual({

@@ -21,6 +21,8 @@ STATUS = {
 # Worse outcomes win when one test reports several (call, then teardown).
 RANK = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}
 VERBOSE = re.compile(r"^(?P<id>\S.*?::.*?) (?P<outcome>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS)(?:\s|$)")
+# With pytest-xdist (`-n` in addopts) verbose lines name the worker and put the outcome first.
+XDIST = re.compile(r"^\[gw\d+\] \[\s*\d+%\] (?P<outcome>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS) (?P<id>\S.*?::.*?)\s*$")
 SUMMARY = re.compile(r"^(?P<outcome>PASSED|FAILED|SKIPPED|ERROR|XFAIL|XPASS) (?P<rest>.*)$")
 
 
@@ -57,7 +59,7 @@ def main():
             if match:
                 summary.append((match.group("outcome"), match.group("rest")))
             continue
-        match = VERBOSE.match(line)
+        match = VERBOSE.match(line) or XDIST.match(line)
         if match:
             record(results, match.group("id").strip(), STATUS[match.group("outcome")])
     known = sorted(results, key=len, reverse=True)
