@@ -34,6 +34,7 @@ describe("toSweBenchInstance", () => {
     expect(JSON.parse(instance.FAIL_TO_PASS)).toEqual(PYTHON_FIXTURE_EXPECTATION.f2p);
     expect(JSON.parse(instance.PASS_TO_PASS)).toEqual(["tests/test_slug.py::test_slugify_simple"]);
     expect(instance.base_commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(instance.environment_setup_commit).toBe(instance.base_commit);
     expect(instance.created_at).toBe(artifact.meta.createdAt);
     expect(instance.problem_statement).toContain(instance.test_patch.trimEnd());
     expect(instance.test_files).toEqual(artifact.testFiles);

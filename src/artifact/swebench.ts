@@ -12,6 +12,8 @@ export interface SweBenchInstance {
   repo: string;
   /** Commit of the original state, when the environment is a git repository and it is known. */
   base_commit?: string;
+  /** SWE-bench's commit for building the environment: the base commit here, when known. */
+  environment_setup_commit?: string;
   /** The gold fix: reverse of bug_inject.diff. */
   patch: string;
   /** Restores the oracle tests: reverse of test_weaken.diff. */
@@ -75,6 +77,9 @@ export function toSweBenchInstance(input: SweBenchInput): SweBenchInstance {
     test_parser: artifact.testParser,
     test_files: [...artifact.testFiles],
   };
-  if (input.baseCommit !== undefined) instance.base_commit = input.baseCommit;
+  if (input.baseCommit !== undefined) {
+    instance.base_commit = input.baseCommit;
+    instance.environment_setup_commit = input.baseCommit;
+  }
   return instance;
 }
