@@ -1,6 +1,7 @@
 // SWE-bench-style task instances from artifacts: the fix is the reverse of the bug, the test patch
 // restores the oracle tests (reverse of the weakening), test lists are JSON-encoded like SWE-bench's.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { InfrastructureError } from "../errors.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import { artifactId } from "./artifact-id.js";
 import { unwrapDiff } from "./diff-result.js";
@@ -49,7 +50,20 @@ export interface SweBenchInput {
 let template: string | undefined;
 
 function problemStatementTemplate(): string {
-  template ??= readFileSync(new URL("./problem-statement.md", import.meta.url), "utf8");
+  if (template === undefined) {
+    // Next to this module under src/; from a build in dist/, the copy shipped under src/.
+    const candidates = [
+      new URL("./problem-statement.md", import.meta.url),
+      new URL("../../src/artifact/problem-statement.md", import.meta.url),
+    ];
+    const found = candidates.find((candidate) => existsSync(candidate));
+    if (!found)
+      throw new InfrastructureError(
+        "template-missing",
+        `problem-statement.md not found at ${candidates[0]!.pathname}`,
+      );
+    template = readFileSync(found, "utf8");
+  }
   return template;
 }
 
