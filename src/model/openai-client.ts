@@ -136,10 +136,13 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
           { data: { url, status: result.status, body: result.body.slice(0, 2000) } },
         );
       } else {
-        const completion = parseCompletion(result.body, url, performance.now() - started);
-        if (requestTokenIds && completion.tokens === null && !warnedMissingTokens) {
+        const { completion, tokenProblem } = parseCompletion(result.body, url, performance.now() - started);
+        if (requestTokenIds && tokenProblem !== null && !warnedMissingTokens) {
           warnedMissingTokens = true;
-          log.warn("server returned no token ids/logprobs; rollout records will be empty", { url });
+          log.warn("server returned no usable token ids/logprobs; turns without them get no rollout tokens", {
+            url,
+            problem: tokenProblem,
+          });
         }
         return { status: "ok", completion };
       }
@@ -209,20 +212,32 @@ function isTokenList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((item) => Number.isInteger(item));
 }
 
-/** Reads vLLM (`prompt_token_ids` on the response) and SGLang (`prompt_token_ids` on the choice) shapes. */
-function parseTokens(response: Record<string, unknown>, choice: Record<string, unknown>): TokenTrace | null {
+/**
+ * Reads vLLM (`prompt_token_ids` on the response) and SGLang (`prompt_token_ids` on the choice) shapes.
+ * Returns why there is no usable trace instead, so the warning can say what the server sent.
+ */
+function parseTokens(
+  response: Record<string, unknown>,
+  choice: Record<string, unknown>,
+): TokenTrace | string {
   const promptTokenIds = response.prompt_token_ids ?? choice.prompt_token_ids;
   const completionTokenIds = choice.token_ids;
   const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
-  if (!isTokenList(promptTokenIds) || !isTokenList(completionTokenIds) || !Array.isArray(content))
-    return null;
+  if (!isTokenList(promptTokenIds)) return "no prompt_token_ids";
+  if (!isTokenList(completionTokenIds)) return "no choices[0].token_ids";
+  if (!Array.isArray(content)) return "no choices[0].logprobs.content";
   const logprobs = content.map((entry) => Number((entry as { logprob?: unknown }).logprob));
-  if (logprobs.length !== completionTokenIds.length || logprobs.some((value) => !Number.isFinite(value)))
-    return null;
+  if (logprobs.length !== completionTokenIds.length)
+    return `${logprobs.length} logprobs for ${completionTokenIds.length} sampled token ids`;
+  if (logprobs.some((value) => !Number.isFinite(value))) return "a logprob is not a finite number";
   return { promptTokenIds, completionTokenIds, logprobs };
 }
 
-function parseCompletion(text: string, url: string, durationMs: number): Completion {
+function parseCompletion(
+  text: string,
+  url: string,
+  durationMs: number,
+): { completion: Completion; tokenProblem: string | null } {
   let response: Record<string, unknown>;
   try {
     response = JSON.parse(text) as Record<string, unknown>;
@@ -255,7 +270,8 @@ function parseCompletion(text: string, url: string, durationMs: number): Complet
     });
   }
   const usage = (response.usage ?? {}) as { prompt_tokens?: unknown; completion_tokens?: unknown };
-  return {
+  const tokens = parseTokens(response, choice);
+  const completion: Completion = {
     content: typeof message.content === "string" ? message.content : null,
     toolCalls,
     finishReason: typeof choice.finish_reason === "string" ? choice.finish_reason : "stop",
@@ -263,9 +279,10 @@ function parseCompletion(text: string, url: string, durationMs: number): Complet
       promptTokens: Number(usage.prompt_tokens ?? 0) || 0,
       completionTokens: Number(usage.completion_tokens ?? 0) || 0,
     },
-    tokens: parseTokens(response, choice),
+    tokens: typeof tokens === "string" ? null : tokens,
     durationMs,
   };
+  return { completion, tokenProblem: typeof tokens === "string" ? tokens : null };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
