@@ -12,6 +12,11 @@ export interface ExecuteOptions {
   timeoutMs: number;
   maxOutputBytes: number;
   abortSignal?: AbortSignal;
+  /**
+   * When set, the program is bwrap started with `--info-fd 3 --block-fd 4`: the sandbox's first process is
+   * passed here (to join control groups) before it may run anything.
+   */
+  beforeStart?: (sandboxPid: number) => void;
   /** Kills everything the launcher started; called on timeout, abort, and after a normal exit. */
   killTree: (pid: number | undefined) => void;
 }
@@ -68,7 +73,11 @@ export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
       });
       return;
     }
-    const child = spawn(options.program, [...options.args], { stdio: ["pipe", "pipe", "pipe"], env: {} });
+    const gated = options.beforeStart !== undefined;
+    const child = spawn(options.program, [...options.args], {
+      stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+      env: {},
+    });
     const stdout = new CappedBuffer(options.maxOutputBytes);
     const stderr = new CappedBuffer(options.maxOutputBytes);
     let status: RunStatus = "exited";
@@ -84,14 +93,35 @@ export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
       options.killTree(child.pid);
     };
     const timer = setTimeout(() => stop("timed-out"), options.timeoutMs);
+    if (gated) gate(child.stdio[3] as NodeJS.ReadableStream, child.stdio[4] as NodeJS.WritableStream);
     const onAbort = () => stop("aborted");
     options.abortSignal?.addEventListener("abort", onAbort, { once: true });
+    function gate(info: NodeJS.ReadableStream, release: NodeJS.WritableStream): void {
+      let text = "";
+      let released = false;
+      release.on("error", () => {});
+      info.setEncoding("utf8");
+      info.on("data", (chunk: string) => {
+        text += chunk;
+        if (released) return;
+        const pid = text.match(/"child-pid"\s*:\s*(\d+)/)?.[1];
+        if (pid === undefined) return;
+        released = true;
+        try {
+          options.beforeStart!(Number(pid));
+          release.end("x");
+        } catch (error) {
+          failed = error as Error;
+          stop("aborted");
+        }
+      });
+    }
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener("abort", onAbort);
       // Nothing may outlive its command, even a daemon that closed its output.
       options.killTree(undefined);
-      if (failed && child.pid === undefined) {
+      if (failed && (child.pid === undefined || gated)) {
         reject(failed);
         return;
       }

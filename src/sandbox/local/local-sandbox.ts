@@ -2,6 +2,7 @@
 // namespaces and control groups for every command. Files are read and written from the host when no
 // symbolic link is involved, and through the sandbox otherwise, so a link can never reach the host.
 
+import { writeFileSync } from "node:fs";
 import { chmod, lstat, mkdir, readFile, realpath, writeFile } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
 import { InfrastructureError, InputError } from "../../errors.js";
@@ -115,7 +116,20 @@ export class LocalSandbox implements Sandbox {
     });
     const name = `p${process.pid}-${this.id}-${++commandCounter}`;
     const cgroup = parts.cgroups ? CommandCgroup.create(parts.cgroups, name, parts.limits) : undefined;
-    const launcher = launcherScript(cgroup, parts.limits);
+    // With control groups, bwrap itself hands us the sandbox's first process to place before it runs
+    // anything; without, a shell sets the per-user process limit, then becomes bwrap.
+    const launch = cgroup
+      ? {
+          program: parts.bubblewrap,
+          args: ["--info-fd", "3", "--block-fd", "4", ...bubblewrapArgs],
+          beforeStart: (pid: number) => {
+            for (const file of cgroup.procsFiles) writeFileSync(file, String(pid));
+          },
+        }
+      : {
+          program: "/bin/sh",
+          args: ["-c", launcherScript(parts.limits), "launcher", parts.bubblewrap, ...bubblewrapArgs],
+        };
     const controller = new AbortController();
     const abort = () => controller.abort();
     options.abortSignal?.addEventListener("abort", abort, { once: true });
@@ -134,8 +148,7 @@ export class LocalSandbox implements Sandbox {
       cgroup?.killAll();
     };
     const running = execute({
-      program: "/bin/sh",
-      args: ["-c", launcher, "launcher", parts.bubblewrap, ...bubblewrapArgs],
+      ...launch,
       stdin: options.stdin,
       timeoutMs: options.timeoutMs ?? parts.defaultTimeoutMs,
       maxOutputBytes: options.maxOutputBytes ?? parts.maxOutputBytes,
@@ -339,14 +352,9 @@ export class LocalSandbox implements Sandbox {
   }
 }
 
-/** The shell that joins the command's control groups, then becomes bwrap. */
-function launcherScript(cgroup: CommandCgroup | undefined, limits: ResourceLimits): string {
-  if (cgroup) {
-    const joins = cgroup.procsFiles.map((file) => `echo $$ > ${shellQuote(file)}`).join(" && ");
-    return `${joins} && exec "$@"`;
-  }
-  // Without a cgroup the per-user process limit is the fallback (it does not bind root). bash and dash
-  // name it differently.
+/** The shell that sets the process limit when no control group can, then becomes bwrap. */
+function launcherScript(limits: ResourceLimits): string {
+  // The per-user process limit does not bind root; bash and dash name it differently.
   if (process.getuid?.() !== 0 && limits.pids) {
     return `{ ulimit -u ${limits.pids} 2>/dev/null || ulimit -p ${limits.pids}; } && exec "$@"`;
   }

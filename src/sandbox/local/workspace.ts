@@ -7,6 +7,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../../errors.js";
+import { mountRequest } from "./mount-helper.js";
 
 const run = promisify(execFile);
 
@@ -69,18 +70,24 @@ async function mountOverlay(
   const work = join(stateDirectory, "work");
   const merged = join(stateDirectory, "merged");
   await Promise.all([mkdir(upper), mkdir(work), mkdir(merged)]);
+  const options = `lowerdir=${source},upperdir=${upper},workdir=${work}`;
+  const reply = await mountRequest({ op: "mount", target: merged, options });
+  if (reply?.ok) return { ok: true, path: merged };
+  if (reply && !reply.ok) return { ok: false, reason: reply.error };
   try {
-    await run("mount", [
-      "-t",
-      "overlay",
-      "overlay",
-      "-o",
-      `lowerdir=${source},upperdir=${upper},workdir=${work}`,
-      merged,
-    ]);
+    await run("mount", ["-t", "overlay", "overlay", "-o", options, merged]);
     return { ok: true, path: merged };
   } catch (error) {
     return { ok: false, reason: (error as { stderr?: string }).stderr?.trim() || String(error) };
+  }
+}
+
+/** True when `path` is on another filesystem than its parent: always so for a mounted overlay. */
+function hasOwnDevice(path: string): boolean {
+  try {
+    return statSync(path).dev !== statSync(join(path, "..")).dev;
+  } catch {
+    return false;
   }
 }
 
@@ -122,14 +129,18 @@ function unmountSync(path: string): void {
 export async function removeStateDirectory(stateDirectory: string): Promise<void> {
   const merged = join(stateDirectory, "merged");
   if (await exists(merged)) {
-    if (isMountPoint(merged)) {
-      try {
-        await run("umount", [merged]);
-      } catch {
-        await run("umount", ["-l", merged]).catch(() => undefined);
+    if (hasOwnDevice(merged)) {
+      const reply = await mountRequest({ op: "unmount", target: merged });
+      if (!reply?.ok) {
+        try {
+          await run("umount", [merged]);
+        } catch {
+          await run("umount", ["-l", merged]).catch(() => undefined);
+        }
       }
     }
-    if (isMountPoint(merged)) {
+    // Only the overlay is ever mounted here, and an overlay always has its own device.
+    if (hasOwnDevice(merged)) {
       throw new InfrastructureError(
         "workspace-unmount-failed",
         `${merged} is still mounted; not removing ${stateDirectory}`,

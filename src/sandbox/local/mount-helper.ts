@@ -1,0 +1,85 @@
+// Client of mount-helper.py: one helper process per program mounts and unmounts overlay workspaces with
+// direct system calls. When it cannot run (no python3), callers fall back to the mount programs.
+
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const SCRIPT = fileURLToPath(new URL("./mount-helper.py", import.meta.url));
+const PYTHON = ["/usr/bin/python3", "/bin/python3"].find((path) => existsSync(path));
+
+export type MountRequest =
+  | { op: "mount"; target: string; options: string }
+  | { op: "unmount"; target: string };
+export type MountReply = { ok: true } | { ok: false; error: string };
+
+class MountHelper {
+  private readonly pending: Array<(reply: MountReply) => void> = [];
+  private buffered = "";
+  dead = false;
+
+  constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => this.receive(chunk));
+    child.stderr.resume();
+    child.stdin.on("error", () => this.fail("mount helper input closed"));
+    child.on("error", () => this.fail("mount helper failed to start"));
+    child.on("close", () => this.fail("mount helper exited"));
+    this.hold(false);
+  }
+
+  /** Keeps the program alive while a request waits for its reply, never while the helper is idle. */
+  private hold(active: boolean): void {
+    if (active) this.child.ref();
+    else this.child.unref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+      const handle = stream as unknown as { ref?: () => void; unref?: () => void };
+      if (active) handle.ref?.();
+      else handle.unref?.();
+    }
+  }
+
+  request(request: MountRequest): Promise<MountReply> {
+    if (this.dead) return Promise.resolve({ ok: false, error: "mount helper not running" });
+    return new Promise((resolve) => {
+      if (this.pending.length === 0) this.hold(true);
+      this.pending.push(resolve);
+      this.child.stdin.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  private receive(chunk: string): void {
+    this.buffered += chunk;
+    for (let newline = this.buffered.indexOf("\n"); newline >= 0; newline = this.buffered.indexOf("\n")) {
+      const line = this.buffered.slice(0, newline);
+      this.buffered = this.buffered.slice(newline + 1);
+      const resolve = this.pending.shift();
+      if (this.pending.length === 0) this.hold(false);
+      try {
+        resolve?.(JSON.parse(line) as MountReply);
+      } catch {
+        resolve?.({ ok: false, error: `unreadable reply from mount helper: ${line}` });
+      }
+    }
+  }
+
+  private fail(reason: string): void {
+    this.dead = true;
+    this.hold(false);
+    for (const resolve of this.pending.splice(0)) resolve({ ok: false, error: reason });
+  }
+}
+
+let helper: MountHelper | undefined;
+
+/** Sends one request to the shared helper; null when no helper can run here (use the mount programs). */
+export async function mountRequest(request: MountRequest): Promise<MountReply | null> {
+  if (!PYTHON || process.getuid?.() !== 0) return null;
+  if (!helper || helper.dead) {
+    helper = new MountHelper(
+      spawn(PYTHON, ["-I", "-S", SCRIPT], { stdio: ["pipe", "pipe", "pipe"], env: {} }),
+    );
+  }
+  const reply = await helper.request(request);
+  if (!reply.ok && helper.dead) return null;
+  return reply;
+}
