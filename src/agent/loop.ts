@@ -93,7 +93,7 @@ export function truncateObservation(text: string, maxChars: number): string {
   return `${text.slice(0, head)}\n[... ${omitted} characters omitted; narrow the command (grep, head, tail, sed -n) to see them ...]\n${text.slice(text.length - tail)}`;
 }
 
-/** Rough token count of text not yet sent, so a limit is hit before the server refuses the prompt. */
+/** Rough token count (3 characters a token) of text not yet sent, so a limit is hit before the server refuses the prompt. */
 function estimateTokens(text: string): number {
   return Math.ceil(text.length / 3);
 }
@@ -153,7 +153,14 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
     const modelMs = performance.now() - stepStarted;
     state.rollout.add(turn, completion.tokens);
     state.messages.push(options.callFormat.assistantMessage(completion));
-    contextTokens = completion.usage.promptTokens + completion.usage.completionTokens;
+    // Exact counts when the server reports usage; otherwise keep estimating from the text.
+    const reported = completion.usage.promptTokens + completion.usage.completionTokens;
+    contextTokens =
+      reported > 0
+        ? reported
+        : contextTokens +
+          estimateTokens(completion.content ?? "") +
+          completion.toolCalls.reduce((sum, call) => sum + estimateTokens(call.arguments), 0);
 
     let toolMs = 0;
     const observations: ToolObservation[] = [];
@@ -201,10 +208,7 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
 
     const turnsLeft = limits.maxTurns - turn - 1;
     const pending = observations.reduce((sum, observation) => sum + observation.output.length, 0);
-    const tokensLeft = Math.max(
-      0,
-      limits.maxContextTokens - contextTokens - estimateTokens(" ".repeat(pending)),
-    );
+    const tokensLeft = Math.max(0, limits.maxContextTokens - contextTokens - Math.ceil(pending / 3));
     const budget = `[budget: ${turnsLeft} turns and about ${tokensLeft} context tokens left]`;
     const newMessages =
       parsed.status === "format-error"
