@@ -125,6 +125,28 @@ export function parseTestCommand(command: string): RunnerCommand | null {
   return null;
 }
 
+/** Follows `npm run x` / `yarn x` / `pnpm run x` indirections to the script that calls a runner. */
+export function resolveTestCommand(
+  scripts: Record<string, string>,
+  name: string,
+  depth = 0,
+): RunnerCommand | null {
+  const command = scripts[name];
+  if (command === undefined || depth > 4) return null;
+  const direct = parseTestCommand(command);
+  if (direct) return direct;
+  for (const segment of commandSegments(command)) {
+    const [tool, first, second] = segment;
+    if (tool !== "npm" && tool !== "yarn" && tool !== "pnpm") continue;
+    const target = first === "run" || first === "run-script" ? second : first;
+    if (target && target !== name) {
+      const resolved = resolveTestCommand(scripts, target, depth + 1);
+      if (resolved) return resolved;
+    }
+  }
+  return null;
+}
+
 function languageOf(files: readonly string[]): TestLanguage {
   const typescript = files.filter((file) => /\.[cm]?tsx?$/.test(file)).length;
   return typescript * 2 > files.length ? "typescript" : "javascript";
@@ -182,6 +204,8 @@ function filesFor(
       }
     }
   }
+  // Positional words may be values of flags we do not know (`--maxWorkers 2`): select nothing, use defaults.
+  if (selected.size === 0) return candidates.filter((path) => matchesAny(path, globs));
   return [...selected].sort();
 }
 
@@ -221,8 +245,7 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
     probe.lookedAt.push("package.json is not valid JSON");
     return null;
   }
-  const testScript = packageJson.scripts?.test ?? "";
-  const runner = parseTestCommand(testScript);
+  const runner = resolveTestCommand(packageJson.scripts ?? {}, "test");
   const dependencies = { ...packageJson.dependencies, ...packageJson.devDependencies };
   let framework: JavascriptFramework | null = runner?.framework ?? null;
   for (const candidate of ["vitest", "jest", "mocha"] as const) {

@@ -9,7 +9,7 @@ import { makeTempDir } from "../../../test/support/tmp.js";
 import type { Sandbox, SandboxBackend, SandboxView } from "../../ports/sandbox.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { analyzeSources, locateTest } from "../code-model/index.js";
-import { parseTestCommand } from "./detect-javascript.js";
+import { parseTestCommand, resolveTestCommand } from "./detect-javascript.js";
 import { globMatcher } from "./glob.js";
 import { type DiscoveryResult, discoverTests } from "./index.js";
 
@@ -310,6 +310,17 @@ describe("reading package.json test commands", () => {
       positional: ["test/"],
     });
     expect(parseTestCommand('echo "Error: no test specified" && exit 1')).toBeNull();
+    const scripts = {
+      test: "npm run lint && npm run test:unit",
+      "test:unit": "yarn jest:ci",
+      "jest:ci": "jest --ci -i",
+    };
+    expect(resolveTestCommand(scripts, "test")).toEqual({
+      framework: "jest",
+      environment: [],
+      flags: ["-i"],
+      positional: [],
+    });
   });
 
   it("matches test file globs as the runners do", () => {
