@@ -5,7 +5,7 @@ import type { Logger } from "../../log.js";
 import type { PolicyInfo, SolveOutcome, SolveRequest } from "../../ports/policy.js";
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults } from "../../ports/validation.js";
-import { analyzeSource, type FunctionInfo, locateTest, type SourceAnalysis } from "../code-model/index.js";
+import { analyzeSource, type FunctionInfo, type SourceAnalysis } from "../code-model/index.js";
 import { discoverTests } from "../discovery/index.js";
 import { identifiersOf, isCodeFile, loadCodeBase } from "../strategies/code-base.js";
 import { filterDiff, splitDiffSections } from "../strategies/diff-sections.js";
@@ -14,6 +14,8 @@ import type { Mutation } from "../strategies/mutation-operators.js";
 import { dropBytecode } from "../strategies/screening.js";
 import { createSeededRandom } from "../strategies/seeded-random.js";
 import { applyTextEdits } from "../strategies/text-edits.js";
+import { locateAnywhere } from "../weakening/weaken-tests.js";
+import { consistencyGain, shapeCounts } from "./consistency.js";
 import { suspiciousLines } from "./localisation.js";
 import { repairsOfFunction } from "./repair-operators.js";
 import { createSuiteRunner } from "./suite-runner.js";
@@ -98,6 +100,19 @@ function rankFunctions(options: {
   return scores;
 }
 
+/**
+ * How close a candidate's line is to a line the stack traces point at, in [0, 1]: the line itself, or a
+ * line just above it (the condition that guards a failing `raise`, the statement before a crash).
+ */
+function traceProximity(lineScore: ReadonlyMap<string, number>, file: string, line: number): number {
+  let best = 0;
+  for (let distance = 0; distance <= 2; distance++) {
+    const score = lineScore.get(`${file}:${line + distance}`) ?? 0;
+    best = Math.max(best, score / (1 + distance));
+  }
+  return best;
+}
+
 export function createRepairSolver(settings: RepairSettings): {
   solve(request: SolveRequest): Promise<SolveOutcome>;
 } {
@@ -156,6 +171,7 @@ export function createRepairSolver(settings: RepairSettings): {
         return finish("failed", "test-run-failed");
       }
       let failing = failingTests(first.results);
+      const passingBefore = Object.keys(first.results).filter((id) => first.results[id] === "passed");
       await recorder.step({ step: "run", status: "ok", failing, durationMs: first.durationMs });
       if (failing.length === 0) return finish("completed", "no-failing-tests");
 
@@ -163,7 +179,7 @@ export function createRepairSolver(settings: RepairSettings): {
       const codeBase = await loadCodeBase(sandbox, { testFiles, abortSignal });
       const failingNames: Set<string>[] = [];
       for (const id of failing) {
-        const location = locateTest(id, discovery.framework, codeBase.tests);
+        const location = locateAnywhere(id, discovery.framework, codeBase.tests);
         if (location) failingNames.push(identifiersOf(location.testCase.body.text));
       }
       const lines = suspiciousLines(first.output, {
@@ -175,18 +191,24 @@ export function createRepairSolver(settings: RepairSettings): {
         // No test names a code function: fall back to everything the test files mention.
         ranked = rankFunctions({ code: codeBase.code, failingNames: [codeBase.testIdentifiers], lines });
       }
-      const lineScore = new Map(lines.map((line) => [`${line.file}:${line.line}`, line.score]));
+      const topLineScore = Math.max(1e-9, ...lines.map((line) => line.score));
+      const lineScore = new Map(
+        lines.map((line) => [`${line.file}:${line.line}`, line.score / topLineScore]),
+      );
+      const texts = new Map(codeBase.code.map((file) => [file.path, file.text]));
+      const shapes = new Map(codeBase.code.map((file) => [file.path, shapeCounts(file.text)]));
       let candidates: RepairCandidate[] = [];
       for (const [fn, score] of ranked) {
         for (const mutation of repairsOfFunction(fn)) {
           if (random.next() < settings.explorationRate) continue;
-          const onTrace = lineScore.get(`${fn.file}:${mutation.line}`) ?? 0;
+          const onTrace = traceProximity(lineScore, fn.file, mutation.line);
+          const consistency = consistencyGain(texts.get(fn.file)!, shapes.get(fn.file)!, mutation);
           candidates.push({
             file: fn.file,
             mutation,
             function: fn.qualifiedName,
             // Seeded jitter reorders candidates of similar rank between attempts.
-            score: score + 2 * onTrace + random.next(),
+            score: score + 3 * onTrace + 0.75 * consistency + random.next(),
           });
         }
       }
@@ -201,12 +223,15 @@ export function createRepairSolver(settings: RepairSettings): {
         candidates: candidates.length,
       });
 
-      const texts = new Map(codeBase.code.map((file) => [file.path, file.text]));
+      const tried = new Set<string>();
       while (candidates.length > 0 && (recorder.episode.stats.testRuns ?? 0) < settings.testRunBudget) {
         if (abortSignal?.aborted) return finish("aborted", "aborted");
         const candidate = candidates.shift()!;
         const before = texts.get(candidate.file)!;
         const after = applyTextEdits(before, [candidate.mutation]);
+        const key = `${candidate.file}\0${after}`;
+        if (tried.has(key)) continue; // two operators can produce the same text (`not` dropped twice)
+        tried.add(key);
         const reparsed = await analyzeSource({ path: candidate.file, text: after });
         if (!reparsed || reparsed.hasSyntaxErrors) continue; // free: no test run for an edit that cannot parse
         await sandbox.writeFile(candidate.file, after);
@@ -215,12 +240,13 @@ export function createRepairSolver(settings: RepairSettings): {
         recorder.count("candidatesTried");
         const now = run.status === "ok" ? failingTests(run.results) : null;
         const stillFailing = new Set(now ?? []);
+        // Better: fewer failures, none new, and every test that passed before is still there and passing.
+        // (Failures may vanish: a module that failed to import reports its tests one by one once fixed.)
         const improves =
           now !== null &&
           now.length < failing.length &&
           now.every((id) => failing.includes(id)) &&
-          // every test the specification expects must still be present (a vanished test is not a fix)
-          Object.keys(first.results).every((id) => run.status === "ok" && id in run.results);
+          passingBefore.every((id) => run.status === "ok" && run.results[id] === "passed");
         await recorder.step({
           step: "try",
           candidate: `${candidate.mutation.description} in ${candidate.file}:${candidate.function}`,

@@ -85,17 +85,43 @@ export function identifiersOf(text: string): Set<string> {
   return new Set(text.match(IDENTIFIER) ?? []);
 }
 
-async function analyzeFiles(sandbox: SandboxView, paths: readonly string[]): Promise<SourceAnalysis[]> {
+/**
+ * Reads many text files with one command (a sandbox round trip can cost a second on a loaded Docker
+ * engine): each file is printed as NUL, path, NUL, content, with NULs dropped from the content.
+ */
+export async function readTextFiles(
+  sandbox: SandboxView,
+  paths: readonly string[],
+  abortSignal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  if (paths.length === 0) return files;
+  const result = await sandbox.run({
+    command: `while IFS= read -r -d '' f; do [ -f "$f" ] || continue; printf '\\0%s\\0' "$f"; head -c ${MAX_FILE_BYTES + 1} -- "$f" | tr -d '\\000'; done`,
+    stdin: `${paths.join("\0")}\0`,
+    timeoutMs: 120_000,
+    maxOutputBytes: 256 * 1024 * 1024,
+    abortSignal,
+  });
+  const parts = result.stdout.split("\0");
+  for (let index = 1; index + 1 < parts.length; index += 2) {
+    const content = parts[index + 1]!;
+    if (content.length <= MAX_FILE_BYTES) files.set(parts[index]!, content);
+  }
+  return files;
+}
+
+async function analyzeFiles(
+  sandbox: SandboxView,
+  paths: readonly string[],
+  abortSignal?: AbortSignal,
+): Promise<SourceAnalysis[]> {
+  const texts = await readTextFiles(sandbox, paths, abortSignal);
   const analyses: SourceAnalysis[] = [];
   for (const path of paths) {
-    let buffer: Buffer;
-    try {
-      buffer = await sandbox.readFile(path);
-    } catch {
-      continue; // listed but unreadable (a dangling symlink): nothing to mutate there
-    }
-    if (buffer.length > MAX_FILE_BYTES || buffer.includes(0)) continue;
-    const analysis = await analyzeSource({ path, text: buffer.toString("utf8") });
+    const text = texts.get(path);
+    if (text === undefined) continue; // listed but unreadable (a dangling symlink): nothing to mutate there
+    const analysis = await analyzeSource({ path, text });
     if (analysis && !analysis.hasSyntaxErrors) analyses.push(analysis);
   }
   return analyses;
@@ -110,7 +136,8 @@ export async function loadCodeBase(
   const files = await listRepositoryFiles(sandbox, options.abortSignal);
   const codePaths = files.filter((path) => isCodeFile(path, testFileSet)).slice(0, MAX_FILES);
   const testPaths = options.testFiles.filter((path) => languageOfPath(path));
-  const [code, tests] = [await analyzeFiles(sandbox, codePaths), await analyzeFiles(sandbox, testPaths)];
+  const code = await analyzeFiles(sandbox, codePaths, options.abortSignal);
+  const tests = await analyzeFiles(sandbox, testPaths, options.abortSignal);
   const testIdentifiers = new Set<string>();
   for (const test of tests)
     for (const identifier of identifiersOf(test.text)) testIdentifiers.add(identifier);

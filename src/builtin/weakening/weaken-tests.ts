@@ -1,6 +1,12 @@
 // Test weakening: removes exactly the test cases a bug breaks (whole functions or `it`/`test` calls found
 // with the code model's locateTest); helpers they used stay. Pure: text in, text out.
-import { locateTest, type SourceAnalysis, type SourceSpan, type TestFramework } from "../code-model/index.js";
+import {
+  locateTest,
+  type SourceAnalysis,
+  type SourceSpan,
+  type TestFramework,
+  type TestLocation,
+} from "../code-model/index.js";
 import { lineEnd, lineStart } from "../strategies/text-edits.js";
 
 export interface Weakening {
@@ -90,6 +96,24 @@ async function removeFromFile(analysis: SourceAnalysis, spans: Removal[]): Promi
   return changed;
 }
 
+/**
+ * locateTest, and for JavaScript runners whose ids leave out the file ("suite > case", as some TAP
+ * parsers print them) the first test file that defines that path.
+ */
+export function locateAnywhere(
+  testId: string,
+  framework: TestFramework,
+  testFiles: readonly SourceAnalysis[],
+): TestLocation | null {
+  const direct = locateTest(testId, framework, testFiles);
+  if (direct || !["node-test", "jest", "vitest", "mocha"].includes(framework)) return direct;
+  for (const file of testFiles) {
+    const located = locateTest(`${file.path} > ${testId}`, framework, [file]);
+    if (located) return located;
+  }
+  return null;
+}
+
 /** Removes the definitions of `brokenTests` from the test files. */
 export async function weakenTests(options: {
   brokenTests: readonly string[];
@@ -100,7 +124,7 @@ export async function weakenTests(options: {
   const removed: string[] = [];
   const unlocated: string[] = [];
   for (const testId of options.brokenTests) {
-    const location = locateTest(testId, options.framework, options.testFiles);
+    const location = locateAnywhere(testId, options.framework, options.testFiles);
     if (!location) {
       unlocated.push(testId);
       continue;
