@@ -2,7 +2,7 @@
 // ignores, and the error when bubblewrap is missing. Behaviour shared with Docker is in test/sandbox.
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot } from "../../../test/support/cli.js";
@@ -127,6 +127,30 @@ describe("local backend", () => {
       const again = await second.create({ environment: { kind: "dir", path: copy } });
       expect((await again.readFile("value.txt")).toString()).toBe("two, longer\n");
       expect(await again.diff()).toBe("");
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("drops the cached base of an environment directory that was deleted", async () => {
+    const doomed = join(scratch.path, "doomed");
+    mkdirSync(doomed, { recursive: true });
+    writeFileSync(join(doomed, "file.txt"), "soon gone\n");
+    const first = createLocalBackend({ runtimeDirectory });
+    await first.create({ environment: { kind: "dir", path: doomed } });
+    await first.close();
+    const bases = () =>
+      readdirSync(join(runtimeDirectory, "environments")).filter(
+        (name) =>
+          existsSync(join(runtimeDirectory, "environments", name, "source")) &&
+          readFileSync(join(runtimeDirectory, "environments", name, "source"), "utf8") === doomed,
+      );
+    expect(bases()).toHaveLength(1);
+    rmSync(doomed, { recursive: true });
+    const second = createLocalBackend({ runtimeDirectory });
+    try {
+      await second.create({ environment: { kind: "dir", path: environment } });
+      expect(bases()).toHaveLength(0);
     } finally {
       await second.close();
     }

@@ -17,7 +17,7 @@ import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { track } from "../registry.js";
 import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
-import { type EnvironmentBase, prepareEnvironmentBase } from "./environment-base.js";
+import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
 import { createHostGitRunner } from "./host-git.js";
 import { LocalSandbox } from "./local-sandbox.js";
 import {
@@ -75,6 +75,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       const bubblewrap = locateBubblewrap();
       ensurePrivateDirectory(runtimeDirectory);
       await removeStaleSandboxes(runtimeDirectory);
+      await removeOrphanedBases(runtimeDirectory);
       const etc = ensureEtcView(join(runtimeDirectory, "system"));
       removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
       const cgroups = detectCgroups();

@@ -2,7 +2,7 @@
 // data lets sandboxes skip hashing unchanged files, and the tree id of the environment's content.
 
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ChangeTracker, DEFAULT_IGNORES, type GitRunner } from "../change-tracking.js";
 
@@ -35,6 +35,7 @@ export async function prepareEnvironmentBase(
     await tracker.initialize(ignores);
     const tree = await tracker.stage(join(building, "base.index"));
     await writeFile(join(building, "base.tree"), tree);
+    await writeFile(join(building, "source"), source);
     try {
       await rename(building, directory);
     } catch {
@@ -56,6 +57,31 @@ export async function prepareEnvironmentBase(
     await rename(join(directory, `base.tree.${unique}`), join(directory, "base.tree"));
   }
   return { source, gitDir, indexFile, tree };
+}
+
+/**
+ * Removes cached bases whose environment directory is gone (temporary checkouts, deleted fixtures), and
+ * half-built ones older than an hour. Bases in use always have an existing source.
+ */
+export async function removeOrphanedBases(runtimeDirectory: string): Promise<number> {
+  const directory = join(runtimeDirectory, "environments");
+  let removed = 0;
+  for (const name of await readdir(directory)) {
+    const path = join(directory, name);
+    try {
+      if (name.includes(".building-")) {
+        if (Date.now() - (await stat(path)).mtimeMs < 3600_000) continue;
+      } else {
+        const source = (await readFile(join(path, "source"), "utf8").catch(() => "")).trim();
+        if (source === "" || (await exists(source))) continue;
+      }
+      await rm(path, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // being removed by another process
+    }
+  }
+  return removed;
 }
 
 async function exists(path: string): Promise<boolean> {
