@@ -1,14 +1,15 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when built; falls back to the TypeScript sources through tsx.
+// Runs the TypeScript sources through tsx in a checkout (so they are never stale), and the compiled CLI in
+// an installed package, which ships dist/ without the .ts sources.
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const compiled = `${root}dist/cli/main.js`;
-if (existsSync(compiled)) {
-  await import(pathToFileURL(compiled).href);
-} else {
+const source = `${root}src/cli/main.ts`;
+if (existsSync(source)) {
   const { register } = await import("tsx/esm/api");
   register();
-  await import(pathToFileURL(`${root}src/cli/main.ts`).href);
+  await import(pathToFileURL(source).href);
+} else {
+  await import(pathToFileURL(`${root}dist/cli/main.js`).href);
 }

@@ -1,0 +1,25 @@
+// Copies the non-TypeScript files that modules load at run time (prompts, tool descriptions, parser and
+// helper scripts) from src/ into dist/, beside the compiled modules that load them by relative path.
+import { cpSync, readdirSync, statSync } from "node:fs";
+import { dirname, extname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const source = join(root, "src");
+const target = join(root, "dist");
+const assetExtensions = new Set([".md", ".txt", ".py", ".sh"]);
+
+let copied = 0;
+function walk(directory) {
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== "testdata") walk(path);
+    } else if (assetExtensions.has(extname(name))) {
+      cpSync(path, join(target, relative(source, path)));
+      copied++;
+    }
+  }
+}
+walk(source);
+process.stderr.write(`copied ${copied} asset files into dist/\n`);
