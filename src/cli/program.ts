@@ -1,14 +1,18 @@
 // The `swe-selfplay` program: registers every command; usage and infrastructure errors exit 2.
 
+import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { errorMessage, InfrastructureError, InputError } from "../errors.js";
 import { registerCommands } from "./commands/index.js";
 import { EXIT_ERROR } from "./exit-codes.js";
 
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command()
     .name("swe-selfplay")
     .description("Self-play SWE-RL: verified bug-fixing tasks and rewards from any repository.")
+    .version(version)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerCommands(program);
