@@ -32,17 +32,13 @@ export async function detectGo(probe: Probe): Promise<Detection | null> {
 export async function detectRust(probe: Probe): Promise<Detection | null> {
   if (!probe.has("Cargo.toml")) return null;
   const rustFiles = probe.files.filter((path) => path.endsWith(".rs") && !/(^|\/)target\//.test(path));
-  const testFiles: string[] = [];
-  for (const path of rustFiles) {
-    // Integration tests are test files by location; unit tests by their #[test] attributes.
-    if (/(^|\/)tests\/.*\.rs$/.test(path)) {
-      testFiles.push(path);
-      continue;
-    }
-    if (rustFiles.length > 400) continue;
-    const text = await probe.read(path);
-    if (text && /#\[\s*(?:[\w:]+::)?test\s*\]/.test(text)) testFiles.push(path);
-  }
+  // Integration tests are test files by location; unit tests by their #[test] attributes.
+  const integration = rustFiles.filter((path) => /(^|\/)tests\/.*\.rs$/.test(path));
+  const withUnitTests = await probe.filesContaining(
+    "#\\[[[:space:]]*([[:alnum:]_]+::)*test[[:space:]]*\\]",
+    rustFiles.filter((path) => !integration.includes(path)),
+  );
+  const testFiles = [...integration, ...withUnitTests].sort();
   if (testFiles.length === 0) return null;
   if (!(await toolWorks(probe, "cargo --version"))) {
     return {

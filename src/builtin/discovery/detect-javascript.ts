@@ -210,11 +210,8 @@ function filesFor(
 }
 
 async function importsNodeTest(probe: Probe, files: readonly string[]): Promise<boolean> {
-  for (const file of files.slice(0, 20)) {
-    const text = await probe.read(file);
-    if (text && /from\s+["']node:test["']|require\(\s*["']node:test["']\s*\)/.test(text)) return true;
-  }
-  return false;
+  const importing = await probe.filesContaining(`["']node:test["']`, files);
+  return importing.length > 0;
 }
 
 const MOCHA_CONFIG_FILES = [".mocharc.json", ".mocharc.jsonc", ".mocharc.yml", ".mocharc.yaml"];

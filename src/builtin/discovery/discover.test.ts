@@ -9,9 +9,11 @@ import { makeTempDir } from "../../../test/support/tmp.js";
 import type { Sandbox, SandboxBackend, SandboxView } from "../../ports/sandbox.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { analyzeSources, locateTest } from "../code-model/index.js";
+import { detectRust } from "./detect-go-rust.js";
 import { parseTestCommand, resolveTestCommand } from "./detect-javascript.js";
 import { globMatcher } from "./glob.js";
 import { type DiscoveryResult, discoverTests } from "./index.js";
+import { createProbe } from "./probe.js";
 
 let temp: { path: string; remove(): void };
 let sandboxes: SandboxBackend;
@@ -260,6 +262,44 @@ describe("discoverTests in a local sandbox", () => {
       "calc.py::calc.add": "passed",
       "tests/test_calc.py::test_add": "passed",
     });
+  });
+
+  it("recognises node:test files without a test script, and Rust unit tests by their attributes", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("mixed-node-rust", {
+        "package.json": JSON.stringify({ name: "tools", type: "module" }),
+        "test/math.test.js":
+          'import { test } from "node:test";\nimport assert from "node:assert";\ntest("adds", () => assert.equal(1 + 1, 2));\n',
+        "test/fixtures/data.js": "export const data = 1;\n",
+        "Cargo.toml": '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
+        "src/lib.rs": "pub mod ops;\n",
+        "src/ops.rs":
+          "pub fn add(a: i32, b: i32) -> i32 { a + b }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(1, 2), 3); }\n}\n",
+        "src/plain.rs": "// #[cfg(test)] only, no tests\npub fn nothing() {}\n",
+        "tests/it.rs": "#[tokio::test]\nasync fn works() {}\n",
+      }),
+    );
+    const probe = await createProbe(sandbox, {});
+    expect(
+      await probe.filesContaining("[\"']node:test[\"']", ["test/math.test.js", "test/fixtures/data.js"]),
+    ).toEqual(["test/math.test.js"]);
+    const rust = await detectRust(probe);
+    const cargo = await sandbox.run({ command: "cargo --version" });
+    if (cargo.exitCode === 0)
+      expect(rust?.status === "usable" && rust.testFiles).toEqual(["src/ops.rs", "tests/it.rs"]);
+    else
+      expect(rust).toEqual({
+        status: "unusable",
+        framework: "cargo",
+        reason: "the repository has Rust tests but cargo is not installed",
+      });
+    // Node's runner treats every .js file under test/ as a test file: fixtures included, as node would run them.
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    // Two test files each: the tie goes to the first detector, JavaScript.
+    expect(found.framework).toBe("node-test");
+    expect(found.testFiles).toEqual(["test/fixtures/data.js", "test/math.test.js"]);
+    expect(await runDiscovered(sandbox, found)).toEqual({ "test/math.test.js > adds": "passed" });
   });
 
   it("prefers the ecosystem with tests when several are present", async () => {

@@ -1,7 +1,7 @@
 // What detectors share: the repository's file list and a sandbox to read files and try commands in,
 // recording everything looked at.
 import type { RunResult, SandboxView } from "../../ports/sandbox.js";
-import type { ScriptPlan } from "./scripts.js";
+import { type ScriptPlan, shellQuote } from "./scripts.js";
 import type { DiscoveryOptions, TestFramework, TestLanguage } from "./types.js";
 
 export interface Probe {
@@ -15,6 +15,8 @@ export interface Probe {
   read(path: string): Promise<string | null>;
   /** Runs a command from the repository root. Records it with its outcome. */
   run(command: string, options?: { timeoutMs?: number }): Promise<RunResult>;
+  /** The files among `paths` whose contents match an extended regular expression (one grep for all). */
+  filesContaining(pattern: string, paths: readonly string[]): Promise<string[]>;
 }
 
 /** What one detector concluded. */
@@ -34,9 +36,13 @@ export const IGNORED_DIRECTORIES =
 export async function createProbe(sandbox: SandboxView, options: DiscoveryOptions): Promise<Probe> {
   const lookedAt: string[] = [];
   const timeoutMs = options.commandTimeoutMs ?? 60_000;
-  const run = async (command: string, runOptions: { timeoutMs?: number } = {}): Promise<RunResult> => {
+  const run = async (
+    command: string,
+    runOptions: { timeoutMs?: number; stdin?: string } = {},
+  ): Promise<RunResult> => {
     const result = await sandbox.run({
       command,
+      stdin: runOptions.stdin,
       timeoutMs: runOptions.timeoutMs ?? timeoutMs,
       maxOutputBytes: 16 * 1024 * 1024,
       abortSignal: options.abortSignal,
@@ -64,6 +70,15 @@ export async function createProbe(sandbox: SandboxView, options: DiscoveryOption
       }
     },
     run,
+    filesContaining: async (pattern, paths) => {
+      if (paths.length === 0) return [];
+      // Paths go through stdin, so any number of them and any characters in them are safe.
+      const result = await run(`xargs -0 grep -lE -e ${shellQuote(pattern)} -- 2>/dev/null`, {
+        stdin: `${paths.join("\0")}\0`,
+      });
+      const wanted = new Set(paths);
+      return result.stdout.split("\n").filter((path) => wanted.has(path));
+    },
   };
 }
 
