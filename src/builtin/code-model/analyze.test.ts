@@ -401,3 +401,24 @@ describe("code model: functions written as values", () => {
     ).toEqual(["return 1", "return g() + g()"]);
   });
 });
+
+describe("code model: TSX", () => {
+  it("reads components with JSX and their tests", async () => {
+    const source = `export function Badge({ count }: { count: number }) {
+  if (count > 99) return <span className="badge">99+</span>;
+  return <span className="badge">{count}</span>;
+}
+
+it("caps large counts", () => {
+  expect(render(<Badge count={120} />).text).toBe("99+");
+});
+`;
+    const analysis = await analyze("src/badge.test.tsx", source);
+    expect(analysis.language).toBe("tsx");
+    expect(analysis.hasSyntaxErrors).toBe(false);
+    const badge = fn(analysis, "Badge");
+    expect(operators(badge.expressions, "comparison")).toEqual([">"]);
+    expect(badge.statements.map((s) => s.kind)).toEqual(["if", "return", "return"]);
+    expect(analysis.testCases.map((t) => t.path)).toEqual([["caps large counts"]]);
+  });
+});
