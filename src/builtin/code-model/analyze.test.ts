@@ -422,3 +422,15 @@ it("caps large counts", () => {
     expect(analysis.testCases.map((t) => t.path)).toEqual([["caps large counts"]]);
   });
 });
+
+describe("code model: pathological input", () => {
+  it("survives expressions nested far deeper than any person writes", async () => {
+    const deep = `${"(".repeat(5000)}1${")".repeat(5000)}`;
+    const analysis = await analyze(
+      "deep.js",
+      `function f() { return ${deep}; }\nfunction g(a) { return a + 1; }\n`,
+    );
+    expect(analysis.functions.map((f) => f.name)).toEqual(["f", "g"]);
+    expect(operators(fn(analysis, "g").expressions, "arithmetic")).toEqual(["+"]);
+  });
+});

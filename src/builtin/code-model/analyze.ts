@@ -100,6 +100,7 @@ interface CallbackRole {
   role: "suite" | "test";
 }
 
+const MAX_DEPTH = 1000;
 const PYTHON_TEST_FILE = /(^|\/)(test_[^/]*|[^/]*_test)\.py$/;
 const GO_TEST_NAME = /^Test($|[^a-z])/;
 
@@ -161,6 +162,9 @@ class Walk {
   }
 
   private visitChildren(node: SyntaxNode, context: Context): void {
+    // Machine-made code can nest thousands of levels deep; past this depth nothing is worth mutating
+    // and the recursion would exhaust the stack.
+    if (this.ancestors.length >= MAX_DEPTH) return;
     this.ancestors.push(node);
     for (const child of node.namedChildren) this.visit(child, context);
     this.ancestors.pop();
