@@ -53,9 +53,9 @@ class TestStack:
 
 
 def test_clamp():
-    def helper():
+    def three():
         return 3
-    assert clamp(helper(), high=2) == 2
+    assert clamp(three(), high=2) == 2
 `;
 
 describe("code model: Python", () => {
@@ -68,7 +68,7 @@ describe("code model: Python", () => {
       ["TestStack.test_push", "method", "TestStack", true],
       ["TestStack.TestNested.test_deep", "method", "TestNested", true],
       ["test_clamp", "function", null, true],
-      ["test_clamp.helper", "closure", null, false],
+      ["test_clamp.three", "closure", null, false],
     ]);
     const clamp = fn(analysis, "clamp");
     expect(clamp.parameters.map((p) => p.name)).toEqual(["value", "low", "rest", "high", "options"]);
@@ -259,7 +259,7 @@ func TestPush(t *testing.T) {
 	})
 }
 
-func helperTest(t *testing.T) {}
+func checkPush(t *testing.T) {}
 `;
 
 describe("code model: Go", () => {
@@ -268,7 +268,7 @@ describe("code model: Go", () => {
     expect(analysis.functions.map((f) => [f.qualifiedName, f.kind, f.isTest])).toEqual([
       ["Stack.Push", "method", false],
       ["TestPush", "function", true],
-      ["helperTest", "function", false],
+      ["checkPush", "function", false],
     ]);
     const push = fn(analysis, "Stack.Push");
     expect(push.className).toBe("Stack");

@@ -203,7 +203,7 @@ describe("discoverTests in a local sandbox", () => {
       ".mocharc.yml": "spec: 'spec/**/*.spec.js'\ntimeout: 5000\n",
       "spec/unit/sum.spec.js":
         "describe('sum', () => {\n  it('adds', () => {});\n  it('carries', () => {});\n});\n",
-      "spec/helpers.js": "module.exports = {};\n",
+      "spec/support.js": "module.exports = {};\n",
       "test/legacy.js": "// not part of the configured spec\n",
       ".gitignore": "node_modules/\n",
     });
