@@ -233,6 +233,34 @@ describe.skipIf(skipDocker())("Docker backend", () => {
     }
   });
 
+  it("keeps a started spare container ready for the next sandbox, and removes spares on close", async () => {
+    const pooled = createDockerBackend({ runId: "docker-pool-test", warmContainers: 1 });
+    const spares = async () =>
+      (
+        await docker.listContainers({
+          all: true,
+          filters: { label: [`${LABELS.run}=docker-pool-test`, `${LABELS.label}=warm spare`] },
+        })
+      ).map((info) => info.Id);
+    const first = await pooled.create({ environment: { kind: "image", image } });
+    await first.destroy();
+    let waiting: string[] = [];
+    for (let attempt = 0; attempt < 100 && waiting.length === 0; attempt++) {
+      waiting = await spares();
+      if (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(waiting).toHaveLength(1);
+    const second = await pooled.create({ environment: { kind: "image", image } });
+    expect(second.containerId).toBe(waiting[0]);
+    expect((await second.run({ command: "echo warm" })).stdout).toBe("warm\n");
+    expect(await second.diff()).toBe("");
+    await pooled.close();
+    expect(await spares()).toEqual([]);
+    await expect(docker.getContainer(second.containerId).inspect()).rejects.toMatchObject({
+      statusCode: 404,
+    });
+  });
+
   it("says how to build a missing image", async () => {
     const error = await backend
       .create({ environment: { kind: "image", image: "swe-selfplay/base:does-not-exist" } })

@@ -2,6 +2,7 @@
 // limits, ownership labels and a reaper for containers of dead runs. Talks to the engine API only.
 
 import { randomBytes } from "node:crypto";
+import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import {
@@ -19,6 +20,7 @@ import { DockerSandbox } from "./docker-sandbox.js";
 import { connectEngine, describe, type EngineConnection, inspectImage, pingEngine } from "./engine.js";
 import { currentOwner, formatOwner, LABELS, reapLeakedContainers } from "./ownership.js";
 import { type PreparedImage, prepareImage } from "./prepared-image.js";
+import { WarmPool } from "./warm-pool.js";
 
 const log = createLogger("sandbox.docker");
 
@@ -40,6 +42,11 @@ export interface DockerBackendOptions extends EngineConnection {
    * nothing outside the repository and /tmp is writable. The repository is handed to this user once per image.
    */
   user?: SandboxUser;
+  /**
+   * Containers kept started ahead of demand, one per recently used image and limits, so that create() need
+   * not wait for a container to start. Default 1; 0 disables.
+   */
+  warmContainers?: number;
   /** Remove containers whose owning process is gone when the backend starts. Default true. */
   reap?: boolean;
 }
@@ -82,6 +89,27 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
     return ready;
   };
 
+  const pool = new WarmPool(options.warmContainers ?? 1, socketPath);
+
+  /** Creates and starts one labelled container; removed again when it cannot start. */
+  const startContainer = async (
+    configuration: ContainerConfiguration,
+    label: string,
+  ): Promise<Docker.Container> => {
+    const container = await docker.createContainer({
+      ...configuration,
+      name: `swe-selfplay-${randomBytes(6).toString("hex")}`,
+      Labels: { [LABELS.run]: runId, [LABELS.owner]: owner, [LABELS.label]: label },
+    });
+    try {
+      await container.start();
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
+    return container;
+  };
+
   const preparedImage = async (image: string, workdir: string): Promise<PreparedImage> => {
     const info = await inspectImage(docker, image);
     const key = `${info.Id}\n${workdir}`;
@@ -109,44 +137,25 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
       await ensureReady();
       const workdir = environment.workdir ?? options.workdir ?? DEFAULT_WORKDIR;
       const base = await preparedImage(environment.image, workdir);
-      const id = `docker-${randomBytes(5).toString("hex")}`;
       const limits = { ...DEFAULT_LIMITS, ...options.limits, ...spec.limits };
-      let container: Awaited<ReturnType<typeof docker.createContainer>>;
+      const configuration = containerConfiguration(base.image, workdir, limits);
+      const key = JSON.stringify(configuration);
+      const start = () => startContainer(configuration, spec.label ?? "");
+      let container: Docker.Container;
+      const spare = pool.take(key);
       try {
-        container = await docker.createContainer({
-          name: `swe-selfplay-${id}`,
-          Image: base.image,
-          Entrypoint: [],
-          // The idle command keeps the container up; Init reaps orphans of killed commands.
-          Cmd: ["sleep", "infinity"],
-          WorkingDir: workdir,
-          NetworkDisabled: true,
-          Labels: {
-            [LABELS.run]: runId,
-            [LABELS.owner]: owner,
-            [LABELS.sandbox]: id,
-            [LABELS.label]: spec.label ?? "",
-          },
-          HostConfig: {
-            Init: true,
-            NetworkMode: "none",
-            Memory: limits.memoryBytes,
-            MemorySwap: limits.memoryBytes,
-            PidsLimit: limits.pids,
-            NanoCpus: limits.cpus === undefined ? undefined : Math.round(limits.cpus * 1e9),
-            SecurityOpt: ["no-new-privileges"],
-          },
-        });
+        container = (await spare?.catch(() => undefined)) ?? (await start());
       } catch (error) {
         throw new InfrastructureError(
           "sandbox-create-failed",
-          `cannot create a container from ${environment.image}: ${describe(error)}`,
+          `cannot start a container from ${environment.image}: ${describe(error)}`,
           { cause: error, data: { image: environment.image } },
         );
       }
+      if (!closed) pool.fill(key, () => startContainer(configuration, "warm spare"));
+      const id = container.id.slice(0, 12);
       let untrack = () => {};
       try {
-        await container.start();
         const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
           gitDir: TRACKING_GIT_DIR,
           workTree: workdir,
@@ -164,7 +173,7 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
         }
         const startTree = patches.length > 0 ? await tracker.stage(TRACKING_INDEX) : base.tree;
         const sandbox = new DockerSandbox({
-          id,
+          id: `docker-${id}`,
           spec,
           workdir,
           container,
@@ -196,11 +205,40 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
     },
     async close(): Promise<void> {
       closed = true;
+      await pool.drain();
       await Promise.allSettled([...live].map((sandbox) => sandbox.destroy()));
     },
   };
 }
 
 export type { DockerSandbox } from "./docker-sandbox.js";
+
+type ContainerConfiguration = Docker.ContainerCreateOptions;
+
+/** Everything about a sandbox's container that does not depend on the sandbox (so spares can be made ahead). */
+function containerConfiguration(
+  image: string,
+  workdir: string,
+  limits: ResourceLimits,
+): ContainerConfiguration {
+  return {
+    Image: image,
+    Entrypoint: [],
+    // The idle command keeps the container up; Init reaps orphans of killed commands.
+    Cmd: ["sleep", "infinity"],
+    WorkingDir: workdir,
+    NetworkDisabled: true,
+    HostConfig: {
+      Init: true,
+      NetworkMode: "none",
+      Memory: limits.memoryBytes,
+      MemorySwap: limits.memoryBytes,
+      PidsLimit: limits.pids,
+      NanoCpus: limits.cpus === undefined ? undefined : Math.round(limits.cpus * 1e9),
+      SecurityOpt: ["no-new-privileges"],
+    },
+  };
+}
+
 export { reapLeakedContainers } from "./ownership.js";
 export type { Sandbox };

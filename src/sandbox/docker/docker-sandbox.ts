@@ -1,14 +1,13 @@
 // One Docker sandbox: a container kept alive by an idle init, commands as execs under process-tree control,
 // files through the archive API, and change tracking by git inside the container.
 
-import { spawnSync } from "node:child_process";
 import { posix } from "node:path";
 import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { ApplyResult, RunOptions, RunResult, Sandbox, SandboxSpec } from "../../ports/sandbox.js";
 import type { ChangeTracker } from "../change-tracking.js";
 import { readFromArchive, type SandboxUser, userSpec, writeThroughArchive } from "./archive.js";
-import { describe } from "./engine.js";
+import { describe, removeContainerSync } from "./engine.js";
 import { type ExecOutcome, execInContainer, shellQuote } from "./exec.js";
 
 /** Largest file readFile returns. */
@@ -219,16 +218,7 @@ export class DockerSandbox implements Sandbox {
   destroySync(): void {
     this.destroying ??= Promise.resolve();
     const socketPath = this.parts.socketPath;
-    if (socketPath !== undefined) {
-      spawnSync(
-        process.execPath,
-        ["--input-type=module", "-e", REMOVE_CONTAINER_SCRIPT, socketPath, this.containerId],
-        {
-          stdio: "ignore",
-          timeout: 10_000,
-        },
-      );
-    }
+    if (socketPath !== undefined) removeContainerSync(socketPath, this.containerId);
     this.parts.onDestroyed();
   }
 
@@ -263,15 +253,3 @@ export class DockerSandbox implements Sandbox {
     return posix.resolve(this.workdir, path);
   }
 }
-
-// The Engine API call DELETE /containers/ID?force=1 over the unix socket, for a synchronous child process.
-const REMOVE_CONTAINER_SCRIPT = `
-import { request } from "node:http";
-const [socketPath, id] = process.argv.slice(-2);
-const call = request({ socketPath, method: "DELETE", path: "/containers/" + id + "?force=1&v=1" }, (response) => {
-  response.resume();
-  response.on("end", () => process.exit(0));
-});
-call.on("error", () => process.exit(1));
-call.end();
-`;

@@ -1,5 +1,6 @@
 // The connection to the Docker engine, and the clear errors for when it or an image is not there.
 
+import { spawnSync } from "node:child_process";
 import Docker from "dockerode";
 import { InfrastructureError } from "../../errors.js";
 import { statusCodeOf } from "./archive.js";
@@ -68,3 +69,29 @@ export function describe(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
+
+/**
+ * Removes a container synchronously (for process exit hooks, where nothing asynchronous runs): the Engine API
+ * call DELETE /containers/ID?force=1 made by a short child process.
+ */
+export function removeContainerSync(socketPath: string, containerId: string): void {
+  spawnSync(
+    process.execPath,
+    ["--input-type=module", "-e", REMOVE_CONTAINER_SCRIPT, socketPath, containerId],
+    {
+      stdio: "ignore",
+      timeout: 10_000,
+    },
+  );
+}
+
+const REMOVE_CONTAINER_SCRIPT = `
+import { request } from "node:http";
+const [socketPath, id] = process.argv.slice(-2);
+const call = request({ socketPath, method: "DELETE", path: "/containers/" + id + "?force=1&v=1" }, (response) => {
+  response.resume();
+  response.on("end", () => process.exit(0));
+});
+call.on("error", () => process.exit(1));
+call.end();
+`;

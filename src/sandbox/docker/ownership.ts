@@ -11,7 +11,6 @@ const log = createLogger("sandbox.docker");
 export const LABELS = {
   run: "swe-selfplay.run",
   owner: "swe-selfplay.owner",
-  sandbox: "swe-selfplay.sandbox",
   label: "swe-selfplay.label",
 } as const;
 

@@ -51,6 +51,7 @@ export async function prepareImage(
   }
 
   const started = performance.now();
+  log.info("preparing image for sandboxes (once per image)", { image: sourceName, prepared: reference });
   const container = await docker.createContainer({
     Image: source.Id,
     Entrypoint: [],
@@ -75,7 +76,8 @@ export async function prepareImage(
       // The only step as root: hand the repository and our state to the sandbox's user.
       user: "0:0",
       cwd: "/",
-      timeoutMs: 60_000,
+      // Changing owners copies every file up into the container's layer: slow for large repositories, once.
+      timeoutMs: 30 * 60_000,
       maxOutputBytes: 65_536,
     });
     if (probe.exitCode === 3) {
@@ -88,7 +90,7 @@ export async function prepareImage(
     if (probe.exitCode !== 0) {
       throw new InfrastructureError(
         "docker-image-unusable",
-        `image ${sourceName} cannot host sandboxes: ${probe.stderr.toString("utf8").trim() || `probe exited ${probe.exitCode}`}; the Docker backend needs sh, git and coreutils in the image`,
+        `image ${sourceName} cannot host sandboxes: ${probe.stderr.toString("utf8").trim() || `probe ${probe.status} (exit ${probe.exitCode})`}; the Docker backend needs sh, git and coreutils in the image`,
         { data: { image: sourceName } },
       );
     }
