@@ -2,6 +2,7 @@
 // second-order groups from failed attempts. Stages run concurrently under semaphores; every transition is
 // written to the store before the next begins, so a restarted run continues exactly where it stopped.
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { artifactId as contentId } from "../artifact/index.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InfrastructureError, InputError } from "../errors.js";
@@ -82,6 +83,8 @@ class Orchestrator {
   private readonly emit: (event: SelfPlayEvent) => void;
   /** Aborted on interrupt or when the duration is over. */
   private readonly abort = new AbortController();
+  /** Aborted to wake the step loop when the run drains (no new steps, in-flight ones finish). */
+  private readonly drainWaiters = new AbortController();
   private readonly pipeline: Semaphore;
   private readonly proposers: Semaphore;
   private readonly validations: Semaphore;
@@ -96,6 +99,8 @@ class Orchestrator {
     this.store = options.store;
     this.policy = options.policy;
     const concurrency = this.config.concurrency;
+    // Every waiting permit and running episode listens to the run's signal.
+    setMaxListeners(0, this.abort.signal, this.drainWaiters.signal);
     this.sandboxes = limitSandboxes(options.sandboxes, concurrency.sandboxes, this.abort.signal);
     this.validator = createValidator({
       sandboxes: this.sandboxes,
@@ -150,6 +155,9 @@ class Orchestrator {
     const durationMs = this.config.limits.durationMs;
     const durationTimer = durationMs ? setTimeout(() => this.stop("duration", true), durationMs) : undefined;
     durationTimer?.unref?.();
+    // The heartbeat records that the run is alive and, being a referenced timer, keeps the process alive
+    // while every piece of work waits on something that holds no handle of its own.
+    const heartbeat = setInterval(() => this.store.touchRun(this.runId), 5000);
 
     const steps = this.store.listSteps(this.runId);
     this.emit({
@@ -204,6 +212,7 @@ class Orchestrator {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     } finally {
       if (durationTimer) clearTimeout(durationTimer);
+      clearInterval(heartbeat);
       await this.validator.close();
       this.options.signal?.removeEventListener("abort", onInterrupt);
       this.options.drainSignal?.removeEventListener("abort", onDrain);
@@ -269,8 +278,6 @@ class Orchestrator {
     // Wake the step loop if it waits for a pipeline slot.
     if (!abortInFlight) this.drainWaiters.abort();
   }
-
-  private readonly drainWaiters = new AbortController();
 
   /** Acquires a permit unless the run stops first (then null). */
   private async acquire(semaphore: Semaphore): Promise<(() => void) | null> {

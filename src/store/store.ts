@@ -97,10 +97,13 @@ export class Store {
     if (this.db.open) this.db.close();
   }
 
-  /** Applies every migration newer than the store's user_version, each in its own transaction. */
+  /**
+   * Applies every migration newer than the store's user_version, each in its own immediate transaction
+   * that re-reads the version, so two processes opening a new store at once do not both migrate it.
+   */
   private migrate(): void {
-    const current = this.db.pragma("user_version", { simple: true }) as number;
     const latest = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+    const current = this.schemaVersion();
     if (current > latest)
       throw new InfrastructureError(
         "store-too-new",
@@ -108,9 +111,9 @@ export class Store {
         { data: { path: this.path, current, latest } },
       );
     for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
       this.db
         .transaction(() => {
+          if (this.schemaVersion() >= migration.version) return;
           this.db.exec(migration.sql);
           this.db.pragma(`user_version = ${migration.version}`);
         })
@@ -162,6 +165,11 @@ export class Store {
       )
       .run(JSON.stringify(config), timestamp(), id);
     return this.getRun(id)!;
+  }
+
+  /** Heartbeat of a running run: updated_at says when its process was last alive. */
+  touchRun(id: RunId): void {
+    this.db.prepare("UPDATE runs SET updated_at = ? WHERE id = ?").run(timestamp(), id);
   }
 
   setRunStatus(id: RunId, status: RunStatus): void {

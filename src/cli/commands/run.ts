@@ -30,7 +30,7 @@ const log = createLogger("run");
 
 /** The example played when nothing is configured, and the size of that default job. */
 export const DEFAULT_EXAMPLE = "inkwell";
-export const DEFAULT_JOB = { steps: 5, groupSize: 4 } as const;
+export const DEFAULT_JOB = { steps: 4, groupSize: 4, testRunBudget: 10 } as const;
 
 interface RunFlags extends PolicyFlags {
   store?: string;
@@ -143,6 +143,11 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
       ...config,
       groupSize: flags.groupSize === undefined ? DEFAULT_JOB.groupSize : config.groupSize,
       limits: { ...config.limits, steps: bounded ? config.limits.steps : DEFAULT_JOB.steps },
+      // A smaller repair budget keeps the demonstration job within a few minutes.
+      policy:
+        config.policy.kind === "builtin" && config.policy.testRunBudget === undefined
+          ? { ...config.policy, testRunBudget: DEFAULT_JOB.testRunBudget }
+          : config.policy,
     };
   }
   return { config, defaultJob };
