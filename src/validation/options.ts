@@ -20,6 +20,11 @@ export interface ValidatorOptions {
   thresholds?: Partial<Thresholds>;
   /** Test runs (each in its own sandbox) in flight at once, across all validations of this validator [4]. */
   concurrency?: number;
+  /**
+   * Limit of a non-baseline run once the baseline is known: factor × slowest baseline run + fixedMs, never
+   * above thresholds.testTimeoutMs [5 × baseline + 30 s].
+   */
+  runTimeout?: { factor?: number; fixedMs?: number };
 }
 
 export interface Validator {

@@ -49,10 +49,12 @@ export function weakeningEffect(
   bugResults: TestResults | null,
   weakenedResults: TestResults | null,
 ): { hidden: string[]; stillFailing: string[] } {
+  // A weakened run that produced no results (timed out, parser failed) hides nothing.
+  if (weakenedResults === null) return { hidden: [], stillFailing: [...f2p] };
   const hidden: string[] = [];
   const stillFailing: string[] = [];
   for (const id of f2p) {
-    const weakened = weakenedResults?.[id];
+    const weakened = weakenedResults[id];
     const withBug = bugResults?.[id];
     const fails =
       weakened === "failed" || weakened === "error" || (weakened === undefined && withBug === undefined);

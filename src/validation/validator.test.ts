@@ -280,6 +280,23 @@ describe("each check rejects what it is for", () => {
     expect(report.p2p).toEqual([]);
   });
 
+  it("bug: a bug that makes a test hang times out after a limit derived from the cached baseline", async () => {
+    const derived = createValidator({ sandboxes, runTimeout: { factor: 2, fixedMs: 3_000 } });
+    try {
+      await derived.validate(environment, artifact([KEBAB_BUG], [KEBAB_WEAKEN]));
+      const hanging: Edit = {
+        file: "inkwell/case.py",
+        replace: ['    return "-".join(', '    while True:\n        pass\n    return "-".join('],
+      };
+      const startedAt = Date.now();
+      const report = await derived.validate(environment, artifact([hanging], [KEBAB_WEAKEN]));
+      expectFailure(report, "bug", /timed-out/);
+      expect(Date.now() - startedAt).toBeLessThan(45_000);
+    } finally {
+      await derived.close();
+    }
+  });
+
   it("weakening: a test change that hides nothing", async () => {
     const cosmetic: Edit = {
       file: "tests/test_case.py",
@@ -298,6 +315,42 @@ describe("each check rejects what it is for", () => {
 });
 
 describe("sharing and aborting", () => {
+  it("a failing check aborts the runs in flight, and close() stops a baseline left running", async () => {
+    const patient = createValidator({ sandboxes, thresholds: { testTimeoutMs: 300_000 } });
+    const startedAt = Date.now();
+    try {
+      const report = await patient.validate(
+        environment,
+        artifact([KEBAB_BUG], [KEBAB_WEAKEN], {
+          testScript: "#!/bin/bash\nsleep 600\n",
+          testFiles: ["tests/test_case.py", "tests/test_slug.py", "tests/test_gone.py"],
+        }),
+      );
+      expectFailure(report, "oracle-files", /tests\/test_gone\.py/);
+    } finally {
+      await patient.close();
+    }
+    expect(Date.now() - startedAt).toBeLessThan(60_000);
+  });
+
+  it("two validations on one environment share one baseline in flight", async () => {
+    const fresh = createValidator({ sandboxes });
+    try {
+      const [first, second] = await Promise.all([
+        fresh.validate(environment, artifact([KEBAB_BUG], [KEBAB_WEAKEN])),
+        fresh.validate(environment, artifact([SLUG_BUG], [SLUG_WEAKEN])),
+      ]);
+      expect([first.verdict, second.verdict]).toEqual(["valid", "valid"]);
+      const baselineRuns = [...first.testRuns, ...second.testRuns].filter((run) =>
+        run.label.startsWith("baseline"),
+      );
+      expect(baselineRuns.filter((run) => !run.cached)).toHaveLength(2);
+      expect(baselineRuns.filter((run) => run.cached)).toHaveLength(2);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("an aborted validation rejects and is not cached", async () => {
     const copy = join(temp.path, "copy");
     cpSync(repo, copy, { recursive: true, verbatimSymlinks: true });

@@ -24,6 +24,7 @@ import { resolveThresholds } from "./thresholds.js";
 
 const log = createLogger("validation");
 const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_RUN_TIMEOUT = { factor: 5, fixedMs: 30_000 };
 const MAX_LISTED = 5;
 
 type Verdict = { passed: true; evidence: Record<string, unknown> } | Failure;
@@ -44,6 +45,7 @@ interface BaselineEntry {
   /** Validations waiting on it that were not aborted by their caller. */
   waiters: number;
   settled: boolean;
+  outcome?: BaselineOutcome;
 }
 
 interface ArtifactRun {
@@ -88,12 +90,28 @@ export function createValidator(options: ValidatorOptions): Validator {
   const reports = new Map<string, Promise<ValidationReport>>();
   const background = new Set<Promise<unknown>>();
   const { sandboxes } = options;
+  const runTimeout = { ...DEFAULT_RUN_TIMEOUT, ...options.runTimeout };
 
-  async function runIn(sandbox: Sandbox, artifact: BugArtifact, abortSignal: AbortSignal) {
+  /**
+   * With a baseline already measured, a run of the same suite gets factor × the slowest baseline run +
+   * a fixed margin (capped by the threshold), so a bug that makes tests hang is not waited on for long.
+   */
+  function derivedTimeout(outcome: BaselineOutcome | undefined): number {
+    if (!outcome || outcome.runs.some((run) => run.status !== "ok")) return thresholds.testTimeoutMs;
+    const slowest = Math.max(...outcome.runs.map((run) => run.durationMs));
+    return Math.min(thresholds.testTimeoutMs, Math.round(runTimeout.factor * slowest + runTimeout.fixedMs));
+  }
+
+  async function runIn(
+    sandbox: Sandbox,
+    artifact: BugArtifact,
+    abortSignal: AbortSignal,
+    timeoutMs = thresholds.testTimeoutMs,
+  ) {
     return runTestSuiteKeepingOutput(sandbox, {
       testScript: artifact.testScript,
       testParser: artifact.testParser,
-      timeoutMs: thresholds.testTimeoutMs,
+      timeoutMs,
       abortSignal,
     });
   }
@@ -184,6 +202,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       created.promise.then(
         (outcome) => {
           created.settled = true;
+          created.outcome = outcome;
           if (outcome.runs.some((run) => run.status === "aborted") && baselines.get(key) === created) {
             baselines.delete(key);
           }
@@ -217,7 +236,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       }
     };
     callerSignal.addEventListener("abort", onCallerAbort, { once: true });
-    return { promise: joined.promise, cached, release: () => void leave() };
+    return { promise: joined.promise, cached, outcome: joined.outcome, release: () => void leave() };
   }
 
   async function runValidation(
@@ -280,6 +299,7 @@ export function createValidator(options: ValidatorOptions): Validator {
     callerSignal.addEventListener("abort", onCallerAbort, { once: true });
     const signal = controller.signal;
     const baseline = acquireBaseline(environment, artifact, callerSignal);
+    const runTimeoutMs = derivedTimeout(baseline.outcome);
     const tasks: Promise<unknown>[] = [];
     const launch = <T>(
       label: string,
@@ -302,7 +322,7 @@ export function createValidator(options: ValidatorOptions): Validator {
                   );
                 }
               }
-              const { testRun } = await runIn(sandbox, artifact, signal);
+              const { testRun } = await runIn(sandbox, artifact, signal, runTimeoutMs);
               return { label, testRun };
             },
           ),
