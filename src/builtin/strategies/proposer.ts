@@ -134,12 +134,14 @@ export function createProposer(settings: ProposerSettings): Proposer {
     request: ProposeRequest,
     facts: EnvironmentFacts,
     random: SeededRandom,
+    tally: { commits: number },
   ): AsyncGenerator<Candidate> {
     if (request.strategy === "removal") yield* removalCandidates(facts.codeBase, random);
     else if (request.strategy === "direct") yield* directCandidates(facts.codeBase, random);
     else {
       const testFiles = new Set(facts.discovery.testFiles);
       const commits = orderCommits(await listCommits(request.sandbox, request.abortSignal), random);
+      tally.commits = commits.length;
       for (const commit of commits) {
         const candidate = await reversedCommit(
           request.sandbox,
@@ -334,7 +336,8 @@ export function createProposer(settings: ProposerSettings): Proposer {
         });
       };
 
-      for await (const candidate of candidateStream(request, facts, random)) {
+      const tally = { commits: 0 };
+      for await (const candidate of candidateStream(request, facts, random, tally)) {
         if (aborted()) return fail("aborted", "the episode was aborted", "aborted");
         if (screened >= settings.maxCandidates || validations >= settings.maxValidations) break;
         const result = await screen(candidate);
@@ -368,9 +371,13 @@ export function createProposer(settings: ProposerSettings): Proposer {
         if (artifact) return submit(artifact);
       }
       if (aborted()) return fail("aborted", "the episode was aborted", "aborted");
+      const history =
+        request.strategy === "history"
+          ? ` in a history of ${tally.commits} commit${tally.commits === 1 ? "" : "s"} (a root commit cannot be reverted)`
+          : "";
       return fail(
         "no-candidate",
-        `no valid ${request.strategy} bug after ${screened} screened candidates and ${validations} validations (last: ${lastRejection})`,
+        `no valid ${request.strategy} bug${history} after ${screened} screened candidates and ${validations} validations (last: ${lastRejection})`,
       );
     },
   };
