@@ -6,6 +6,7 @@ import { ensureToolzImage } from "../../../test/support/toolz.js";
 import { InfrastructureError, InputError } from "../../errors.js";
 import { createDockerBackend, type DockerBackend } from "./backend.js";
 import { LABELS, reapLeakedContainers } from "./ownership.js";
+import { PREPARED_LABELS, pruneStalePreparedImages } from "./prepared-image.js";
 
 const SMALL_IMAGE = "swe-selfplay/test-small:latest";
 
@@ -259,6 +260,30 @@ describe.skipIf(skipDocker())("Docker backend", () => {
     await expect(docker.getContainer(second.containerId).inspect()).rejects.toMatchObject({
       statusCode: 404,
     });
+  });
+
+  it("prunes prepared images of rebuilt environments and keeps current ones", async () => {
+    const files = [{ path: "a.txt", content: `version ${Date.now()}\n` }];
+    const tag = "swe-selfplay/test-prune:latest";
+    await imageWithFiles({ tag, files, setup: GIT_INIT_SETUP });
+    // No spare: a waiting spare container would keep the prepared image in use.
+    const unpooled = createDockerBackend({ runId: "docker-prune-test", warmContainers: 0 });
+    const first = await unpooled.create({ environment: { kind: "image", image: tag } });
+    await first.destroy();
+    await unpooled.close();
+    const preparedOf = async () =>
+      (
+        await docker.listImages({
+          filters: { label: [`${PREPARED_LABELS.from}=${(await docker.getImage(tag).inspect()).Id}`] },
+        })
+      ).map((info) => info.Id);
+    const old = await preparedOf();
+    expect(old).toHaveLength(1);
+    expect(await pruneStalePreparedImages(docker)).not.toContain(old[0]);
+    // Rebuilding moves the tag: the old prepared image can never be asked for again.
+    await imageWithFiles({ tag, files: [{ path: "a.txt", content: "rebuilt\n" }], setup: GIT_INIT_SETUP });
+    expect(await pruneStalePreparedImages(docker)).toContain(old[0]);
+    await expect(docker.getImage(old[0]!).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("says how to build a missing image", async () => {

@@ -19,7 +19,7 @@ import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./co
 import { DockerSandbox } from "./docker-sandbox.js";
 import { connectEngine, describe, type EngineConnection, inspectImage, pingEngine } from "./engine.js";
 import { currentOwner, formatOwner, LABELS, reapLeakedContainers } from "./ownership.js";
-import { type PreparedImage, prepareImage } from "./prepared-image.js";
+import { type PreparedImage, prepareImage, pruneStalePreparedImages } from "./prepared-image.js";
 import { WarmPool } from "./warm-pool.js";
 
 const log = createLogger("sandbox.docker");
@@ -82,6 +82,10 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
         const removed = await reapLeakedContainers(docker);
         if (removed.length > 0) log.info(`removed ${removed.length} leaked container(s) of finished runs`);
       }
+      // Disk housekeeping only: nothing waits for it.
+      void pruneStalePreparedImages(docker).catch((error: unknown) =>
+        log.debug("could not prune prepared images", { error: describe(error) }),
+      );
     })();
     ready.catch(() => {
       ready = undefined;

@@ -121,3 +121,32 @@ export async function prepareImage(
     await container.remove({ force: true }).catch(() => undefined);
   }
 }
+
+/**
+ * Removes prepared images whose source image is gone or no longer has a name (it was rebuilt, so nothing
+ * can ask for it again). Images still in use by a container are kept; the sources are left to `docker image prune`.
+ */
+export async function pruneStalePreparedImages(docker: Docker): Promise<string[]> {
+  const removed: string[] = [];
+  const images = await docker.listImages({ all: false, filters: { label: [PREPARED_LABELS.from] } });
+  for (const image of images) {
+    const from = image.Labels?.[PREPARED_LABELS.from];
+    if (!from) continue;
+    let stale = false;
+    try {
+      const source = await docker.getImage(from).inspect();
+      stale = (source.RepoTags ?? []).length === 0 && (source.RepoDigests ?? []).length === 0;
+    } catch (error) {
+      stale = (error as { statusCode?: number }).statusCode === 404;
+    }
+    if (!stale) continue;
+    try {
+      await docker.getImage(image.Id).remove();
+      removed.push(image.Id);
+    } catch {
+      // in use by a container, or removed by another process meanwhile
+    }
+  }
+  if (removed.length > 0) log.info(`removed ${removed.length} prepared image(s) of rebuilt environments`);
+  return removed;
+}
