@@ -1,5 +1,5 @@
 // Maps a test id printed by a discovery parser back to the test case that defines it. Id shapes:
-//   pytest      tests/test_x.py::TestClass::test_name[param-ids]
+//   pytest      tests/test_x.py::TestClass::test_name[param-ids]   (unittest ids have the same shape)
 //   node-test, jest, vitest   test/x.test.js > outer describe > test title
 //   mocha       test/x.spec.js > outer describe test title   (mocha only reports space-joined titles)
 //   go          pkg/dir::TestName/subtest_name   ("." for the module root)
@@ -19,7 +19,8 @@ const JAVASCRIPT_SEPARATOR = " > ";
 
 export function parseTestId(testId: string, framework: TestFramework): ParsedTestId {
   switch (framework) {
-    case "pytest": {
+    case "pytest":
+    case "unittest": {
       return splitPytestId(testId);
     }
     case "node-test":
@@ -92,6 +93,7 @@ export function locateTest(
 ): TestLocation | null {
   switch (framework) {
     case "pytest":
+    case "unittest":
       return locatePytest(testId, files);
     case "node-test":
     case "jest":

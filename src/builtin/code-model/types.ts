@@ -4,7 +4,15 @@
 export type SourceLanguage = "python" | "javascript" | "typescript" | "tsx" | "go" | "rust";
 
 /** The test runners whose test ids the discovery parsers print and `locateTest` maps back to code. */
-export type TestFramework = "pytest" | "node-test" | "jest" | "vitest" | "mocha" | "go" | "cargo";
+export type TestFramework =
+  | "pytest"
+  | "unittest"
+  | "node-test"
+  | "jest"
+  | "vitest"
+  | "mocha"
+  | "go"
+  | "cargo";
 
 /**
  * A stretch of source text. `start`/`end` are offsets into the source string as JavaScript indexes it

@@ -302,6 +302,34 @@ describe("discoverTests in a local sandbox", () => {
     expect(await runDiscovered(sandbox, found)).toEqual({ "test/math.test.js > adds": "passed" });
   });
 
+  it("runs a unittest suite with unittest's own discovery, package and plain test directories alike", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("unittest-suite", {
+        "calc.py": "def add(a, b):\n    return a + b\n",
+        "tests/test_calc.py":
+          "import unittest\nfrom calc import add\n\n\nclass TestCalc(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(1, 2), 3)\n\n    def test_broken(self):\n        self.assertEqual(add(1, 1), 3)\n",
+        "pkg/__init__.py": "",
+        "pkg/tests/__init__.py": "",
+        "pkg/tests/test_inner.py":
+          "import unittest\n\n\nclass TestInner(unittest.TestCase):\n    def test_inner(self):\n        print('noise ... FAIL')\n",
+        "tests/test_plain.py": "def test_pytest_style():\n    assert True\n",
+      }),
+    );
+    // Restricting the runners stands in for an environment without pytest.
+    const found = await discoverTests(sandbox, { frameworks: ["unittest"] });
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("unittest");
+    expect(found.testFiles).toEqual(["pkg/tests/test_inner.py", "tests/test_calc.py"]);
+    const results = await runDiscovered(sandbox, found);
+    expect(results).toEqual({
+      "pkg/tests/test_inner.py::TestInner::test_inner": "passed",
+      "tests/test_calc.py::TestCalc::test_add": "passed",
+      "tests/test_calc.py::TestCalc::test_broken": "failed",
+    });
+    await expectAllLocated(sandbox, found, Object.keys(results));
+    expect(await sandbox.diff()).toBe("");
+  });
+
   it("prefers the ecosystem with tests when several are present", async () => {
     const sandbox = await sandboxOf(
       makeRepo("python-with-package-json", {

@@ -17,7 +17,7 @@ const DETECTORS: readonly ((probe: Probe) => Promise<Detection | null>)[] = [
 
 /** Config files whose absence is worth reporting when nothing is found. */
 const LOOKED_FOR =
-  "package.json (test script, jest/vitest/mocha, node:test), pytest.ini, pyproject.toml, setup.cfg, tox.ini, conftest.py, test_*.py, go.mod with *_test.go, Cargo.toml with #[test]";
+  "package.json (test script, jest/vitest/mocha, node:test), pytest.ini, pyproject.toml, setup.cfg, tox.ini, conftest.py, test*.py, go.mod with *_test.go, Cargo.toml with #[test]";
 
 export async function discoverTests(
   sandbox: SandboxView,
@@ -27,7 +27,9 @@ export async function discoverTests(
   const detections: Detection[] = [];
   for (const detect of DETECTORS) {
     const detection = await detect(probe);
-    if (detection) detections.push(detection);
+    if (detection && (!options.frameworks || options.frameworks.includes(detection.framework))) {
+      detections.push(detection);
+    }
   }
   const usable = detections.filter((detection) => detection.status === "usable");
   // Most test files first; detector order (JavaScript, Python, Go, Rust) breaks ties.

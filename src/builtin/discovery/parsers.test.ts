@@ -75,6 +75,43 @@ describe("test parsers on captured outputs", () => {
     });
   });
 
+  it("python -m unittest -v per top directory: docstrings, subtests, skips, expected failures, import errors", async () => {
+    const results = parse("unittest", testdata("unittest.out"));
+    expect(results).toEqual({
+      "pkg/tests/test_inner.py::TestInner::test_inner": "passed",
+      "tests/test_broken.py": "error",
+      "tests/test_calc.py::TestCalc::test_add": "passed",
+      "tests/test_calc.py::TestCalc::test_doc": "passed",
+      "tests/test_calc.py::TestCalc::test_error": "error",
+      "tests/test_calc.py::TestCalc::test_fail": "failed",
+      "tests/test_calc.py::TestCalc::test_prints": "passed",
+      "tests/test_calc.py::TestCalc::test_skip": "skipped",
+      "tests/test_calc.py::TestCalc::test_sub": "failed",
+      "tests/test_calc.py::TestCalc::test_xfail": "skipped",
+    });
+    const ids = Object.keys(results).filter((id) => id.startsWith("tests/test_calc.py::"));
+    const located = await locateAll("unittest", ids, [["tests/test_calc.py", "unittest_calc.py.fixture"]]);
+    expect(Object.values(located)).toEqual([
+      "tests/test_calc.py:5",
+      "tests/test_calc.py:7",
+      "tests/test_calc.py:12",
+      "tests/test_calc.py:10",
+      "tests/test_calc.py:24",
+      "tests/test_calc.py:14",
+      "tests/test_calc.py:20",
+      "tests/test_calc.py:17",
+    ]);
+  });
+
+  it("python -m unittest -v from Python 3.10 and older, which leave the method out of the location", () => {
+    const output =
+      "@@swe-selfplay unittest-top .\ntest_add (tests.test_calc.TestCalc) ... ok\ntest_sub (tests.test_calc.TestCalc) ... FAIL\n";
+    expect(parse("unittest", output)).toEqual({
+      "tests/test_calc.py::TestCalc::test_add": "passed",
+      "tests/test_calc.py::TestCalc::test_sub": "failed",
+    });
+  });
+
   it("node --test TAP per file: nested suites dropped, subtests kept, skip and todo", async () => {
     const results = parse("node-test", testdata("node-tap.out"));
     expect(results).toEqual({
@@ -247,7 +284,16 @@ describe("test parsers on captured outputs", () => {
   });
 
   it("every parser prints an empty object for empty input and is deterministic", () => {
-    for (const framework of ["pytest", "node-test", "jest", "vitest", "mocha", "go", "cargo"] as const) {
+    for (const framework of [
+      "pytest",
+      "unittest",
+      "node-test",
+      "jest",
+      "vitest",
+      "mocha",
+      "go",
+      "cargo",
+    ] as const) {
       expect(parse(framework, "")).toEqual({});
     }
     const output = testdata("pytest.out");

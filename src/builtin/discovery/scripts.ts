@@ -20,10 +20,13 @@ export interface ScriptPlan {
   nodeFlags?: readonly string[];
   /** Test files, repository-relative (node-test runs them one by one). */
   files?: readonly string[];
+  /** Top-level directories to run unittest discovery in, repository-relative ("." for the root). */
+  directories?: readonly string[];
 }
 
 const PARSER_FILES: Record<TestFramework, string> = {
   pytest: "pytest.py",
+  unittest: "unittest.py",
   "node-test": "node_tap.py",
   jest: "jest_json.py",
   vitest: "jest_json.py",
@@ -34,6 +37,7 @@ const PARSER_FILES: Record<TestFramework, string> = {
 
 const SCRIPT_FILES: Record<TestFramework, string> = {
   pytest: "pytest.sh",
+  unittest: "unittest.sh",
   "node-test": "node-test.sh",
   jest: "jest.sh",
   vitest: "vitest.sh",
@@ -86,6 +90,7 @@ export function testScriptFor(plan: ScriptPlan): string {
     environment: (plan.environment ?? []).map((assignment) => `${quoteAssignment(assignment)} `).join(""),
     flags: words(plan.nodeFlags),
     files: (plan.files ?? []).map(shellQuote).join(" "),
+    directories: (plan.directories ?? []).map(shellQuote).join(" "),
   };
   return readShipped(`./scripts/${SCRIPT_FILES[plan.framework]}`).replace(
     /\{\{(\w+)\}\}/g,

@@ -33,6 +33,8 @@ export interface DiscoveryOptions {
    * collection once. False uses file name patterns only, which is faster. Default true.
    */
   collect?: boolean;
+  /** Only these runners are considered (e.g. ["unittest"] to run a Python suite without pytest). Default all. */
+  frameworks?: readonly TestFramework[];
   /** Limit for each probing command run inside the sandbox. Default 60 s. */
   commandTimeoutMs?: number;
   abortSignal?: AbortSignal;
