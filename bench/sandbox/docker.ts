@@ -87,6 +87,8 @@ export async function benchDocker(options: { runs?: number } = {}): Promise<Row[
     },
   ];
   const backend = createDockerBackend({ runId: "bench-sandbox-docker" });
+  // The same without a started spare waiting: what a single sandbox costs when nothing was prepared ahead.
+  const cold = createDockerBackend({ runId: "bench-sandbox-docker-cold", warmContainers: 0 });
   const rows: Row[] = [];
   try {
     for (const { name, image } of images) {
@@ -96,17 +98,25 @@ export async function benchDocker(options: { runs?: number } = {}): Promise<Row[
         if (result.exitCode !== 0) throw new Error(`true exited ${result.exitCode} in ${image}`);
         await sandbox.destroy();
       });
+      const coldSamples = await measure(runs, async () => {
+        const sandbox = await cold.create({ environment: { kind: "image", image } });
+        await sandbox.run({ command: "true" });
+        await sandbox.destroy();
+      });
       const apiSamples = await measure(runs, () => bareRunThroughApi(docker, image));
       const cliSamples = await measure(runs, () => bareRunThroughCli(image));
       const sandboxRow = summarize(`docker sandbox, ${name}`, sandboxSamples);
       const apiRow = summarize(`bare docker run --rm (Engine API), ${name}`, apiSamples);
       const cliRow = summarize(`bare docker run --rm (docker CLI), ${name}`, cliSamples);
-      const ratio = (baseline: Row) => (sandboxRow.medianMs / baseline.medianMs).toFixed(2);
-      sandboxRow.note = `ratio ${ratio(apiRow)} vs API run, ${ratio(cliRow)} vs CLI run (target <= 1.0)`;
-      rows.push(sandboxRow, apiRow, cliRow);
+      const ratio = (row: Row, baseline: Row) => (row.medianMs / baseline.medianMs).toFixed(2);
+      sandboxRow.note = `ratio ${ratio(sandboxRow, apiRow)} vs API run, ${ratio(sandboxRow, cliRow)} vs CLI run (target <= 1.0)`;
+      const coldRow = summarize(`docker sandbox without warm spare, ${name}`, coldSamples);
+      coldRow.note = `ratio ${ratio(coldRow, apiRow)} vs API run, ${ratio(coldRow, cliRow)} vs CLI run`;
+      rows.push(sandboxRow, coldRow, apiRow, cliRow);
     }
   } finally {
     await backend.close();
+    await cold.close();
   }
   return rows;
 }
