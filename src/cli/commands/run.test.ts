@@ -1,0 +1,88 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { projectRoot } from "../../../test/support/cli.js";
+import { makeTempDir } from "../../../test/support/tmp.js";
+
+/** The CLI through its bin entry, which finds tsx from the package even when cwd is elsewhere. */
+function runCli(args: string[], options: { cwd: string }) {
+  const result = spawnSync(process.execPath, [`${projectRoot}bin/swe-selfplay.js`, ...args], {
+    cwd: options.cwd,
+    encoding: "utf8",
+    env: { ...process.env, SWE_SELFPLAY_LOG: "warn" },
+    timeout: 60_000,
+  });
+  return Promise.resolve({ code: result.status, stdout: result.stdout, stderr: result.stderr });
+}
+
+describe("swe-selfplay run and export (configuration and usage)", () => {
+  const temp = makeTempDir("swe-selfplay-run-cli-");
+  afterAll(() => temp.remove());
+
+  it("prints the effective configuration: flags over defaults, the small default job when nothing is configured", async () => {
+    const defaults = await runCli(["run", "--print-config"], { cwd: temp.path });
+    expect(defaults.code, defaults.stderr).toBe(0);
+    const config = parseYaml(defaults.stdout);
+    expect(config).toMatchObject({
+      groupSize: 4,
+      limits: { steps: 4 },
+      policy: { kind: "builtin", testRunBudget: 10 },
+    });
+    expect(config.store).toBe(join(temp.path, ".swe-selfplay/store.db"));
+
+    const flagged = await runCli(
+      [
+        "run",
+        "--print-config",
+        "--repo",
+        `lib=${temp.path}`,
+        "--steps",
+        "7",
+        "--group-size",
+        "3",
+        "--solvers",
+        "5",
+      ],
+      { cwd: temp.path },
+    );
+    expect(flagged.code, flagged.stderr).toBe(0);
+    expect(parseYaml(flagged.stdout)).toMatchObject({
+      environments: [{ name: "lib", path: temp.path }],
+      groupSize: 3,
+      limits: { steps: 7 },
+      concurrency: { solvers: 5 },
+    });
+  });
+
+  it("reports an unknown key by its path and exits 2", async () => {
+    const result = await runCli(["run", "--print-config", "--set", "concurrency.solverz=3"], {
+      cwd: temp.path,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("concurrency.solverz: unknown key");
+  });
+
+  it("prints the documented JSON Schema of the configuration", async () => {
+    const result = await runCli(["run", "--config-schema"], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    const schema = JSON.parse(result.stdout);
+    expect(schema.properties.groupSize).toMatchObject({
+      default: 8,
+      description: expect.stringContaining("(G)"),
+    });
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it("export refuses a missing store and an unknown format", async () => {
+    const missing = await runCli(
+      ["export", "--store", join(temp.path, "none.db"), "--format", "rollouts", "--out", temp.path],
+      { cwd: temp.path },
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no store at/);
+    const format = await runCli(["export", "--format", "parquet", "--out", temp.path], { cwd: temp.path });
+    expect(format.code).toBe(2);
+    expect(format.stderr).toMatch(/--format expects one of rollouts, swebench, artifacts/);
+  });
+});
