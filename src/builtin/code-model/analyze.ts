@@ -101,6 +101,48 @@ interface CallbackRole {
 }
 
 const MAX_DEPTH = 1000;
+/**
+ * Nodes with nothing worth collecting below them: names, literal parts, comments, imports, type
+ * annotations. Not asking for their children saves a call into wasm per node.
+ */
+const NOTHING_INSIDE = new Set([
+  "identifier",
+  "property_identifier",
+  "field_identifier",
+  "type_identifier",
+  "shorthand_property_identifier",
+  "private_property_identifier",
+  "package_identifier",
+  "string_content",
+  "string_fragment",
+  "escape_sequence",
+  "comment",
+  "line_comment",
+  "block_comment",
+  "integer",
+  "float",
+  "number",
+  "int_literal",
+  "float_literal",
+  "integer_literal",
+  "interpreted_string_literal",
+  "raw_string_literal",
+  "rune_literal",
+  "true",
+  "false",
+  "none",
+  "null",
+  "nil",
+  "import_statement",
+  "import_from_statement",
+  "future_import_statement",
+  "import_declaration",
+  "use_declaration",
+  "type_annotation",
+  "type_arguments",
+  "type_parameters",
+  "predefined_type",
+]);
 const PYTHON_TEST_FILE = /(^|\/)(test_[^/]*|[^/]*_test)\.py$/;
 const GO_TEST_NAME = /^Test($|[^a-z])/;
 
@@ -164,7 +206,7 @@ class Walk {
   private visitChildren(node: SyntaxNode, context: Context): void {
     // Machine-made code can nest thousands of levels deep; past this depth nothing is worth mutating
     // and the recursion would exhaust the stack.
-    if (this.ancestors.length >= MAX_DEPTH) return;
+    if (this.ancestors.length >= MAX_DEPTH || NOTHING_INSIDE.has(node.type)) return;
     this.ancestors.push(node);
     for (const child of node.namedChildren) this.visit(child, context);
     this.ancestors.pop();
