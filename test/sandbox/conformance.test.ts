@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/errors.js";
 import type { Environment, Sandbox, SandboxBackend, SandboxSpec } from "../../src/ports/sandbox.js";
+import { projectRoot } from "../support/cli.js";
 import { dockerRequired } from "../support/docker.js";
 import { makeTempDir } from "../support/tmp.js";
 import { backendsUnderTest, seedPatch } from "./backends.js";
@@ -141,6 +142,19 @@ for (const backend of backendsUnderTest()) {
         expect(home.stdout).not.toContain("secret");
         const shadow = await sandbox.run({ command: "cat /etc/shadow" });
         expect(shadow.exitCode).not.toBe(0);
+        const project = await sandbox.run({ command: `cat ${join(projectRoot, "package.json")}` });
+        expect(project.exitCode).not.toBe(0);
+        const other = await create();
+        try {
+          await other.run({
+            command: "echo other > /tmp/other-sandbox.txt && echo other > /testbed/other.txt",
+          });
+          const seen = await sandbox.run({ command: "cat /tmp/other-sandbox.txt /testbed/other.txt" });
+          expect(seen.exitCode).not.toBe(0);
+          expect(seen.stdout).toBe("");
+        } finally {
+          await other.destroy();
+        }
         const inside = await sandbox.run({
           command: "echo fine > /testbed/ok.txt && echo tmp > /tmp/t && cat /tmp/t",
         });

@@ -1,14 +1,16 @@
 // Child process for lifecycle tests: creates one local sandbox, prints where it lives, then holds it
-// ("hold"), exits at once ("exit"), or reports a creation error as JSON ("create").
+// ("hold"), exits at once ("exit"), runs a command that never ends ("run", marker as 4th argument), or
+// reports a creation error as JSON ("create").
 import { createLocalBackend } from "../../src/sandbox/local/backend.js";
 
-const [mode, runtimeDirectory, environment] = process.argv.slice(2);
+const [mode, runtimeDirectory, environment, marker] = process.argv.slice(2);
 try {
   const backend = createLocalBackend({ runtimeDirectory });
   const sandbox = await backend.create({ environment: { kind: "dir", path: environment! }, label: "hold" });
   process.stdout.write(`${JSON.stringify({ id: sandbox.id, workspace: sandbox.workspacePath })}\n`);
   if (mode === "exit") process.exit(0);
   if (mode === "hold") setInterval(() => {}, 1000);
+  if (mode === "run") await sandbox.run({ command: `sh -c 'sleep 1000 & sleep 1000' ${marker}` });
 } catch (error) {
   const failure = error as { name?: string; code?: string; message?: string };
   process.stdout.write(

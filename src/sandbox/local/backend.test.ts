@@ -18,6 +18,19 @@ function isMounted(path: string): boolean {
     .some((line) => line.split(" ")[4] === path);
 }
 
+function hostProcessesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(marker)) found.push(Number(name));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
 function listing(directory: string): string {
   return execFileSync("sh", ["-c", "find . -type f -exec sha256sum {} + | sort"], {
     cwd: directory,
@@ -27,20 +40,25 @@ function listing(directory: string): string {
 
 /** Starts the holder script; resolves with its first output line (parsed) and the process. */
 function startHolder(
-  mode: "hold" | "exit" | "create",
+  mode: "hold" | "exit" | "create" | "run",
   runtimeDirectory: string,
   environment: string,
   env: Record<string, string> = {},
+  marker = "",
 ): Promise<{
   child: ChildProcess;
   line: { id?: string; workspace?: string; error?: Record<string, string> };
 }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", holder, mode, runtimeDirectory, environment], {
-      cwd: projectRoot,
-      env: { ...process.env, SWE_SELFPLAY_LOG: "silent", ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", holder, mode, runtimeDirectory, environment, marker],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, SWE_SELFPLAY_LOG: "silent", ...env },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let buffered = "";
     child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
       buffered += chunk;
@@ -199,6 +217,34 @@ describe("local backend", () => {
     await exited(quitting.child);
     expect(isMounted(quitting.line.workspace!)).toBe(false);
     expect(existsSync(dirname(quitting.line.workspace!))).toBe(false);
+  });
+
+  it("kills a running command when its program dies", async () => {
+    const marker = `orphan-${process.pid}-${Date.now()}`;
+    const { child } = await startHolder("run", runtimeDirectory, environment, {}, marker);
+    // Processes of the sandbox only: the holder's own command line carries the marker too.
+    const running = () => hostProcessesWith(marker).filter((pid) => pid !== child.pid).length;
+    const deadline = Date.now() + 20_000;
+    while (running() === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(running()).toBeGreaterThan(0);
+    child.kill("SIGKILL");
+    await exited(child);
+    const gone = Date.now() + 10_000;
+    while (running() > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 50));
+    const survivors = hostProcessesWith(marker)
+      .filter((pid) => pid !== child.pid)
+      .map((pid) => {
+        try {
+          return `${pid} ${readFileSync(`/proc/${pid}/stat`, "utf8").split(" ").slice(2, 4).join(" ")} ${readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 80)}`;
+        } catch {
+          return `${pid} gone`;
+        }
+      });
+    expect(survivors).toEqual([]);
+    // The next backend removes the workspace the killed program left mounted.
+    const backend = createLocalBackend({ runtimeDirectory });
+    await backend.create({ environment: { kind: "dir", path: environment } });
+    await backend.close();
   });
 
   it("fails with the install command when bubblewrap is missing", async () => {

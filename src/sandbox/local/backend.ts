@@ -20,6 +20,7 @@ import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
 import { createHostGitRunner } from "./host-git.js";
 import { LocalSandbox } from "./local-sandbox.js";
+import { mountRequest } from "./mount-helper.js";
 import {
   defaultRuntimeDirectory,
   ensurePrivateDirectory,
@@ -80,6 +81,15 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
       const cgroups = detectCgroups();
       if (cgroups) {
+        // bwrap's die-with-parent alone does not always take the sandbox down when we are SIGKILLed; the
+        // helper outlives us just long enough to kill what is left in our groups.
+        const watching = await mountRequest({
+          op: "watch",
+          parents: Object.values(cgroups.parents),
+          prefix: `p${process.pid}-`,
+        });
+        if (!watching?.ok)
+          log.debug("no helper watches our control groups; an abrupt exit may leave processes");
         removeStaleCgroups(cgroups, (name) => {
           const pid = name.match(/^p(\d+)-/)?.[1];
           return pid !== undefined && isOwnerAlive(`${pid} 0`);

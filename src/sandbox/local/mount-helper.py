@@ -1,17 +1,54 @@
-# Mount helper of the local sandbox backend: one long-lived process that mounts and unmounts overlay
-# workspaces with direct system calls, sparing a mount/umount program start per sandbox.
+# Helper of the local sandbox backend, one per program: mounts and unmounts overlay workspaces with direct
+# system calls (sparing a mount/umount program start per sandbox), and when the program dies without
+# cleaning up (its end of our stdin closes), kills every process left in the program's control groups.
 # Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
-#   {"op": "mount", "target": T, "options": O}  -> {"ok": true} | {"ok": false, "error": E}
-#   {"op": "unmount", "target": T}              -> {"ok": true} | {"ok": false, "error": E}
+#   {"op": "mount", "target": T, "options": O}          -> {"ok": true} | {"ok": false, "error": E}
+#   {"op": "unmount", "target": T}                      -> {"ok": true} | {"ok": false, "error": E}
+#   {"op": "watch", "parents": [P...], "prefix": X}     -> {"ok": true}  (groups P/X* die with the program)
 import ctypes
 import json
 import os
 import sys
+import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 MNT_DETACH = 2
+watched = []
+
+
+def kill_groups(parents, prefix):
+    for parent in parents:
+        try:
+            names = [name for name in os.listdir(parent) if name.startswith(prefix)]
+        except OSError:
+            continue
+        for name in names:
+            group = os.path.join(parent, name)
+            try:
+                with open(os.path.join(group, "cgroup.kill"), "w") as handle:
+                    handle.write("1")
+            except OSError:
+                pass
+            for _ in range(500):
+                try:
+                    with open(os.path.join(group, "cgroup.procs")) as handle:
+                        pids = [int(line) for line in handle if line.strip()]
+                except OSError:
+                    break
+                if not pids:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                time.sleep(0.002)
+            try:
+                os.rmdir(group)
+            except OSError:
+                pass
 
 
 def handle(request):
@@ -22,6 +59,9 @@ def handle(request):
         result = libc.umount2(target, 0)
         if result != 0 and ctypes.get_errno() == 16:  # EBUSY: detach now, free when the last user goes
             result = libc.umount2(target, MNT_DETACH)
+    elif request["op"] == "watch":
+        watched.append((request["parents"], request["prefix"]))
+        return {"ok": True}
     else:
         return {"ok": False, "error": "unknown operation"}
     if result != 0:
@@ -36,3 +76,6 @@ for line in sys.stdin:
         reply = {"ok": False, "error": str(error)}
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
+
+for parents, prefix in watched:
+    kill_groups(parents, prefix)

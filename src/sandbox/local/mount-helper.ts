@@ -1,5 +1,6 @@
 // Client of mount-helper.py: one helper process per program mounts and unmounts overlay workspaces with
-// direct system calls. When it cannot run (no python3), callers fall back to the mount programs.
+// direct system calls, and kills what is left in our control groups if the program dies abruptly. When
+// it cannot run (no python3, not root), callers fall back to the mount programs.
 
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,7 +11,8 @@ const PYTHON = ["/usr/bin/python3", "/bin/python3"].find((path) => existsSync(pa
 
 export type MountRequest =
   | { op: "mount"; target: string; options: string }
-  | { op: "unmount"; target: string };
+  | { op: "unmount"; target: string }
+  | { op: "watch"; parents: string[]; prefix: string };
 export type MountReply = { ok: true } | { ok: false; error: string };
 
 class MountHelper {
