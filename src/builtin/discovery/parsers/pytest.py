@@ -1,7 +1,7 @@
-"""Reads `pytest -rA -v` output on stdin and prints {test_id: status} as JSON.
+"""Reads `pytest -v -rfEspxX` (or `-rA`) output on stdin and prints {test_id: status} as JSON.
 
 Test ids are pytest node ids (`tests/test_x.py::TestClass::test_name[params]`). Verbose lines give every
-test's outcome; the `-rA` short summary confirms them and adds errors (setup, teardown, collection).
+test's outcome; the short summary confirms them and adds errors (setup, teardown, collection).
 A test that passes but errors in teardown counts as an error. Standard library only.
 """
 import json
