@@ -5,7 +5,7 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLocalBackend } from "../../src/sandbox/local/backend.js";
@@ -17,6 +17,7 @@ const argv = process.argv.slice(2);
 const runs = Number(argv[argv.indexOf("--runs") + 1]) || 20;
 const copyRuns = Number(argv[argv.indexOf("--copy-runs") + 1]) || 5;
 const json = argv.includes("--json");
+const GOAL_MS = 25;
 
 function summarize(benchmark: string, variant: string, samples: number[], note?: string): Row {
   const sorted = [...samples].sort((left, right) => left - right);
@@ -175,7 +176,21 @@ const scratch = mkdtempSync(join(tmpdir(), "swe-selfplay-bench-"));
 try {
   const rows = [...(await benchLocal(scratch)), ...(await benchDockerRows())];
   if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else printTable(rows);
+  else {
+    printTable(rows);
+    const large = rows.find(
+      (row) =>
+        row.benchmark === "create+run true+destroy" && row.variant === "local overlay, 5,000-file repo",
+    );
+    const baseline = rows.find((row) => row.benchmark.startsWith("spawn true"));
+    if (large && baseline) {
+      const verdict = large.medianMs <= GOAL_MS ? "met" : "not met";
+      process.stdout.write(
+        `\ngoal: create+run+destroy <= ${GOAL_MS} ms on the 5,000-file repo: ${verdict} (median ${large.medianMs.toFixed(1)} ms; ` +
+          `bare spawn ${baseline.medianMs.toFixed(1)} ms in the same run, load average ${loadavg()[0]!.toFixed(1)})\n`,
+      );
+    }
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

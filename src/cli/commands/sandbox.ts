@@ -6,7 +6,7 @@ import { InputError } from "../../errors.js";
 import type { Environment } from "../../ports/sandbox.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import type { WorkspaceStrategy } from "../../sandbox/local/workspace.js";
-import { EXIT_OK } from "../exit-codes.js";
+import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 
 interface ExecOptions {
   repo?: string;
@@ -77,6 +77,11 @@ async function exec(words: string[], options: ExecOptions): Promise<number> {
         else if (result.exitCode !== 0)
           process.stderr.write(`swe-selfplay: command exited with code ${result.exitCode}\n`);
         if (result.truncated) process.stderr.write("swe-selfplay: output truncated\n");
+      }
+      // Interrupted by the user: the command did not run to an end of its own.
+      if (abort.signal.aborted) {
+        process.stderr.write("swe-selfplay: interrupted\n");
+        return EXIT_ERROR;
       }
       return EXIT_OK;
     } finally {

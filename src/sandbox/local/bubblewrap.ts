@@ -189,7 +189,7 @@ const shell = existsSync("/usr/bin/bash") || existsSync("/bin/bash") ? "bash" : 
 /** Arguments for bwrap (without the program name). */
 export function bubblewrapArguments(command: BubblewrapCommand): string[] {
   const argumentsList = [...systemArguments(), "--ro-bind", command.etc, "/etc"];
-  for (const path of command.readOnlyPaths ?? []) argumentsList.push("--ro-bind", path, path);
+  for (const path of command.readOnlyPaths ?? []) argumentsList.push("--ro-bind-try", path, path);
   argumentsList.push(
     "--bind",
     command.workspace,
