@@ -9,7 +9,7 @@ import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, SandboxBackend } from "../ports/sandbox.js";
 import type { ValidationReport } from "../ports/validation.js";
 import { openSandboxes } from "../sandbox/index.js";
-import { grade } from "./grade.js";
+import { grade, timeoutFromReport } from "./grade.js";
 import { makeSecondOrderArtifact } from "./second-order.js";
 import { createSolverTask } from "./solver-task.js";
 import {
@@ -161,6 +161,31 @@ describe("grade", () => {
     expect(result.status).toBe("patch-rejected");
     expect(result.resolved).toBe(false);
     expect(result.reason).toMatch(/does not apply/);
+  });
+
+  it("fails a patch that makes the tests hang as test-run-failed, within the limit", async () => {
+    const hanging = patchOnBuggyState([
+      {
+        file: "inkwell/case.py",
+        replace: ['    return "_".join(', '    while True:\n        pass\n    return "_".join('],
+      },
+    ]);
+    const result = await grade({
+      sandboxes,
+      environment,
+      artifact: subject,
+      report,
+      patch: hanging,
+      timeoutMs: 3_000,
+    });
+    expect(result.status).toBe("test-run-failed");
+    expect(result.reason).toMatch(/timed-out/);
+    expect(result.failedF2P).toEqual(report.f2p);
+    // Without an explicit limit, the report's baseline decides it.
+    const slowest = Math.max(
+      ...report.testRuns.filter((run) => run.label.startsWith("baseline")).map((run) => run.durationMs),
+    );
+    expect(timeoutFromReport(report)).toBe(Math.min(90_000, 5 * slowest + 30_000));
   });
 
   it("refuses to grade against an invalid report", async () => {

@@ -12,6 +12,14 @@ import { DEFAULT_THRESHOLDS } from "./thresholds.js";
 
 const log = createLogger("validation.grade");
 
+/** 5 × the slowest baseline run of the report + 30 s, within the default limit; a hanging patch fails fast. */
+export function timeoutFromReport(report: GradeOptions["report"]): number {
+  const baseline = report.testRuns.filter((run) => run.label.startsWith("baseline") && run.status === "ok");
+  if (baseline.length === 0) return DEFAULT_THRESHOLDS.testTimeoutMs;
+  const slowest = Math.max(...baseline.map((run) => run.durationMs));
+  return Math.min(DEFAULT_THRESHOLDS.testTimeoutMs, 5 * slowest + 30_000);
+}
+
 export async function grade(options: GradeOptions): Promise<GradeResult> {
   const { artifact, report } = options;
   if (report.verdict !== "valid" || report.f2p.length === 0) {
@@ -50,7 +58,7 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
       }
     }
     await restoreOracleFiles(sandbox, originals);
-    const timeoutMs = options.timeoutMs ?? DEFAULT_THRESHOLDS.testTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? timeoutFromReport(report);
     const run = await runTestSuite(sandbox, {
       testScript: artifact.testScript,
       testParser: artifact.testParser,

@@ -49,7 +49,7 @@ export interface GradeOptions {
   patch: string;
   /** A failed predicted patch that was part of the buggy state the solver started from. */
   extraPatch?: string;
-  /** Test-script limit [90 s]. */
+  /** Test-script limit [5 × the slowest baseline run in the report + 30 s, at most 90 s]. */
   timeoutMs?: number;
   abortSignal?: AbortSignal;
 }
