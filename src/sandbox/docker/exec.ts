@@ -175,10 +175,11 @@ export async function execInContainer(
 
 /** The engine may report the exec as running for a moment after its stream closed. */
 async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
-  for (let attempt = 0; attempt < 50; attempt++) {
+  // Up to ~10 s in growing steps: a loaded engine can lag behind the stream.
+  for (let attempt = 0; attempt < 60; attempt++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(5 + attempt * 5, 250)));
   }
   return null;
 }
