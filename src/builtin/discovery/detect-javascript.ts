@@ -37,7 +37,7 @@ const RUNNER_WORDS: Record<Exclude<JavascriptFramework, "node-test">, RegExp> = 
   mocha: /(^|\/)(mocha|_mocha)$/,
 };
 
-/** Flags that take a value as the next word, per runner, and flags we replace with our own. */
+/** Flags that take a value as the next word (in any of the runners). */
 const VALUE_FLAGS = new Set([
   "--config",
   "-c",
@@ -68,8 +68,9 @@ const VALUE_FLAGS = new Set([
   "--testNamePattern",
   "--selectProjects",
 ]);
+/** Flags that choose reporters, watching, coverage or output: the test script sets its own. */
 const DROPPED_FLAGS =
-  /^(--reporter|-R|--reporters|--reporter-options?|-O|--outputFile|--json|--watch|--watchAll|-w|--coverage|--collectCoverage|--ci|--colors?|--no-colors?|--silent|--verbose|--ui|--run|--test|--test-reporter|--test-reporter-destination|--test-only|--passWithNoTests|--bail|-b|--parallel|-p)(=.*)?$/;
+  /^(--reporter|-R|--reporters|--reporter-options?|-O|--outputFile|--json|--watch|--watchAll|-w|--coverage|--collectCoverage|--ci|--colors?|--no-colors?|--silent|--verbose|--run|--test|--test-reporter|--test-reporter-destination|--test-only|--passWithNoTests|--bail|-b|--parallel|-p)(=.*)?$/;
 
 interface RunnerCommand {
   framework: JavascriptFramework;
