@@ -64,24 +64,38 @@ export interface ScriptExecution {
   output: string;
 }
 
-/** Writes the script and parser to the private directory of the sandbox. */
-export async function installTestFiles(
-  sandbox: SandboxView,
-  files: { testScript: string; testParser: string },
-): Promise<void> {
-  await sandbox.writeFile(SCRIPT_PATH, files.testScript, { mode: 0o755 });
-  await sandbox.writeFile(PARSER_PATH, files.testParser, { mode: 0o644 });
+/**
+ * A shell script that writes the test script and parser (base64, so bytes stay exact) to the private
+ * directory. It travels on the standard input of the test run itself: no extra round trip per run.
+ */
+export function installBundle(files: { testScript: string; testParser: string }): string {
+  const write = (path: string, content: string) => {
+    const encoded = Buffer.from(content)
+      .toString("base64")
+      .replace(/.{1,76}/g, "$&\n");
+    return `base64 -d > ${path} <<'SWE_SELFPLAY_END'\n${encoded}SWE_SELFPLAY_END\n`;
+  };
+  return `set -e\n${write(SCRIPT_PATH, files.testScript)}${write(PARSER_PATH, files.testParser)}`;
 }
 
-/** Runs the installed test_script.sh from the workdir; stderr is merged into stdout as a terminal would show. */
+/**
+ * Installs the script and parser from stdin, then runs test_script.sh from the workdir with an empty stdin;
+ * stderr is merged into stdout as a terminal would show it.
+ */
 export async function executeTestScript(
   sandbox: SandboxView,
-  options: { timeoutMs: number; abortSignal?: AbortSignal; maxOutputBytes?: number },
+  options: {
+    testScript: string;
+    testParser: string;
+    timeoutMs: number;
+    abortSignal?: AbortSignal;
+    maxOutputBytes?: number;
+  },
 ): Promise<ScriptExecution> {
   const run = await sandbox.run({
-    command: `bash ${SCRIPT_PATH} 2>&1`,
+    command: `mkdir -p ${PRIVATE_DIR} && cat > ${PRIVATE_DIR}/install.sh && bash ${PRIVATE_DIR}/install.sh && exec bash ${SCRIPT_PATH} </dev/null 2>&1`,
     cwd: sandbox.workdir,
-    stdin: "",
+    stdin: installBundle(options),
     timeoutMs: options.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     abortSignal: options.abortSignal,
@@ -179,7 +193,6 @@ export async function runTestSuiteKeepingOutput(
   sandbox: SandboxView,
   options: RunTestSuiteOptions,
 ): Promise<{ testRun: TestRun; execution: ScriptExecution }> {
-  await installTestFiles(sandbox, options);
   const execution = await executeTestScript(sandbox, options);
   const parse =
     execution.run.status === "exited"
