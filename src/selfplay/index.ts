@@ -1,5 +1,17 @@
 // The orchestrator of self-play: runs, events, progress, summary and exports of what a run produced.
 export type { SelfPlayEvent, SelfPlayEventType } from "./events.js";
+export {
+  exportArtifacts,
+  exportRollouts,
+  exportSweBench,
+  type RolloutExportResult,
+  type RolloutManifest,
+  readRolloutStep,
+  rolloutRecordProblems,
+  type SweBenchLine,
+  sweBenchLines,
+} from "./exports/index.js";
+export { runInvariantViolations } from "./invariants.js";
 export { type OrchestratorOptions, type OrchestratorResult, orchestrate } from "./orchestrator.js";
 export { createProgress, formatDuration, type ProgressDisplay, type ProgressOptions } from "./progress.js";
 export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
