@@ -182,9 +182,18 @@ export interface BubblewrapCommand {
   command: string;
   /** Extra host paths shown read-only at the same place (e.g. a toolchain under /opt). */
   readOnlyPaths?: readonly string[];
+  /** The command waits for "go" on fd 5 before it starts (see execute's beforeStart). */
+  gated?: boolean;
 }
 
 const shell = existsSync("/usr/bin/bash") || existsSync("/bin/bash") ? "bash" : "sh";
+
+/**
+ * Runs first inside a gated sandbox: waits for "go" on fd 5, then becomes the command's shell. bwrap
+ * carries on when its --block-fd reaches end of file, so if we die before releasing it, this gate sees end
+ * of file too and nothing of the command runs outside our control groups.
+ */
+const GATE_SCRIPT = `IFS= read -r gate <&5; exec 5<&-; [ "$gate" = go ] || exit 125; exec ${shell} -c "$0"`;
 
 /** Arguments for bwrap (without the program name). */
 export function bubblewrapArguments(command: BubblewrapCommand): string[] {
@@ -214,6 +223,8 @@ export function bubblewrapArguments(command: BubblewrapCommand): string[] {
   argumentsList.push("--clearenv");
   for (const [name, value] of Object.entries(command.environment))
     argumentsList.push("--setenv", name, value);
-  argumentsList.push("--chdir", command.cwd, "--", shell, "-c", command.command);
+  argumentsList.push("--chdir", command.cwd, "--");
+  if (command.gated) argumentsList.push("/bin/sh", "-c", GATE_SCRIPT, command.command);
+  else argumentsList.push(shell, "-c", command.command);
   return argumentsList;
 }

@@ -13,8 +13,8 @@ export interface ExecuteOptions {
   maxOutputBytes: number;
   abortSignal?: AbortSignal;
   /**
-   * When set, the program is bwrap started with `--info-fd 3 --block-fd 4`: the sandbox's first process is
-   * passed here (to join control groups) before it may run anything.
+   * When set, the program is bwrap started with `--info-fd 3 --block-fd 4` and a command gated on fd 5: the
+   * sandbox's first process is passed here (to join control groups) before anything may run.
    */
   beforeStart?: (sandboxPid: number) => void;
   /** Kills everything the launcher started; called on timeout, abort, and after a normal exit. */
@@ -75,7 +75,7 @@ export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
     }
     const gated = options.beforeStart !== undefined;
     const child = spawn(options.program, [...options.args], {
-      stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+      stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
       env: {},
     });
     const stdout = new CappedBuffer(options.maxOutputBytes);
@@ -93,13 +93,24 @@ export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
       options.killTree(child.pid);
     };
     const timer = setTimeout(() => stop("timed-out"), options.timeoutMs);
-    if (gated) gate(child.stdio[3] as NodeJS.ReadableStream, child.stdio[4] as NodeJS.WritableStream);
+    if (gated) {
+      gate(
+        child.stdio[3] as NodeJS.ReadableStream,
+        child.stdio[4] as NodeJS.WritableStream,
+        (child.stdio as unknown as NodeJS.WritableStream[])[5]!,
+      );
+    }
     const onAbort = () => stop("aborted");
     options.abortSignal?.addEventListener("abort", onAbort, { once: true });
-    function gate(info: NodeJS.ReadableStream, release: NodeJS.WritableStream): void {
+    function gate(
+      info: NodeJS.ReadableStream,
+      release: NodeJS.WritableStream,
+      go: NodeJS.WritableStream,
+    ): void {
       let text = "";
       let released = false;
       release.on("error", () => {});
+      go.on("error", () => {});
       info.setEncoding("utf8");
       info.on("data", (chunk: string) => {
         text += chunk;
@@ -110,6 +121,7 @@ export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
         try {
           options.beforeStart!(Number(pid));
           release.end("x");
+          go.end("go\n");
         } catch (error) {
           failed = error as Error;
           stop("aborted");

@@ -113,6 +113,7 @@ export class LocalSandbox implements Sandbox {
       environment,
       command: options.command,
       readOnlyPaths: parts.readOnlyPaths,
+      gated: parts.cgroups !== null,
     });
     const name = `p${process.pid}-${this.id}-${++commandCounter}`;
     const cgroup = parts.cgroups ? CommandCgroup.create(parts.cgroups, name, parts.limits) : undefined;

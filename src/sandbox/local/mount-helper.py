@@ -52,6 +52,9 @@ def kill_groups(parents, prefix):
 
 
 def handle(request):
+    if request["op"] == "watch":
+        watched.append((request["parents"], request["prefix"]))
+        return {"ok": True}
     target = request["target"].encode()
     if request["op"] == "mount":
         result = libc.mount(b"overlay", target, b"overlay", 0, request["options"].encode())
@@ -59,9 +62,6 @@ def handle(request):
         result = libc.umount2(target, 0)
         if result != 0 and ctypes.get_errno() == 16:  # EBUSY: detach now, free when the last user goes
             result = libc.umount2(target, MNT_DETACH)
-    elif request["op"] == "watch":
-        watched.append((request["parents"], request["prefix"]))
-        return {"ok": True}
     else:
         return {"ok": False, "error": "unknown operation"}
     if result != 0:
