@@ -19,19 +19,22 @@ describe.skipIf(skipDocker())("self-play on toolz in Docker with the built-in po
 
   it("runs a bounded job and records a consistent run", { timeout: 600_000 }, async () => {
     const store = join(temp.path, "store.db");
+    // Small: one step, G = 2, a repair budget of 4 test runs, no second-order bugs.
     const result = await runCli(
       [
         "run",
-        "--image",
-        `toolz=${image}`,
-        "--store",
-        store,
-        "--steps",
-        "1",
-        "--group-size",
-        "2",
-        "--no-progress",
-        "--json",
+        ...[
+          "--image",
+          `toolz=${image}`,
+          "--store",
+          store,
+          "--steps",
+          "1",
+          "--group-size",
+          "2",
+          "--no-second-order",
+        ],
+        ...["--set", "policy.kind=builtin", "--set", "policy.testRunBudget=4", "--no-progress", "--json"],
       ],
       { timeoutMs: 590_000 },
     );
