@@ -343,10 +343,7 @@ class Orchestrator {
         step = this.store.getStep(this.runId, stepIndex)!;
       }
       this.store.recordEnvironmentSuccess(this.runId, step.environment);
-      const reward = step.episodeId
-        ? (this.store.listRewards(this.runId).find((entry) => entry.episodeId === step.episodeId)?.value ??
-          null)
-        : null;
+      const reward = step.episodeId ? (this.store.getReward(step.episodeId)?.value ?? null) : null;
       this.emit({
         type: "step-finished",
         stepIndex,

@@ -762,18 +762,17 @@ export class Store {
         .run(reward.value, reward.episodeId);
   }
 
+  getReward(episodeId: EpisodeId): RewardRecord | null {
+    const row = this.db.prepare("SELECT * FROM rewards WHERE episode_id = ?").get(episodeId) as
+      | Row
+      | undefined;
+    return row ? toReward(row) : null;
+  }
+
   listRewards(runId: RunId): RewardRecord[] {
     return (
       this.db.prepare("SELECT * FROM rewards WHERE run_id = ? ORDER BY created_at, rowid").all(runId) as Row[]
-    ).map((row) => ({
-      episodeId: row.episode_id as EpisodeId,
-      runId: row.run_id as RunId,
-      role: row.role as "proposer" | "solver",
-      groupId: row.group_id as string,
-      value: row.value as number,
-      reason: row.reason as string,
-      createdAt: row.created_at as string,
-    }));
+    ).map(toReward);
   }
 
   /** Rollout records of a step with their rewards filled in. */
@@ -910,6 +909,18 @@ function toAttempt(row: Row): AttemptRecord {
     grade: parseJson(row.grade, null as GradeResult | null),
     resolved: row.resolved === null || row.resolved === undefined ? null : row.resolved === 1,
     finishedAt: (row.finished_at as string | null) ?? null,
+  };
+}
+
+function toReward(row: Row): RewardRecord {
+  return {
+    episodeId: row.episode_id as EpisodeId,
+    runId: row.run_id as RunId,
+    role: row.role as "proposer" | "solver",
+    groupId: row.group_id as string,
+    value: row.value as number,
+    reason: row.reason as string,
+    createdAt: row.created_at as string,
   };
 }
 
