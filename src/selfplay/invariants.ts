@@ -36,7 +36,7 @@ export function runInvariantViolations(
       expectedRewards.add(step.episodeId);
     if (step.state !== "done") continue;
     const episode = step.episodeId ? episodes.get(step.episodeId) : undefined;
-    if (!episode || episode.state !== "finished") {
+    if (episode?.state !== "finished") {
       violations.push(`${where}: done but its proposer episode is not finished`);
       continue;
     }
@@ -57,7 +57,7 @@ export function runInvariantViolations(
       }
     } else if (step.outcome === "valid") {
       const group = firstOrder[0];
-      if (!group || group.state !== "graded" || group.solveRate === null) {
+      if (group?.state !== "graded" || group.solveRate === null) {
         violations.push(`${where}: valid and done but its group is not graded`);
         continue;
       }
@@ -82,8 +82,7 @@ export function runInvariantViolations(
         continue;
       }
       const episode = attempt.episodeId ? episodes.get(attempt.episodeId) : undefined;
-      if (!episode || episode.state !== "finished")
-        violations.push(`${attempt.id}: done without a finished episode`);
+      if (episode?.state !== "finished") violations.push(`${attempt.id}: done without a finished episode`);
       if (attempt.grade === null || attempt.resolved !== attempt.grade.resolved)
         violations.push(`${attempt.id}: grade missing or inconsistent`);
       const reward = attempt.episodeId ? rewards.get(attempt.episodeId) : undefined;
@@ -100,8 +99,7 @@ export function runInvariantViolations(
     }
     if (group.order === 2) {
       const parent = groups.find((entry) => entry.id === group.parentGroupId);
-      if (!parent || parent.order !== 1)
-        violations.push(`${where}: second-order group without a first-order parent`);
+      if (parent?.order !== 1) violations.push(`${where}: second-order group without a first-order parent`);
       const artifact = store.getArtifact(group.artifactId);
       if (artifact && artifact.meta.order !== 2) violations.push(`${where}: artifact is not second-order`);
     }

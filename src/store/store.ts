@@ -526,7 +526,7 @@ export class Store {
     this.transaction(() => {
       this.insertValidation(input.environment, input.report);
       const step = this.getStep(input.runId, input.stepIndex);
-      if (!step || step.state !== "validating") return;
+      if (step?.state !== "validating") return;
       if (input.report.verdict === "invalid" || !input.group) {
         this.db
           .prepare(
