@@ -211,7 +211,7 @@ describe("resume after SIGKILL", () => {
     const summary = JSON.parse(final.stdout);
     expect(summary.status).toBe("completed");
     // A kill during start-up, before the store was opened, does not count as a start.
-    expect(summary.starts).toBeGreaterThan(KILLS / 2);
+    expect(summary.starts).toBeGreaterThanOrEqual(2);
     expect(summary.starts).toBeLessThanOrEqual(KILLS + 1);
     expect(summary.steps.total).toBe(steps);
     expect(summary.steps.unfinished).toBe(0);
