@@ -18,7 +18,10 @@ export interface RunTestSuiteOptions {
 export interface ValidatorOptions {
   sandboxes: SandboxBackend;
   thresholds?: Partial<Thresholds>;
-  /** Test runs (each in its own sandbox) in flight at once, across all validations of this validator [4]. */
+  /**
+   * Test runs (each in its own sandbox) in flight at once, across all validations of this validator [8]:
+   * a three-file bug has seven independent runs, all admitted at once.
+   */
   concurrency?: number;
   /**
    * Limit of a non-baseline run once the baseline is known: factor × slowest baseline run + fixedMs, never

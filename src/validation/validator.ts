@@ -23,7 +23,7 @@ import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect
 import { resolveThresholds } from "./thresholds.js";
 
 const log = createLogger("validation");
-const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_RUN_TIMEOUT = { factor: 5, fixedMs: 30_000 };
 const MAX_LISTED = 5;
 

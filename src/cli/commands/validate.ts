@@ -86,7 +86,7 @@ function addEnvironmentOptions(command: Command): Command {
 function addCheckOptions(command: Command): Command {
   return addEnvironmentOptions(command)
     .option("--json", "print the result as JSON")
-    .option("--concurrency <n>", "test runs in flight at once [4]")
+    .option("--concurrency <n>", "test runs in flight at once [8]")
     .option("--min-passing-tests <n>", "threshold of the baseline check [10]")
     .option("--min-failing-tests <n>", "threshold of the bug check [1]")
     .option("--min-changed-files <n>", "threshold of the scope check [1]")
