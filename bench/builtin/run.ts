@@ -49,6 +49,11 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
   return results;
 }
 
+function describe(trajectory: unknown[]): string {
+  const steps = trajectory as { step?: string; candidate?: string }[];
+  return steps.filter((step) => step.step === "validate").pop()?.candidate ?? "";
+}
+
 interface Attempt {
   strategy: Strategy;
   seed: number;
@@ -56,6 +61,8 @@ interface Attempt {
   reason: string | null;
   testRuns: number;
   wallMs: number;
+  /** What the bug is, from the episode's last validation step. */
+  description: string;
 }
 
 async function main(): Promise<void> {
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
               artifact: outcome.status === "submitted" ? outcome.artifact : null,
               reason: outcome.status === "failed" ? outcome.reason : null,
               testRuns: (stats.testRuns ?? 0) + (stats.validationTestRuns ?? 0),
+              description: describe(outcome.episode.trajectory),
               wallMs: performance.now() - started,
             };
             log.info("proposal", {
@@ -186,7 +194,7 @@ async function main(): Promise<void> {
         histogram.set(`${passes}/${group}`, (histogram.get(`${passes}/${group}`) ?? 0) + 1);
         const runs = mine.reduce((sum, outcome) => sum + outcome.testRuns, 0) / mine.length;
         process.stdout.write(
-          `  ${attempt.strategy.padEnd(8)} seed ${String(attempt.seed).padEnd(3)} s = ${rate.toFixed(3)} (mean solver test runs ${runs.toFixed(1)})\n`,
+          `  ${attempt.strategy.padEnd(8)} seed ${String(attempt.seed).padEnd(3)} s = ${rate.toFixed(3)} (mean solver test runs ${runs.toFixed(1)}): ${attempt.description.slice(0, 100)}\n`,
         );
       }
       process.stdout.write(
