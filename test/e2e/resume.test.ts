@@ -2,7 +2,7 @@
 // same store; after every kill the stored state obeys the run invariants and nothing finished before is
 // lost or changed; a last run completes the job with consistent counters.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
@@ -206,7 +206,10 @@ describe("resume after SIGKILL", () => {
 
     // Finish: bound the run to the steps it has and let it complete them.
     const { steps } = snapshot(store);
-    const final = await runCli([...base, "--steps", String(steps), "--json"], { timeoutMs: 180_000 });
+    const live = join(temp.path, "live");
+    const final = await runCli([...base, "--steps", String(steps), "--rollouts", live, "--json"], {
+      timeoutMs: 180_000,
+    });
     expect(final.code, final.stderr).toBe(0);
     const summary = JSON.parse(final.stdout);
     expect(summary.status).toBe("completed");
@@ -222,6 +225,11 @@ describe("resume after SIGKILL", () => {
     // The built-in policy made at least one valid bug and its group was graded.
     expect(summary.artifacts.valid).toBeGreaterThan(0);
     expect(summary.groups.firstOrder).toBeGreaterThan(0);
+    // --rollouts exported every finished step with its manifest.
+    const exported = readdirSync(join(live, "rollouts")).sort();
+    expect(exported).toHaveLength(steps);
+    for (const directory of exported)
+      expect(existsSync(join(live, "rollouts", directory, "_DONE"))).toBe(true);
     const end = snapshot(store);
     expect(end.violations).toEqual([]);
     expectKept(previous, end.snapshot);

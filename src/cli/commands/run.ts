@@ -16,7 +16,8 @@ import {
 import { InputError } from "../../errors.js";
 import { buildExampleRepo } from "../../examples/build.js";
 import { createLogger } from "../../log.js";
-import { createProgress, formatSummary, runSelfPlay } from "../../selfplay/index.js";
+import { createProgress, exportRollouts, formatSummary, runSelfPlay } from "../../selfplay/index.js";
+import { openStore, type RunId } from "../../store/index.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 import {
   addPolicyOptions,
@@ -48,6 +49,7 @@ interface RunFlags extends PolicyFlags {
   secondOrder?: boolean;
   set?: string[];
   newRun?: boolean;
+  rollouts?: string;
   progress?: boolean;
   printConfig?: boolean;
   configSchema?: boolean;
@@ -81,6 +83,10 @@ export function register(program: Command): void {
       collect,
     )
     .option("--new-run", "start a fresh run instead of resuming the store's")
+    .option(
+      "--rollouts <dir>",
+      "export rollout records of every finished step into DIR/rollouts as the run goes",
+    )
     .option("--no-progress", "no live progress display")
     .option("--print-config", "print the effective configuration as YAML and exit")
     .option(
@@ -215,13 +221,30 @@ async function run(flags: RunFlags): Promise<number> {
         steps: config.limits.steps,
         groupSize: config.groupSize,
       });
-    const result = await runSelfPlay(config, {
-      policy,
-      signal: interrupt.signal,
-      drainSignal: drain.signal,
-      newRun: flags.newRun,
-      onEvent: (event) => progress?.onEvent(event),
-    });
+    // With --rollouts, every finished step is exported at once, so a trainer can consume the run live.
+    const store = openStore(config.store);
+    let runId: RunId | null = null;
+    const exportFinished = () => {
+      if (flags.rollouts && runId) exportRollouts({ store, runId, outDir: resolve(flags.rollouts) });
+    };
+    let result: Awaited<ReturnType<typeof runSelfPlay>>;
+    try {
+      result = await runSelfPlay(config, {
+        policy,
+        store,
+        signal: interrupt.signal,
+        drainSignal: drain.signal,
+        newRun: flags.newRun,
+        onEvent: (event) => {
+          progress?.onEvent(event);
+          if (event.type === "run-started") runId = event.runId as RunId;
+          if (event.type === "step-finished" || event.type === "step-failed") exportFinished();
+        },
+      });
+      exportFinished();
+    } finally {
+      store.close();
+    }
     progress?.stop();
     if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
     else process.stdout.write(formatSummary(result.summary));
