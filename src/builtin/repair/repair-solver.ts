@@ -72,6 +72,22 @@ async function restoreOriginals(sandbox: SandboxView, originals: Map<string, Buf
   }
 }
 
+const STUB_STATEMENT =
+  /^(raise NotImplementedError\b.*|throw new Error\(["'`]not implemented["'`]\);?|unimplemented!\(\)|todo!\(\)|panic\("not implemented"\))$/;
+
+/** True when a function's body is nothing but a "not implemented" statement (after a docstring). */
+function isStub(fn: FunctionInfo): boolean {
+  const statements = fn.statements.filter(
+    (statement) => statement.depth === 0 && !/^[rRuUbB]?("""|'''|"|')/.test(statement.span.text),
+  );
+  if (statements.length === 1) return STUB_STATEMENT.test(statements[0]!.span.text.trim());
+  return statements.length === 0 && STUB_STATEMENT.test(fn.body.text.replace(/^\{|\}$/g, "").trim());
+}
+
+function within(line: number, fn: FunctionInfo): boolean {
+  return line >= fn.span.startLine && line <= fn.span.endLine;
+}
+
 /** Scores functions by how many failing tests name them and how often stack traces point into them. */
 function rankFunctions(options: {
   code: readonly SourceAnalysis[];
@@ -190,6 +206,17 @@ export function createRepairSolver(settings: RepairSettings): {
       if (ranked.size === 0) {
         // No test names a code function: fall back to everything the test files mention.
         ranked = rankFunctions({ code: codeBase.code, failingNames: [codeBase.testIdentifiers], lines });
+      }
+      const [top] = [...ranked].sort((a, b) => b[1] - a[1]);
+      if (
+        top &&
+        isStub(top[0]) &&
+        lines.some((line) => line.file === top[0].file && within(line.line, top[0]))
+      ) {
+        // The failures come from a body that only raises "not implemented": writing it is beyond an
+        // operator search, so the budget is better left unspent.
+        await recorder.step({ step: "localise", unimplemented: `${top[0].file}:${top[0].qualifiedName}` });
+        return finish("failed", "unimplemented-function");
       }
       const topLineScore = Math.max(1e-9, ...lines.map((line) => line.score));
       const lineScore = new Map(
