@@ -169,10 +169,15 @@ class Orchestrator {
     });
     const inFlight = new Set<Promise<void>>();
     const launch = (step: StepRecord, release: () => void, resumedStep: boolean) => {
-      const work = this.runStep(step, resumedStep).finally(() => {
-        release();
-        inFlight.delete(work);
-      });
+      const work = this.runStep(step, resumedStep)
+        // runStep records its own failures; what reaches here is a broken store, which ends the step only.
+        .catch((error: unknown) =>
+          log.error("step could not be recorded", { step: step.stepIndex, error: errorMessage(error) }),
+        )
+        .finally(() => {
+          release();
+          inFlight.delete(work);
+        });
       inFlight.add(work);
     };
     try {
