@@ -26,6 +26,17 @@ const log = createLogger("validation");
 const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_RUN_TIMEOUT = { factor: 5, fixedMs: 30_000 };
 const MAX_LISTED = 5;
+/** Cache sizes: a long run sees many parsers and artifacts; the oldest settled entries go first. */
+const MAX_BASELINES = 64;
+const MAX_REPORTS = 2_000;
+
+/** Drops the oldest entries (Map keeps insertion order) that `removable` allows, down to `limit`. */
+function trim<V>(cache: Map<string, V>, limit: number, removable: (value: V) => boolean): void {
+  for (const [key, value] of cache) {
+    if (cache.size <= limit) return;
+    if (removable(value)) cache.delete(key);
+  }
+}
 
 type Verdict = { passed: true; evidence: Record<string, unknown> } | Failure;
 type Failure = { passed: false; reason: string; evidence: Record<string, unknown> };
@@ -215,6 +226,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       background.add(created.promise);
       created.promise.finally(() => background.delete(created.promise)).catch(() => {});
       baselines.set(key, created);
+      trim(baselines, MAX_BASELINES, (entry) => entry.settled);
       entry = created;
     }
     const joined = entry;
@@ -550,6 +562,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       if (existing) return existing;
       const promise = runValidation(environment, artifact, id, callerSignal);
       reports.set(key, promise);
+      trim(reports, MAX_REPORTS, (entry) => entry !== promise);
       // Aborted or broken validations are not remembered; the next call tries again.
       promise.catch(() => {
         if (reports.get(key) === promise) reports.delete(key);
