@@ -7,6 +7,8 @@ export interface Row {
   medianMs: number;
   p90Ms: number;
   runs: number;
+  /** Median of a bare spawn("true") measured alternately with this row's samples (same load), when paired. */
+  baselineMs?: number;
   /** Why a variant could not run, or a remark. */
   note?: string;
 }
