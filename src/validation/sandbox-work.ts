@@ -1,4 +1,4 @@
-// Small helpers for work done in a sandbox of its own: create, use, always destroy; load shipped scripts.
+// Utilities for work done in a sandbox of its own: create, use, always destroy; load shipped scripts.
 import { readFileSync } from "node:fs";
 import type { Environment, Sandbox, SandboxBackend } from "../ports/sandbox.js";
 
