@@ -184,7 +184,7 @@ describe.skipIf(skipDocker())("Docker backend", () => {
       expect(info.Config.Labels[LABELS.owner]).toContain(`/${process.pid}/`);
       expect(info.Config.Labels[LABELS.label]).toBe("test:limits");
       const forks = await sandbox.run({
-        command: "for i in $(seq 200); do sleep 5 & done; wait",
+        command: "for i in $(seq 200); do sleep 2 & done; wait",
         timeoutMs: 20_000,
       });
       expect(forks.stderr).toMatch(/fork|resource|retry/i);
