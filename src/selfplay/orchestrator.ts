@@ -523,8 +523,9 @@ class Orchestrator {
       environment: step.environment,
       order,
       ...(parent ? { parentGroupId: parent.groupId, sourceAttemptId: parent.attemptId } : {}),
+      // Seeds depend on the step and the group's place in it, not on the run id: a run is reproducible.
       attemptSeeds: Array.from({ length: this.config.groupSize }, (_, index) =>
-        deriveSeed(step.seed, id, index),
+        deriveSeed(step.seed, id.slice(this.proposerGroupId(step.stepIndex).length), index),
       ),
     };
   }

@@ -9,8 +9,8 @@ export type SolverAnswer = "fix" | "partial" | "empty";
 
 export interface ScriptedPolicyOptions {
   artifact: BugArtifact;
-  /** Answer of a solver attempt from its seed [fix for even seeds, partial for odd ones]. */
-  answer?: (seed: number) => SolverAnswer;
+  /** Answer of a solver attempt from its seed and the number of solve calls before it [fix for even seeds, partial for odd ones]. */
+  answer?: (seed: number, call: number) => SolverAnswer;
   solveDelayMs?: number;
   proposeDelayMs?: number;
   /** Make the proposer give up on these seeds. */
@@ -51,6 +51,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 export function createScriptedPolicy(options: ScriptedPolicyOptions): ScriptedPolicy {
   const calls: ScriptedPolicy["calls"] = [];
+  let solveCalls = 0;
   const answer = options.answer ?? ((seed: number) => (seed % 2 === 0 ? "fix" : "partial"));
   const fix = unwrapDiff(reverseDiff(options.artifact.bugInjectDiff));
   const split = splitDiffByFile(options.artifact.bugInjectDiff);
@@ -71,7 +72,7 @@ export function createScriptedPolicy(options: ScriptedPolicyOptions): ScriptedPo
       const startedAt = Date.now();
       await sleep(options.solveDelayMs ?? 0, request.abortSignal);
       calls.push({ role: "solver", seed: request.seed, startedAt, endedAt: Date.now() });
-      const choice = answer(request.seed);
+      const choice = answer(request.seed, solveCalls++);
       const patch = choice === "fix" ? fix : choice === "partial" ? partial : "";
       return { patch, episode: episode("solver", "submitted") };
     },

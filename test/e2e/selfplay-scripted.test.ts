@@ -11,7 +11,7 @@ import {
   readRolloutStep,
 } from "../../src/selfplay/exports/index.js";
 import type { SelfPlayEvent } from "../../src/selfplay/index.js";
-import { runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
+import { formatSummary, runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { proposerReward } from "../../src/validation/index.js";
 import { runCli } from "../support/cli.js";
@@ -34,7 +34,7 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
         environments: [{ name: "inkwell", path: repo }],
         groupSize: 3,
         limits: { steps: 2 },
-        concurrency: { solvers: 2, validationTestRuns: 2 },
+        concurrency: { solvers: 1, validationTestRuns: 2 },
         secondOrder: { maxPerGroup: 1 },
         store: join(temp.path, "store.db"),
         seed: 3,
@@ -43,8 +43,9 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
     );
     const policy = createScriptedPolicy({
       artifact: pythonFixtureArtifact(),
-      // Attempt 0 fixes, 1 fixes one of the two bug files, 2 gives up: solve rate 1/3 per group.
-      answer: (seed) => (["fix", "partial", "empty"] as const)[seed % 3]!,
+      // With one solver at a time, a group's attempts are served one after the other: the first fixes,
+      // the second fixes one of the two bug files, the third gives up (solve rate 1/3 per group).
+      answer: (_seed, call) => (["fix", "partial", "empty"] as const)[call % 3]!,
       failProposal: (seed) => seed === -1,
     });
     store = openStore(config.store);
@@ -62,6 +63,14 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
     expect(result.summary.artifacts.valid).toBe(2);
     const steps = store.listSteps(result.runId);
     for (const step of steps) expect(step).toMatchObject({ state: "done", outcome: "valid" });
+  });
+
+  it("summarises the run as a table", () => {
+    const table = formatSummary(result.summary);
+    expect(table).toContain(`store          ${join(temp.path, "store.db")}`);
+    expect(table).toMatch(/^steps\s+2 \(done 2, failed 0, unfinished 0\)$/m);
+    expect(table).toMatch(/^solve rates\s+0: \d+ {2}\(0,0\.25\]: \d+/m);
+    expect(table).toMatch(/^rewards\s+proposer mean -?\d\.\d{3} \(n=2\)/m);
   });
 
   it("gives each solver ±1 by its grade and the proposer the reward of its group's solve rate", () => {
