@@ -47,7 +47,14 @@ try {
     testRuns: sandboxes.times.testRuns,
     sandboxesCreated: sandboxes.times.sandboxes,
     createS: sandboxes.times.createMs / 1000,
+    parserRunsS: sandboxes.times.parserRunMs / 1000,
     otherCommandsS: sandboxes.times.otherRunMs / 1000,
+    otherByProgramS: Object.fromEntries(
+      Object.entries(sandboxes.times.otherByProgram)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([program, ms]) => [program, Math.round(ms) / 1000]),
+    ),
     fileOpsS: sandboxes.times.fileMs / 1000,
     orchestratorCpuS: (cpu.user + cpu.system) / 1e6,
   };
@@ -60,7 +67,8 @@ try {
         `wall time                   ${figures.wallTimeS.toFixed(1)} s  → ${figures.stepsPerHour?.toFixed(1)} steps/hour`,
         `sandbox time                ${figures.sandboxTimeS.toFixed(1)} s in ${figures.sandboxesCreated} sandboxes`,
         `  test runs                 ${(figures.testRunShareOfSandboxTime * 100).toFixed(1)} % (${figures.testRuns} runs; target ≥ 90 %)`,
-        `  create / other / files    ${figures.createS.toFixed(1)} s / ${figures.otherCommandsS.toFixed(1)} s / ${figures.fileOpsS.toFixed(1)} s`,
+        `  create / parser / files   ${figures.createS.toFixed(1)} s / ${figures.parserRunsS.toFixed(1)} s / ${figures.fileOpsS.toFixed(1)} s`,
+        `  other commands            ${figures.otherCommandsS.toFixed(1)} s: ${JSON.stringify(figures.otherByProgramS)}`,
         `orchestrator process CPU    ${figures.orchestratorCpuS.toFixed(1)} s`,
         "",
       ].join("\n"),

@@ -8,8 +8,11 @@ export interface SandboxTimes {
   destroyMs: number;
   testRunMs: number;
   testRuns: number;
+  parserRunMs: number;
   otherRunMs: number;
   otherCalls: number;
+  /** Time of the other commands by their first word (git, python3, grep, …), the five largest kept. */
+  otherByProgram: Record<string, number>;
   fileMs: number;
 }
 
@@ -20,8 +23,10 @@ export function timedSandboxes(backend: SandboxBackend): { backend: SandboxBacke
     destroyMs: 0,
     testRunMs: 0,
     testRuns: 0,
+    parserRunMs: 0,
     otherRunMs: 0,
     otherCalls: 0,
+    otherByProgram: {},
     fileMs: 0,
   };
   const timed = async <T>(work: () => Promise<T>, add: (ms: number) => void): Promise<T> => {
@@ -49,9 +54,13 @@ export function timedSandboxes(backend: SandboxBackend): { backend: SandboxBacke
           if (options.command.includes("/test_script.sh")) {
             times.testRunMs += ms;
             times.testRuns++;
+          } else if (options.command.includes("/test_parser.py")) {
+            times.parserRunMs += ms;
           } else {
             times.otherRunMs += ms;
             times.otherCalls++;
+            const program = options.command.trim().split(/\s+/)[0] ?? "";
+            times.otherByProgram[program] = (times.otherByProgram[program] ?? 0) + ms;
           }
         },
       ),
@@ -105,6 +114,7 @@ export function timedSandboxes(backend: SandboxBackend): { backend: SandboxBacke
 }
 
 export function sandboxShares(times: SandboxTimes): { totalMs: number; testShare: number } {
-  const totalMs = times.createMs + times.destroyMs + times.testRunMs + times.otherRunMs + times.fileMs;
+  const totalMs =
+    times.createMs + times.destroyMs + times.testRunMs + times.parserRunMs + times.otherRunMs + times.fileMs;
   return { totalMs, testShare: totalMs > 0 ? times.testRunMs / totalMs : 0 };
 }
