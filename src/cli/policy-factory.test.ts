@@ -24,6 +24,7 @@ describe("policyConfigFrom", () => {
         "  model: from-file",
         "  apiKeyEnv: MY_KEY",
         "  maxTurns: 20",
+        "  callFormat: text",
       ].join("\n"),
     );
     const fromFile = policyConfigFrom({ config: file }, {});
@@ -32,6 +33,8 @@ describe("policyConfigFrom", () => {
       baseUrl: "http://file:1/v1",
       model: "from-file",
       maxTurns: 20,
+      callFormat: "text",
+      contextWindow: 32768,
     });
     const fromEnv = policyConfigFrom({ config: file }, { SWE_SELFPLAY_MODEL: "from-env" });
     expect(fromEnv).toMatchObject({ baseUrl: "http://file:1/v1", model: "from-env" });
@@ -42,6 +45,7 @@ describe("policyConfigFrom", () => {
         baseUrl: "http://flag:2/v1",
         maxTurns: "7",
         contextTokens: "131072",
+        callFormat: "native",
       },
       { SWE_SELFPLAY_MODEL: "from-env" },
     );
@@ -50,7 +54,9 @@ describe("policyConfigFrom", () => {
       model: "from-flag",
       maxTurns: 7,
       contextWindow: 131072,
+      callFormat: "native",
     });
+    expect(agentExtrasFrom({})).toEqual({});
     expect(apiKeyFrom(fromFile, { MY_KEY: "k1", OPENAI_API_KEY: "k2" })).toBe("k1");
     expect(apiKeyFrom(fromFile, { SWE_SELFPLAY_API_KEY: "k0", MY_KEY: "k1" })).toBe("k0");
     expect(apiKeyFrom(fromFile, { OPENAI_API_KEY: "k2" })).toBe("k2");

@@ -35,7 +35,7 @@ export function addPolicyOptions(command: Command): Command {
       "OpenAI-compatible server, e.g. http://localhost:8000/v1 [SWE_SELFPLAY_BASE_URL]",
     )
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
-    .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks)", "native")
+    .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks) [native]")
     .option("--max-turns <n>", "model calls per episode")
     .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
     .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
@@ -73,16 +73,24 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     topP: file?.topP ?? 0.95,
     maxTokens: file?.maxTokens,
     maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
-    contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
+    callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
+    contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
     requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
   };
 }
 
-export function agentExtrasFrom(flags: PolicyFlags): AgentExtras {
-  const format = flags.callFormat ?? "native";
+function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
+  const format = flags.callFormat;
+  if (format === undefined) return undefined;
   if (format !== "native" && format !== "text")
     throw new InputError("bad-flag", `--call-format expects native or text, got "${format}"`);
-  return { callFormat: format };
+  return format;
+}
+
+/** Settings of the agent that are not part of the policy configuration; a --call-format flag wins over the file. */
+export function agentExtrasFrom(flags: PolicyFlags): AgentExtras {
+  const callFormat = callFormatFrom(flags);
+  return callFormat === undefined ? {} : { callFormat };
 }
 
 /** The API key: SWE_SELFPLAY_API_KEY, else the variable the config names, else OPENAI_API_KEY. */
@@ -110,11 +118,8 @@ export function createPolicy(
       maxTokens: config.maxTokens,
       requestTimeoutMs: config.requestTimeoutMs,
     },
-    limits: {
-      maxTurns: config.maxTurns,
-      ...(config.contextWindow === undefined ? {} : { maxContextTokens: config.contextWindow }),
-    },
-    callFormat: extras.callFormat ?? "native",
+    limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
+    callFormat: extras.callFormat ?? config.callFormat,
     trajectoryDir: extras.trajectoryDir,
   });
 }

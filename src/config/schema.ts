@@ -51,8 +51,16 @@ export const openaiPolicySchema = z
     temperature: z.number().min(0).max(2).default(1).describe("Sampling temperature."),
     topP: z.number().gt(0).max(1).default(0.95).describe("Nucleus sampling top-p."),
     maxTokens: positiveInteger.optional().describe("Maximum tokens per model response."),
-    maxTurns: positiveInteger.default(50).describe("Maximum tool-calling turns per episode."),
-    contextWindow: positiveInteger.optional().describe("Context length of the model, in tokens."),
+    maxTurns: positiveInteger.default(64).describe("Maximum tool-calling turns per episode."),
+    callFormat: z
+      .enum(["native", "text"])
+      .default("native")
+      .describe(
+        "How the model calls tools: native tool calling, or <tool: NAME> blocks in text for models without it.",
+      ),
+    contextWindow: positiveInteger
+      .default(32_768)
+      .describe("Context budget of an episode, in tokens (up to the model's context length, e.g. 131072)."),
     requestTimeoutMs: positiveInteger.default(600_000).describe("Timeout of one model request, ms."),
   })
   .describe("A model behind an OpenAI-compatible server.");
@@ -78,7 +86,7 @@ export const thresholdsSchema = z
     minChangedFiles: positiveInteger.default(1).describe("Files the bug must change."),
     minFailingTests: positiveInteger.default(1).describe("Baseline-passing tests the bug must break."),
     baselineRuns: positiveInteger.default(2).describe("Baseline repetitions used to detect flaky tests."),
-    testTimeoutMs: positiveInteger.default(300_000).describe("Wall-clock limit of one test-suite run, ms."),
+    testTimeoutMs: positiveInteger.default(90_000).describe("Wall-clock limit of one test-suite run, ms."),
   })
   .describe("Thresholds of the consistency checks.");
 
