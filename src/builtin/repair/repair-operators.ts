@@ -36,6 +36,26 @@ function swaps(
   }));
 }
 
+function negateOperand(operand: SourceSpan, language: SourceLanguage): Mutation {
+  const simple = /^[\w.$]+(\([^()]*(\([^()]*\))*[^()]*\))?$/.test(operand.text);
+  const replacement =
+    language === "python"
+      ? simple
+        ? `not ${operand.text}`
+        : `not (${operand.text})`
+      : simple
+        ? `!${operand.text}`
+        : negated(operand.text, language);
+  return {
+    operator: "negate-condition",
+    start: operand.start,
+    end: operand.end,
+    replacement,
+    line: operand.startLine,
+    description: `operand \`${abbreviate(operand.text)}\` negated at line ${operand.startLine}`,
+  };
+}
+
 /** Repairs of one expression. */
 export function repairsOfExpression(expression: Expression, language: SourceLanguage): Mutation[] {
   switch (expression.kind) {
@@ -46,7 +66,11 @@ export function repairsOfExpression(expression: Expression, language: SourceLang
         inverseTable(operatorTable("comparison", language)),
       );
     case "boolean":
-      return swaps("boolean-flip", expression.operator, inverseTable(operatorTable("boolean", language)));
+      // A dropped `not` inside `a and not b` is undone by negating that operand back.
+      return [
+        ...swaps("boolean-flip", expression.operator, inverseTable(operatorTable("boolean", language))),
+        ...[expression.left, expression.right].map((operand) => negateOperand(operand, language)),
+      ];
     case "arithmetic":
       return swaps(
         "arithmetic-swap",

@@ -119,3 +119,14 @@ describe("stubbedBody", () => {
     expect(await parses("src/within.js", neutral)).toBe(true);
   });
 });
+
+describe("repairsOfFunction on a dropped negation inside a boolean", () => {
+  it("negates the operand back", async () => {
+    const buggy =
+      "def merge(dicts):\n    if len(dicts) == 1 and isinstance(dicts[0], dict):\n        return 1\n    return 2\n";
+    const fn = await onlyFunction("pkg/merge.py", buggy);
+    const repaired = repairsOfFunction(fn).map((repair) => applyTextEdits(buggy, [repair]));
+    expect(repaired).toContain(buggy.replace("and isinstance", "and not isinstance"));
+    for (const text of repaired) expect(await parses("pkg/merge.py", text)).toBe(true);
+  });
+});
