@@ -35,6 +35,8 @@ export interface ExecOutcome {
   durationMs: number;
 }
 
+const WATCHDOG_GRACE_MS = 1_000;
+
 /** How long to wait for an exec's stream to close after its tree was killed before giving up on it. */
 const STREAM_GRACE_MS = 5_000;
 
@@ -109,7 +111,17 @@ export async function execInContainer(
     typeof options.command === "string" ? options.command : options.command.map(shellQuote).join(" ");
   const hasStdin = options.stdin !== undefined;
   const exec = await container.exec({
-    Cmd: ["sh", "-c", PROCESS_TREE_SCRIPT, "process-tree", "run", marker, options.cwd, command],
+    Cmd: [
+      "sh",
+      "-c",
+      PROCESS_TREE_SCRIPT,
+      "process-tree",
+      "run",
+      marker,
+      options.cwd,
+      watchdogSeconds(options.timeoutMs),
+      command,
+    ],
     Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     WorkingDir: "/",
     User: options.user,
@@ -171,6 +183,11 @@ export async function execInContainer(
     truncated: stdout.truncated || stderr.truncated,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The in-container watchdog fires a little after our own timer, which normally wins and reports the timeout. */
+function watchdogSeconds(timeoutMs: number): string {
+  return ((timeoutMs + WATCHDOG_GRACE_MS) / 1000).toFixed(3);
 }
 
 /** The engine may report the exec as running for a moment after its stream closed. */

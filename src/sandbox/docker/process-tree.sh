@@ -1,6 +1,8 @@
 # Process-tree control inside a container, where the engine offers no way to kill an exec.
-# "run ID CWD COMMAND": runs COMMAND (bash -c, or sh -c without bash) from CWD as the leader of a new session
-# whose processes all carry SWE_SELFPLAY_EXEC=ID, and kills whatever it left behind when it ends.
+# "run ID CWD SECONDS COMMAND": runs COMMAND (bash -c, or sh -c without bash) from CWD as the leader of a new
+# session whose processes all carry SWE_SELFPLAY_EXEC=ID, and kills whatever it left behind when it ends.
+# A watchdog started beforehand kills the tree after SECONDS even when the container is out of process slots
+# (a fork bomb at the pids limit), where the outside killer could not even start.
 # "kill ID": kills such a tree from outside (timeout, abort): its process group and every process with the marker.
 mode=$1
 id=$2
@@ -8,13 +10,15 @@ state=/run/swe-selfplay
 mkdir -p "$state" 2>/dev/null || { state=/tmp/.swe-selfplay; mkdir -p "$state"; }
 
 kill_tree() {
-  pgid=$(cat "$state/$id.pgid" 2>/dev/null)
+  # Builtins first (read, kill; dash's kill takes no "--"): under a fork bomb at the pids limit, nothing else can start until the group is dead.
+  pgid=
+  [ -r "$state/$id.pgid" ] && read -r pgid < "$state/$id.pgid"
   round=0
   # Repeat: a process may fork while we kill; stop when a round finds nothing alive.
   while [ "$round" -lt 50 ]; do
     found=
-    if [ -n "$pgid" ] && kill -KILL -- "-$pgid" 2>/dev/null; then found=1; fi
-    for file in $(grep -lzx "SWE_SELFPLAY_EXEC=$id" /proc/[0-9]*/environ 2>/dev/null); do
+    if [ -n "$pgid" ] && kill -KILL "-$pgid" 2>/dev/null; then found=1; fi
+    for file in $(grep -lzxE "SWE_SELFPLAY_(EXEC|WATCH)=$id" /proc/[0-9]*/environ 2>/dev/null); do
       pid=${file#/proc/}
       pid=${pid%/environ}
       # Zombies have an empty environ, so a match is a live process.
@@ -30,7 +34,11 @@ kill_tree() {
 case "$mode" in
   run)
     cwd=$3
-    command=$4
+    seconds=$4
+    command=$5
+    # The watchdog's sleep carries its own marker, so kill_tree also ends it when the command finishes first.
+    ( SWE_SELFPLAY_WATCH=$id sleep "$seconds" && kill_tree ) < /dev/null > /dev/null 2>&1 &
+    watchdog=$!
     shell=sh
     command -v bash >/dev/null 2>&1 && shell=bash
     session=
@@ -45,6 +53,7 @@ case "$mode" in
     exec 4<&- 5>&- 2>/dev/null
     wait $!
     status=$?
+    kill -KILL "$watchdog" 2>/dev/null
     # Nothing may outlive its command, not even a daemon that closed its output.
     kill_tree
     exit "$status"
