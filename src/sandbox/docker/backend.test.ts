@@ -82,6 +82,26 @@ describe.skipIf(skipDocker())("Docker backend", () => {
     }
   });
 
+  it("ends a fork bomb at its timeout even when no process slot is left for the outside killer", async () => {
+    const sandbox = await backend.create({ environment: { kind: "image", image }, limits: { pids: 48 } });
+    try {
+      const result = await sandbox.run({
+        command: "bash -c 'bomb() { bomb | bomb & }; bomb; sleep 300' forkbomb",
+        timeoutMs: 2_000,
+      });
+      expect(result.status).toBe("timed-out");
+      let survivors = -1;
+      for (let attempt = 0; attempt < 50 && survivors !== 0; attempt++) {
+        const count = await sandbox.run({ command: "ps -eo args= | grep -c '^bash -c bomb' || true" });
+        survivors = Number(count.stdout.trim());
+        if (survivors !== 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(survivors).toBe(0);
+    } finally {
+      await sandbox.destroy();
+    }
+  });
+
   it("caps each output stream and drains the rest", async () => {
     const sandbox = await backend.create({ environment: { kind: "image", image } });
     try {
