@@ -7,7 +7,8 @@
 mode=$1
 id=$2
 state=/run/swe-selfplay
-mkdir -p "$state" 2>/dev/null || { state=/tmp/.swe-selfplay; mkdir -p "$state"; }
+# Builtin test first: prepared images already hold a writable state directory, so no mkdir is spawned.
+{ [ -w "$state" ] || { mkdir -p "$state" 2>/dev/null && [ -w "$state" ]; }; } || { state=/tmp/.swe-selfplay; mkdir -p "$state"; }
 
 kill_tree() {
   # Builtins first (read, kill; dash's kill takes no "--"): under a fork bomb at the pids limit, nothing else can start until the group is dead.
