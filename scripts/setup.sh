@@ -72,11 +72,16 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$lock_hash" ]; then
     echo "$lock_hash" > "$stamp"
   else
     log "installing npm dependencies (npm ci)"
-    if ! (cd "$project" && npm ci --no-audit --no-fund >&2); then
-      # npm ci refuses a lock file that lags behind package.json; install from package.json then.
-      log "npm ci failed (lock file out of sync with package.json?); falling back to npm install"
+    ci_log="$(mktemp)"
+    if ! (cd "$project" && npm ci --no-audit --no-fund >"$ci_log" 2>&1); then
+      # npm ci refuses a lock file that lacks entries, e.g. optional binaries of other platforms that the
+      # configured registry does not serve; npm install resolves from package.json and the lock then.
+      log "npm ci failed ($(grep -m1 -E 'npm error (Missing|`npm ci` can only)' "$ci_log" | sed 's/^npm error //')); falling back to npm install"
       (cd "$project" && npm install --no-audit --no-fund >&2)
+    else
+      cat "$ci_log" >&2
     fi
+    rm -f "$ci_log"
     echo "$lock_hash" > "$stamp"
   fi
 fi
