@@ -311,3 +311,45 @@ function hunkAtLine(diff: string, file: string, line: number): number | undefine
   }
   return undefined;
 }
+
+/**
+ * One sandbox's change-tracking state: the tree diff() compares against, and diff, apply and snapshot
+ * run one at a time, since they share the sandbox's index file.
+ */
+export class TrackedTree {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly tracker: ChangeTracker,
+    private readonly indexFile: string,
+    private startTree: string,
+  ) {}
+
+  diff(): Promise<string> {
+    return this.serialized(async () => {
+      const tree = await this.tracker.stage(this.indexFile);
+      return this.tracker.diffTrees(this.startTree, tree, this.indexFile);
+    });
+  }
+
+  applyPatch(diff: string): Promise<ApplyResult> {
+    return this.serialized(() => this.tracker.apply(diff, this.indexFile));
+  }
+
+  snapshot(): Promise<void> {
+    return this.serialized(async () => {
+      this.startTree = await this.tracker.stage(this.indexFile);
+    });
+  }
+
+  /** Resolves when every queued operation has ended, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.queue;
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

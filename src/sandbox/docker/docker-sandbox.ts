@@ -5,7 +5,7 @@ import { posix } from "node:path";
 import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { ApplyResult, RunOptions, RunResult, Sandbox, SandboxSpec } from "../../ports/sandbox.js";
-import type { ChangeTracker } from "../change-tracking.js";
+import { type ChangeTracker, TrackedTree } from "../change-tracking.js";
 import { readFromArchive, type SandboxUser, userSpec, writeThroughArchive } from "./archive.js";
 import { describe, removeContainerSync } from "./engine.js";
 import { type ExecOutcome, execInContainer, shellQuote } from "./exec.js";
@@ -34,16 +34,15 @@ export class DockerSandbox implements Sandbox {
   readonly id: string;
   readonly spec: SandboxSpec;
   readonly workdir: string;
-  private startTree: string;
+  private readonly tracked: TrackedTree;
   private destroying: Promise<void> | undefined;
   private readonly inFlight = new Set<AbortController>();
-  private trackingQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: DockerSandboxParts) {
     this.id = parts.id;
     this.spec = parts.spec;
     this.workdir = parts.workdir;
-    this.startTree = parts.startTree;
+    this.tracked = new TrackedTree(parts.tracker, parts.indexFile, parts.startTree);
   }
 
   /** Id of the container behind this sandbox (for diagnostics and tests). */
@@ -175,20 +174,18 @@ export class DockerSandbox implements Sandbox {
   }
 
   diff(): Promise<string> {
-    return this.serialized(async () => {
-      const tree = await this.parts.tracker.stage(this.parts.indexFile);
-      return this.parts.tracker.diffTrees(this.startTree, tree, this.parts.indexFile);
-    });
+    this.assertAlive();
+    return this.tracked.diff();
   }
 
   applyPatch(diff: string): Promise<ApplyResult> {
-    return this.serialized(() => this.parts.tracker.apply(diff, this.parts.indexFile));
+    this.assertAlive();
+    return this.tracked.applyPatch(diff);
   }
 
   snapshot(): Promise<void> {
-    return this.serialized(async () => {
-      this.startTree = await this.parts.tracker.stage(this.parts.indexFile);
-    });
+    this.assertAlive();
+    return this.tracked.snapshot();
   }
 
   destroy(): Promise<void> {
@@ -232,13 +229,6 @@ export class DockerSandbox implements Sandbox {
         { cause: error, data: { sandbox: this.id, container: this.containerId } },
       );
     }
-  }
-
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    this.assertAlive();
-    const next = this.trackingQueue.then(work, work);
-    this.trackingQueue = next.catch(() => undefined);
-    return next;
   }
 
   private assertAlive(): void {

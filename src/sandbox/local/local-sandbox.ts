@@ -15,7 +15,7 @@ import type {
   Sandbox,
   SandboxSpec,
 } from "../../ports/sandbox.js";
-import type { ChangeTracker } from "../change-tracking.js";
+import { type ChangeTracker, TrackedTree } from "../change-tracking.js";
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
 import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
 import { type ExecuteOutcome, execute } from "./execute.js";
@@ -64,16 +64,15 @@ export class LocalSandbox implements Sandbox {
   readonly id: string;
   readonly spec: SandboxSpec;
   readonly workdir: string;
-  private startTree: string;
+  private readonly tracked: TrackedTree;
   private destroying: Promise<void> | undefined;
   private readonly inFlight = new Set<InFlight>();
-  private trackingQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: LocalSandboxParts) {
     this.id = parts.id;
     this.spec = parts.spec;
     this.workdir = parts.workdir;
-    this.startTree = parts.startTree;
+    this.tracked = new TrackedTree(parts.tracker, parts.indexFile, parts.startTree);
   }
 
   /** Host directory holding the repository (for benchmarks and diagnostics). */
@@ -240,27 +239,25 @@ export class LocalSandbox implements Sandbox {
   }
 
   diff(): Promise<string> {
-    return this.serialized(async () => {
-      const tree = await this.parts.tracker.stage(this.parts.indexFile);
-      return this.parts.tracker.diffTrees(this.startTree, tree, this.parts.indexFile);
-    });
+    this.assertAlive();
+    return this.tracked.diff();
   }
 
   applyPatch(diff: string): Promise<ApplyResult> {
-    return this.serialized(() => this.parts.tracker.apply(diff, this.parts.indexFile));
+    this.assertAlive();
+    return this.tracked.applyPatch(diff);
   }
 
   snapshot(): Promise<void> {
-    return this.serialized(async () => {
-      this.startTree = await this.parts.tracker.stage(this.parts.indexFile);
-    });
+    this.assertAlive();
+    return this.tracked.snapshot();
   }
 
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
       for (const entry of this.inFlight) entry.controller.abort();
       await Promise.all([...this.inFlight].map((entry) => entry.done));
-      await this.trackingQueue.catch(() => undefined);
+      await this.tracked.settled();
       try {
         await removeStateDirectory(this.parts.stateDirectory);
       } finally {
@@ -286,13 +283,6 @@ export class LocalSandbox implements Sandbox {
     }
     removeStateDirectorySync(this.parts.stateDirectory);
     this.parts.onDestroyed();
-  }
-
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    this.assertAlive();
-    const next = this.trackingQueue.then(work, work);
-    this.trackingQueue = next.catch(() => undefined);
-    return next;
   }
 
   private assertAlive(): void {
