@@ -3,7 +3,8 @@
 # but not running, node_modules when stale against package-lock.json, and the base and toolz images when an
 # engine answers. Safe to run again and again; each step is skipped when already done.
 #
-# Usage: scripts/setup.sh   (environment: SWE_SELFPLAY_SKIP_IMAGES=1 skips the image builds)
+# Usage: scripts/setup.sh   (environment: SWE_SELFPLAY_SKIP_IMAGES=1 skips the image builds;
+#   SWE_SELFPLAY_NO_DOCKER=1 skips everything Docker: its package, its engine and the images)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,8 +16,6 @@ started=$SECONDS
 # command → package that provides it
 declare -A needed=(
   [bwrap]=bubblewrap
-  [dockerd]=docker.io
-  [debootstrap]=debootstrap
   [git]=git
   [python3]=python3
   [dpkg-source]=dpkg-dev
@@ -25,6 +24,11 @@ declare -A needed=(
   [sha256sum]=coreutils
 )
 missing=()
+no_docker="${SWE_SELFPLAY_NO_DOCKER:-0}"
+if [ "$no_docker" != 1 ]; then
+  needed[dockerd]=docker.io
+  needed[debootstrap]=debootstrap
+fi
 for command in "${!needed[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${needed[$command]}")
 done
@@ -43,8 +47,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # --- Docker engine ---------------------------------------------------------------------------------------
-engine_answers() { timeout 20 docker version >/dev/null 2>&1; }
-if ! engine_answers; then
+engine_answers() { [ "$no_docker" != 1 ] && timeout 20 docker version >/dev/null 2>&1; }
+if [ "$no_docker" != 1 ] && ! engine_answers; then
   if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then
     log "starting dockerd (log: /var/log/swe-selfplay-dockerd.log)"
     # setsid: the engine must outlive this script and the shell that started it.
