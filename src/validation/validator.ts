@@ -14,11 +14,13 @@ import type {
 } from "../ports/validation.js";
 import { CHECK_ORDER } from "../ports/validation.js";
 import { environmentKey } from "./environment-key.js";
+import { type Guard, prepareGuard, runGuarded, vouchedRun } from "./harness/guarded-run.js";
+import { harnessEvidence, tamperedFailure } from "./harness/verdicts.js";
 import { createLimiter, type Limiter } from "./limiter.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
 import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
-import { parseTestOutput, runTestSuiteKeepingOutput } from "./test-run.js";
+import { parseTestOutput } from "./test-run.js";
 import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect } from "./test-sets.js";
 import { resolveThresholds } from "./thresholds.js";
 
@@ -113,13 +115,19 @@ export function createValidator(options: ValidatorOptions): Validator {
     return Math.min(thresholds.testTimeoutMs, Math.round(runTimeout.factor * slowest + runTimeout.fixedMs));
   }
 
+  /** Reads what a guarded run needs from the sandbox's original tree, before `diffs` are applied. */
+  function guardFor(sandbox: Sandbox, artifact: BugArtifact, diffs: string[]) {
+    return prepareGuard(sandbox, { testFiles: artifact.testFiles, diffs, integrity: options.integrity });
+  }
+
   async function runIn(
     sandbox: Sandbox,
+    guard: Guard,
     artifact: BugArtifact,
     abortSignal: AbortSignal,
     timeoutMs = thresholds.testTimeoutMs,
   ) {
-    return runTestSuiteKeepingOutput(sandbox, {
+    return runGuarded(sandbox, guard, {
       testScript: artifact.testScript,
       testParser: artifact.testParser,
       timeoutMs,
@@ -132,10 +140,13 @@ export function createValidator(options: ValidatorOptions): Validator {
       limiter.run(
         () =>
           withSandbox(sandboxes, environment, `validate:baseline#${index + 1}`, async (sandbox) => {
-            const { testRun, execution } = await runIn(sandbox, artifact, signal);
+            const guarded = await runIn(sandbox, await guardFor(sandbox, artifact, []), artifact, signal);
+            const testRun = vouchedRun(guarded);
             if (index !== 0 || testRun.status !== "ok") return { testRun, reparsed: null };
             // Check 2: the same output must give the same answer twice.
-            const reparsed = await parseTestOutput(sandbox, execution.output, signal);
+            const reparsed = await parseTestOutput(sandbox, guarded.execution.output, signal);
+            if (reparsed.parsed.status === "ok")
+              reparsed.parsed.results = guarded.strip(reparsed.parsed.results);
             return { testRun, reparsed };
           }),
         signal,
@@ -313,10 +324,12 @@ export function createValidator(options: ValidatorOptions): Validator {
     const baseline = acquireBaseline(environment, artifact, callerSignal);
     const runTimeoutMs = derivedTimeout(baseline.outcome);
     const tasks: Promise<unknown>[] = [];
+    /** `diffs`: everything applied to the original in this run (by `prepare` or as `patches`), for pinning. */
     const launch = <T>(
       label: string,
       prepare: ((sandbox: Sandbox) => Promise<boolean>) | null,
       patches: string[],
+      diffs: string[] = patches,
     ) => {
       const task = limiter.run(
         () =>
@@ -325,6 +338,7 @@ export function createValidator(options: ValidatorOptions): Validator {
             environment,
             `validate:${label}`,
             async (sandbox): Promise<ArtifactRun | null> => {
+              const guard = await guardFor(sandbox, artifact, diffs);
               if (prepare && !(await prepare(sandbox))) return null;
               for (const patch of patches) {
                 const applied = await sandbox.applyPatch(patch);
@@ -334,7 +348,7 @@ export function createValidator(options: ValidatorOptions): Validator {
                   );
                 }
               }
-              const { testRun } = await runIn(sandbox, artifact, signal, runTimeoutMs);
+              const { testRun } = await runIn(sandbox, guard, artifact, signal, runTimeoutMs);
               return { label, testRun };
             },
           ),
@@ -356,6 +370,7 @@ export function createValidator(options: ValidatorOptions): Validator {
           return verdict.check === null;
         },
         [],
+        [artifact.bugInjectDiff, artifact.testWeakenDiff],
       );
       bugAndWeaken.catch((error) => tree.reject(error));
       const bugOnly = launch<ArtifactRun | null>("bug", null, [artifact.bugInjectDiff]);
@@ -394,6 +409,7 @@ export function createValidator(options: ValidatorOptions): Validator {
         bugFiles: summary.bugFiles,
         weakenFiles: summary.weakenFiles,
         applies: "bug_inject.diff then test_weaken.diff apply cleanly",
+        ...harnessEvidence(summary),
       });
       if (treeCheck.check === "oracle-files") return failWith("oracle-files", treeCheck.failure);
       pass("oracle-files", { oracleFiles: summary.oracleFiles, weakenFiles: summary.weakenFiles });
@@ -455,6 +471,8 @@ export function createValidator(options: ValidatorOptions): Validator {
 
       // Check 5: the bug alone.
       const bugRun = await awaitRun(bugOnly as Promise<ArtifactRun | null>);
+      if (bugRun.status === "tampered")
+        return failWith("bug", tamperedFailure("bug", bugRun), { flaky: sets.flaky });
       const bugResults = resultsOf(bugRun);
       const { f2p, p2p } = splitByBug(sets.passing, bugResults);
       const bugEvidence = {
@@ -492,6 +510,8 @@ export function createValidator(options: ValidatorOptions): Validator {
 
       // Check 6: bug + weakening hides some of the F2P tests.
       const weakenedRun = await awaitRun(bugAndWeaken);
+      if (weakenedRun.status === "tampered")
+        return failWith("weakening", tamperedFailure("bug+weaken", weakenedRun), partial);
       const { hidden, stillFailing } = weakeningEffect(f2p, bugResults, resultsOf(weakenedRun));
       const weakeningEvidence = {
         hidden,
@@ -523,6 +543,8 @@ export function createValidator(options: ValidatorOptions): Validator {
         for (const [index, inverse] of inverses.entries()) {
           const file = summary.bugFiles[index]!;
           const run = await awaitRun(inverse);
+          if (run.status === "tampered")
+            return failWith("inverse-mutation", tamperedFailure(`inverse:${file}`, run), partial);
           fileContributions.push({ file, restoredTests: restoredBy(f2p, resultsOf(run)) });
         }
       }
