@@ -15,7 +15,7 @@ export interface CanarySite {
 
 export interface PlantedCanaries {
   site: CanarySite;
-  /** The file holding the canaries (a fresh file, or the sibling itself for Rust, appended to). */
+  /** The file holding the canaries: a fresh file, or the sibling itself (JavaScript, Rust), appended to. */
   file: string;
   failing: string;
   passing: string;
@@ -52,7 +52,12 @@ function looksLikeTest(name: string): boolean {
   return /(^test|_test\.|[._-](test|spec)\.)/.test(name);
 }
 
-/** One site per (directory, language) of the oracle files, the most test-like file first as the sibling. */
+/**
+ * Where canaries go. Python and Go: one fresh file per directory of oracle tests (one process runs them all,
+ * a Go package per directory). JavaScript runners give each test file a process or module registry of its
+ * own, and Rust compiles only declared modules, so there the canaries are appended to every oracle file:
+ * whatever the code under test does to that file's process, it does to the canaries.
+ */
 export function canarySites(oracleFiles: readonly string[]): CanarySite[] {
   const sites = new Map<string, CanarySite>();
   const ordered = [...oracleFiles].sort((left, right) => {
@@ -63,7 +68,8 @@ export function canarySites(oracleFiles: readonly string[]): CanarySite[] {
     const language = languageOf(path);
     if (language === null) continue;
     const directory = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
-    const key = `${language}\u0000${directory}`;
+    const appended = language === "javascript" || language === "rust";
+    const key = appended ? `${language}\u0000${path}` : `${language}\u0000${directory}`;
     if (!sites.has(key)) sites.set(key, { language, directory, sibling: path });
   }
   return [...sites.values()]
@@ -71,7 +77,7 @@ export function canarySites(oracleFiles: readonly string[]): CanarySite[] {
     .slice(0, MAX_SITES);
 }
 
-/** Siblings whose content decides how a canary is written (module style, runner, package clause). */
+/** Siblings whose content decides how a canary is written (module style, runner, assertions, package clause). */
 export function siblingsToRead(sites: readonly CanarySite[]): string[] {
   return sites
     .filter((site) => site.language === "javascript" || site.language === "go")
@@ -119,34 +125,51 @@ function pythonCanary(className: string, failing: string, passing: string, [a, b
 }
 
 /** The runner a JavaScript test file uses, from what it imports; null: the runner's globals. */
-function javascriptRunner(content: string): { module: string; name: string } | null {
-  if (/["']vitest["']/.test(content)) return { module: "vitest", name: "test" };
-  if (/["']node:test["']/.test(content)) return { module: "node:test", name: "test" };
-  if (/["']@jest\/globals["']/.test(content)) return { module: "@jest/globals", name: "test" };
-  if (/["']mocha["']/.test(content)) return { module: "mocha", name: "it" };
-  return null;
+function javascriptRunner(content: string): string | null {
+  return /["'](vitest|node:test|@jest\/globals|mocha)["']/.exec(content)?.[1] ?? null;
 }
 
+/**
+ * Canaries appended to a JavaScript test file, in its module style, registered with its runner, asserting
+ * the way it asserts (so a runner or an assertion library patched by the code under test lies about them).
+ */
 function javascriptCanary(
   path: string,
   sibling: string,
-  failing: string,
-  passing: string,
+  names: { failing: string; passing: string; stem: string },
   [a, b]: [number, number],
 ) {
   const esm =
-    /\.(mjs|mts|ts|tsx)$/.test(path) ||
-    /^\s*(import\s|export\s)/m.test(sibling) ||
-    !/\brequire\(/.test(sibling);
+    /\.(mjs|mts)$/.test(path) || /^\s*(import|export)\s/m.test(sibling) || !/\brequire\(/.test(sibling);
   const runner = javascriptRunner(sibling);
-  const lines: string[] = [];
-  if (runner === null) lines.push('const canary = typeof it === "function" ? it : test;');
-  else if (esm) lines.push(`import { ${runner.name} as canary } from "${runner.module}";`);
-  else lines.push(`const { ${runner.name}: canary } = require("${runner.module}");`);
+  const assertModule = /["']((?:node:)?assert(?:\/strict)?)["']/.exec(sibling)?.[1];
+  const prefix = `canary_${names.stem}`;
+  const lines: string[] = [""];
+  const load = (what: string, module: string, named: boolean) =>
+    esm
+      ? `import ${named ? `{ ${what} as ${prefix}_${what} }` : `${prefix}_${what}`} from "${module}";`
+      : `const ${named ? `{ ${what}: ${prefix}_${what} }` : `${prefix}_${what}`} = require("${module}");`;
+  const testName = runner === "mocha" ? "it" : "test";
+  if (runner === null) lines.push(`const ${prefix}_${testName} = typeof it === "function" ? it : test;`);
+  else lines.push(load(testName, runner, true));
+  let check: (expected: number) => string;
+  if (assertModule) {
+    lines.push(load("assert", assertModule, false));
+    check = (expected) => `${prefix}_assert.strictEqual(got, ${expected});`;
+  } else if (/\bexpect\(/.test(sibling)) {
+    if (runner === "vitest" || runner === "@jest/globals") lines.push(load("expect", runner, true));
+    else lines.push(`const ${prefix}_expect = expect;`);
+    check = (expected) => `${prefix}_expect(got).toBe(${expected});`;
+  } else {
+    check = (expected) => `if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);`;
+  }
   // Number(...) keeps TypeScript from typing the values as two literals that can never be equal.
-  const body = (expected: number) =>
-    `() => {\n  const got = Number("${a}");\n  if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);\n}`;
-  lines.push(`canary("${failing}", ${body(b)});`, `canary("${passing}", ${body(a)});`, "");
+  const body = (expected: number) => `() => {\n  const got = Number("${a}");\n  ${check(expected)}\n}`;
+  lines.push(
+    `${prefix}_${testName}("${names.failing}", ${body(b)});`,
+    `${prefix}_${testName}("${names.passing}", ${body(a)});`,
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -165,8 +188,8 @@ function rustCanary(failing: string, passing: string, [a, b]: [number, number]) 
 }
 
 /**
- * Canaries for one run: a fresh file beside each site's sibling (Rust: appended to the sibling, since only
- * declared modules compile). `contents` holds the original text of the siblings siblingsToRead named.
+ * Canaries for one run: a fresh file beside each site's sibling, or appended to it (see canarySites).
+ * `contents` holds the original text of the siblings siblingsToRead named.
  */
 export function planCanaries(
   sites: readonly CanarySite[],
@@ -184,18 +207,22 @@ export function planCanaries(
     if (site.language === "rust") {
       file = site.sibling;
       content = rustCanary(failing, passing, values);
+    } else if (site.language === "javascript") {
+      file = site.sibling;
+      const sibling = contents.get(site.sibling);
+      content =
+        sibling === undefined ? null : javascriptCanary(file, sibling, { failing, passing, stem }, values);
     } else {
       file = join(site.directory, freshName(site.sibling, stem));
       const sibling = contents.get(site.sibling);
       if (site.language === "python")
         content = pythonCanary(`${stem[0]!.toUpperCase()}${stem.slice(1)}`, failing, passing, values);
       else if (sibling === undefined) content = null;
-      else if (site.language === "go") content = goCanary(sibling, failing, passing, values);
-      else content = javascriptCanary(file, sibling, failing, passing, values);
+      else content = goCanary(sibling, failing, passing, values);
     }
     if (content === null) continue;
     plan.planted.push({ site, file, failing, passing });
-    plan.files.push({ path: file, content, append: site.language === "rust" });
+    plan.files.push({ path: file, content, append: file === site.sibling });
   }
   return plan;
 }
