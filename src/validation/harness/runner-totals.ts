@@ -5,63 +5,57 @@ import type { TestResults } from "../../ports/validation.js";
 
 interface TotalsRule {
   runner: string;
-  /** Upper bound of passing tests this line vouches for, or null when the line is not this runner's. */
-  passes(line: string): number | null;
+  /** Upper bound of passing tests the runner's own summaries in `lines` vouch for; null when it has none. */
+  passes(lines: readonly string[]): number | null;
 }
 
-const sumOf = (text: string, pattern: RegExp): number => {
+/** Sums the first group of `pattern` over every line it matches; null when no line matches. */
+function sumOver(lines: readonly string[], pattern: RegExp, count: (match: RegExpExecArray) => number) {
+  let total: number | null = null;
+  for (const line of lines) {
+    const match = pattern.exec(line);
+    if (match) total = (total ?? 0) + count(match);
+  }
+  return total;
+}
+
+const passedIn = (text: string, word: RegExp) => {
   let total = 0;
-  for (const match of text.matchAll(pattern)) total += Number(match[1]);
+  for (const match of text.matchAll(word)) total += Number(match[1]);
   return total;
 };
 
 const RULES: readonly TotalsRule[] = [
   {
     runner: "pytest",
-    passes(line) {
-      const summary = /^(?:=+ )?((?:\d+ [a-z]+(?:, )?)+) in \d+(?:\.\d+)?s\b/.exec(line);
-      return summary ? sumOf(summary[1]!, /(\d+) x?passed\b/g) : null;
-    },
+    passes: (lines) =>
+      sumOver(lines, /^(?:=+ )?((?:\d+ [a-z]+(?:, )?)+) in \d+(?:\.\d+)?s\b/, (match) =>
+        passedIn(match[1]!, /(\d+) x?passed\b/g),
+      ),
   },
+  // Tests may pass, fail or be skipped: "Ran N" bounds the passes (subtests make finer counts unsafe).
   {
-    // Tests may pass, fail or be skipped: "Ran N" bounds the passes (subtests make finer counts unsafe).
     runner: "unittest",
-    passes: (line) => {
-      const ran = /^Ran (\d+) tests? in /.exec(line);
-      return ran ? Number(ran[1]) : null;
-    },
+    passes: (lines) => sumOver(lines, /^Ran (\d+) tests? in /, (match) => Number(match[1])),
   },
   {
     runner: "jest/vitest",
-    passes: (line) => {
-      const tests = /^\s*Tests:?\s{1,}(.*\d+ passed.*)$/.exec(line);
-      return tests ? sumOf(tests[1]!, /(\d+) passed\b/g) : null;
-    },
+    passes: (lines) =>
+      sumOver(lines, /^\s*Tests:?\s+(.*\d+ passed.*)$/, (match) => passedIn(match[1]!, /(\d+) passed\b/g)),
   },
   {
     runner: "cargo",
-    passes: (line) => {
-      const result = /^test result: \w+\. (\d+) passed;/.exec(line);
-      return result ? Number(result[1]) : null;
-    },
+    passes: (lines) => sumOver(lines, /^test result: \w+\. (\d+) passed;/, (match) => Number(match[1])),
   },
+  { runner: "tap", passes: (lines) => sumOver(lines, /^# pass (\d+)\s*$/, (match) => Number(match[1])) },
   {
-    runner: "tap",
-    passes: (line) => {
-      const pass = /^# pass (\d+)\s*$/.exec(line);
-      return pass ? Number(pass[1]) : null;
-    },
-  },
-  {
-    // Text mode: "--- PASS: TestX" per test and subtest, "ok  pkg" per package (a parser may report
-    // packages); JSON mode: one "pass" action per test and package.
+    // JSON events (go test -json): one "pass" action per test, subtest and package (a parser may report
+    // packages). Text: "--- PASS:" per test and subtest, "ok" per package.
     runner: "go",
-    passes: (line) => {
-      const count =
-        (line.match(/"Action":"pass"/g)?.length ?? 0) +
-        (/^\s*--- PASS: /.test(line) ? 1 : 0) +
-        (/^ok\s+\S+/.test(line) ? 1 : 0);
-      return count > 0 ? count : null;
+    passes: (lines) => {
+      const events = lines.filter((line) => line.startsWith("{") && line.includes('"Action":'));
+      if (events.length > 0) return events.filter((line) => line.includes('"Action":"pass"')).length;
+      return sumOver(lines, /^(\s*--- PASS: |ok +\t\S+\t)/, () => 1);
     },
   },
 ];
@@ -75,15 +69,17 @@ export interface RunnerTotals {
 
 /** The runners' own pass counts in a test output; null when no runner summary is in it. */
 export function runnerTotals(output: string): RunnerTotals | null {
-  const found = new Map<string, number>();
-  for (const line of output.split("\n")) {
-    for (const rule of RULES) {
-      const passes = rule.passes(line.replace(/\r$/, ""));
-      if (passes !== null) found.set(rule.runner, (found.get(rule.runner) ?? 0) + passes);
-    }
+  const lines = output.split("\n").map((line) => line.replace(/\r$/, ""));
+  const found: [string, number][] = [];
+  for (const rule of RULES) {
+    const passes = rule.passes(lines);
+    if (passes !== null) found.push([rule.runner, passes]);
   }
-  if (found.size === 0) return null;
-  return { runners: [...found.keys()], passes: [...found.values()].reduce((sum, value) => sum + value, 0) };
+  if (found.length === 0) return null;
+  return {
+    runners: found.map(([runner]) => runner),
+    passes: found.reduce((sum, [, passes]) => sum + passes, 0),
+  };
 }
 
 /** A message when the parsed result claims more passes than the runners counted, else null. */
