@@ -45,6 +45,8 @@ type Failure = { passed: false; reason: string; evidence: Record<string, unknown
 
 interface BaselineOutcome {
   runs: TestRun[];
+  /** Each run's parsed results without canaries, also when the run is tampered; null when parsing failed. */
+  results: (TestResults | null)[];
   records: TestRunRecord[];
   /** Check 2, decided on the first run (the parser run twice on its output). */
   parser: Verdict;
@@ -142,12 +144,13 @@ export function createValidator(options: ValidatorOptions): Validator {
           withSandbox(sandboxes, environment, `validate:baseline#${index + 1}`, async (sandbox) => {
             const guarded = await runIn(sandbox, await guardFor(sandbox, artifact, []), artifact, signal);
             const testRun = vouchedRun(guarded);
-            if (index !== 0 || testRun.status !== "ok") return { testRun, reparsed: null };
+            const { results } = guarded;
+            if (index !== 0 || results === null) return { testRun, results, reparsed: null };
             // Check 2: the same output must give the same answer twice.
             const reparsed = await parseTestOutput(sandbox, guarded.execution.output, signal);
             if (reparsed.parsed.status === "ok")
               reparsed.parsed.results = guarded.strip(reparsed.parsed.results);
-            return { testRun, reparsed };
+            return { testRun, results, reparsed };
           }),
         signal,
       ),
@@ -162,13 +165,14 @@ export function createValidator(options: ValidatorOptions): Validator {
       }));
       let parser: Verdict;
       const run = first.testRun;
-      if (run.status === "ok") {
+      // A tampered run was parsed all the same: the parser is judged first, the canaries at the baseline check.
+      if (first.results !== null) {
         const again = first.reparsed?.parsed;
         if (again?.status === "ok") {
-          const differing = differingIds(run.results, again.results);
+          const differing = differingIds(first.results, again.results);
           parser =
             differing.length === 0
-              ? { passed: true, evidence: { tests: Object.keys(run.results).length, deterministic: true } }
+              ? { passed: true, evidence: { tests: Object.keys(first.results).length, deterministic: true } }
               : {
                   passed: false,
                   reason: `test_parser.py gives different answers on the same output: ${differing.length} test(s) differ (${list(differing)})`,
@@ -188,10 +192,12 @@ export function createValidator(options: ValidatorOptions): Validator {
           evidence: { run: run.status, outputTail: run.outputTail },
         };
       } else {
+        // No results means the parse failed, so the run is one of the failures.
+        const failed = run as Exclude<TestRun, { status: "ok" }>;
         parser = {
           passed: false,
-          reason: `on the original code ${describeFailure(run)}`,
-          evidence: { run: run.status, outputTail: run.outputTail },
+          reason: `on the original code ${describeFailure(failed)}`,
+          evidence: { run: failed.status, outputTail: failed.outputTail },
         };
       }
       const reparseMs = first.reparsed?.durationMs ?? 0;
@@ -199,7 +205,13 @@ export function createValidator(options: ValidatorOptions): Validator {
         run.durationMs + reparseMs,
         ...outcomes.map((outcome) => outcome.testRun.durationMs),
       );
-      return { runs: outcomes.map((outcome) => outcome.testRun), records, parser, criticalPathMs };
+      return {
+        runs: outcomes.map((outcome) => outcome.testRun),
+        results: outcomes.map((outcome) => outcome.results),
+        records,
+        parser,
+        criticalPathMs,
+      };
     });
   }
 
@@ -424,7 +436,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       if (signal.aborted) throw abortError(signal);
       if (!base.parser.passed) return failWith("parser", base.parser);
       pass("parser", base.parser.evidence);
-      const failedBaseline = base.runs.findIndex((run) => run.status !== "ok");
+      const failedBaseline = base.results.indexOf(null);
       if (failedBaseline >= 0) {
         const run = base.runs[failedBaseline] as Exclude<TestRun, { status: "ok" }>;
         if (run.status === "aborted") throw abortError(signal);
@@ -434,7 +446,7 @@ export function createValidator(options: ValidatorOptions): Validator {
           evidence: { run: failedBaseline + 1, status: run.status, outputTail: run.outputTail },
         });
       }
-      const sets = classifyBaseline(base.runs.map((run) => (run as { results: TestResults }).results));
+      const sets = classifyBaseline(base.results as TestResults[]);
       const baselineEvidence = {
         runs: base.runs.length,
         passing: sets.passing.length,
@@ -450,6 +462,17 @@ export function createValidator(options: ValidatorOptions): Validator {
             reason: `the original code passes ${sets.passing.length} test(s) in every baseline run; at least ${thresholds.minPassingTests} are required`,
             evidence: baselineEvidence,
           },
+          { flaky: sets.flaky },
+        );
+      }
+      const tampered = base.runs.findIndex((run) => run.status === "tampered");
+      if (tampered >= 0) {
+        return failWith(
+          "baseline",
+          tamperedFailure(
+            `baseline#${tampered + 1}`,
+            base.runs[tampered] as Exclude<TestRun, { status: "ok" }>,
+          ),
           { flaky: sets.flaky },
         );
       }

@@ -32,6 +32,8 @@ export interface GuardedRun {
   /** Canary ids removed; status "tampered" when a canary lied or the runner's totals contradict the parse. */
   testRun: TestRun;
   execution: ScriptExecution;
+  /** The parsed results without canaries, also when the run is tampered; null when the parse failed. */
+  results: TestResults | null;
   canaries: CanaryVerdict;
   /** Harness files the diffs changed and the run put back, e.g. ["conftest.py", "package.json (scripts)"]. */
   harnessEditsIgnored: string[];
@@ -148,23 +150,25 @@ export async function runGuarded(
   const { testRun, execution } = await runTestSuiteKeepingOutput(sandbox, { ...options, prepare: edits });
   const strip = (results: TestResults) => withoutCanaries(results, plan);
   if (testRun.status !== "ok" || !guard.enabled) {
-    return { testRun, execution, canaries: { status: "none" }, harnessEditsIgnored: ignored, strip };
+    const results = testRun.status === "ok" ? testRun.results : null;
+    return { testRun, execution, results, canaries: { status: "none" }, harnessEditsIgnored: ignored, strip };
   }
   const canaries = judgeCanaries(testRun.results, plan);
   const lie =
     canaries.status === "lying"
       ? canaries.message
       : crossCheckTotals(testRun.results, execution.output, execution.run.truncated);
+  const results = strip(testRun.results);
   const guarded: TestRun =
     lie === null
-      ? { ...testRun, results: strip(testRun.results) }
+      ? { ...testRun, results }
       : {
           status: "tampered",
           message: lie,
           durationMs: testRun.durationMs,
           outputTail: tail(execution.output),
         };
-  return { testRun: guarded, execution, canaries, harnessEditsIgnored: ignored, strip };
+  return { testRun: guarded, execution, results, canaries, harnessEditsIgnored: ignored, strip };
 }
 
 /**
