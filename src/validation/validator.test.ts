@@ -272,7 +272,9 @@ describe("each check rejects what it is for", () => {
       "baseline",
       /^the test run baseline#1 is tampered: the canary test planted to fail in tests\/test_\w+\.py was reported passed/,
     );
-    expect(report.checks.find((check) => check.check === "baseline")?.evidence).toMatchObject({ tampered: true });
+    expect(report.checks.find((check) => check.check === "baseline")?.evidence).toMatchObject({
+      tampered: true,
+    });
   });
 
   it("bug: a bug that breaks every test leaves P2P empty", async () => {
