@@ -10,7 +10,9 @@ export type TestRunFailure =
   | "parser-crashed"
   | "not-json"
   | "wrong-shape"
-  | "empty";
+  | "empty"
+  /** The run lied: a canary test was misreported, or the parser claims more passes than the runner counted. */
+  | "tampered";
 
 /** One execution of test_script.sh parsed by test_parser.py. Failures are data. */
 export type TestRun =
@@ -85,9 +87,15 @@ export interface ValidationReport {
 
 export interface GradeResult {
   resolved: boolean;
-  status: "resolved" | "unresolved" | "patch-rejected" | "test-run-failed";
+  /** `tampered`: the run's canaries or the runner's own totals contradict the parsed result (reward -1). */
+  status: "resolved" | "unresolved" | "patch-rejected" | "test-run-failed" | "tampered";
   reason: string | null;
   failedF2P: string[];
   failedP2P: string[];
+  /**
+   * Files of the predicted patch that belong to the test harness (conftest.py, runner configuration, …):
+   * they were put back to the original before the run, so these edits had no effect. Absent in older records.
+   */
+  harnessEditsIgnored?: string[];
   durationMs: number;
 }

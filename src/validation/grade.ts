@@ -1,13 +1,14 @@
-// Grading (DESIGN §4): buggy state + predicted patch, oracle tests restored to the original, one test run;
-// resolved iff every F2P and P2P test passes. A patch that does not apply is a result, not an error.
+// Grading (DESIGN §4): buggy state + predicted patch, oracle tests and harness restored to the original, one
+// guarded test run with canaries; resolved iff every F2P and P2P test passes and the run's canaries vouch for
+// it. A patch that does not apply is a result, not an error; a run that lies is `tampered`.
 import { InputError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { GradeResult } from "../ports/validation.js";
 import { applyBuggyState } from "./buggy-state.js";
+import { prepareGuard, runGuarded, touchedPaths } from "./harness/guarded-run.js";
 import type { GradeOptions } from "./options.js";
 import { readOracleFiles, restoreOracleFiles } from "./oracle-files.js";
 import { withSandbox } from "./sandbox-work.js";
-import { runTestSuite } from "./test-run.js";
 import { DEFAULT_THRESHOLDS } from "./thresholds.js";
 
 const log = createLogger("validation.grade");
@@ -45,6 +46,12 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
   const required = [...report.f2p, ...report.p2p];
   return withSandbox(options.sandboxes, options.environment, "grade", async (sandbox) => {
     const originals = await readOracleFiles(sandbox, artifact.testFiles);
+    const guard = await prepareGuard(sandbox, {
+      testFiles: artifact.testFiles,
+      diffs: [artifact.bugInjectDiff, artifact.testWeakenDiff, options.extraPatch ?? "", options.patch],
+      integrity: options.integrity,
+      known: originals,
+    });
     await applyBuggyState(sandbox, artifact, options.extraPatch);
     if (options.patch.trim() !== "") {
       const applied = await sandbox.applyPatch(options.patch);
@@ -59,18 +66,34 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
     }
     await restoreOracleFiles(sandbox, originals);
     const timeoutMs = options.timeoutMs ?? timeoutFromReport(report);
-    const run = await runTestSuite(sandbox, {
+    const guarded = await runGuarded(sandbox, guard, {
       testScript: artifact.testScript,
       testParser: artifact.testParser,
       timeoutMs,
       abortSignal: options.abortSignal,
     });
+    // Only the predicted patch's own harness edits are the solver's; the artifact's were judged in validation.
+    const patchFiles = new Set(touchedPaths([options.patch]));
+    const ignored = guarded.harnessEditsIgnored.filter((entry) =>
+      patchFiles.has(entry.replace(/ \(.*\)$/, "")),
+    );
+    const note = ignored.length > 0 ? ` (harness edits ignored: ${ignored.join(", ")})` : "";
+    const withIgnored = (fields: Omit<GradeResult, "resolved" | "durationMs">) =>
+      result({
+        ...fields,
+        reason: fields.reason === null && note === "" ? null : `${fields.reason ?? "resolved"}${note}`,
+        ...(ignored.length > 0 ? { harnessEditsIgnored: ignored } : {}),
+      });
+    const run = guarded.testRun;
     if (run.status === "aborted")
       throw options.abortSignal?.reason ?? new DOMException("aborted", "AbortError");
     if (run.status !== "ok") {
-      return result({
-        status: "test-run-failed",
-        reason: `the test run failed (${run.status}): ${run.message}`,
+      return withIgnored({
+        status: run.status === "tampered" ? "tampered" : "test-run-failed",
+        reason:
+          run.status === "tampered"
+            ? `the test run is tampered: ${run.message}`
+            : `the test run failed (${run.status}): ${run.message}`,
         failedF2P: [...report.f2p],
         failedP2P: [...report.p2p],
       });
@@ -78,8 +101,19 @@ export async function grade(options: GradeOptions): Promise<GradeResult> {
     const failedF2P = report.f2p.filter((id) => run.results[id] !== "passed");
     const failedP2P = report.p2p.filter((id) => run.results[id] !== "passed");
     const failedCount = failedF2P.length + failedP2P.length;
-    if (failedCount === 0) return result({ status: "resolved", reason: null, failedF2P, failedP2P });
-    return result({
+    if (failedCount === 0) {
+      // Success is only believed when the canaries vouch for the run (or none could be planted).
+      if (guarded.canaries.status === "unvouched") {
+        return withIgnored({
+          status: "tampered",
+          reason: `the test run is tampered: every required test passed, but ${guarded.canaries.message}`,
+          failedF2P,
+          failedP2P,
+        });
+      }
+      return withIgnored({ status: "resolved", reason: null, failedF2P, failedP2P });
+    }
+    return withIgnored({
       status: "unresolved",
       reason: `${failedCount} of ${required.length} required test(s) do not pass: ${failedF2P.length} F2P, ${failedP2P.length} P2P (first: ${[...failedF2P, ...failedP2P][0]})`,
       failedF2P,

@@ -3,6 +3,9 @@ import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, Sandbox, SandboxBackend, SandboxView } from "../ports/sandbox.js";
 import type { GradeResult, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
 
+/** "enforced": harness pinned, canaries planted, totals cross-checked; "off" only to measure what they cost and catch. */
+export type Integrity = "enforced" | "off";
+
 export interface RunTestSuiteOptions {
   /** Content of test_script.sh; run with bash from the workdir; its exit code is ignored. */
   testScript: string;
@@ -13,6 +16,14 @@ export interface RunTestSuiteOptions {
   abortSignal?: AbortSignal;
   /** Cap of the captured test output, bytes [8 MiB]. */
   maxOutputBytes?: number;
+  /** Changes to the repository made right before the script runs, in the same command (no extra round trip). */
+  prepare?: TreeEdits;
+}
+
+/** Repository-relative paths to remove, then files to write (or append to), parents created as needed. */
+export interface TreeEdits {
+  remove: string[];
+  write: { path: string; content: string | Buffer; mode?: number; append?: boolean }[];
 }
 
 export interface ValidatorOptions {
@@ -28,6 +39,8 @@ export interface ValidatorOptions {
    * above thresholds.testTimeoutMs [5 × baseline + 30 s].
    */
   runTimeout?: { factor?: number; fixedMs?: number };
+  /** Harness pinning, canaries and cross-checks in every run ["enforced"]; "off" only for measurements. */
+  integrity?: Integrity;
 }
 
 export interface Validator {
@@ -55,6 +68,11 @@ export interface GradeOptions {
   /** Test-script limit [5 × the slowest baseline run in the report + 30 s, at most 90 s]. */
   timeoutMs?: number;
   abortSignal?: AbortSignal;
+  /**
+   * Harness pinning, canaries and cross-checks ["enforced"]. "off" exists only to measure what they cost and
+   * catch (bench/grade); a run never uses it.
+   */
+  integrity?: Integrity;
 }
 
 export type { GradeResult };

@@ -2,7 +2,8 @@
 // the same sandbox (the parser is untrusted code too), the result turned into a typed TestRun.
 import type { RunResult, SandboxView } from "../ports/sandbox.js";
 import type { TestResults, TestRun, TestStatus } from "../ports/validation.js";
-import type { RunTestSuiteOptions } from "./options.js";
+import type { RunTestSuiteOptions, TreeEdits } from "./options.js";
+import { shellQuote } from "./sandbox-work.js";
 
 /** Outside the repository tree, so the script and parser never show up in diffs or test collection. */
 export const PRIVATE_DIR = "/tmp/.swe-selfplay";
@@ -54,7 +55,8 @@ export function interpretParserOutput(stdout: string): ParsedOutput {
   return { status: "ok", results };
 }
 
-function tail(text: string): string {
+/** The last part of a test output, kept in failed runs for their reports. */
+export function tail(text: string): string {
   return text.length <= TAIL_CHARS ? text : text.slice(text.length - TAIL_CHARS);
 }
 
@@ -68,18 +70,39 @@ export interface ScriptExecution {
  * A shell script that writes the test script and parser (base64, so bytes stay exact) to the private
  * directory. It travels on the standard input of the test run itself: no extra round trip per run.
  */
-export function installBundle(files: { testScript: string; testParser: string }): string {
-  const write = (path: string, content: string) => {
+export function installBundle(files: {
+  testScript: string;
+  testParser: string;
+  prepare?: TreeEdits;
+}): string {
+  const write = (path: string, content: string | Buffer, append = false) => {
     const encoded = Buffer.from(content)
       .toString("base64")
       .replace(/.{1,76}/g, "$&\n");
-    return `base64 -d > ${path} <<'SWE_SELFPLAY_END'\n${encoded}SWE_SELFPLAY_END\n`;
+    return `base64 -d ${append ? ">>" : ">"} ${path} <<'SWE_SELFPLAY_END'\n${encoded}SWE_SELFPLAY_END\n`;
   };
-  return `set -e\n${write(SCRIPT_PATH, files.testScript)}${write(PARSER_PATH, files.testParser)}`;
+  const lines = [`set -e\n${write(SCRIPT_PATH, files.testScript)}${write(PARSER_PATH, files.testParser)}`];
+  const prepare = files.prepare;
+  if (prepare) {
+    // Relative paths: install.sh runs from the repository root. Whatever a patch left at a path that is
+    // written whole (a directory, a symlink) goes first, so the write lands in the repository.
+    const cleared = [
+      ...prepare.remove,
+      ...prepare.write.filter((file) => !file.append).map((file) => file.path),
+    ];
+    if (cleared.length > 0) lines.push(`rm -rf -- ${cleared.map(shellQuote).join(" ")}\n`);
+    for (const file of prepare.write) {
+      const slash = file.path.lastIndexOf("/");
+      if (slash > 0) lines.push(`mkdir -p -- ${shellQuote(file.path.slice(0, slash))}\n`);
+      lines.push(write(shellQuote(file.path), file.content, file.append));
+      if (file.mode !== undefined) lines.push(`chmod ${file.mode.toString(8)} -- ${shellQuote(file.path)}\n`);
+    }
+  }
+  return lines.join("");
 }
 
 /**
- * Installs the script and parser from stdin, then runs test_script.sh from the workdir with an empty stdin;
+ * Installs the script and parser from stdin (and makes the tree edits of `prepare`), then runs test_script.sh from the workdir with an empty stdin;
  * stderr is merged into stdout as a terminal would show it.
  */
 export async function executeTestScript(
@@ -90,6 +113,7 @@ export async function executeTestScript(
     timeoutMs: number;
     abortSignal?: AbortSignal;
     maxOutputBytes?: number;
+    prepare?: TreeEdits;
   },
 ): Promise<ScriptExecution> {
   const run = await sandbox.run({

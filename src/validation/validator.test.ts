@@ -226,8 +226,10 @@ describe("each check rejects what it is for", () => {
   });
 
   it("baseline: too few passing tests, and flaky tests are reported and left out", async () => {
-    // Each run prints one extra test with a fresh random id: present in one baseline run only, so flaky.
-    const script = `${PYTEST_SCRIPT}echo "PASSED tests/test_random.py::test_$(cat /proc/sys/kernel/random/uuid)"\n`;
+    // Each run writes one extra test with a fresh random name: present in one baseline run only, so flaky.
+    // (It is a real test the runner counts: a result line printed beside the runner would be a lie.)
+    const randomTest = `printf 'def test_%s():\\n    pass\\n' "$(tr -d - < /proc/sys/kernel/random/uuid)" > tests/test_random.py\n`;
+    const script = `#!/bin/bash\n${randomTest}${PYTEST_SCRIPT}`;
     const few = `${PYTEST_SCRIPT.replace(" tests", " tests/test_case.py -k kebab")}echo "PASSED tests/test_random.py::test_$(cat /proc/sys/kernel/random/uuid)"\n`;
     const report = await validator.validate(
       environment,
@@ -254,7 +256,7 @@ describe("each check rejects what it is for", () => {
     }
   });
 
-  it("bug: a parser that prints passed for everything leaves no F2P test", async () => {
+  it("baseline: a parser that prints passed for everything is caught by the failing canary", async () => {
     const allPassed = [
       "import json, re, sys",
       "ids = [m.group(1) for m in (re.match(r'^(?:PASSED|FAILED|ERROR) (\\S+)', l) for l in sys.stdin) if m]",
@@ -265,7 +267,14 @@ describe("each check rejects what it is for", () => {
       environment,
       artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testParser: allPassed }),
     );
-    expectFailure(report, "bug", /with the bug 0 baseline-passing test\(s\) fail; at least 1 must/);
+    expectFailure(
+      report,
+      "baseline",
+      /^the test run baseline#1 is tampered: the canary test planted to fail in tests\/test_\w+\.py was reported passed/,
+    );
+    expect(report.checks.find((check) => check.check === "baseline")?.evidence).toMatchObject({
+      tampered: true,
+    });
   });
 
   it("bug: a bug that breaks every test leaves P2P empty", async () => {

@@ -14,11 +14,13 @@ import type {
 } from "../ports/validation.js";
 import { CHECK_ORDER } from "../ports/validation.js";
 import { environmentKey } from "./environment-key.js";
+import { type Guard, prepareGuard, runGuarded, vouchedRun } from "./harness/guarded-run.js";
+import { harnessEvidence, tamperedFailure } from "./harness/verdicts.js";
 import { createLimiter, type Limiter } from "./limiter.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
 import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
-import { parseTestOutput, runTestSuiteKeepingOutput } from "./test-run.js";
+import { parseTestOutput } from "./test-run.js";
 import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect } from "./test-sets.js";
 import { resolveThresholds } from "./thresholds.js";
 
@@ -43,6 +45,8 @@ type Failure = { passed: false; reason: string; evidence: Record<string, unknown
 
 interface BaselineOutcome {
   runs: TestRun[];
+  /** Each run's parsed results without canaries, also when the run is tampered; null when parsing failed. */
+  results: (TestResults | null)[];
   records: TestRunRecord[];
   /** Check 2, decided on the first run (the parser run twice on its output). */
   parser: Verdict;
@@ -113,13 +117,19 @@ export function createValidator(options: ValidatorOptions): Validator {
     return Math.min(thresholds.testTimeoutMs, Math.round(runTimeout.factor * slowest + runTimeout.fixedMs));
   }
 
+  /** Reads what a guarded run needs from the sandbox's original tree, before `diffs` are applied. */
+  function guardFor(sandbox: Sandbox, artifact: BugArtifact, diffs: string[]) {
+    return prepareGuard(sandbox, { testFiles: artifact.testFiles, diffs, integrity: options.integrity });
+  }
+
   async function runIn(
     sandbox: Sandbox,
+    guard: Guard,
     artifact: BugArtifact,
     abortSignal: AbortSignal,
     timeoutMs = thresholds.testTimeoutMs,
   ) {
-    return runTestSuiteKeepingOutput(sandbox, {
+    return runGuarded(sandbox, guard, {
       testScript: artifact.testScript,
       testParser: artifact.testParser,
       timeoutMs,
@@ -132,11 +142,15 @@ export function createValidator(options: ValidatorOptions): Validator {
       limiter.run(
         () =>
           withSandbox(sandboxes, environment, `validate:baseline#${index + 1}`, async (sandbox) => {
-            const { testRun, execution } = await runIn(sandbox, artifact, signal);
-            if (index !== 0 || testRun.status !== "ok") return { testRun, reparsed: null };
+            const guarded = await runIn(sandbox, await guardFor(sandbox, artifact, []), artifact, signal);
+            const testRun = vouchedRun(guarded);
+            const { results } = guarded;
+            if (index !== 0 || results === null) return { testRun, results, reparsed: null };
             // Check 2: the same output must give the same answer twice.
-            const reparsed = await parseTestOutput(sandbox, execution.output, signal);
-            return { testRun, reparsed };
+            const reparsed = await parseTestOutput(sandbox, guarded.execution.output, signal);
+            if (reparsed.parsed.status === "ok")
+              reparsed.parsed.results = guarded.strip(reparsed.parsed.results);
+            return { testRun, results, reparsed };
           }),
         signal,
       ),
@@ -151,13 +165,14 @@ export function createValidator(options: ValidatorOptions): Validator {
       }));
       let parser: Verdict;
       const run = first.testRun;
-      if (run.status === "ok") {
+      // A tampered run was parsed all the same: the parser is judged first, the canaries at the baseline check.
+      if (first.results !== null) {
         const again = first.reparsed?.parsed;
         if (again?.status === "ok") {
-          const differing = differingIds(run.results, again.results);
+          const differing = differingIds(first.results, again.results);
           parser =
             differing.length === 0
-              ? { passed: true, evidence: { tests: Object.keys(run.results).length, deterministic: true } }
+              ? { passed: true, evidence: { tests: Object.keys(first.results).length, deterministic: true } }
               : {
                   passed: false,
                   reason: `test_parser.py gives different answers on the same output: ${differing.length} test(s) differ (${list(differing)})`,
@@ -177,10 +192,12 @@ export function createValidator(options: ValidatorOptions): Validator {
           evidence: { run: run.status, outputTail: run.outputTail },
         };
       } else {
+        // No results means the parse failed, so the run is one of the failures.
+        const failed = run as Exclude<TestRun, { status: "ok" }>;
         parser = {
           passed: false,
-          reason: `on the original code ${describeFailure(run)}`,
-          evidence: { run: run.status, outputTail: run.outputTail },
+          reason: `on the original code ${describeFailure(failed)}`,
+          evidence: { run: failed.status, outputTail: failed.outputTail },
         };
       }
       const reparseMs = first.reparsed?.durationMs ?? 0;
@@ -188,7 +205,13 @@ export function createValidator(options: ValidatorOptions): Validator {
         run.durationMs + reparseMs,
         ...outcomes.map((outcome) => outcome.testRun.durationMs),
       );
-      return { runs: outcomes.map((outcome) => outcome.testRun), records, parser, criticalPathMs };
+      return {
+        runs: outcomes.map((outcome) => outcome.testRun),
+        results: outcomes.map((outcome) => outcome.results),
+        records,
+        parser,
+        criticalPathMs,
+      };
     });
   }
 
@@ -313,10 +336,12 @@ export function createValidator(options: ValidatorOptions): Validator {
     const baseline = acquireBaseline(environment, artifact, callerSignal);
     const runTimeoutMs = derivedTimeout(baseline.outcome);
     const tasks: Promise<unknown>[] = [];
+    /** `diffs`: everything applied to the original in this run (by `prepare` or as `patches`), for pinning. */
     const launch = <T>(
       label: string,
       prepare: ((sandbox: Sandbox) => Promise<boolean>) | null,
       patches: string[],
+      diffs: string[] = patches,
     ) => {
       const task = limiter.run(
         () =>
@@ -325,6 +350,7 @@ export function createValidator(options: ValidatorOptions): Validator {
             environment,
             `validate:${label}`,
             async (sandbox): Promise<ArtifactRun | null> => {
+              const guard = await guardFor(sandbox, artifact, diffs);
               if (prepare && !(await prepare(sandbox))) return null;
               for (const patch of patches) {
                 const applied = await sandbox.applyPatch(patch);
@@ -334,7 +360,7 @@ export function createValidator(options: ValidatorOptions): Validator {
                   );
                 }
               }
-              const { testRun } = await runIn(sandbox, artifact, signal, runTimeoutMs);
+              const { testRun } = await runIn(sandbox, guard, artifact, signal, runTimeoutMs);
               return { label, testRun };
             },
           ),
@@ -356,6 +382,7 @@ export function createValidator(options: ValidatorOptions): Validator {
           return verdict.check === null;
         },
         [],
+        [artifact.bugInjectDiff, artifact.testWeakenDiff],
       );
       bugAndWeaken.catch((error) => tree.reject(error));
       const bugOnly = launch<ArtifactRun | null>("bug", null, [artifact.bugInjectDiff]);
@@ -394,6 +421,7 @@ export function createValidator(options: ValidatorOptions): Validator {
         bugFiles: summary.bugFiles,
         weakenFiles: summary.weakenFiles,
         applies: "bug_inject.diff then test_weaken.diff apply cleanly",
+        ...harnessEvidence(summary),
       });
       if (treeCheck.check === "oracle-files") return failWith("oracle-files", treeCheck.failure);
       pass("oracle-files", { oracleFiles: summary.oracleFiles, weakenFiles: summary.weakenFiles });
@@ -408,7 +436,7 @@ export function createValidator(options: ValidatorOptions): Validator {
       if (signal.aborted) throw abortError(signal);
       if (!base.parser.passed) return failWith("parser", base.parser);
       pass("parser", base.parser.evidence);
-      const failedBaseline = base.runs.findIndex((run) => run.status !== "ok");
+      const failedBaseline = base.results.indexOf(null);
       if (failedBaseline >= 0) {
         const run = base.runs[failedBaseline] as Exclude<TestRun, { status: "ok" }>;
         if (run.status === "aborted") throw abortError(signal);
@@ -418,7 +446,7 @@ export function createValidator(options: ValidatorOptions): Validator {
           evidence: { run: failedBaseline + 1, status: run.status, outputTail: run.outputTail },
         });
       }
-      const sets = classifyBaseline(base.runs.map((run) => (run as { results: TestResults }).results));
+      const sets = classifyBaseline(base.results as TestResults[]);
       const baselineEvidence = {
         runs: base.runs.length,
         passing: sets.passing.length,
@@ -434,6 +462,17 @@ export function createValidator(options: ValidatorOptions): Validator {
             reason: `the original code passes ${sets.passing.length} test(s) in every baseline run; at least ${thresholds.minPassingTests} are required`,
             evidence: baselineEvidence,
           },
+          { flaky: sets.flaky },
+        );
+      }
+      const tampered = base.runs.findIndex((run) => run.status === "tampered");
+      if (tampered >= 0) {
+        return failWith(
+          "baseline",
+          tamperedFailure(
+            `baseline#${tampered + 1}`,
+            base.runs[tampered] as Exclude<TestRun, { status: "ok" }>,
+          ),
           { flaky: sets.flaky },
         );
       }
@@ -455,6 +494,8 @@ export function createValidator(options: ValidatorOptions): Validator {
 
       // Check 5: the bug alone.
       const bugRun = await awaitRun(bugOnly as Promise<ArtifactRun | null>);
+      if (bugRun.status === "tampered")
+        return failWith("bug", tamperedFailure("bug", bugRun), { flaky: sets.flaky });
       const bugResults = resultsOf(bugRun);
       const { f2p, p2p } = splitByBug(sets.passing, bugResults);
       const bugEvidence = {
@@ -492,6 +533,8 @@ export function createValidator(options: ValidatorOptions): Validator {
 
       // Check 6: bug + weakening hides some of the F2P tests.
       const weakenedRun = await awaitRun(bugAndWeaken);
+      if (weakenedRun.status === "tampered")
+        return failWith("weakening", tamperedFailure("bug+weaken", weakenedRun), partial);
       const { hidden, stillFailing } = weakeningEffect(f2p, bugResults, resultsOf(weakenedRun));
       const weakeningEvidence = {
         hidden,
@@ -523,6 +566,8 @@ export function createValidator(options: ValidatorOptions): Validator {
         for (const [index, inverse] of inverses.entries()) {
           const file = summary.bugFiles[index]!;
           const run = await awaitRun(inverse);
+          if (run.status === "tampered")
+            return failWith("inverse-mutation", tamperedFailure(`inverse:${file}`, run), partial);
           fileContributions.push({ file, restoredTests: restoredBy(f2p, resultsOf(run)) });
         }
       }
