@@ -56,6 +56,22 @@ interface RunFlags extends PolicyFlags {
   json?: boolean;
 }
 
+/** Flags that make the policy section come from policyConfigFrom (flags > environment > file). */
+const POLICY_FLAGS = [
+  "policy",
+  "baseUrl",
+  "model",
+  "maxTokens",
+  "temperature",
+  "topP",
+  "topK",
+  "minP",
+  "extraBody",
+  "toolChoice",
+  "maxTurns",
+  "contextTokens",
+] as const;
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
@@ -138,8 +154,7 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
     "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
     "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
   };
-  if (flags.policy !== undefined || flags.baseUrl !== undefined || flags.model !== undefined)
-    overrides.policy = policyConfigFrom(flags);
+  if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) overrides.policy = policyConfigFrom(flags);
   let config = loadConfig({ file: flags.config, overrides, assignments: flags.set ?? [] });
   const defaultJob = !flags.config && config.environments.length === 0;
   if (defaultJob) {
