@@ -16,9 +16,16 @@ import {
 import { InputError } from "../../errors.js";
 import { buildExampleRepo } from "../../examples/build.js";
 import { createLogger } from "../../log.js";
-import { createProgress, exportRollouts, formatSummary, runSelfPlay } from "../../selfplay/index.js";
+import {
+  createProgress,
+  exportRollouts,
+  formatSummary,
+  formatTrainable,
+  runSelfPlay,
+} from "../../selfplay/index.js";
 import { openStore, type RunId } from "../../store/index.js";
-import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import { probeAndReport, untrainableReason } from "../episode-progress.js";
+import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
@@ -50,6 +57,7 @@ interface RunFlags extends PolicyFlags {
   set?: string[];
   newRun?: boolean;
   rollouts?: string;
+  allowUntrainable?: boolean;
   progress?: boolean;
   printConfig?: boolean;
   configSchema?: boolean;
@@ -102,6 +110,10 @@ export function register(program: Command): void {
     .option(
       "--rollouts <dir>",
       "export rollout records of every finished step into DIR/rollouts as the run goes",
+    )
+    .option(
+      "--allow-untrainable",
+      "with --rollouts: run and exit 0 even when the episodes give no trainable samples (e.g. a server without token ids)",
     )
     .option("--no-progress", "no live progress display")
     .option("--print-config", "print the effective configuration as YAML and exit")
@@ -204,7 +216,20 @@ async function run(flags: RunFlags): Promise<number> {
   }
   let config = loaded;
   if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
-  const policy = createPolicy(config.policy, agentExtrasFrom(flags));
+  const extras = agentExtrasFrom(flags);
+  const policy = createPolicy(config.policy, extras);
+  // Before any episode: what the server offers. A trainer's export from a server without token ids stays
+  // empty, so --rollouts refuses to start against one unless told otherwise.
+  const capabilities = await probeAndReport(policy, {
+    callFormat: extras.callFormat ?? (config.policy.kind === "openai" ? config.policy.callFormat : undefined),
+  });
+  const untrainable = capabilities ? untrainableReason(capabilities) : null;
+  if (flags.rollouts && untrainable && !flags.allowUntrainable) {
+    process.stderr.write(
+      `swe-selfplay: --rollouts would export no trainable samples: ${untrainable}; use a server that returns token ids (vLLM, SGLang), or pass --allow-untrainable to run anyway\n`,
+    );
+    return EXIT_NEGATIVE;
+  }
 
   const interrupt = new AbortController();
   const drain = new AbortController();
@@ -263,7 +288,14 @@ async function run(flags: RunFlags): Promise<number> {
     progress?.stop();
     if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
     else process.stdout.write(formatSummary(result.summary));
-    return result.status === "failed" ? EXIT_ERROR : EXIT_OK;
+    if (result.status === "failed") return EXIT_ERROR;
+    if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
+      process.stderr.write(
+        `swe-selfplay: --rollouts exported no trainable samples: ${formatTrainable(result.summary.trainable)}; pass --allow-untrainable to accept that\n`,
+      );
+      return EXIT_NEGATIVE;
+    }
+    return EXIT_OK;
   } finally {
     progress?.stop();
     process.off("SIGINT", onSigint);
