@@ -1,3 +1,4 @@
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ScriptedModelServer,
@@ -130,6 +131,25 @@ describe("createModelClient", () => {
       .complete({ messages: [{ role: "user", content: "hi" }], abortSignal: controller.signal })
       .catch((error) => error);
     expect(failure.message).toBe("stop now");
+  });
+
+  it("waits for headers as long as requestTimeoutMs, whatever the HTTP client's own default", async () => {
+    // The default dispatcher's header timeout (300 s in Node) stands here shortened to 300 ms.
+    const previous = getGlobalDispatcher();
+    setGlobalDispatcher(new Agent({ headersTimeout: 300, bodyTimeout: 300 }));
+    try {
+      server = await startScriptedModelServer([{ reply: { content: "slow" }, delayMs: 1000 }]);
+      const client = createModelClient({
+        baseUrl: server.baseUrl,
+        model: "m",
+        requestTimeoutMs: 5000,
+        maxRetries: 0,
+      });
+      const result = await client.complete({ messages: [{ role: "user", content: "hi" }] });
+      expect(result.status === "ok" && result.completion.content).toBe("slow");
+    } finally {
+      setGlobalDispatcher(previous);
+    }
   });
 
   it("sends every sampling setting as configured and records exactly what it sends", async () => {

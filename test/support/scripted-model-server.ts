@@ -13,7 +13,11 @@ export interface ScriptedToolCall {
 }
 
 export type ScriptStep =
-  | { reply: { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string } }
+  | {
+      reply: { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string };
+      /** Wait this long before sending anything, headers included (a slow prompt on a CPU server). */
+      delayMs?: number;
+    }
   | { error: { status: number; message: string; retryAfterSeconds?: number } }
   | { hang: true }
   | { drop: true };
@@ -191,6 +195,7 @@ export async function startScriptedModelServer(
       });
       return;
     }
+    if (step.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
     // Without tool_choice llama.cpp never showed the model the tools, so it cannot call them.
     const toolsSeen = !llama || (body.tool_choice !== undefined && body.tool_choice !== "none");
     const toolCalls = (toolsSeen ? (step.reply.toolCalls ?? []) : []).map((call, index) => ({
