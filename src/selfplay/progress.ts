@@ -156,7 +156,7 @@ export function stoppingText(
 ): string {
   switch (reason) {
     case "steps":
-      return `all ${stepsTarget ?? "configured"} steps are started; no new ones, those in flight finish`;
+      return `${stepsTarget === 1 ? "the 1 step is" : `all ${stepsTarget ?? "configured"} steps are`} started; no new ones, those in flight finish`;
     case "duration":
       return "the run's duration is reached; no new steps, those in flight finish";
     case "no-environment":

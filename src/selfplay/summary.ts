@@ -54,10 +54,10 @@ export function solveRateHistogram(rates: readonly number[]): SolveRateBucket[] 
 
 /** Why a finished episode left no rollout samples, in a few words a user can act on. */
 export function whyNoSamples(episode: EpisodeSampleCount): string {
-  if (episode.policyKind !== "openai")
-    return `the ${episode.policyKind ?? "unknown"} policy samples no tokens`;
+  if (episode.policyKind !== null && episode.policyKind !== "openai")
+    return `the ${episode.policyKind} policy samples no tokens`;
   if ((episode.stats.turnsWithoutTokens ?? 0) > 0) return "the model server returned no token ids";
-  if ((episode.stats.turns ?? 0) === 0) return "no model turn finished";
+  if (episode.policyKind === null || (episode.stats.turns ?? 0) === 0) return "no model turn finished";
   return "no samples recorded";
 }
 
