@@ -80,7 +80,7 @@ export function formatTrainable(trainable: RunSummary["trainable"]): string {
   const why = Object.entries(trainable.untrainable)
     .map(([reason, count]) => `${count} without: ${reason}`)
     .join("; ");
-  return `${trainable.samples} from ${trainable.episodesWithSamples} of ${trainable.episodes} episodes${why ? ` (${why})` : ""}`;
+  return `${trainable.samples} samples from ${trainable.episodesWithSamples} of ${trainable.episodes} episodes${why ? ` (${why})` : ""}`;
 }
 
 export function summarizeRun(
@@ -195,7 +195,7 @@ export function formatSummary(summary: RunSummary): string {
       "rewards",
       `proposer mean ${number(summary.rewards.proposerMean)} (n=${summary.rewards.proposerCount}), solver mean ${number(summary.rewards.solverMean)} (n=${summary.rewards.solverCount})`,
     ],
-    ["trainable samples", formatTrainable(summary.trainable)],
+    ["trainable", formatTrainable(summary.trainable)],
     [
       "time",
       `${(summary.wallTimeMs / 1000).toFixed(1)} s, ${summary.stepsPerHour === null ? "-" : summary.stepsPerHour.toFixed(1)} steps/hour`,

@@ -80,7 +80,7 @@ describe("run against a chat server without token ids", () => {
       untrainable: { "the model server returned no token ids": 3 },
     });
     expect(formatSummary(summary)).toMatch(
-      /^trainable samples +0 from 0 of 3 episodes \(3 without: the model server returned no token ids\)$/m,
+      /^trainable +0 samples from 0 of 3 episodes \(3 without: the model server returned no token ids\)$/m,
     );
     expect(existsSync(join(out, "rollouts", "step_000000", "_DONE"))).toBe(true);
     // Tools reached the model through tool_choice, so the episodes ran on real tool calls.
@@ -101,7 +101,7 @@ describe("run against a chat server without token ids", () => {
     ]);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stdout).toMatch(
-      /trainable samples +0 from 0 of \d+ episodes \(\d+ without: the builtin policy samples no tokens\)/,
+      /trainable +0 samples from 0 of \d+ episodes \(\d+ without: the builtin policy samples no tokens\)/,
     );
     expect(result.stderr).toMatch(/--rollouts exported no trainable samples: .*pass --allow-untrainable/);
   });
