@@ -264,9 +264,16 @@ describe("runAgentLoop", () => {
   });
 
   it("ends as aborted when the signal fires during a model call", async () => {
+    // Aborts once the second model call is in flight, however long the first turn took.
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("shutdown")), 200);
-    const { result } = await episode([bash("true"), { hang: true }], { abortSignal: controller.signal });
+    const { result } = await episode(
+      (request) => {
+        if (request.index === 0) return bash("true");
+        setTimeout(() => controller.abort(new Error("shutdown")), 50);
+        return { hang: true };
+      },
+      { abortSignal: controller.signal },
+    );
     expect(result.exitReason).toBe("aborted");
     expect(result.steps).toHaveLength(1);
   });

@@ -235,5 +235,6 @@ export function createAgentPolicy(options: AgentPolicyOptions): Policy {
     return { patch, episode };
   }
 
-  return { info, propose, solve };
+  const probe = client.probe?.bind(client);
+  return { info, propose, solve, ...(probe ? { probe } : {}) };
 }

@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startScriptedModelServer } from "../../test/support/scripted-model-server.js";
 import { makeTempDir } from "../../test/support/tmp.js";
+import type { OpenaiPolicyConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { agentExtrasFrom, apiKeyFrom, createPolicy, policyConfigFrom } from "./policy-factory.js";
 
@@ -78,5 +80,80 @@ describe("policyConfigFrom", () => {
     );
     const policy = createPolicy(config, { callFormat: "text" }, {});
     expect(policy.info).toMatchObject({ kind: "openai", name: "qwen" });
+  });
+
+  it("takes every sampling setting and tool_choice from flags over the file, and hands them to the client", async () => {
+    const file = join(temp.path, "sampling.yaml");
+    writeFileSync(
+      file,
+      [
+        "policy:",
+        "  kind: openai",
+        "  baseUrl: http://file:1/v1",
+        "  model: m",
+        "  toolChoice: required",
+        "  sampling: { temperature: 0.3, topK: 40, extraBody: { repetition_penalty: 1.05 } }",
+      ].join("\n"),
+    );
+    expect(policyConfigFrom({ config: file }, {})).toMatchObject({
+      toolChoice: "required",
+      sampling: {
+        temperature: 0.3,
+        topP: 0.95,
+        topK: 40,
+        maxTokens: 4096,
+        extraBody: { repetition_penalty: 1.05 },
+      },
+    });
+    const config = policyConfigFrom(
+      {
+        config: file,
+        maxTokens: "512",
+        temperature: "0.7",
+        topP: "0.9",
+        topK: "20",
+        minP: "0.05",
+        extraBody: '{"chat_template_kwargs":{"enable_thinking":false}}',
+        toolChoice: "omit",
+      },
+      {},
+    );
+    expect(config).toMatchObject({
+      toolChoice: "omit",
+      sampling: {
+        maxTokens: 512,
+        temperature: 0.7,
+        topP: 0.9,
+        topK: 20,
+        minP: 0.05,
+        extraBody: { chat_template_kwargs: { enable_thinking: false } },
+      },
+    });
+    const server = await startScriptedModelServer([{ reply: { content: "ok" } }]);
+    try {
+      const policy = createPolicy({ ...(config as OpenaiPolicyConfig), baseUrl: server.baseUrl }, {}, {});
+      expect((await policy.probe!()).tokenIds.supported).toBe(true);
+      expect(server.probes[0]).toMatchObject({
+        temperature: 0.7,
+        top_p: 0.9,
+        top_k: 20,
+        min_p: 0.05,
+        chat_template_kwargs: { enable_thinking: false },
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("rejects bad sampling flags and names them", () => {
+    const base = { policy: "openai", baseUrl: "http://x/v1", model: "m" };
+    expect(() => policyConfigFrom({ ...base, temperature: "hot" }, {})).toThrow(
+      /--temperature expects a number/,
+    );
+    expect(() => policyConfigFrom({ ...base, topP: "1.5" }, {})).toThrow(/topP/);
+    expect(() => policyConfigFrom({ ...base, extraBody: "[1]" }, {})).toThrow(
+      /--extra-body expects a JSON object/,
+    );
+    expect(() => policyConfigFrom({ ...base, toolChoice: "always" }, {})).toThrow(/toolChoice/);
   });
 });

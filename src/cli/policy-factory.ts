@@ -3,7 +3,8 @@
 import type { Command } from "commander";
 import { createAgentPolicy } from "../agent/index.js";
 import { createBuiltinPolicy } from "../builtin/index.js";
-import { loadConfig, type PolicyConfig } from "../config/index.js";
+import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
+import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import type { Policy } from "../ports/policy.js";
 
@@ -17,6 +18,13 @@ export interface PolicyFlags {
   callFormat?: string;
   maxTurns?: string;
   contextTokens?: string;
+  maxTokens?: string;
+  temperature?: string;
+  topP?: string;
+  topK?: string;
+  minP?: string;
+  extraBody?: string;
+  toolChoice?: string;
   config?: string;
 }
 
@@ -38,6 +46,16 @@ export function addPolicyOptions(command: Command): Command {
     .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks) [native]")
     .option("--max-turns <n>", "model calls per episode")
     .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
+    .option("--max-tokens <n>", "completion tokens per model call [4096]")
+    .option("--temperature <x>", "sampling temperature [1]")
+    .option("--top-p <x>", "nucleus sampling top-p [0.95]")
+    .option("--top-k <n>", "top-k (not sent unless given)")
+    .option("--min-p <x>", "min-p (not sent unless given)")
+    .option(
+      "--extra-body <json>",
+      "JSON object merged into every request, e.g. '{\"repetition_penalty\":1.05}'",
+    )
+    .option("--tool-choice <choice>", "tool_choice sent with the tools: auto | required | none | omit [auto]")
     .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
 }
 
@@ -64,19 +82,65 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       "policy-incomplete",
       `the openai policy needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
     );
-  return {
+  const fileSampling = file?.sampling;
+  const sampling: Partial<SamplingConfig> = {
+    ...fileSampling,
+    // The older top-level keys win over the sampling section when a file gives them.
+    ...(file?.temperature === undefined ? {} : { temperature: file.temperature }),
+    ...(file?.topP === undefined ? {} : { topP: file.topP }),
+    ...(file?.maxTokens === undefined ? {} : { maxTokens: file.maxTokens }),
+    ...defined({
+      maxTokens: positive(flags.maxTokens, "--max-tokens"),
+      temperature: decimal(flags.temperature, "--temperature"),
+      topP: decimal(flags.topP, "--top-p"),
+      topK: decimal(flags.topK, "--top-k"),
+      minP: decimal(flags.minP, "--min-p"),
+      extraBody: extraBodyFrom(flags.extraBody),
+    }),
+  };
+  const parsed = openaiPolicySchema.safeParse({
     kind: "openai",
     baseUrl,
     model,
     apiKeyEnv: file?.apiKeyEnv ?? "OPENAI_API_KEY",
-    temperature: file?.temperature ?? 1,
-    topP: file?.topP ?? 0.95,
-    maxTokens: file?.maxTokens,
+    sampling,
+    toolChoice: flags.toolChoice ?? file?.toolChoice ?? "auto",
     maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
     callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
     contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
     requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
-  };
+  });
+  if (!parsed.success)
+    throw new InputError("bad-flag", `the openai policy settings are invalid: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function decimal(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number))
+    throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
+  return number;
+}
+
+function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InputError(
+      "bad-flag",
+      `--extra-body expects a JSON object, got "${value}": ${(error as Error).message}`,
+    );
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new InputError("bad-flag", `--extra-body expects a JSON object, got "${value}"`);
+  return parsed as Record<string, unknown>;
 }
 
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
@@ -113,9 +177,14 @@ export function createPolicy(
       baseUrl: config.baseUrl,
       apiKey: apiKeyFrom(config, env),
       model: config.model,
-      temperature: config.temperature,
-      topP: config.topP,
-      maxTokens: config.maxTokens,
+      // An older file's top-level keys may be all there is (a config loaded without policyConfigFrom).
+      temperature: config.temperature ?? config.sampling.temperature,
+      topP: config.topP ?? config.sampling.topP,
+      maxTokens: config.maxTokens ?? config.sampling.maxTokens,
+      topK: config.sampling.topK,
+      minP: config.sampling.minP,
+      extraBody: config.sampling.extraBody,
+      toolChoice: config.toolChoice,
       requestTimeoutMs: config.requestTimeoutMs,
     },
     limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },

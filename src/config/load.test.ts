@@ -92,7 +92,12 @@ describe("configuration", () => {
     expect(config.limits.steps).toBe(5);
     expect(config.concurrency).toMatchObject({ solvers: 3, validations: 2, proposers: 1 });
     expect(config.secondOrder.enabled).toBe(false);
-    expect(config.policy).toMatchObject({ kind: "openai", model: "tiny", temperature: 1, topP: 0.95 });
+    expect(config.policy).toMatchObject({
+      kind: "openai",
+      model: "tiny",
+      toolChoice: "auto",
+      sampling: { temperature: 1, topP: 0.95, maxTokens: 4096 },
+    });
   });
 
   it("names the file in YAML errors", () => {

@@ -38,6 +38,33 @@ export const builtinPolicySchema = z
   })
   .describe("Built-in offline policy (no model needed).");
 
+export const samplingSchema = z
+  .strictObject({
+    maxTokens: positiveInteger
+      .default(4096)
+      .describe(
+        "Completion tokens per model call (lowered near the end of the context budget); servers such as llama.cpp generate without limit when none is sent.",
+      ),
+    temperature: z.number().min(0).max(2).default(1).describe("Sampling temperature."),
+    topP: z.number().gt(0).max(1).default(0.95).describe("Nucleus sampling top-p."),
+    topK: z
+      .number()
+      .int()
+      .min(-1)
+      .optional()
+      .describe("Top-k (vLLM, SGLang, llama.cpp, Ollama); not sent when absent, -1 disables it on vLLM."),
+    minP: z.number().min(0).max(1).optional().describe("Min-p; not sent when absent."),
+    extraBody: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        "Extra fields merged into every request body, e.g. {chat_template_kwargs: {enable_thinking: false}} or {repetition_penalty: 1.05}.",
+      ),
+  })
+  .describe(
+    "Sampling settings of every model request; recorded in each rollout sample's `sampling` as sent.",
+  );
+
 export const openaiPolicySchema = z
   .strictObject({
     kind: z.literal("openai").describe("Any OpenAI-compatible chat-completions server."),
@@ -48,9 +75,21 @@ export const openaiPolicySchema = z
       .min(1)
       .default("OPENAI_API_KEY")
       .describe("Name of the environment variable holding the API key (the key itself is never stored)."),
-    temperature: z.number().min(0).max(2).default(1).describe("Sampling temperature."),
-    topP: z.number().gt(0).max(1).default(0.95).describe("Nucleus sampling top-p."),
-    maxTokens: positiveInteger.optional().describe("Maximum tokens per model response."),
+    sampling: samplingSchema.prefault({}).describe("Sampling settings sent with every model request."),
+    toolChoice: z
+      .enum(["auto", "required", "none", "omit"])
+      .default("auto")
+      .describe(
+        "`tool_choice` sent with the tools (native call format); `omit` sends none, for servers that refuse the field. llama.cpp's server leaves the tools out of the prompt without it.",
+      ),
+    temperature: z
+      .number()
+      .min(0)
+      .max(2)
+      .optional()
+      .describe("Older place of sampling.temperature; when given it wins."),
+    topP: z.number().gt(0).max(1).optional().describe("Older place of sampling.topP; when given it wins."),
+    maxTokens: positiveInteger.optional().describe("Older place of sampling.maxTokens; when given it wins."),
     maxTurns: positiveInteger.default(64).describe("Maximum tool-calling turns per episode."),
     callFormat: z
       .enum(["native", "text"])
@@ -200,4 +239,6 @@ export type SelfPlayConfig = z.output<typeof configSchema>;
 export type SelfPlayConfigInput = z.input<typeof configSchema>;
 export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
+export type OpenaiPolicyConfig = z.output<typeof openaiPolicySchema>;
+export type SamplingConfig = z.output<typeof samplingSchema>;
 export type StrategyMix = z.output<typeof strategyMixSchema>;

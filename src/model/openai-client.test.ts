@@ -1,3 +1,4 @@
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   type ScriptedModelServer,
@@ -130,5 +131,140 @@ describe("createModelClient", () => {
       .complete({ messages: [{ role: "user", content: "hi" }], abortSignal: controller.signal })
       .catch((error) => error);
     expect(failure.message).toBe("stop now");
+  });
+
+  it("waits for headers as long as requestTimeoutMs, whatever the HTTP client's own default", async () => {
+    // The default dispatcher's header timeout (300 s in Node) stands here shortened to 300 ms.
+    const previous = getGlobalDispatcher();
+    setGlobalDispatcher(new Agent({ headersTimeout: 300, bodyTimeout: 300 }));
+    try {
+      server = await startScriptedModelServer([{ reply: { content: "slow" }, delayMs: 1000 }]);
+      const client = createModelClient({
+        baseUrl: server.baseUrl,
+        model: "m",
+        requestTimeoutMs: 5000,
+        maxRetries: 0,
+      });
+      const result = await client.complete({ messages: [{ role: "user", content: "hi" }] });
+      expect(result.status === "ok" && result.completion.content).toBe("slow");
+    } finally {
+      setGlobalDispatcher(previous);
+    }
+  });
+
+  it("sends every sampling setting as configured and records exactly what it sends", async () => {
+    server = await startScriptedModelServer([{ reply: { content: "ok" } }]);
+    const client = createModelClient({
+      baseUrl: server.baseUrl,
+      model: "m",
+      temperature: 0.2,
+      topP: 0.8,
+      topK: 20,
+      minP: 0.05,
+      extraBody: { repetition_penalty: 1.1 },
+    });
+    await client.complete({ messages: [{ role: "user", content: "hi" }] });
+    const sent = server.requests[0]!.body;
+    expect(sent).toMatchObject({
+      model: "m",
+      temperature: 0.2,
+      top_p: 0.8,
+      top_k: 20,
+      min_p: 0.05,
+      max_tokens: 4096,
+      repetition_penalty: 1.1,
+    });
+    expect(client.sampling).toEqual({
+      model: "m",
+      temperature: 0.2,
+      top_p: 0.8,
+      top_k: 20,
+      min_p: 0.05,
+      max_tokens: 4096,
+      extra_body: { repetition_penalty: 1.1 },
+    });
+  });
+});
+
+describe("createModelClient against a llama.cpp-shaped server", () => {
+  const bash = { name: "bash", description: "run", parameters: { type: "object" } };
+
+  it("sends tool_choice auto with the tools, so the server shows them to the model and returns tool calls", async () => {
+    server = await startScriptedModelServer(
+      () => ({ reply: { toolCalls: [{ name: "bash", arguments: {} }] } }),
+      {
+        shape: "llama.cpp",
+      },
+    );
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    const result = await client.complete({ messages: [{ role: "user", content: "hi" }], tools: [bash] });
+    expect(server.requests[0]!.body.tool_choice).toBe("auto");
+    expect(server.requests[0]!.promptText).toContain("<|tools|>");
+    expect(result.status === "ok" && result.completion.toolCalls.map((call) => call.name)).toEqual(["bash"]);
+
+    const omitting = createModelClient({ baseUrl: server.baseUrl, model: "m", toolChoice: "omit" });
+    const without = await omitting.complete({ messages: [{ role: "user", content: "hi" }], tools: [bash] });
+    expect(server.requests[1]!.body).not.toHaveProperty("tool_choice");
+    expect(without.status === "ok" && without.completion.toolCalls).toEqual([]);
+  });
+
+  it("never sends content null back after a tool call", async () => {
+    server = await startScriptedModelServer(() => ({ reply: { content: "next" } }), { shape: "llama.cpp" });
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m", ...fast });
+    const result = await client.complete({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "bash", arguments: "{}" }] },
+        { role: "tool", toolCallId: "c1", content: "out" },
+      ],
+      tools: [bash],
+    });
+    expect(result.status).toBe("ok");
+    expect(server.requests[0]!.body.messages[1].content).toBe("");
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("does not retry a 5xx that says the request is invalid, and passes its whole detail on one line", async () => {
+    const detail = `7 validation errors for ChatCompletionRequest\n${"messages.1.content\n  Input should be a valid string\n".repeat(12)}last field`;
+    server = await startScriptedModelServer(() => ({ error: { status: 500, message: detail } }));
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m", ...fast });
+    const failure = await client
+      .complete({ messages: [{ role: "user", content: "hi" }] })
+      .catch((error) => error);
+    expect(failure).toBeInstanceOf(InfrastructureError);
+    expect(server.requests).toHaveLength(1);
+    expect(failure.message).not.toContain("\n");
+    expect(failure.message).toContain("HTTP 500: 7 validation errors");
+    expect(failure.message).toContain("last field");
+    expect(failure.message).not.toContain("is the server up");
+  });
+
+  it("reads no token ids and records none, and the probe says so before any episode", async () => {
+    server = await startScriptedModelServer(() => ({ reply: { content: "plain" } }), { shape: "llama.cpp" });
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    const result = await client.complete({ messages: [{ role: "user", content: "hi" }] });
+    expect(result.status === "ok" && result.completion.tokens).toBeNull();
+    const capabilities = await client.probe!();
+    expect(capabilities.listedModels).toEqual(["scripted"]);
+    expect(capabilities.tokenIds).toMatchObject({ supported: false, detail: "no prompt_token_ids" });
+    expect(capabilities.logprobs.supported).toBe(false);
+    expect(capabilities.nativeToolCalls).toMatchObject({ supported: true });
+    expect(server.probes).toHaveLength(2);
+    expect(server.requests).toHaveLength(1);
+
+    const omitting = createModelClient({ baseUrl: server.baseUrl, model: "m", toolChoice: "omit" });
+    expect((await omitting.probe!()).nativeToolCalls).toEqual({
+      supported: false,
+      detail: "answered with text instead of tool_calls",
+    });
+  });
+
+  it("probes a vLLM-shaped server as having token ids, logprobs and native tool calls", async () => {
+    server = await startScriptedModelServer([]);
+    const capabilities = await createModelClient({ baseUrl: server.baseUrl, model: "m" }).probe!();
+    expect(capabilities.tokenIds.supported).toBe(true);
+    expect(capabilities.logprobs.supported).toBe(true);
+    expect(capabilities.nativeToolCalls.supported).toBe(true);
+    expect(server.probes[0]).toMatchObject({ max_tokens: 1, return_token_ids: true, logprobs: true });
   });
 });

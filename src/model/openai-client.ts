@@ -1,18 +1,25 @@
-// OpenAI-compatible chat-completions client: bounded retries with backoff, and the exact token ids and
-// logprobs that vLLM / SGLang report when asked (`return_token_ids`, `logprobs`).
+// OpenAI-compatible chat-completions client: bounded retries with backoff for transient failures only, the
+// exact token ids and logprobs that vLLM / SGLang report when asked (`return_token_ids`, `logprobs`), and a
+// one-time probe of what a server offers (token ids, logprobs, native tool calls).
 
+import { Agent, fetch } from "undici";
 import { InfrastructureError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type {
+  CapabilityFinding,
   ChatMessage,
   Completion,
   CompletionRequest,
   CompletionResult,
   ModelClient,
+  ServerCapabilities,
   TokenTrace,
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
+
+/** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
+export type ToolChoiceSetting = "auto" | "required" | "none" | "omit";
 
 export interface ModelClientOptions {
   /** Base URL including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
@@ -21,8 +28,14 @@ export interface ModelClientOptions {
   model: string;
   temperature?: number;
   topP?: number;
-  /** Completion token cap per call; the server's default when absent. */
+  /** Sent only when set: not every server knows it. */
+  topK?: number;
+  /** Sent only when set: not every server knows it. */
+  minP?: number;
+  /** Completion token cap per call [4096]; some servers (llama.cpp) generate without limit when it is absent. */
   maxTokens?: number;
+  /** `tool_choice` sent with the tools [auto]; llama.cpp's server leaves the tools out of the prompt without it. */
+  toolChoice?: ToolChoiceSetting;
   /** Per-request wall-clock limit; a request that takes longer is retried. */
   requestTimeoutMs?: number;
   /** Retries after the first attempt for 429, 5xx, timeouts and dropped connections. */
@@ -35,12 +48,21 @@ export interface ModelClientOptions {
   extraBody?: Record<string, unknown>;
 }
 
-export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95 } as const;
+export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95, maxTokens: 4096 } as const;
+export const DEFAULT_TOOL_CHOICE: ToolChoiceSetting = "auto";
+/** The probe's one-message prompt. */
+export const PROBE_PROMPT = "Reply with OK.";
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
+/** Longest error detail passed on; enough for a validation error listing every field. */
+const MAX_DETAIL_CHARS = 4000;
 
 const CONTEXT_OVERFLOW =
   /maximum context length|context[_ ]length[_ ]exceeded|context window|prompt is too long|too many tokens|exceeds? the (model'?s? )?(max|context)/i;
+
+/** A 5xx whose body says this: the server could not handle the request itself, so sending it again fails again. */
+const INVALID_REQUEST =
+  /validation errors?|invalid|unprocessable|unrecognized|unsupported|not supported|not permitted|field required|missing required|is not of type/i;
 
 interface WireToolCall {
   id?: unknown;
@@ -51,47 +73,72 @@ type Attempt =
   | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
   | { kind: "network"; message: string };
 
+/** Collapses a server's error text to one line (pydantic and stack-trace bodies span many). */
+export function oneLine(text: string): string {
+  const line = text
+    .replace(/\s*\n\s*/g, " | ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+}
+
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const log = createLogger("model");
-  const url = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const url = `${baseUrl}/chat/completions`;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  // The HTTP client's own header and body timeouts (300 s by default) must not end a request before ours.
+  const dispatcher = new Agent({ headersTimeout: timeoutMs + 1000, bodyTimeout: timeoutMs + 1000 });
+  const toolChoice = options.toolChoice ?? DEFAULT_TOOL_CHOICE;
   const sampling: SamplingSettings = {
     model: options.model,
     temperature: options.temperature ?? DEFAULT_SAMPLING.temperature,
     top_p: options.topP ?? DEFAULT_SAMPLING.topP,
-    ...(options.maxTokens === undefined ? {} : { max_tokens: options.maxTokens }),
+    max_tokens: options.maxTokens ?? DEFAULT_SAMPLING.maxTokens,
+    ...(options.topK === undefined ? {} : { top_k: options.topK }),
+    ...(options.minP === undefined ? {} : { min_p: options.minP }),
+    ...(options.extraBody && Object.keys(options.extraBody).length > 0
+      ? { extra_body: options.extraBody }
+      : {}),
   };
   let requestTokenIds = options.requestTokenIds ?? true;
   let warnedMissingTokens = false;
 
-  function body(request: CompletionRequest): string {
-    const maxTokens = request.maxTokens ?? options.maxTokens;
-    return JSON.stringify({
-      model: options.model,
+  function body(request: CompletionRequest): Record<string, unknown> {
+    const { extra_body: _extra, ...fields } = sampling;
+    return {
+      ...fields,
       messages: request.messages.map(toWireMessage),
-      temperature: sampling.temperature,
-      top_p: sampling.top_p,
-      ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
+      ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
       ...(request.tools && request.tools.length > 0
-        ? { tools: request.tools.map((tool) => ({ type: "function", function: tool })) }
+        ? {
+            tools: request.tools.map((tool) => ({ type: "function", function: tool })),
+            ...(toolChoice === "omit" ? {} : { tool_choice: toolChoice }),
+          }
         : {}),
       ...(requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
       ...options.extraBody,
-    });
+    };
   }
 
-  async function attempt(request: CompletionRequest): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, timeout]) : timeout;
+  async function send(
+    target: string,
+    payload: Record<string, unknown> | null,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<Attempt> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = abortSignal ? AbortSignal.any([abortSignal, timeout]) : timeout;
     try {
-      const response = await fetch(url, {
-        method: "POST",
+      const response = await fetch(target, {
+        method: payload === null ? "GET" : "POST",
         headers: {
-          "content-type": "application/json",
+          ...(payload === null ? {} : { "content-type": "application/json" }),
           ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
         },
-        body: body(request),
+        body: payload === null ? undefined : JSON.stringify(payload),
         signal,
+        dispatcher,
       });
       const text = await response.text();
       const retryAfter = Number(response.headers.get("retry-after"));
@@ -102,13 +149,24 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
       };
     } catch (error) {
-      if (request.abortSignal?.aborted) throw request.abortSignal.reason ?? error;
+      if (abortSignal?.aborted) throw abortSignal.reason ?? error;
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
       const message = timeout.aborted
-        ? `no answer within ${options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+        ? `no answer within ${timeoutMs} ms (requestTimeoutMs)`
         : `${error instanceof Error ? error.message : String(error)}${cause}`;
       return { kind: "network", message };
     }
+  }
+
+  function rejected(status: number, detail: string, rawBody: string): InfrastructureError {
+    return new InfrastructureError(
+      "model-request-rejected",
+      `model server at ${url} rejected the request with HTTP ${status}: ${detail}` +
+        (status === 401 || status === 403 || status === 404
+          ? " (check --base-url, --model and the API key)"
+          : ""),
+      { data: { url, status, body: rawBody.slice(0, MAX_DETAIL_CHARS) } },
+    );
   }
 
   async function complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -116,41 +174,47 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     let failures = 0;
     for (;;) {
       const started = performance.now();
-      const result = await attempt(request);
+      const result = await send(url, body(request), request.abortSignal);
       let transient: string;
       if (result.kind === "network") transient = result.message;
-      else if (result.status === 429 || result.status >= 500 || result.status === 408)
-        transient = `HTTP ${result.status}: ${result.body.slice(0, 300)}`;
-      else if (result.status >= 400) {
-        const detail = errorDetail(result.body);
-        if (CONTEXT_OVERFLOW.test(detail)) return { status: "context-overflow", message: detail };
-        if (requestTokenIds && /return_token_ids|logprobs/.test(detail)) {
-          log.warn("server refuses token id / logprob fields; continuing without them", { url });
-          requestTokenIds = false;
-          continue;
-        }
-        throw new InfrastructureError(
-          "model-request-rejected",
-          `model server at ${url} rejected the request with HTTP ${result.status}: ${detail} ` +
-            `(check --base-url, --model and the API key)`,
-          { data: { url, status: result.status, body: result.body.slice(0, 2000) } },
-        );
-      } else {
+      else if (result.status >= 200 && result.status < 300) {
         const { completion, tokenProblem } = parseCompletion(result.body, url, performance.now() - started);
         if (requestTokenIds && tokenProblem !== null && !warnedMissingTokens) {
           warnedMissingTokens = true;
-          log.warn("server returned no usable token ids/logprobs; turns without them get no rollout tokens", {
+          log.warn("server returned no usable token ids/logprobs; episodes get no trainable samples", {
             url,
             problem: tokenProblem,
           });
         }
         return { status: "ok", completion };
+      } else {
+        const detail = errorDetail(result.body);
+        if (result.status >= 400 && result.status < 500 && CONTEXT_OVERFLOW.test(detail))
+          return { status: "context-overflow", message: detail };
+        if (
+          result.status >= 400 &&
+          result.status < 500 &&
+          requestTokenIds &&
+          /return_token_ids|logprobs/.test(detail)
+        ) {
+          log.warn("server refuses token id / logprob fields; continuing without them", { url });
+          requestTokenIds = false;
+          continue;
+        }
+        const retryable =
+          result.status === 429 ||
+          result.status === 408 ||
+          (result.status >= 500 && !INVALID_REQUEST.test(detail)) ||
+          result.status < 400;
+        if (!retryable) throw rejected(result.status, detail, result.body);
+        transient = `HTTP ${result.status}: ${detail}`;
       }
       failures++;
       if (failures > maxRetries)
         throw new InfrastructureError(
           "model-unreachable",
-          `model server at ${url} failed ${failures} times, last: ${transient} (is the server up?)`,
+          `model server at ${url} failed ${failures} times, last: ${transient}` +
+            (result.kind === "network" ? " (is the server up?)" : ""),
           { data: { url, attempts: failures } },
         );
       const base = options.retryBaseDelayMs ?? 500;
@@ -170,15 +234,91 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     }
   }
 
-  return { sampling, complete };
+  async function probe(abortSignal?: AbortSignal): Promise<ServerCapabilities> {
+    const models = await send(`${baseUrl}/models`, null, abortSignal);
+    let listedModels: string[] | null = null;
+    if (models.kind === "response" && models.status === 200) {
+      try {
+        const data = (JSON.parse(models.body) as { data?: { id?: unknown }[] }).data;
+        if (Array.isArray(data)) listedModels = data.map((entry) => String(entry.id));
+      } catch {
+        // no usable model list: reported as null
+      }
+    }
+    const short = { ...body({ messages: [{ role: "user", content: PROBE_PROMPT }] }), max_tokens: 1 };
+    const tokenAnswer = await send(url, { ...short, logprobs: true, return_token_ids: true }, abortSignal);
+    let tokenIds: CapabilityFinding;
+    let logprobs: CapabilityFinding;
+    if (tokenAnswer.kind === "network") throw unreachable(tokenAnswer.message);
+    if (tokenAnswer.status !== 200) {
+      const why = `refused token id / logprob fields: HTTP ${tokenAnswer.status}: ${errorDetail(tokenAnswer.body)}`;
+      tokenIds = { supported: false, detail: why };
+      logprobs = { supported: false, detail: why };
+    } else {
+      const parsed = JSON.parse(tokenAnswer.body) as Record<string, unknown>;
+      const choice = ((parsed.choices as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
+      const trace = parseTokens(parsed, choice);
+      const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
+      tokenIds =
+        typeof trace === "string"
+          ? { supported: false, detail: trace }
+          : { supported: true, detail: `${trace.promptTokenIds.length} prompt token ids returned` };
+      logprobs = Array.isArray(content)
+        ? { supported: true, detail: "per-token logprobs returned" }
+        : { supported: false, detail: "no choices[0].logprobs.content" };
+    }
+    const pingTool = {
+      name: "ping",
+      description: "Answers ping.",
+      parameters: { type: "object", properties: {}, additionalProperties: false },
+    };
+    const toolAnswer = await send(
+      url,
+      {
+        ...short,
+        max_tokens: 32,
+        tools: [{ type: "function", function: pingTool }],
+        tool_choice: toolChoice === "omit" ? undefined : { type: "function", function: { name: "ping" } },
+      },
+      abortSignal,
+    );
+    let nativeToolCalls: CapabilityFinding;
+    if (toolAnswer.kind === "network") throw unreachable(toolAnswer.message);
+    if (toolAnswer.status !== 200)
+      nativeToolCalls = {
+        supported: false,
+        detail: `tools refused: HTTP ${toolAnswer.status}: ${errorDetail(toolAnswer.body)}`,
+      };
+    else {
+      const { completion } = parseCompletion(toolAnswer.body, url, 0);
+      nativeToolCalls =
+        completion.toolCalls.length > 0
+          ? { supported: true, detail: `tool_calls returned (${completion.toolCalls[0]!.name})` }
+          : { supported: false, detail: "answered with text instead of tool_calls" };
+    }
+    return { url: baseUrl, model: options.model, listedModels, tokenIds, logprobs, nativeToolCalls };
+  }
+
+  function unreachable(message: string): InfrastructureError {
+    return new InfrastructureError(
+      "model-unreachable",
+      `model server at ${url}: ${message} (is the server up?)`,
+      {
+        data: { url },
+      },
+    );
+  }
+
+  return { sampling, complete, probe };
 }
 
 function toWireMessage(message: ChatMessage): Record<string, unknown> {
   switch (message.role) {
     case "assistant":
+      // Never `content: null`: some servers (llama-cpp-python) reject it; an empty string is valid everywhere.
       return {
         role: "assistant",
-        content: message.content,
+        content: message.content ?? "",
         ...(message.toolCalls && message.toolCalls.length > 0
           ? {
               tool_calls: message.toolCalls.map((call) => ({
@@ -196,16 +336,23 @@ function toWireMessage(message: ChatMessage): Record<string, unknown> {
   }
 }
 
-function errorDetail(body: string): string {
+/** The server's own words about an error, on one line. */
+export function errorDetail(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof parsed.error === "string") return parsed.error;
-    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
-    if (typeof parsed.message === "string") return parsed.message;
+    const parsed = JSON.parse(body) as {
+      error?: { message?: unknown } | string;
+      message?: unknown;
+      detail?: unknown;
+    };
+    if (typeof parsed.error === "string") return oneLine(parsed.error);
+    if (parsed.error && typeof parsed.error.message === "string") return oneLine(parsed.error.message);
+    if (typeof parsed.message === "string") return oneLine(parsed.message);
+    if (parsed.detail !== undefined)
+      return oneLine(typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail));
   } catch {
     // not JSON: the raw text is the best evidence we have
   }
-  return body.slice(0, 500);
+  return oneLine(body);
 }
 
 function isTokenList(value: unknown): value is number[] {

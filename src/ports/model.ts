@@ -58,8 +58,30 @@ export type CompletionResult =
   | { status: "ok"; completion: Completion }
   | { status: "context-overflow"; message: string };
 
+/** One capability as a probe found it: whether the server has it, and the evidence in a few words. */
+export interface CapabilityFinding {
+  supported: boolean;
+  detail: string;
+}
+
+/** What a server offers for training, found by probing it once before an episode batch. */
+export interface ServerCapabilities {
+  url: string;
+  model: string;
+  /** Model names the server lists, or null when it has no model list. */
+  listedModels: string[] | null;
+  /** Exact prompt and sampled token ids (needed for trainable samples). */
+  tokenIds: CapabilityFinding;
+  /** One logprob per sampled token. */
+  logprobs: CapabilityFinding;
+  /** Structured `tool_calls` when tools are offered. */
+  nativeToolCalls: CapabilityFinding;
+}
+
 export interface ModelClient {
   readonly sampling: SamplingSettings;
   /** Throws InfrastructureError when the server stays unreachable after retries or rejects the request (4xx). */
   complete(request: CompletionRequest): Promise<CompletionResult>;
+  /** Asks the server once (model list, a one-token completion, a forced tool call) what it can do. */
+  probe?(abortSignal?: AbortSignal): Promise<ServerCapabilities>;
 }

@@ -1,6 +1,7 @@
 // A policy plays a role: builtin (offline), openai (any OpenAI-compatible server) or scripted (tests).
 
 import type { BugArtifact, Strategy } from "./artifact.js";
+import type { ServerCapabilities } from "./model.js";
 import type { EpisodeStatus, RolloutSample } from "./rollout.js";
 import type { SandboxView } from "./sandbox.js";
 import type { Thresholds, ValidationReport } from "./validation.js";
@@ -81,4 +82,6 @@ export interface Policy {
   readonly info: PolicyInfo;
   propose(request: ProposeRequest): Promise<ProposeOutcome>;
   solve(request: SolveRequest): Promise<SolveOutcome>;
+  /** Model policies: what the model server offers (token ids, logprobs, native tool calls), probed once. */
+  probe?(abortSignal?: AbortSignal): Promise<ServerCapabilities>;
 }

@@ -2,11 +2,16 @@
 
 export type EpisodeStatus = "completed" | "truncated" | "aborted" | "failed";
 
+/** The sampling fields of every request, exactly as sent (wire names). */
 export interface SamplingSettings {
   model: string;
   temperature: number;
   top_p: number;
   max_tokens?: number;
+  top_k?: number;
+  min_p?: number;
+  /** Extra request-body fields sent with every call (e.g. `chat_template_kwargs`, `repetition_penalty`). */
+  extra_body?: Record<string, unknown>;
 }
 
 export interface RolloutSample {

@@ -18,4 +18,10 @@ export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
 export { Semaphore } from "./semaphore.js";
-export { formatSummary, type RunSummary, solveRateHistogram, summarizeRun } from "./summary.js";
+export {
+  formatSummary,
+  formatTrainable,
+  type RunSummary,
+  solveRateHistogram,
+  summarizeRun,
+} from "./summary.js";

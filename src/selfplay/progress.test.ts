@@ -67,4 +67,16 @@ describe("progress display", () => {
     expect(formatDuration(3_725_000)).toBe("1h02m");
     expect(formatDuration(65_000)).toBe("1m05s");
   });
+
+  it("says that no new steps start, not that the run stops, when every step is started", () => {
+    const stream = sink(false);
+    const progress = createProgress({ stream, stepsTarget: 4 });
+    progress.onEvent({ type: "run-started", runId: "r", resumed: false, stepsDone: 0, stepsTarget: 4 });
+    progress.onEvent({ type: "run-stopping", reason: "steps" });
+    const text = stream.chunks.join("");
+    expect(text).toContain("progress all 4 steps are started; no new ones, those in flight finish");
+    expect(text).not.toMatch(/stopping/);
+    expect(progress.render()).not.toMatch(/stopping/);
+    progress.stop();
+  });
 });

@@ -61,7 +61,7 @@ export function createProgress(options: ProgressOptions = {}): ProgressDisplay {
       .map((bucket) => `${bucket.label}:${bucket.count}`)
       .join(" ");
     return [
-      `steps ${state.stepsAtStart + finishedNow}${target} (failed ${state.stepsFailed}, in flight ${state.stepsStarted - finishedNow})  ${perHour.toFixed(1)} steps/h${eta}${state.stopping ? `  stopping: ${state.stopping}` : ""}`,
+      `steps ${state.stepsAtStart + finishedNow}${target} (failed ${state.stepsFailed}, in flight ${state.stepsStarted - finishedNow})  ${perHour.toFixed(1)} steps/h${eta}${state.stopping ? `  (${state.stopping})` : ""}`,
       `artifacts valid ${state.valid}, invalid ${state.invalid}, none ${state.noArtifact}, second-order valid ${state.secondOrderValid}`,
       `attempts ${state.attempts} (resolved ${state.resolved})  solve rates ${histogram}`,
       `rewards proposer mean ${mean(state.proposerRewards)}`,
@@ -139,14 +139,33 @@ export function createProgress(options: ProgressOptions = {}): ProgressDisplay {
           line(`environment ${event.environment} taken out of the run: ${event.reason}`);
           break;
         case "run-stopping":
-          state.stopping = event.reason;
-          line(`stopping: ${event.reason}`);
+          state.stopping = stoppingText(event.reason, options.stepsTarget ?? null);
+          line(state.stopping);
           break;
         default:
           break;
       }
     },
   };
+}
+
+/** What a run-stopping event means for the user: no new steps start, and why; work in flight goes on. */
+export function stoppingText(
+  reason: "interrupted" | "duration" | "steps" | "no-environment",
+  stepsTarget: number | null,
+): string {
+  switch (reason) {
+    case "steps":
+      return `${stepsTarget === 1 ? "the 1 step is" : `all ${stepsTarget ?? "configured"} steps are`} started; no new ones, those in flight finish`;
+    case "duration":
+      return "the run's duration is reached; no new steps, those in flight finish";
+    case "no-environment":
+      return "no environment is left in the run; no new steps";
+    case "interrupted":
+      return "interrupted; no new steps";
+    default:
+      return `${reason}; no new steps`;
+  }
 }
 
 export function formatDuration(ms: number): string {

@@ -1,6 +1,6 @@
 // The end-of-run summary, computed from the store (so a resumed run reports everything it ever did),
 // and its plain-text table for stdout.
-import type { GroupRecord, RunId, Store } from "../store/index.js";
+import type { EpisodeSampleCount, GroupRecord, RunId, Store } from "../store/index.js";
 
 export interface SolveRateBucket {
   label: string;
@@ -25,6 +25,14 @@ export interface RunSummary {
     solverMean: number | null;
     solverCount: number;
   };
+  /** Rollout samples a trainer gets, from how many of the finished episodes, and why the others gave none. */
+  trainable: {
+    samples: number;
+    episodes: number;
+    episodesWithSamples: number;
+    /** Why episodes gave no samples, with how many episodes each. */
+    untrainable: Record<string, number>;
+  };
   /** Wall time of this start of the run and its step throughput. */
   wallTimeMs: number;
   stepsPerHour: number | null;
@@ -42,6 +50,37 @@ const BUCKETS: { label: string; test: (rate: number) => boolean }[] = [
 
 export function solveRateHistogram(rates: readonly number[]): SolveRateBucket[] {
   return BUCKETS.map((bucket) => ({ label: bucket.label, count: rates.filter(bucket.test).length }));
+}
+
+/** Why a finished episode left no rollout samples, in a few words a user can act on. */
+export function whyNoSamples(episode: EpisodeSampleCount): string {
+  if (episode.policyKind !== null && episode.policyKind !== "openai")
+    return `the ${episode.policyKind} policy samples no tokens`;
+  if ((episode.stats.turnsWithoutTokens ?? 0) > 0) return "the model server returned no token ids";
+  if (episode.policyKind === null || (episode.stats.turns ?? 0) === 0) return "no model turn finished";
+  return "no samples recorded";
+}
+
+function trainability(episodes: readonly EpisodeSampleCount[]): RunSummary["trainable"] {
+  const untrainable: Record<string, number> = {};
+  for (const episode of episodes.filter((entry) => entry.samples === 0)) {
+    const reason = whyNoSamples(episode);
+    untrainable[reason] = (untrainable[reason] ?? 0) + 1;
+  }
+  return {
+    samples: episodes.reduce((sum, episode) => sum + episode.samples, 0),
+    episodes: episodes.length,
+    episodesWithSamples: episodes.filter((episode) => episode.samples > 0).length,
+    untrainable,
+  };
+}
+
+/** The summary's trainability line: "N of M episodes" and why the rest gave no samples. */
+export function formatTrainable(trainable: RunSummary["trainable"]): string {
+  const why = Object.entries(trainable.untrainable)
+    .map(([reason, count]) => `${count} without: ${reason}`)
+    .join("; ");
+  return `${trainable.samples} samples from ${trainable.episodesWithSamples} of ${trainable.episodes} episodes${why ? ` (${why})` : ""}`;
 }
 
 export function summarizeRun(
@@ -112,6 +151,7 @@ export function summarizeRun(
       solverMean: mean(solverRewards),
       solverCount: solverRewards.length,
     },
+    trainable: trainability(store.listEpisodeSampleCounts(runId)),
     wallTimeMs: timing.wallTimeMs,
     stepsPerHour: timing.wallTimeMs > 0 ? (stepsThisStart * 3_600_000) / timing.wallTimeMs : null,
     environments: store.listEnvironments(runId).map((environment) => ({
@@ -155,6 +195,7 @@ export function formatSummary(summary: RunSummary): string {
       "rewards",
       `proposer mean ${number(summary.rewards.proposerMean)} (n=${summary.rewards.proposerCount}), solver mean ${number(summary.rewards.solverMean)} (n=${summary.rewards.solverCount})`,
     ],
+    ["trainable", formatTrainable(summary.trainable)],
     [
       "time",
       `${(summary.wallTimeMs / 1000).toFixed(1)} s, ${summary.stepsPerHour === null ? "-" : summary.stepsPerHour.toFixed(1)} steps/hour`,

@@ -19,6 +19,7 @@ import type {
   EnvironmentRecord,
   EpisodeId,
   EpisodeRecord,
+  EpisodeSampleCount,
   GroupId,
   GroupRecord,
   Outcome,
@@ -353,6 +354,28 @@ export class Store {
         .prepare("SELECT * FROM episodes WHERE run_id = ? ORDER BY step_index, started_at")
         .all(runId) as Row[]
     ).map(toEpisode);
+  }
+
+  /** Every finished or aborted episode of a run with its policy kind, stats and rollout-sample count (no trajectories). */
+  listEpisodeSampleCounts(runId: RunId): EpisodeSampleCount[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.id, e.role, e.state, e.policy, e.stats, COALESCE(c.samples, 0) AS samples
+         FROM episodes e
+         LEFT JOIN (SELECT episode_id, COUNT(*) AS samples FROM rollout_samples WHERE run_id = ? GROUP BY episode_id) c
+           ON c.episode_id = e.id
+         WHERE e.run_id = ? AND e.state != 'running'
+         ORDER BY e.step_index, e.started_at`,
+      )
+      .all(runId, runId) as Row[];
+    return rows.map((row) => ({
+      id: row.id as EpisodeId,
+      role: row.role as "proposer" | "solver",
+      state: row.state as EpisodeRecord["state"],
+      policyKind: (parseJson(row.policy, null) as { kind?: string } | null)?.kind ?? null,
+      stats: parseJson(row.stats, {}) as Record<string, number>,
+      samples: row.samples as number,
+    }));
   }
 
   /** Marks every episode still running (work in flight at a crash or an interrupt) as aborted. */

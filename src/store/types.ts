@@ -69,6 +69,16 @@ export interface EpisodeRecord {
   endedAt: string | null;
 }
 
+/** An episode's trainability evidence: its policy kind, its stats and how many rollout samples it left. */
+export interface EpisodeSampleCount {
+  id: EpisodeId;
+  role: "proposer" | "solver";
+  state: EpisodeRecord["state"];
+  policyKind: string | null;
+  stats: Record<string, number>;
+  samples: number;
+}
+
 export interface StoredArtifact {
   id: ArtifactId;
   artifact: BugArtifact;

@@ -207,9 +207,12 @@ describe("resume after SIGKILL", () => {
     // Finish: bound the run to the steps it has and let it complete them.
     const { steps } = snapshot(store);
     const live = join(temp.path, "live");
-    const final = await runCli([...base, "--steps", String(steps), "--rollouts", live, "--json"], {
-      timeoutMs: 180_000,
-    });
+    const final = await runCli(
+      [...base, "--steps", String(steps), "--rollouts", live, "--allow-untrainable", "--json"],
+      {
+        timeoutMs: 180_000,
+      },
+    );
     expect(final.code, final.stderr).toBe(0);
     const summary = JSON.parse(final.stdout);
     expect(summary.status).toBe("completed");

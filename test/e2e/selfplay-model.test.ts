@@ -53,6 +53,13 @@ describe("self-play end to end with the agent policy and the scripted model serv
     expect(samples.filter((sample) => sample.role === "proposer").length).toBeGreaterThan(0);
     expect(samples.filter((sample) => sample.role === "solver").length).toBeGreaterThan(0);
     for (const sample of samples) expect(sample.reward).not.toBeNull();
+    // One proposer and two solver episodes, each with samples.
+    expect(result.summary.trainable).toEqual({
+      samples: samples.length,
+      episodes: 3,
+      episodesWithSamples: 3,
+      untrainable: {},
+    });
     const group = store.listGroups(result.runId)[0]!;
     // One attempt reverted the bug, the other submitted nothing.
     expect(group.solveRate).toBe(0.5);

@@ -1,8 +1,10 @@
 // A real HTTP server on loopback that speaks the OpenAI chat-completions protocol with scripted replies:
-// tool calls, token ids and logprobs (vLLM or SGLang shape), error statuses, hangs and dropped connections.
-// Its tokenizer is one token per UTF-8 byte of a fixed chat template, so token-prefix checks are real.
+// tool calls, token ids and logprobs (vLLM, SGLang or llama.cpp shape), error statuses, hangs and dropped
+// connections. Its tokenizer is one token per UTF-8 byte of a fixed chat template, so token-prefix checks
+// are real. The client's capability probe is answered as the shape's server would, outside the script.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { PROBE_PROMPT } from "../../src/model/openai-client.js";
 
 export interface ScriptedToolCall {
   name: string;
@@ -11,7 +13,11 @@ export interface ScriptedToolCall {
 }
 
 export type ScriptStep =
-  | { reply: { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string } }
+  | {
+      reply: { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string };
+      /** Wait this long before sending anything, headers included (a slow prompt on a CPU server). */
+      delayMs?: number;
+    }
   | { error: { status: number; message: string; retryAfterSeconds?: number } }
   | { hang: true }
   | { drop: true };
@@ -31,8 +37,13 @@ export type Script = readonly ScriptStep[] | ((request: ReceivedRequest) => Scri
 export interface ScriptedServerOptions {
   /** Prompt + max_tokens beyond this answers HTTP 400 with a vLLM-style context-length message. */
   maxContextTokens?: number;
-  /** Where prompt_token_ids go: top level (vLLM) or on the choice (SGLang). Default vLLM. */
-  shape?: "vllm" | "sglang";
+  /**
+   * Where prompt_token_ids go: top level (vLLM) or on the choice (SGLang). Default vLLM. `llama.cpp` answers as
+   * llama-cpp-python's server does: no token ids at all, logprobs as {token, logprob, bytes} only when
+   * `top_logprobs` is sent, HTTP 500 for an assistant message with `content: null`, and the tools left out of
+   * the prompt (so no tool calls) unless `tool_choice` is sent.
+   */
+  shape?: "vllm" | "sglang" | "llama.cpp";
   /** Refuse `return_token_ids` with HTTP 400, as a strict hosted API would. */
   rejectTokenIdFields?: boolean;
   /** Render the system message differently from this request index on, which breaks the token prefix. */
@@ -45,6 +56,9 @@ export interface ScriptedModelServer {
   /** Base URL including `/v1`. */
   baseUrl: string;
   readonly requests: ReceivedRequest[];
+  /** Capability-probe requests (answered outside the script), bodies as received. */
+  // biome-ignore lint/suspicious/noExplicitAny: the request body is whatever the client sent.
+  readonly probes: any[];
   close(): Promise<void>;
 }
 
@@ -68,9 +82,10 @@ function renderAssistantBody(message: any): string {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: wire messages are untyped JSON.
-export function renderPrompt(body: any, templateVersion = 1): string {
+export function renderPrompt(body: any, templateVersion = 1, toolsNeedChoice = false): string {
   let text = "";
-  if (Array.isArray(body.tools) && body.tools.length > 0)
+  const toolsShown = !toolsNeedChoice || (body.tool_choice !== undefined && body.tool_choice !== "none");
+  if (Array.isArray(body.tools) && body.tools.length > 0 && toolsShown)
     text += `<|tools|>\n${JSON.stringify(body.tools)}<|end|>\n`;
   for (const message of body.messages ?? []) {
     const role = message.role === "system" && templateVersion > 1 ? "system v2" : message.role;
@@ -86,6 +101,9 @@ export async function startScriptedModelServer(
   options: ScriptedServerOptions = {},
 ): Promise<ScriptedModelServer> {
   const requests: ReceivedRequest[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: request bodies are untyped JSON.
+  const probes: any[] = [];
+  const llama = options.shape === "llama.cpp";
   let received = 0;
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
@@ -99,24 +117,44 @@ export async function startScriptedModelServer(
   async function handle(incoming: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    if (incoming.method === "GET" && incoming.url?.endsWith("/v1/models")) {
+      sendJson(response, 200, { object: "list", data: [{ id: "scripted", object: "model" }] });
+      return;
+    }
     if (incoming.method !== "POST" || !incoming.url?.endsWith("/v1/chat/completions")) {
       sendJson(response, 404, { error: { message: `no route ${incoming.method} ${incoming.url}` } });
       return;
     }
     const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (llama && body.messages?.some((message: { content?: unknown }) => message.content === null)) {
+      // llama-cpp-python validates messages with pydantic and answers 500 with every failed union member.
+      sendJson(response, 500, {
+        error: {
+          message:
+            "7 validation errors for CreateChatCompletionRequest\nmessages.1.typed-dict.content\n  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]\nmessages.1.ChatCompletionRequestUserMessage.role\n  Input should be 'user'",
+          type: "internal_server_error",
+        },
+      });
+      return;
+    }
+    const isProbe =
+      body.messages?.length === 1 &&
+      body.messages[0].content === PROBE_PROMPT &&
+      Number(body.max_tokens) <= 32;
+    if (isProbe) probes.push(body);
     const templateVersion =
       options.changeTemplateFromRequest !== undefined && requests.length >= options.changeTemplateFromRequest
         ? 2
         : 1;
-    const promptText = renderPrompt(body, templateVersion);
+    const promptText = renderPrompt(body, templateVersion, llama);
     const request: ReceivedRequest = {
-      index: received++,
+      index: isProbe ? -1 : received++,
       body,
       authorization: incoming.headers.authorization,
       promptText,
       promptTokenIds: tokenize(promptText),
     };
-    if (options.keepRequests !== false) requests.push(request);
+    if (options.keepRequests !== false && !isProbe) requests.push(request);
     if (options.rejectTokenIdFields && body.return_token_ids !== undefined) {
       sendJson(response, 400, {
         error: { message: "Unrecognized request argument supplied: return_token_ids" },
@@ -135,7 +173,12 @@ export async function startScriptedModelServer(
       });
       return;
     }
-    const step = await stepFor(request);
+    const forced = body.tool_choice?.function?.name;
+    const step: ScriptStep = isProbe
+      ? {
+          reply: forced ? { content: null, toolCalls: [{ name: forced, arguments: {} }] } : { content: "OK" },
+        }
+      : await stepFor(request);
     if ("hang" in step) {
       hanging.add(response);
       return;
@@ -152,7 +195,10 @@ export async function startScriptedModelServer(
       });
       return;
     }
-    const toolCalls = (step.reply.toolCalls ?? []).map((call, index) => ({
+    if (step.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
+    // Without tool_choice llama.cpp never showed the model the tools, so it cannot call them.
+    const toolsSeen = !llama || (body.tool_choice !== undefined && body.tool_choice !== "none");
+    const toolCalls = (toolsSeen ? (step.reply.toolCalls ?? []) : []).map((call, index) => ({
       id: `call_${request.index}_${index}`,
       type: "function",
       function: {
@@ -162,21 +208,26 @@ export async function startScriptedModelServer(
     }));
     const message = { role: "assistant", content: step.reply.content ?? null, tool_calls: toolCalls };
     const completionTokenIds = tokenize(`${renderAssistantBody(message)}<|end|>\n`);
-    const wantIds = body.return_token_ids === true;
+    const wantIds = body.return_token_ids === true && !llama;
+    const wantLogprobs = body.logprobs === true && (!llama || Number(body.top_logprobs) > 0);
     const choice: Record<string, unknown> = {
       index: 0,
       message,
       finish_reason: step.reply.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
-      logprobs:
-        body.logprobs === true
-          ? {
-              content: completionTokenIds.map((token) => ({
-                token: `token_id:${token}`,
-                logprob: tokenLogprob(token),
-                top_logprobs: [],
-              })),
-            }
-          : null,
+      logprobs: wantLogprobs
+        ? {
+            content: completionTokenIds.map((token) =>
+              llama
+                ? {
+                    token: String.fromCharCode(token),
+                    logprob: tokenLogprob(token),
+                    bytes: [token],
+                    top_logprobs: [],
+                  }
+                : { token: `token_id:${token}`, logprob: tokenLogprob(token), top_logprobs: [] },
+            ),
+          }
+        : null,
     };
     if (wantIds) choice.token_ids = completionTokenIds;
     const payload: Record<string, unknown> = {
@@ -210,6 +261,7 @@ export async function startScriptedModelServer(
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
+    probes,
     close: () =>
       new Promise<void>((resolve) => {
         for (const response of hanging) response.destroy();

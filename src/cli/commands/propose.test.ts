@@ -78,6 +78,12 @@ describe("swe-selfplay propose", () => {
       "4",
       "--out",
       out,
+      "--temperature",
+      "0.5",
+      "--top-k",
+      "5",
+      "--extra-body",
+      '{"repetition_penalty":1.1}',
       ...openai(server.baseUrl),
     ]);
     expect(result.stderr).not.toMatch(/internal error/);
@@ -93,6 +99,24 @@ describe("swe-selfplay propose", () => {
       .trim()
       .split("\n");
     expect(trajectory).toHaveLength(6);
+    // Every sampling setting as sent, including the default max_tokens, is recorded with the samples.
+    expect(server.requests[0]!.body).toMatchObject({
+      temperature: 0.5,
+      top_k: 5,
+      max_tokens: expect.any(Number),
+    });
+    expect(episode.samples[0].sampling).toEqual({
+      model: "scripted",
+      temperature: 0.5,
+      top_p: 0.95,
+      top_k: 5,
+      max_tokens: 4096,
+      extra_body: { repetition_penalty: 1.1 },
+    });
+    // Progress on stderr: capabilities first, each turn, the validation with its test runs.
+    expect(result.stderr).toMatch(/token ids: yes; logprobs: yes; native tool calls: yes/);
+    expect(result.stderr).toMatch(/proposer turn 1: model \d+\.\d s, editor ok/);
+    expect(result.stderr).toMatch(/validating the submitted artifact: valid, \d+ test runs in/);
     expect(server.requests[0]!.body.messages[1].content).toContain("Inject a bug directly");
   });
 

@@ -12,6 +12,7 @@ import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { createValidator, resolveThresholds } from "../../validation/index.js";
+import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
   addPolicyOptions,
@@ -94,7 +95,13 @@ async function propose(flags: ProposeFlags): Promise<number> {
   const out = resolve(flags.out);
   mkdirSync(out, { recursive: true });
   // The model policy appends each step to out/proposer-<episode>.jsonl, so a crash keeps the trajectory.
-  const policy = createPolicy(policyConfigFrom(flags), { ...agentExtrasFrom(flags), trajectoryDir: out });
+  const policyConfig = policyConfigFrom(flags);
+  const extras = { ...agentExtrasFrom(flags), trajectoryDir: out };
+  const policy = createPolicy(policyConfig, extras);
+  // Before anything costs time: what the server can do (token ids, logprobs, native tool calls).
+  await probeAndReport(policy, {
+    callFormat: extras.callFormat ?? (policyConfig.kind === "openai" ? policyConfig.callFormat : undefined),
+  });
   const sandboxes = openSandboxes();
   try {
     const validator = createValidator({ sandboxes, thresholds });
@@ -108,7 +115,14 @@ async function propose(flags: ProposeFlags): Promise<number> {
         strategy,
         seed,
         thresholds: validator.thresholds,
-        validate: (artifact) => validator.validate(environment, artifact),
+        validate: (artifact) =>
+          timed(
+            "validating the submitted artifact",
+            () => validator.validate(environment, artifact),
+            (report) =>
+              `${report.verdict}${report.failedCheck ? ` (${report.failedCheck})` : ""}, ${report.testRuns.length} test runs`,
+          ),
+        onStep: episodeProgress("proposer"),
       });
     } finally {
       await sandbox.destroy();

@@ -17,9 +17,16 @@ import {
 import { InputError } from "../../errors.js";
 import { buildExampleRepo } from "../../examples/build.js";
 import { createLogger } from "../../log.js";
-import { createProgress, exportRollouts, formatSummary, runSelfPlay } from "../../selfplay/index.js";
+import {
+  createProgress,
+  exportRollouts,
+  formatSummary,
+  formatTrainable,
+  runSelfPlay,
+} from "../../selfplay/index.js";
 import { openStore, type RunId } from "../../store/index.js";
-import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
+import { probeAndReport, untrainableReason } from "../episode-progress.js";
+import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
@@ -51,11 +58,28 @@ interface RunFlags extends PolicyFlags {
   set?: string[];
   newRun?: boolean;
   rollouts?: string;
+  allowUntrainable?: boolean;
   progress?: boolean;
   printConfig?: boolean;
   configSchema?: boolean;
   json?: boolean;
 }
+
+/** Flags that make the policy section come from policyConfigFrom (flags > environment > file). */
+const POLICY_FLAGS = [
+  "policy",
+  "baseUrl",
+  "model",
+  "maxTokens",
+  "temperature",
+  "topP",
+  "topK",
+  "minP",
+  "extraBody",
+  "toolChoice",
+  "maxTurns",
+  "contextTokens",
+] as const;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -87,6 +111,10 @@ export function register(program: Command): void {
     .option(
       "--rollouts <dir>",
       "export rollout records of every finished step into DIR/rollouts as the run goes",
+    )
+    .option(
+      "--allow-untrainable",
+      "with --rollouts: run and exit 0 even when the episodes give no trainable samples (e.g. a server without token ids)",
     )
     .option("--no-progress", "no live progress display")
     .option("--print-config", "print the effective configuration as YAML and exit")
@@ -139,8 +167,7 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
     "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
     "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
   };
-  if (flags.policy !== undefined || flags.baseUrl !== undefined || flags.model !== undefined)
-    overrides.policy = policyConfigFrom(flags);
+  if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) overrides.policy = policyConfigFrom(flags);
   let config = loadConfig({ file: flags.config, overrides, assignments: flags.set ?? [] });
   const defaultJob = !flags.config && config.environments.length === 0;
   if (defaultJob) {
@@ -219,7 +246,20 @@ async function run(flags: RunFlags): Promise<number> {
   }
   let config = loaded;
   if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
-  const policy = createPolicy(config.policy, agentExtrasFrom(flags));
+  const extras = agentExtrasFrom(flags);
+  const policy = createPolicy(config.policy, extras);
+  // Before any episode: what the server offers. A trainer's export from a server without token ids stays
+  // empty, so --rollouts refuses to start against one unless told otherwise.
+  const capabilities = await probeAndReport(policy, {
+    callFormat: extras.callFormat ?? (config.policy.kind === "openai" ? config.policy.callFormat : undefined),
+  });
+  const untrainable = capabilities ? untrainableReason(capabilities) : null;
+  if (flags.rollouts && untrainable && !flags.allowUntrainable) {
+    process.stderr.write(
+      `swe-selfplay: --rollouts would export no trainable samples: ${untrainable}; use a server that returns token ids (vLLM, SGLang), or pass --allow-untrainable to run anyway\n`,
+    );
+    return EXIT_NEGATIVE;
+  }
 
   const interrupt = new AbortController();
   const drain = new AbortController();
@@ -285,6 +325,12 @@ async function run(flags: RunFlags): Promise<number> {
           `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
         );
       return EXIT_ERROR;
+    }
+    if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
+      process.stderr.write(
+        `swe-selfplay: --rollouts exported no trainable samples: ${formatTrainable(result.summary.trainable)}; pass --allow-untrainable to accept that\n`,
+      );
+      return EXIT_NEGATIVE;
     }
     if (!flags.json) process.stdout.write(nextSteps(config, result.summary.artifacts.valid > 0));
     return EXIT_OK;

@@ -105,6 +105,72 @@ describe("swe-selfplay solve", () => {
     );
   });
 
+  it("works against a llama.cpp-shaped server, reports what it lacks, and keeps finished attempts when one fails", async () => {
+    // Tool calls come back only when tool_choice is sent; content null is refused with 500; no token ids.
+    server = await startScriptedModelServer(
+      (request) => {
+        const turn = turnOf(request);
+        if (request.body.seed - turn === 1)
+          return {
+            error: {
+              status: 500,
+              message:
+                "2 validation errors for CreateChatCompletionRequest\nmessages.3.content\n  Input should be a valid string",
+            },
+          };
+        if (turn === 0)
+          return {
+            reply: {
+              content: null,
+              toolCalls: [
+                {
+                  name: "editor",
+                  arguments: { command: "create", path: "/tmp/bug.diff", file_text: artifact.bugInjectDiff },
+                },
+              ],
+            },
+          };
+        if (turn === 1)
+          return {
+            reply: {
+              content: null,
+              toolCalls: [{ name: "bash", arguments: { command: "git apply -R /tmp/bug.diff" } }],
+            },
+          };
+        return { reply: { content: null, toolCalls: [{ name: "submit", arguments: {} }] } };
+      },
+      { shape: "llama.cpp" },
+    );
+    const result = await runCli([
+      "solve",
+      join(temp.path, "valid"),
+      "--repo",
+      repo,
+      "--attempts",
+      "2",
+      ...openai(server.baseUrl),
+    ]);
+    expect(result.code, result.stderr).toBe(2);
+    const output = JSON.parse(result.stdout);
+    expect(output.attempts.map((attempt: { grade: { status: string } }) => attempt.grade.status)).toEqual([
+      "resolved",
+    ]);
+    expect(output.error).toMatchObject({ attempt: 1 });
+    expect(output.error.message).toContain("HTTP 500: 2 validation errors");
+    // The failing request was sent once, and its whole detail is on one stderr line without a stack trace.
+    expect(server.requests.filter((request) => request.body.seed - turnOf(request) === 1)).toHaveLength(1);
+    expect(result.stderr).toMatch(
+      /^swe-selfplay: .*HTTP 500: 2 validation errors .* Input should be a valid string$/m,
+    );
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    // Capabilities before the first episode, then one line per turn.
+    expect(result.stderr).toMatch(/token ids: no \(no prompt_token_ids\).*native tool calls: yes/);
+    expect(result.stderr).toMatch(/episodes against this server give no trainable samples/);
+    expect(result.stderr).toMatch(/attempt 1\/2 turn 1: model \d+\.\d s, editor ok/);
+    expect(result.stderr).toMatch(/attempt 1\/2: grading: resolved in/);
+    expect(server.requests.every((request) => request.body.tool_choice === "auto")).toBe(true);
+  });
+
   it("exits 1 without running attempts when the artifact is invalid", async () => {
     server = await startScriptedModelServer([]);
     const result = await runCli([

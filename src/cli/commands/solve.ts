@@ -4,11 +4,13 @@ import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { artifactId, readArtifactDir } from "../../artifact/index.js";
+import { errorMessage } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { viewOf } from "../../ports/sandbox.js";
 import type { GradeResult } from "../../ports/validation.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { createSolverTask, createValidator, grade } from "../../validation/index.js";
+import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
   addPolicyOptions,
@@ -51,11 +53,21 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   const artifact = await readArtifactDir(resolve(artifactDir));
   const trajectoryDir = flags.trajectories ? resolve(flags.trajectories) : undefined;
   if (trajectoryDir) mkdirSync(trajectoryDir, { recursive: true });
-  const policy = createPolicy(policyConfigFrom(flags), { ...agentExtrasFrom(flags), trajectoryDir });
+  const policyConfig = policyConfigFrom(flags);
+  const extras = { ...agentExtrasFrom(flags), trajectoryDir };
+  const policy = createPolicy(policyConfig, extras);
+  // Before anything costs time: what the server can do (token ids, logprobs, native tool calls).
+  await probeAndReport(policy, {
+    callFormat: extras.callFormat ?? (policyConfig.kind === "openai" ? policyConfig.callFormat : undefined),
+  });
   const sandboxes = openSandboxes();
   try {
     const validator = createValidator({ sandboxes, thresholds: thresholdsFrom(flags) });
-    const report = await validator.validate(environment, artifact);
+    const report = await timed(
+      "validating the artifact",
+      () => validator.validate(environment, artifact),
+      (report) => `${report.verdict}, ${report.testRuns.length} test runs`,
+    );
     const id = artifactId(artifact);
     if (report.verdict !== "valid") {
       const result = {
@@ -77,26 +89,50 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
       grade: GradeResult;
       episode: ReturnType<typeof summary>;
     }[] = [];
+    const print = (text: string) => {
+      if (!flags.json) process.stdout.write(text);
+    };
     for (let attempt = 0; attempt < attempts; attempt++) {
-      const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
-      let outcome: Awaited<ReturnType<typeof policy.solve>>;
+      const label = `attempt ${attempt + 1}/${attempts}`;
       try {
-        outcome = await policy.solve({
-          sandbox: viewOf(task.sandbox),
-          specification: task.specification,
-          prompt: task.prompt,
-          seed: seed + attempt,
-        });
-      } finally {
-        await task.sandbox.destroy();
-      }
-      const graded = await grade({ sandboxes, environment, artifact, report, patch: outcome.patch });
-      results.push({ attempt, seed: seed + attempt, grade: graded, episode: summary(outcome.episode) });
-      log.info("attempt graded", { attempt, status: graded.status, exitReason: outcome.episode.exitReason });
-      if (!flags.json)
-        process.stdout.write(
-          `attempt ${attempt + 1}/${attempts}: ${graded.status}${graded.reason ? ` (${graded.reason})` : ""}\n`,
+        const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
+        let outcome: Awaited<ReturnType<typeof policy.solve>>;
+        try {
+          outcome = await policy.solve({
+            sandbox: viewOf(task.sandbox),
+            specification: task.specification,
+            prompt: task.prompt,
+            seed: seed + attempt,
+            onStep: episodeProgress(label),
+          });
+        } finally {
+          await task.sandbox.destroy();
+        }
+        const graded = await timed(
+          `${label}: grading`,
+          () => grade({ sandboxes, environment, artifact, report, patch: outcome.patch }),
+          (graded) => graded.status,
         );
+        results.push({ attempt, seed: seed + attempt, grade: graded, episode: summary(outcome.episode) });
+        log.info("attempt graded", {
+          attempt,
+          status: graded.status,
+          exitReason: outcome.episode.exitReason,
+        });
+        print(`${label}: ${graded.status}${graded.reason ? ` (${graded.reason})` : ""}\n`);
+      } catch (error) {
+        // The attempts already graded are still the user's result: print them; the error follows on one line.
+        const resolved = results.filter((result) => result.grade.resolved).length;
+        if (flags.json)
+          process.stdout.write(
+            `${JSON.stringify({ artifactId: id, verdict: "valid", attempts: results, resolved, error: { attempt, message: errorMessage(error) } })}\n`,
+          );
+        else
+          print(
+            `${label}: error\nresolved ${resolved} of the ${results.length} attempts finished before it\n`,
+          );
+        throw error;
+      }
     }
     const resolved = results.filter((result) => result.grade.resolved).length;
     const solveRate = attempts === 0 ? 0 : resolved / attempts;
