@@ -47,7 +47,13 @@ export interface ProposeRequest {
 
 export type ProposeOutcome =
   | { status: "submitted"; artifact: BugArtifact; episode: PolicyEpisode }
-  | { status: "failed"; reason: string; episode: PolicyEpisode };
+  | {
+      status: "failed";
+      reason: string;
+      episode: PolicyEpisode;
+      /** The strategy cannot apply to this environment at all (e.g. history with no commit to revert). */
+      strategyUnavailable?: boolean;
+    };
 
 export interface SolveRequest {
   /** The buggy state with one fresh commit and no history. */

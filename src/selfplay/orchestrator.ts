@@ -39,6 +39,12 @@ import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
 import { Semaphore } from "./semaphore.js";
+import {
+  configuredWeights,
+  strategyOutcomes,
+  strategyWeights,
+  UNAVAILABLE_PREFIX,
+} from "./strategy-weights.js";
 
 const log = createLogger("selfplay");
 
@@ -90,6 +96,8 @@ class Orchestrator {
   private readonly validations: Semaphore;
   private readonly solvers: Semaphore;
   private readonly environments = new Map<string, Environment>();
+  /** (environment, strategy) pairs already logged as unavailable: one line each. */
+  private readonly unavailableLogged = new Set<string>();
   private stopReason: "interrupted" | "duration" | "steps" | "no-environment" | null = null;
   private runId!: RunId;
   private record!: RunRecord;
@@ -202,7 +210,7 @@ class Orchestrator {
           break;
         }
         const seed = deriveSeed(this.record.seed, "step", nextIndex);
-        const strategy = chooseStrategy(this.config.strategies, seed);
+        const strategy = this.chooseStrategy(environment, seed);
         const step = this.store.insertStep({
           runId: this.runId,
           stepIndex: nextIndex,
@@ -303,6 +311,31 @@ class Orchestrator {
     const configured = [...this.environments.keys()].filter((name) => active.includes(name));
     if (configured.length === 0) return null;
     return configured[stepIndex % configured.length]!;
+  }
+
+  /** The step's strategy from the environment's current weights (see strategy-weights.ts). */
+  private chooseStrategy(environment: string, seed: number): Strategy {
+    const base = configuredWeights(this.config.strategies, this.config.policy.kind);
+    const { weights, unavailable, measured } = strategyWeights(
+      environment,
+      strategyOutcomes(this.store.listSteps(this.runId), this.store.listGroups(this.runId)),
+      {
+        base,
+        learnability: this.config.strategyAdaptation.learnability ?? this.config.policy.kind === "builtin",
+        floor: this.config.strategyAdaptation.floor,
+      },
+    );
+    for (const strategy of unavailable) {
+      const key = `${environment}\u0000${strategy}`;
+      if (this.unavailableLogged.has(key)) continue;
+      this.unavailableLogged.add(key);
+      log.info("strategy cannot apply: weight 0 on this environment", { environment, strategy });
+    }
+    // Every playable strategy unavailable: play the configured mix, whose steps then say why they fail.
+    const playable = Object.values(weights).some((weight) => weight > 0);
+    const strategy = chooseStrategy(playable ? weights : base, seed);
+    log.debug("strategy chosen", { environment, strategy, weights, measured });
+    return strategy;
   }
 
   private environmentOf(name: string): Environment {
@@ -464,7 +497,10 @@ class Orchestrator {
         episode: outcome.episode,
         proposerGroupId: this.proposerGroupId(step.stepIndex),
         artifact: null,
-        failure: { reward: proposerReward({ valid: false }), reason: outcome.reason },
+        failure: {
+          reward: proposerReward({ valid: false }),
+          reason: outcome.strategyUnavailable ? `${UNAVAILABLE_PREFIX}${outcome.reason}` : outcome.reason,
+        },
       });
       this.emit({ type: "proposal-failed", stepIndex: step.stepIndex, reason: outcome.reason });
     }
