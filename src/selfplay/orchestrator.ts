@@ -35,6 +35,7 @@ import {
   solverReward,
   type Validator,
 } from "../validation/index.js";
+import { DuplicateRegistry, duplicateReward } from "./dedupe.js";
 import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
@@ -96,6 +97,7 @@ class Orchestrator {
   private readonly validations: Semaphore;
   private readonly solvers: Semaphore;
   private readonly environments = new Map<string, Environment>();
+  private readonly duplicates = new DuplicateRegistry();
   /** (environment, strategy) pairs already logged as unavailable: one line each. */
   private readonly unavailableLogged = new Set<string>();
   private stopReason: "interrupted" | "duration" | "steps" | "no-environment" | null = null;
@@ -282,6 +284,22 @@ class Orchestrator {
     }
     for (const [name, environment] of this.environments)
       this.store.upsertEnvironment(this.runId, name, environment);
+    this.duplicates.seed(
+      this.store.listSteps(this.runId).flatMap((step) => {
+        if (step.artifactId === null || (step.outcome !== "valid" && step.outcome !== "invalid")) return [];
+        const stored = this.store.getArtifact(step.artifactId);
+        return stored
+          ? [
+              {
+                stepIndex: step.stepIndex,
+                artifactId: step.artifactId,
+                verdict: step.outcome,
+                artifact: stored.artifact,
+              },
+            ]
+          : [];
+      }),
+    );
     return latest !== null;
   }
 
@@ -510,7 +528,26 @@ class Orchestrator {
     const stored = this.store.getArtifact(step.artifactId!);
     if (!stored)
       throw new InfrastructureError("store-inconsistent", `step ${step.stepIndex}: artifact missing`);
-    const report = await this.validate(step.environment, stored.artifact);
+    // One artifact, one task: an identical artifact takes the first one's verdict, without a second run.
+    const claim = await this.duplicates.identicalTo(stored.id, step.stepIndex);
+    if (!("settle" in claim)) {
+      this.recordDuplicate(step, null, claim.stepIndex, "identical", claim.verdict);
+      return;
+    }
+    let report: ValidationReport;
+    try {
+      report = await this.validate(step.environment, stored.artifact);
+    } catch (error) {
+      claim.settle(null);
+      throw error;
+    }
+    claim.settle(report.verdict);
+    const sameBug =
+      report.verdict === "valid" ? this.duplicates.claimSemantic(step.stepIndex, stored.artifact) : null;
+    if (sameBug !== null && this.config.duplicates.semantic === "skip") {
+      this.recordDuplicate(step, report, sameBug, "semantic", "valid");
+      return;
+    }
     const groupId = `${this.proposerGroupId(step.stepIndex)}/group` as GroupId;
     this.store.recordStepValidation({
       runId: this.runId,
@@ -521,6 +558,13 @@ class Orchestrator {
       invalidReward: proposerReward({ valid: false }),
       group: report.verdict === "valid" ? this.newGroup(groupId, step, stored.id, 1) : null,
     });
+    if (sameBug !== null) {
+      this.store.markStepDuplicate(this.runId, step.stepIndex, sameBug, "semantic");
+      log.info("same bug as an earlier step: solved, proposer penalised", {
+        step: step.stepIndex,
+        duplicateOf: sameBug,
+      });
+    }
     this.emit({
       type: "artifact-validated",
       stepIndex: step.stepIndex,
@@ -529,6 +573,38 @@ class Orchestrator {
       verdict: report.verdict,
       failedCheck: report.failedCheck,
       reason: report.reason,
+    });
+  }
+
+  private recordDuplicate(
+    step: StepRecord,
+    report: ValidationReport | null,
+    duplicateOf: number,
+    kind: "identical" | "semantic",
+    originalVerdict: ValidationReport["verdict"],
+  ): void {
+    const reward = this.duplicateReward(originalVerdict);
+    const reason = `duplicate (${kind}) of step ${duplicateOf}'s ${originalVerdict} artifact`;
+    this.store.recordStepDuplicate({
+      runId: this.runId,
+      stepIndex: step.stepIndex,
+      environment: step.environment,
+      report,
+      proposerGroupId: this.proposerGroupId(step.stepIndex),
+      duplicateOf,
+      kind,
+      reward,
+      reason,
+    });
+    log.info("duplicate artifact: not solved again", { step: step.stepIndex, duplicateOf, kind, reward });
+  }
+
+  private duplicateReward(originalVerdict: ValidationReport["verdict"]): number {
+    return duplicateReward({
+      originalVerdict,
+      configured: this.config.duplicates.reward,
+      alpha: this.config.alpha,
+      invalidReward: proposerReward({ valid: false }),
     });
   }
 
@@ -705,13 +781,20 @@ class Orchestrator {
     }));
     let proposerValue: number | null = null;
     if (group.order === 1 && step.episodeId) {
-      proposerValue = proposerReward({ valid: true, solveRate: rate, alpha: this.config.alpha });
+      // A bug an earlier step already made (penalised semantic duplicate) earns the duplicate reward.
+      const current = this.store.getStep(this.runId, step.stepIndex) ?? step;
+      const duplicate = current.duplicateOf !== null;
+      proposerValue = duplicate
+        ? this.duplicateReward("valid")
+        : proposerReward({ valid: true, solveRate: rate, alpha: this.config.alpha });
       rewards.push({
         episodeId: step.episodeId,
         role: "proposer",
         groupId: this.proposerGroupId(step.stepIndex),
         value: proposerValue,
-        reason: `valid, solve rate ${rate.toFixed(3)}`,
+        reason: duplicate
+          ? `valid, solve rate ${rate.toFixed(3)}, but the same bug as step ${current.duplicateOf}`
+          : `valid, solve rate ${rate.toFixed(3)}`,
       });
     }
     this.store.recordGroupGraded({ runId: this.runId, groupId: group.id, solveRate: rate, rewards });

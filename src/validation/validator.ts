@@ -499,6 +499,7 @@ export function createValidator(options: ValidatorOptions): Validator {
         bugResults,
         weakenedResults: resultsOf(weakenedRun),
         weakenedFiles: summary.weakenFiles,
+        inheritedWeakening: artifact.meta.order === 2,
         ...(weakenedRun.status === "ok" ? {} : { runFailure: describeFailure(weakenedRun) }),
       });
       if (!weakening.passed) return failWith("weakening", weakening, partial);

@@ -66,3 +66,26 @@ describe("judgeWeakening", () => {
     );
   });
 });
+
+describe("judgeWeakening on a second-order artifact", () => {
+  it("lets the inherited weakening keep removing the parent's F2P tests, not break a file", () => {
+    const input = {
+      f2p: ["t.py::test_a"],
+      p2p: ["t.py::test_b", "t.py::test_c"],
+      bugResults: { "t.py::test_a": "failed", "t.py::test_b": "passed", "t.py::test_c": "passed" } as const,
+      weakenedResults: { "t.py::test_c": "passed" } as const,
+      weakenedFiles: ["t.py"],
+    };
+    expect(judgeWeakening(input).passed).toBe(false);
+    expect(judgeWeakening({ ...input, inheritedWeakening: true })).toMatchObject({
+      passed: true,
+      evidence: { removedByInheritedWeakening: ["t.py::test_b"] },
+    });
+    const uncollected = judgeWeakening({
+      ...input,
+      weakenedResults: { t: "passed" },
+      inheritedWeakening: true,
+    });
+    expect(uncollected.passed === false && uncollected.reason).toContain("t.py no longer parse or collect");
+  });
+});

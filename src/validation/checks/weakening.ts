@@ -20,6 +20,11 @@ export interface WeakeningInput {
   weakenedFiles: readonly string[];
   /** Why the weakened run produced no results, when it did not. */
   runFailure?: string;
+  /**
+   * A second-order artifact keeps its parent's weakening, made for the parent's bug: a P2P test it removed
+   * (missing while its file still collects) was an F2P test of the parent, and may stay removed.
+   */
+  inheritedWeakening?: boolean;
 }
 
 const MAX_LISTED = 10;
@@ -78,9 +83,6 @@ export function judgeWeakening(input: WeakeningInput): WeakeningVerdict {
     }
     (status === undefined ? missing : broken).push(id);
   }
-  const evidence = { ...base, ...(sameFunction.length > 0 ? { removedWithF2pFunction: sameFunction } : {}) };
-  if (missing.length === 0 && broken.length === 0) return { passed: true, evidence };
-
   // A weakened file that lost P2P tests and none of whose tests ran any more no longer parses or collects.
   const weakenedIds = Object.keys(results);
   const uncollected = input.weakenedFiles.filter(
@@ -88,6 +90,17 @@ export function judgeWeakening(input: WeakeningInput): WeakeningVerdict {
       idsOfFile(missing, file).length > 0 &&
       idsOfFile(weakenedIds, file).every((id) => results[id] === "error"),
   );
+  const inherited = input.inheritedWeakening
+    ? missing.filter((id) => !uncollected.some((file) => idsOfFile([id], file).length > 0))
+    : [];
+  if (inherited.length > 0)
+    missing.splice(0, missing.length, ...missing.filter((id) => !inherited.includes(id)));
+  const evidence = {
+    ...base,
+    ...(sameFunction.length > 0 ? { removedWithF2pFunction: sameFunction } : {}),
+    ...(inherited.length > 0 ? { removedByInheritedWeakening: inherited } : {}),
+  };
+  if (missing.length === 0 && broken.length === 0) return { passed: true, evidence };
   const parts: string[] = [];
   if (uncollected.length > 0)
     parts.push(
