@@ -98,6 +98,8 @@ class Orchestrator {
   private readonly solvers: Semaphore;
   private readonly environments = new Map<string, Environment>();
   private readonly duplicates = new DuplicateRegistry();
+  /** Second-order artifacts being validated or solved in this process. */
+  private readonly secondOrderClaims = new Set<string>();
   /** (environment, strategy) pairs already logged as unavailable: one line each. */
   private readonly unavailableLogged = new Set<string>();
   private stopReason: "interrupted" | "duration" | "steps" | "no-environment" | null = null;
@@ -876,7 +878,24 @@ class Orchestrator {
       candidate = this.store.listCandidates(parentGroup.id).find((entry) => entry.id === candidate.id)!;
     }
     if (candidate.state === "validating") {
-      const stored = this.store.getArtifact(candidate.artifactId!)!;
+      // One artifact, one task: two failed attempts that made the same second-order bug make one group.
+      const artifactId = candidate.artifactId!;
+      if (
+        this.secondOrderClaims.has(artifactId) ||
+        this.store.listGroups(this.runId).some((group) => group.artifactId === artifactId)
+      ) {
+        const reason = `the same artifact as an earlier one of the run (${artifactId.slice(0, 12)}): not solved twice`;
+        this.store.recordCandidateEnded(candidate.id, "no-artifact", reason);
+        this.emit({
+          type: "second-order-skipped",
+          stepIndex: step.stepIndex,
+          groupId: parentGroup.id,
+          reason,
+        });
+        return;
+      }
+      this.secondOrderClaims.add(artifactId);
+      const stored = this.store.getArtifact(artifactId)!;
       const report = await this.validate(parentGroup.environment, stored.artifact);
       const childId = `${candidate.id}/group` as GroupId;
       this.store.recordCandidateValidation({

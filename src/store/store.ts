@@ -752,7 +752,7 @@ export class Store {
   /** Ends a candidate without a group (no artifact could be made, or infrastructure error). */
   recordCandidateEnded(
     id: CandidateId,
-    outcome: Exclude<Outcome, "valid" | "invalid">,
+    outcome: Exclude<Outcome, "valid" | "invalid" | "duplicate">,
     reason: string,
   ): void {
     this.db

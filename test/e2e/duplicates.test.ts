@@ -17,7 +17,12 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
   const temp = makeTempDir("swe-selfplay-duplicates-");
   afterAll(() => temp.remove());
 
-  async function play(name: string, repeat: "identical" | "rewritten", semantic: "skip" | "penalise") {
+  async function play(
+    name: string,
+    repeat: "identical" | "rewritten",
+    semantic: "skip" | "penalise",
+    secondOrder = false,
+  ) {
     const repo = await makePythonFixtureRepo(join(temp.path, name));
     const config = parseConfig(
       {
@@ -25,14 +30,20 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
         groupSize: 2,
         limits: { steps: 3 },
         concurrency: { solvers: 2, proposers: 2, validations: 2 },
-        secondOrder: { enabled: false },
+        secondOrder: secondOrder ? { enabled: true, maxPerGroup: 2 } : { enabled: false },
         duplicates: { semantic },
         store: join(temp.path, name, "store.db"),
       },
       "test",
     );
     const events: SelfPlayEvent[] = [];
-    const policy = createScriptedPolicy({ artifact: pythonFixtureArtifact(), repeat });
+    // Every attempt submits the same partial fix: with second-order bugs on, both failed attempts of a
+    // group make the same second-order artifact.
+    const policy = createScriptedPolicy({
+      artifact: pythonFixtureArtifact(),
+      repeat,
+      ...(secondOrder ? { answer: () => "partial" as const } : {}),
+    });
     const store = openStore(config.store);
     try {
       const result = await runSelfPlay(config, { store, policy, onEvent: (event) => events.push(event) });
@@ -41,6 +52,7 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
         events,
         steps: store.listSteps(result.runId),
         groups: store.listGroups(result.runId),
+        candidates: store.listAllCandidates(result.runId),
         rewards: store.listRewards(result.runId),
         violations: runInvariantViolations(store, result.runId),
         solverCalls: policy.calls.filter((call) => call.role === "solver").length,
@@ -51,10 +63,15 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
   }
 
   it("validates and solves an identical artifact once; its repeats get -alpha and no group", async () => {
-    const run = await play("identical", "identical", "penalise");
+    const run = await play("identical", "identical", "penalise", true);
     expect(run.violations).toEqual([]);
-    expect(run.groups).toHaveLength(1);
-    expect(run.solverCalls).toBe(2);
+    // One first-order group, and one second-order group although both of its attempts made that bug.
+    expect(run.groups.map((group) => group.order)).toEqual([1, 2]);
+    expect(run.solverCalls).toBe(4);
+    expect(run.candidates.map((candidate) => candidate.outcome).sort()).toEqual(["no-artifact", "valid"]);
+    expect(run.candidates.find((candidate) => candidate.outcome === "no-artifact")?.reason).toContain(
+      "not solved twice",
+    );
     const [first, ...repeats] = run.steps;
     expect(first).toMatchObject({ outcome: "valid", duplicateOf: null });
     for (const step of repeats) {
@@ -67,7 +84,9 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
       expect(run.rewards.find((reward) => reward.episodeId === step.episodeId)?.value).toBe(-0.8);
     }
     // Validated once: one artifact-validated event, for the first step.
-    expect(run.events.filter((event) => event.type === "artifact-validated")).toHaveLength(1);
+    expect(
+      run.events.filter((event) => event.type === "artifact-validated" && event.order === 1),
+    ).toHaveLength(1);
     expect(run.result.summary.artifacts).toMatchObject({
       valid: 1,
       duplicate: 2,
