@@ -812,6 +812,22 @@ class Orchestrator {
 
   // ---- second-order candidates ------------------------------------------------------------------------
 
+  /** Ends a second-order candidate without a group. */
+  private skipCandidate(
+    candidate: CandidateRecord,
+    outcome: "error" | "no-artifact",
+    reason: string,
+    step: StepRecord,
+  ): void {
+    this.store.recordCandidateEnded(candidate.id, outcome, reason);
+    this.emit({
+      type: "second-order-skipped",
+      stepIndex: step.stepIndex,
+      groupId: candidate.groupId,
+      reason,
+    });
+  }
+
   private async runCandidate(
     initial: CandidateRecord,
     parentGroup: GroupRecord,
@@ -836,27 +852,19 @@ class Orchestrator {
       } catch (error) {
         if (this.signal.aborted || error instanceof InfrastructureError) throw error;
         // A patch that cannot become a bug (malformed, conflicting) ends this candidate, not the step.
-        const reason = `cannot make a second-order bug: ${errorMessage(error)}`;
-        this.store.recordCandidateEnded(candidate.id, "error", reason);
-        this.emit({
-          type: "second-order-skipped",
-          stepIndex: step.stepIndex,
-          groupId: parentGroup.id,
-          reason,
-        });
+        this.skipCandidate(
+          candidate,
+          "error",
+          `cannot make a second-order bug: ${errorMessage(error)}`,
+          step,
+        );
         return;
       } finally {
         release();
       }
       if (this.signal.aborted) throw new Interrupted("interrupted making a second-order bug");
       if (!made) {
-        this.store.recordCandidateEnded(candidate.id, "no-artifact", "the failed patch makes no new bug");
-        this.emit({
-          type: "second-order-skipped",
-          stepIndex: step.stepIndex,
-          groupId: parentGroup.id,
-          reason: "the failed patch makes no new bug",
-        });
+        this.skipCandidate(candidate, "no-artifact", "the failed patch makes no new bug", step);
         return;
       }
       const id = contentId(made) as ArtifactId;
@@ -885,13 +893,7 @@ class Orchestrator {
         this.store.listGroups(this.runId).some((group) => group.artifactId === artifactId)
       ) {
         const reason = `the same artifact as an earlier one of the run (${artifactId.slice(0, 12)}): not solved twice`;
-        this.store.recordCandidateEnded(candidate.id, "no-artifact", reason);
-        this.emit({
-          type: "second-order-skipped",
-          stepIndex: step.stepIndex,
-          groupId: parentGroup.id,
-          reason,
-        });
+        this.skipCandidate(candidate, "no-artifact", reason, step);
         return;
       }
       this.secondOrderClaims.add(artifactId);
