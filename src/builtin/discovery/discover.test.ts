@@ -264,7 +264,8 @@ describe("discoverTests in a local sandbox", () => {
     expect(result.framework).toBe("go");
     expect(result.testFiles).toEqual(["calc_test.go"]);
     expect(await runDiscovered(sandbox, result)).toEqual({ ".::TestAdd": "passed" });
-  });
+    // A fresh sandbox has a cold Go build cache: the run compiles the standard library first.
+  }, 600_000);
 
   it("keeps code modules out of the test files when pytest also collects their doctests", async () => {
     const sandbox = await sandboxOf(
