@@ -56,6 +56,7 @@ export {
   type SplitDiffResult,
   splitDiffByFile,
 } from "./diff-split.js";
+export { normalisedBug, semanticKey } from "./semantic-key.js";
 export {
   defaultProblemStatement,
   type SweBenchInput,

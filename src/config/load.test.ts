@@ -22,7 +22,9 @@ describe("configuration", () => {
     const config = parseConfig({}, "test", "/srv");
     expect(config.groupSize).toBe(8);
     expect(config.alpha).toBe(0.8);
-    expect(config.strategies).toEqual({ removal: 0.5, history: 0.5, direct: 0 });
+    expect(config.strategies).toEqual({ removal: 0.5, history: 0.5 });
+    expect(config.strategyAdaptation).toEqual({ floor: 0.1 });
+    expect(config.duplicates).toEqual({ semantic: "penalise" });
     expect(config.policy).toEqual({ kind: "builtin" });
     expect(config.secondOrder).toEqual({ enabled: true, maxPerGroup: 1 });
     expect(config.thresholds.minPassingTests).toBe(10);

@@ -112,9 +112,15 @@ export const strategyMixSchema = z
   .strictObject({
     removal: z.number().nonnegative().default(0.5).describe("Weight of the removal strategy."),
     history: z.number().nonnegative().default(0.5).describe("Weight of the history-aware strategy."),
-    direct: z.number().nonnegative().default(0).describe("Weight of direct injection (paper: worst)."),
+    direct: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe(
+        "Weight of direct injection. Default: 0.25 for the builtin policy (its mutations give solvable bugs), 0 for model policies (the paper's worst strategy).",
+      ),
   })
-  .refine((mix) => mix.removal + mix.history + mix.direct > 0, {
+  .refine((mix) => mix.removal + mix.history + (mix.direct ?? 0) > 0, {
     message: "at least one strategy weight must be positive",
   })
   .describe("Relative weights of the bug-injection strategies; each proposer step samples one.");
@@ -187,6 +193,46 @@ export const secondOrderSchema = z
   })
   .describe("Second-order bugs (failed solver patches on top of a bug).");
 
+export const strategyAdaptationSchema = z
+  .strictObject({
+    learnability: z
+      .boolean()
+      .optional()
+      .describe(
+        "Learnability bandit: per environment, strategy weights follow each strategy's measured share of steps whose solver group had 0 < s < 1 (the configured weights are the prior). Default: on for the builtin policy, off for model policies. A strategy that cannot apply to an environment (history without a commit to revert) gets weight 0 there either way.",
+      ),
+    floor: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.1)
+      .describe(
+        "Least weight the bandit leaves a strategy with a positive configured weight, so none starves.",
+      ),
+  })
+  .describe("How strategy weights adapt to each environment.");
+
+export const duplicatesSchema = z
+  .strictObject({
+    semantic: z
+      .enum(["skip", "penalise"])
+      .default("penalise")
+      .describe(
+        "An artifact whose bug has the semantic key of an earlier valid one in the run (the same bug written differently): skip (not solved, like an identical artifact) or penalise (solved, but the proposer gets the duplicate reward).",
+      ),
+    reward: z
+      .number()
+      .min(-1)
+      .max(1)
+      .optional()
+      .describe(
+        "Proposer reward of a duplicate. Default: -alpha, the reward of a task that teaches nothing: a repeated bug adds no task, so it must not earn the original's reward again.",
+      ),
+  })
+  .describe(
+    "Duplicate artifacts: identical ones (same content id) are never validated or solved twice in a run.",
+  );
+
 export const sandboxSettingsSchema = z
   .strictObject({
     memoryBytes: positiveInteger.optional().describe("Memory cap of every sandbox, bytes."),
@@ -207,6 +253,10 @@ export const configSchema = z
       .prefault({ kind: "builtin" })
       .describe("Which policy plays both roles (default: builtin)."),
     strategies: strategyMixSchema.prefault({}).describe("Relative weights of the bug-injection strategies."),
+    strategyAdaptation: strategyAdaptationSchema
+      .prefault({})
+      .describe("How strategy weights adapt to each environment."),
+    duplicates: duplicatesSchema.prefault({}).describe("What a duplicate artifact gets."),
     groupSize: positiveInteger.default(8).describe("Solver attempts per valid artifact (G)."),
     alpha: z.number().min(0).max(1).default(0.8).describe("Proposer penalty for solve rates of 0 or 1 (α)."),
     thresholds: thresholdsSchema.prefault({}).describe("Thresholds of the consistency checks."),

@@ -58,6 +58,8 @@ export type ProposeOutcome =
        * steps on an environment all fail so for the same reason takes the environment out.
        */
       scope?: "episode" | "environment";
+      /** The strategy cannot apply to this environment at all (e.g. history with no commit to revert). */
+      strategyUnavailable?: boolean;
     };
 
 export interface SolveRequest {

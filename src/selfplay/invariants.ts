@@ -61,11 +61,17 @@ export function runInvariantViolations(
         violations.push(`${where}: valid and done but its group is not graded`);
         continue;
       }
+      // A penalised repeat of an earlier step's bug earns the duplicate reward instead.
+      if (step.duplicateOf !== null) continue;
       const expected = proposerReward({ valid: true, solveRate: group.solveRate, alpha });
       if (Math.abs(reward.value - expected) > 1e-9)
         violations.push(
           `${where}: proposer reward ${reward.value}, expected ${expected} for solve rate ${group.solveRate}`,
         );
+    } else if (step.outcome === "duplicate") {
+      if (firstOrder.length > 0) violations.push(`${where}: duplicate but has a solver group`);
+      if (step.duplicateOf === null || step.duplicateOf === step.stepIndex)
+        violations.push(`${where}: duplicate of no other step`);
     } else violations.push(`${where}: done with outcome ${step.outcome}`);
   }
 

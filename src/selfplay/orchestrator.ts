@@ -36,10 +36,17 @@ import {
   type Validator,
 } from "../validation/index.js";
 import { EarlyStop } from "./early-stop.js";
+import { DuplicateRegistry, duplicateReward } from "./dedupe.js";
 import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
 import { Semaphore } from "./semaphore.js";
+import {
+  configuredWeights,
+  strategyOutcomes,
+  strategyWeights,
+  UNAVAILABLE_PREFIX,
+} from "./strategy-weights.js";
 
 const log = createLogger("selfplay");
 
@@ -92,6 +99,11 @@ class Orchestrator {
   private readonly solvers: Semaphore;
   private readonly environments = new Map<string, Environment>();
   private readonly earlyStop: EarlyStop;
+  private readonly duplicates = new DuplicateRegistry();
+  /** Second-order artifacts being validated or solved in this process. */
+  private readonly secondOrderClaims = new Set<string>();
+  /** (environment, strategy) pairs already logged as unavailable: one line each. */
+  private readonly unavailableLogged = new Set<string>();
   private stopReason: "interrupted" | "duration" | "steps" | "no-environment" | null = null;
   private runId!: RunId;
   private record!: RunRecord;
@@ -205,7 +217,7 @@ class Orchestrator {
           break;
         }
         const seed = deriveSeed(this.record.seed, "step", nextIndex);
-        const strategy = chooseStrategy(this.config.strategies, seed);
+        const strategy = this.chooseStrategy(environment, seed);
         const step = this.store.insertStep({
           runId: this.runId,
           stepIndex: nextIndex,
@@ -282,6 +294,22 @@ class Orchestrator {
     }
     for (const [name, environment] of this.environments)
       this.store.upsertEnvironment(this.runId, name, environment);
+    this.duplicates.seed(
+      this.store.listSteps(this.runId).flatMap((step) => {
+        if (step.artifactId === null || (step.outcome !== "valid" && step.outcome !== "invalid")) return [];
+        const stored = this.store.getArtifact(step.artifactId);
+        return stored
+          ? [
+              {
+                stepIndex: step.stepIndex,
+                artifactId: step.artifactId,
+                verdict: step.outcome,
+                artifact: stored.artifact,
+              },
+            ]
+          : [];
+      }),
+    );
     return latest !== null;
   }
 
@@ -311,6 +339,31 @@ class Orchestrator {
     const configured = [...this.environments.keys()].filter((name) => active.includes(name));
     if (configured.length === 0) return null;
     return configured[stepIndex % configured.length]!;
+  }
+
+  /** The step's strategy from the environment's current weights (see strategy-weights.ts). */
+  private chooseStrategy(environment: string, seed: number): Strategy {
+    const base = configuredWeights(this.config.strategies, this.config.policy.kind);
+    const { weights, unavailable, measured } = strategyWeights(
+      environment,
+      strategyOutcomes(this.store.listSteps(this.runId), this.store.listGroups(this.runId)),
+      {
+        base,
+        learnability: this.config.strategyAdaptation.learnability ?? this.config.policy.kind === "builtin",
+        floor: this.config.strategyAdaptation.floor,
+      },
+    );
+    for (const strategy of unavailable) {
+      const key = `${environment}\u0000${strategy}`;
+      if (this.unavailableLogged.has(key)) continue;
+      this.unavailableLogged.add(key);
+      log.info("strategy cannot apply: weight 0 on this environment", { environment, strategy });
+    }
+    // Every playable strategy unavailable: play the configured mix, whose steps then say why they fail.
+    const playable = Object.values(weights).some((weight) => weight > 0);
+    const strategy = chooseStrategy(playable ? weights : base, seed);
+    log.debug("strategy chosen", { environment, strategy, weights, measured });
+    return strategy;
   }
 
   private environmentOf(name: string): Environment {
@@ -472,7 +525,10 @@ class Orchestrator {
         episode: outcome.episode,
         proposerGroupId: this.proposerGroupId(step.stepIndex),
         artifact: null,
-        failure: { reward: proposerReward({ valid: false }), reason: outcome.reason },
+        failure: {
+          reward: proposerReward({ valid: false }),
+          reason: outcome.strategyUnavailable ? `${UNAVAILABLE_PREFIX}${outcome.reason}` : outcome.reason,
+        },
       });
       this.emit({ type: "proposal-failed", stepIndex: step.stepIndex, reason: outcome.reason });
     }
@@ -500,7 +556,26 @@ class Orchestrator {
     const stored = this.store.getArtifact(step.artifactId!);
     if (!stored)
       throw new InfrastructureError("store-inconsistent", `step ${step.stepIndex}: artifact missing`);
-    const report = await this.validate(step.environment, stored.artifact);
+    // One artifact, one task: an identical artifact takes the first one's verdict, without a second run.
+    const claim = await this.duplicates.identicalTo(stored.id, step.stepIndex);
+    if (!("settle" in claim)) {
+      this.recordDuplicate(step, null, claim.stepIndex, "identical", claim.verdict);
+      return;
+    }
+    let report: ValidationReport;
+    try {
+      report = await this.validate(step.environment, stored.artifact);
+    } catch (error) {
+      claim.settle(null);
+      throw error;
+    }
+    claim.settle(report.verdict);
+    const sameBug =
+      report.verdict === "valid" ? this.duplicates.claimSemantic(step.stepIndex, stored.artifact) : null;
+    if (sameBug !== null && this.config.duplicates.semantic === "skip") {
+      this.recordDuplicate(step, report, sameBug, "semantic", "valid");
+      return;
+    }
     const groupId = `${this.proposerGroupId(step.stepIndex)}/group` as GroupId;
     this.store.recordStepValidation({
       runId: this.runId,
@@ -511,6 +586,13 @@ class Orchestrator {
       invalidReward: proposerReward({ valid: false }),
       group: report.verdict === "valid" ? this.newGroup(groupId, step, stored.id, 1) : null,
     });
+    if (sameBug !== null) {
+      this.store.markStepDuplicate(this.runId, step.stepIndex, sameBug, "semantic");
+      log.info("same bug as an earlier step: solved, proposer penalised", {
+        step: step.stepIndex,
+        duplicateOf: sameBug,
+      });
+    }
     this.emit({
       type: "artifact-validated",
       stepIndex: step.stepIndex,
@@ -519,6 +601,38 @@ class Orchestrator {
       verdict: report.verdict,
       failedCheck: report.failedCheck,
       reason: report.reason,
+    });
+  }
+
+  private recordDuplicate(
+    step: StepRecord,
+    report: ValidationReport | null,
+    duplicateOf: number,
+    kind: "identical" | "semantic",
+    originalVerdict: ValidationReport["verdict"],
+  ): void {
+    const reward = this.duplicateReward(originalVerdict);
+    const reason = `duplicate (${kind}) of step ${duplicateOf}'s ${originalVerdict} artifact`;
+    this.store.recordStepDuplicate({
+      runId: this.runId,
+      stepIndex: step.stepIndex,
+      environment: step.environment,
+      report,
+      proposerGroupId: this.proposerGroupId(step.stepIndex),
+      duplicateOf,
+      kind,
+      reward,
+      reason,
+    });
+    log.info("duplicate artifact: not solved again", { step: step.stepIndex, duplicateOf, kind, reward });
+  }
+
+  private duplicateReward(originalVerdict: ValidationReport["verdict"]): number {
+    return duplicateReward({
+      originalVerdict,
+      configured: this.config.duplicates.reward,
+      alpha: this.config.alpha,
+      invalidReward: proposerReward({ valid: false }),
     });
   }
 
@@ -695,13 +809,20 @@ class Orchestrator {
     }));
     let proposerValue: number | null = null;
     if (group.order === 1 && step.episodeId) {
-      proposerValue = proposerReward({ valid: true, solveRate: rate, alpha: this.config.alpha });
+      // A bug an earlier step already made (penalised semantic duplicate) earns the duplicate reward.
+      const current = this.store.getStep(this.runId, step.stepIndex) ?? step;
+      const duplicate = current.duplicateOf !== null;
+      proposerValue = duplicate
+        ? this.duplicateReward("valid")
+        : proposerReward({ valid: true, solveRate: rate, alpha: this.config.alpha });
       rewards.push({
         episodeId: step.episodeId,
         role: "proposer",
         groupId: this.proposerGroupId(step.stepIndex),
         value: proposerValue,
-        reason: `valid, solve rate ${rate.toFixed(3)}`,
+        reason: duplicate
+          ? `valid, solve rate ${rate.toFixed(3)}, but the same bug as step ${current.duplicateOf}`
+          : `valid, solve rate ${rate.toFixed(3)}`,
       });
     }
     this.store.recordGroupGraded({ runId: this.runId, groupId: group.id, solveRate: rate, rewards });
@@ -716,6 +837,22 @@ class Orchestrator {
   }
 
   // ---- second-order candidates ------------------------------------------------------------------------
+
+  /** Ends a second-order candidate without a group. */
+  private skipCandidate(
+    candidate: CandidateRecord,
+    outcome: "error" | "no-artifact",
+    reason: string,
+    step: StepRecord,
+  ): void {
+    this.store.recordCandidateEnded(candidate.id, outcome, reason);
+    this.emit({
+      type: "second-order-skipped",
+      stepIndex: step.stepIndex,
+      groupId: candidate.groupId,
+      reason,
+    });
+  }
 
   private async runCandidate(
     initial: CandidateRecord,
@@ -741,27 +878,19 @@ class Orchestrator {
       } catch (error) {
         if (this.signal.aborted || error instanceof InfrastructureError) throw error;
         // A patch that cannot become a bug (malformed, conflicting) ends this candidate, not the step.
-        const reason = `cannot make a second-order bug: ${errorMessage(error)}`;
-        this.store.recordCandidateEnded(candidate.id, "error", reason);
-        this.emit({
-          type: "second-order-skipped",
-          stepIndex: step.stepIndex,
-          groupId: parentGroup.id,
-          reason,
-        });
+        this.skipCandidate(
+          candidate,
+          "error",
+          `cannot make a second-order bug: ${errorMessage(error)}`,
+          step,
+        );
         return;
       } finally {
         release();
       }
       if (this.signal.aborted) throw new Interrupted("interrupted making a second-order bug");
       if (!made) {
-        this.store.recordCandidateEnded(candidate.id, "no-artifact", "the failed patch makes no new bug");
-        this.emit({
-          type: "second-order-skipped",
-          stepIndex: step.stepIndex,
-          groupId: parentGroup.id,
-          reason: "the failed patch makes no new bug",
-        });
+        this.skipCandidate(candidate, "no-artifact", "the failed patch makes no new bug", step);
         return;
       }
       const id = contentId(made) as ArtifactId;
@@ -783,7 +912,18 @@ class Orchestrator {
       candidate = this.store.listCandidates(parentGroup.id).find((entry) => entry.id === candidate.id)!;
     }
     if (candidate.state === "validating") {
-      const stored = this.store.getArtifact(candidate.artifactId!)!;
+      // One artifact, one task: two failed attempts that made the same second-order bug make one group.
+      const artifactId = candidate.artifactId!;
+      if (
+        this.secondOrderClaims.has(artifactId) ||
+        this.store.listGroups(this.runId).some((group) => group.artifactId === artifactId)
+      ) {
+        const reason = `the same artifact as an earlier one of the run (${artifactId.slice(0, 12)}): not solved twice`;
+        this.skipCandidate(candidate, "no-artifact", reason, step);
+        return;
+      }
+      this.secondOrderClaims.add(artifactId);
+      const stored = this.store.getArtifact(artifactId)!;
       const report = await this.validate(parentGroup.environment, stored.artifact);
       const childId = `${candidate.id}/group` as GroupId;
       this.store.recordCandidateValidation({

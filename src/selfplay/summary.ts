@@ -1,5 +1,6 @@
 // The end-of-run summary, computed from the store (so a resumed run reports everything it ever did),
 // and its plain-text table for stdout.
+import { semanticKey } from "../artifact/index.js";
 import type { EpisodeSampleCount, GroupRecord, RunId, Store } from "../store/index.js";
 
 export interface SolveRateBucket {
@@ -14,9 +15,27 @@ export interface RunSummary {
   /** Times the run was started (1 + resumes). */
   starts: number;
   steps: { total: number; done: number; failed: number; unfinished: number };
-  artifacts: { valid: number; invalid: number; noArtifact: number; failedChecks: Record<string, number> };
+  artifacts: {
+    valid: number;
+    invalid: number;
+    noArtifact: number;
+    failedChecks: Record<string, number>;
+    /** Steps ended as duplicates, not solved (identical artifacts, and same bugs when those are skipped). */
+    duplicate: number;
+    /** Steps whose artifact repeated an earlier one: identical (not solved again) or the same bug (semantic). */
+    duplicates: { identical: number; semantic: number };
+    /** Distinct bugs (semantic keys) among the valid first-order artifacts. */
+    distinctBugs: number;
+  };
   secondOrder: { candidates: number; valid: number; invalid: number; noArtifact: number; error: number };
-  groups: { graded: number; firstOrder: number; secondOrder: number; meanSolveRate: number | null };
+  groups: {
+    graded: number;
+    firstOrder: number;
+    secondOrder: number;
+    meanSolveRate: number | null;
+    /** First-order groups with 0 < s < 1: the ones that give the proposer and solvers a learning signal. */
+    learnable: number;
+  };
   attempts: { graded: number; resolved: number };
   solveRates: SolveRateBucket[];
   rewards: {
@@ -129,6 +148,18 @@ export function summarizeRun(
       invalid: steps.filter((step) => step.outcome === "invalid").length,
       noArtifact: steps.filter((step) => step.outcome === "no-artifact").length,
       failedChecks,
+      duplicate: steps.filter((step) => step.outcome === "duplicate").length,
+      duplicates: {
+        identical: steps.filter((step) => step.duplicateKind === "identical").length,
+        semantic: steps.filter((step) => step.duplicateKind === "semantic").length,
+      },
+      distinctBugs: new Set(
+        steps.flatMap((step) => {
+          if (step.outcome !== "valid" || !step.artifactId) return [];
+          const stored = store.getArtifact(step.artifactId);
+          return stored ? [semanticKey(stored.artifact.bugInjectDiff) ?? step.artifactId] : [];
+        }),
+      ).size,
     },
     secondOrder: {
       candidates: candidates.length,
@@ -142,6 +173,8 @@ export function summarizeRun(
       firstOrder: graded.filter((group) => group.order === 1).length,
       secondOrder: graded.filter((group) => group.order === 2).length,
       meanSolveRate: mean(graded.map((group) => group.solveRate)),
+      learnable: graded.filter((group) => group.order === 1 && group.solveRate > 0 && group.solveRate < 1)
+        .length,
     },
     attempts: { graded: attempts.length, resolved: attempts.filter((attempt) => attempt.resolved).length },
     solveRates: solveRateHistogram(graded.map((group) => group.solveRate)),
@@ -174,7 +207,7 @@ export function formatSummary(summary: RunSummary): string {
     ],
     [
       "artifacts",
-      `valid ${summary.artifacts.valid}, invalid ${summary.artifacts.invalid}, none submitted ${summary.artifacts.noArtifact}`,
+      `valid ${summary.artifacts.valid} (${summary.artifacts.distinctBugs} distinct bugs), invalid ${summary.artifacts.invalid}, none submitted ${summary.artifacts.noArtifact}, duplicates ${summary.artifacts.duplicates.identical} identical + ${summary.artifacts.duplicates.semantic} same bug`,
     ],
   ];
   const checks = Object.entries(summary.artifacts.failedChecks);
@@ -187,7 +220,7 @@ export function formatSummary(summary: RunSummary): string {
     ],
     [
       "solver groups",
-      `${summary.groups.graded} graded (first-order ${summary.groups.firstOrder}, second-order ${summary.groups.secondOrder}), mean solve rate ${number(summary.groups.meanSolveRate)}`,
+      `${summary.groups.graded} graded (first-order ${summary.groups.firstOrder}, of them ${summary.groups.learnable} with 0<s<1; second-order ${summary.groups.secondOrder}), mean solve rate ${number(summary.groups.meanSolveRate)}`,
     ],
     ["attempts", `${summary.attempts.graded} graded, ${summary.attempts.resolved} resolved`],
     ["solve rates", summary.solveRates.map((bucket) => `${bucket.label}: ${bucket.count}`).join("  ")],

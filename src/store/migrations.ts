@@ -155,4 +155,35 @@ CREATE TABLE rollout_samples (
 CREATE INDEX rollout_samples_by_step ON rollout_samples (run_id, step_index);
 `,
   },
+  {
+    version: 2,
+    name: "duplicate artifacts of a step",
+    // SQLite cannot widen a CHECK constraint in place: the steps table is rebuilt with the new outcome
+    // (nothing references it by foreign key).
+    sql: `
+CREATE TABLE steps_rebuilt (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  step_index INTEGER NOT NULL,
+  environment TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  seed INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('proposing', 'validating', 'solving', 'done', 'failed')),
+  outcome TEXT CHECK (outcome IN ('valid', 'invalid', 'no-artifact', 'error', 'duplicate')),
+  episode_id TEXT REFERENCES episodes(id),
+  artifact_id TEXT REFERENCES artifacts(id),
+  error TEXT,
+  started_at TEXT NOT NULL,
+  ended_at TEXT,
+  duplicate_of INTEGER,
+  duplicate_kind TEXT CHECK (duplicate_kind IN ('identical', 'semantic')),
+  PRIMARY KEY (run_id, step_index)
+);
+INSERT INTO steps_rebuilt (run_id, step_index, environment, strategy, seed, state, outcome, episode_id,
+  artifact_id, error, started_at, ended_at)
+SELECT run_id, step_index, environment, strategy, seed, state, outcome, episode_id, artifact_id, error,
+  started_at, ended_at FROM steps;
+DROP TABLE steps;
+ALTER TABLE steps_rebuilt RENAME TO steps;
+`,
+  },
 ];

@@ -582,6 +582,53 @@ export class Store {
     });
   }
 
+  /**
+   * Ends a step whose artifact repeats an earlier step's: done with outcome duplicate, no solver group, and
+   * the proposer's reward now. The validation report, when there is one, is stored as usual.
+   */
+  recordStepDuplicate(input: {
+    runId: RunId;
+    stepIndex: number;
+    environment: string;
+    report: ValidationReport | null;
+    proposerGroupId: string;
+    duplicateOf: number;
+    kind: "identical" | "semantic";
+    reward: number;
+    reason: string;
+  }): void {
+    this.transaction(() => {
+      if (input.report) this.insertValidation(input.environment, input.report);
+      const step = this.getStep(input.runId, input.stepIndex);
+      if (step?.state !== "validating") return;
+      this.db
+        .prepare(
+          "UPDATE steps SET state = 'done', outcome = 'duplicate', duplicate_of = ?, duplicate_kind = ?, error = ?, ended_at = ? WHERE run_id = ? AND step_index = ?",
+        )
+        .run(input.duplicateOf, input.kind, input.reason, timestamp(), input.runId, input.stepIndex);
+      if (step.episodeId)
+        this.insertReward(input.runId, {
+          episodeId: step.episodeId,
+          role: "proposer",
+          groupId: input.proposerGroupId,
+          value: input.reward,
+          reason: input.reason,
+        });
+    });
+  }
+
+  /** Marks a step whose valid artifact is solved although it repeats an earlier step's bug (penalised). */
+  markStepDuplicate(
+    runId: RunId,
+    stepIndex: number,
+    duplicateOf: number,
+    kind: "identical" | "semantic",
+  ): void {
+    this.db
+      .prepare("UPDATE steps SET duplicate_of = ?, duplicate_kind = ? WHERE run_id = ? AND step_index = ?")
+      .run(duplicateOf, kind, runId, stepIndex);
+  }
+
   // ---- solver groups and attempts ---------------------------------------------------------------------
 
   private insertGroup(runId: RunId, group: NewGroup): void {
@@ -737,7 +784,7 @@ export class Store {
   /** Ends a candidate without a group (no artifact could be made, or infrastructure error). */
   recordCandidateEnded(
     id: CandidateId,
-    outcome: Exclude<Outcome, "valid" | "invalid">,
+    outcome: Exclude<Outcome, "valid" | "invalid" | "duplicate">,
     reason: string,
   ): void {
     this.db
@@ -864,6 +911,8 @@ function toStep(row: Row): StepRecord {
     error: (row.error as string | null) ?? null,
     startedAt: row.started_at as string,
     endedAt: (row.ended_at as string | null) ?? null,
+    duplicateOf: (row.duplicate_of as number | null) ?? null,
+    duplicateKind: (row.duplicate_kind as StepRecord["duplicateKind"]) ?? null,
   };
 }
 

@@ -16,7 +16,7 @@ export type CandidateId = Brand<string, "CandidateId">;
 export type RunStatus = "running" | "interrupted" | "completed" | "failed";
 export type StepState = "proposing" | "validating" | "solving" | "done" | "failed";
 /** How a proposer step or a second-order candidate ended. */
-export type Outcome = "valid" | "invalid" | "no-artifact" | "error";
+export type Outcome = "valid" | "invalid" | "no-artifact" | "error" | "duplicate";
 
 export interface RunRecord {
   id: RunId;
@@ -51,6 +51,9 @@ export interface StepRecord {
   error: string | null;
   startedAt: string;
   endedAt: string | null;
+  /** The earlier step of the run whose artifact this step's repeats (identical or the same bug), if any. */
+  duplicateOf: number | null;
+  duplicateKind: "identical" | "semantic" | null;
 }
 
 export interface EpisodeRecord {

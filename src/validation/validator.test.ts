@@ -313,6 +313,43 @@ describe("each check rejects what it is for", () => {
     expectFailure(report, "weakening", /all 1 F2P test\(s\) still fail/);
   });
 
+  it("weakening: one that also removes a test the bug does not break", async () => {
+    const alsoConstant: Edit = {
+      file: "tests/test_case.py",
+      transform: (text) =>
+        text.replace(KEBAB_WEAKEN.removeLines, "").replace(/def test_to_constant\(\):\n( {4}.*\n)+\n\n/, ""),
+    };
+    const report = await validator.validate(environment, artifact([KEBAB_BUG], [alsoConstant]));
+    expectFailure(
+      report,
+      "weakening",
+      /1 P2P test\(s\) the bug does not break are missing: tests\/test_case\.py::test_to_constant;/,
+    );
+    const evidence = report.checks.find((entry) => entry.check === "weakening")?.evidence;
+    expect(evidence).toMatchObject({
+      hidden: ["tests/test_case.py::test_to_kebab"],
+      missingP2p: ["tests/test_case.py::test_to_constant"],
+      uncollectedFiles: [],
+    });
+  });
+
+  it("weakening: one that leaves the oracle file unparseable (an emptied block)", async () => {
+    const emptied: Edit = {
+      file: "tests/test_case.py",
+      transform: (text) => text.replace(KEBAB_WEAKEN.removeLines, "if True:\n    # the test was here\n\n\n"),
+    };
+    const report = await validator.validate(environment, artifact([KEBAB_BUG], [emptied]));
+    expectFailure(
+      report,
+      "weakening",
+      /the weakened oracle file\(s\) tests\/test_case\.py no longer parse or collect/,
+    );
+    const evidence = report.checks.find((entry) => entry.check === "weakening")?.evidence as {
+      missingP2p: string[];
+    };
+    expect(evidence.missingP2p).toContain("tests/test_case.py::test_to_constant");
+  });
+
   it("inverse-mutation: an irrelevant extra file in the bug diff", async () => {
     const irrelevant: Edit = { file: "inkwell/wrap.py", replace: ['"""', '"""Wrapping.\n\n'] };
     const report = await validator.validate(environment, artifact([KEBAB_BUG, irrelevant], [KEBAB_WEAKEN]));

@@ -13,6 +13,7 @@ import type {
   ValidationReport,
 } from "../ports/validation.js";
 import { CHECK_ORDER } from "../ports/validation.js";
+import { judgeWeakening } from "./checks/weakening.js";
 import { environmentKey } from "./environment-key.js";
 import { type Guard, prepareGuard, runGuarded, vouchedRun } from "./harness/guarded-run.js";
 import { harnessEvidence, tamperedFailure } from "./harness/verdicts.js";
@@ -21,7 +22,7 @@ import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
 import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
 import { parseTestOutput } from "./test-run.js";
-import { classifyBaseline, differingIds, restoredBy, splitByBug, weakeningEffect } from "./test-sets.js";
+import { classifyBaseline, differingIds, restoredBy, splitByBug } from "./test-sets.js";
 import { resolveThresholds } from "./thresholds.js";
 
 const log = createLogger("validation");
@@ -531,30 +532,21 @@ export function createValidator(options: ValidatorOptions): Validator {
       }
       pass("bug", bugEvidence);
 
-      // Check 6: bug + weakening hides some of the F2P tests.
+      // Check 6: bug + weakening hides some of the F2P tests and changes nothing else.
       const weakenedRun = await awaitRun(bugAndWeaken);
       if (weakenedRun.status === "tampered")
         return failWith("weakening", tamperedFailure("bug+weaken", weakenedRun), partial);
-      const { hidden, stillFailing } = weakeningEffect(f2p, bugResults, resultsOf(weakenedRun));
-      const weakeningEvidence = {
-        hidden,
-        stillFailing,
-        run: weakenedRun.status,
-        ...(weakenedRun.status === "ok" ? {} : { message: weakenedRun.message }),
-      };
-      if (hidden.length === 0) {
-        const why = weakenedRun.status === "ok" ? "" : ` (the test run ${describeFailure(weakenedRun)})`;
-        return failWith(
-          "weakening",
-          {
-            passed: false,
-            reason: `with bug + weakening all ${f2p.length} F2P test(s) still fail${why}; the weakening hides nothing`,
-            evidence: weakeningEvidence,
-          },
-          partial,
-        );
-      }
-      pass("weakening", weakeningEvidence);
+      const weakening = judgeWeakening({
+        f2p,
+        p2p,
+        bugResults,
+        weakenedResults: resultsOf(weakenedRun),
+        weakenedFiles: summary.weakenFiles,
+        inheritedWeakening: artifact.meta.order === 2,
+        ...(weakenedRun.status === "ok" ? {} : { runFailure: describeFailure(weakenedRun) }),
+      });
+      if (!weakening.passed) return failWith("weakening", weakening, partial);
+      pass("weakening", weakening.evidence);
 
       // Check 7: every bug file contributes; a one-file bug's inverse is the original, i.e. the baseline.
       const fileContributions: { file: string; restoredTests: string[] }[] = [];

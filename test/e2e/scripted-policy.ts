@@ -15,6 +15,11 @@ export interface ScriptedPolicyOptions {
   proposeDelayMs?: number;
   /** Make the proposer give up on these seeds. */
   failProposal?: (seed: number) => boolean;
+  /**
+   * How later proposals repeat the artifact: `identical` (the same content id every time) or `rewritten`
+   * (the same bug, with the test script's comment naming the seed, so a new id) [rewritten].
+   */
+  repeat?: "identical" | "rewritten";
 }
 
 export interface ScriptedPolicy extends Policy {
@@ -66,7 +71,14 @@ export function createScriptedPolicy(options: ScriptedPolicyOptions): ScriptedPo
       calls.push({ role: "proposer", seed: request.seed, startedAt, endedAt: Date.now() });
       if (options.failProposal?.(request.seed))
         return { status: "failed", reason: "scripted give-up", episode: episode("proposer", "no-candidate") };
-      return { status: "submitted", artifact: options.artifact, episode: episode("proposer", "submitted") };
+      const artifact =
+        options.repeat === "identical"
+          ? options.artifact
+          : {
+              ...options.artifact,
+              testScript: `${options.artifact.testScript}# scripted proposal, seed ${request.seed}\n`,
+            };
+      return { status: "submitted", artifact, episode: episode("proposer", "submitted") };
     },
     async solve(request) {
       const startedAt = Date.now();

@@ -86,13 +86,25 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
         expect(reward?.value).toBe(attempt.resolved ? 1 : -1);
       }
     }
-    for (const step of store.listSteps(result.runId)) {
-      const group = store.listGroups(result.runId, step.stepIndex).find((entry) => entry.order === 1)!;
-      const reward = rewards.find((entry) => entry.episodeId === step.episodeId);
-      expect(reward?.value).toBeCloseTo(
-        proposerReward({ valid: true, solveRate: group.solveRate!, alpha: 0.8 }),
-      );
-    }
+    // The second step proposes the same bug again (only the test script's comment differs): it is solved,
+    // but its proposer gets the duplicate reward, -alpha.
+    const [first, second] = store.listSteps(result.runId);
+    expect(first).toMatchObject({ duplicateOf: null, duplicateKind: null });
+    expect(second).toMatchObject({ outcome: "valid", duplicateOf: 0, duplicateKind: "semantic" });
+    const group = store.listGroups(result.runId, 0).find((entry) => entry.order === 1)!;
+    expect(rewards.find((entry) => entry.episodeId === first!.episodeId)?.value).toBeCloseTo(
+      proposerReward({ valid: true, solveRate: group.solveRate!, alpha: 0.8 }),
+    );
+    expect(rewards.find((entry) => entry.episodeId === second!.episodeId)).toMatchObject({
+      value: -0.8,
+      reason: expect.stringContaining("the same bug as step 0"),
+    });
+    expect(result.summary.artifacts).toMatchObject({
+      valid: 2,
+      distinctBugs: 1,
+      duplicate: 0,
+      duplicates: { identical: 0, semantic: 1 },
+    });
   });
 
   it("turns a failed attempt into a second-order bug linked to its parent", () => {
@@ -149,6 +161,9 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
       .map((line) => JSON.parse(line));
     expect(lines.length).toBe(swebench.count);
     const line = lines.find((entry) => entry.order === 1)!;
+    const firstOrder = lines.filter((entry) => entry.order === 1);
+    expect(new Set(firstOrder.map((entry) => entry.semantic_key)).size).toBe(1);
+    expect(firstOrder.map((entry) => entry.duplicate_of_step).sort()).toEqual([0, null]);
     expect(JSON.parse(line.FAIL_TO_PASS).length).toBeGreaterThan(0);
     expect(line.problem_statement).toContain(line.test_patch.split("\n")[0]);
 

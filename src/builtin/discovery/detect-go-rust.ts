@@ -7,6 +7,12 @@ async function toolWorks(probe: Probe, command: string): Promise<boolean> {
   return result.status === "exited" && result.exitCode === 0;
 }
 
+/** Where the sandbox looked for a tool, so a toolchain installed elsewhere can be put on that PATH. */
+async function searchedPath(probe: Probe): Promise<string> {
+  const result = await probe.run('printf %s "$PATH"');
+  return result.status === "exited" && result.stdout.trim() !== "" ? result.stdout.trim() : "(unknown)";
+}
+
 export async function detectGo(probe: Probe): Promise<Detection | null> {
   if (!probe.has("go.mod")) return null;
   const testFiles = probe.files.filter(
@@ -17,7 +23,7 @@ export async function detectGo(probe: Probe): Promise<Detection | null> {
     return {
       status: "unusable",
       framework: "go",
-      reason: "the repository has Go tests but the go tool is not installed",
+      reason: `the repository has Go tests but the go tool is not installed (not on the sandbox's PATH ${await searchedPath(probe)})`,
     };
   }
   return {
@@ -44,7 +50,7 @@ export async function detectRust(probe: Probe): Promise<Detection | null> {
     return {
       status: "unusable",
       framework: "cargo",
-      reason: "the repository has Rust tests but cargo is not installed",
+      reason: `the repository has Rust tests but cargo is not installed (not on the sandbox's PATH ${await searchedPath(probe)})`,
     };
   }
   return {

@@ -126,6 +126,39 @@ export function parseTestCommand(command: string): RunnerCommand | null {
   return null;
 }
 
+/** Programs that run the rest of their command line (coverage tools, npx): the runner comes after them. */
+const WRAPPERS = new Set(["nyc", "c8", "istanbul", "cross-env", "npx", "env"]);
+/** Programs that run no tests themselves: linters, compilers, package managers, shell built-ins. */
+const NOT_RUNNERS = new Set([
+  "eslint",
+  "standard",
+  "xo",
+  "tsc",
+  "prettier",
+  "biome",
+  "npm",
+  "yarn",
+  "pnpm",
+  "node",
+  "echo",
+  "exit",
+  "true",
+]);
+
+/** The first program of a test command that could be a test runner, by base name (e.g. `tape`). */
+function runnerOf(command: string): string | null {
+  for (const segment of commandSegments(command)) {
+    for (const word of segment) {
+      if (/^[A-Za-z_]\w*=/.test(word) || word.startsWith("-")) continue;
+      const program = word.split("/").pop() ?? word;
+      if (WRAPPERS.has(program)) continue;
+      if (!NOT_RUNNERS.has(program)) return program;
+      break;
+    }
+  }
+  return null;
+}
+
 /** Follows `npm run x` / `yarn x` / `pnpm run x` indirections to the script that calls a runner. */
 export function resolveTestCommand(
   scripts: Record<string, string>,
@@ -253,7 +286,15 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
     const nodeCandidates = filesFor(probe, "node-test", null, packageJson);
     if (nodeCandidates.length > 0 && (await importsNodeTest(probe, nodeCandidates))) framework = "node-test";
   }
-  if (!framework) return null;
+  if (!framework) {
+    const script = packageJson.scripts?.test;
+    const named = script === undefined ? null : runnerOf(script);
+    if (script === undefined || named === null) return null;
+    return {
+      status: "unusable",
+      reason: `${named} is not supported yet: package.json's test script is \`${script}\` (supported runners: vitest, jest, mocha, node --test)`,
+    };
+  }
   if (framework === "mocha") await readMochaConfig(probe, packageJson);
   const testFiles = filesFor(probe, framework, runner?.framework === framework ? runner : null, packageJson);
   if (testFiles.length === 0) {

@@ -223,6 +223,25 @@ describe("discoverTests in a local sandbox", () => {
     await expectAllLocated(sandbox, found, Object.keys(results));
   });
 
+  it("names a runner it does not support instead of saying no test script was found", async () => {
+    const sandbox = await sandboxOf(
+      makeRepo("tape-suite", {
+        "package.json": JSON.stringify({
+          scripts: { test: "eslint . && nyc --reporter=text tape test/*.js" },
+          devDependencies: { tape: "^5.0.0" },
+        }),
+        "index.js": "module.exports = (a, b) => a + b;\n",
+        "test/index.js": "require('tape')('adds', (t) => { t.equal(require('../')(1, 2), 3); t.end(); });\n",
+      }),
+    );
+    const result = await discoverTests(sandbox);
+    if (result.status !== "not-found") throw new Error(`unexpectedly found ${result.framework}`);
+    expect(result.message).toContain(
+      "tape is not supported yet: package.json's test script is `eslint . && nyc --reporter=text tape test/*.js`",
+    );
+    expect(result.message).not.toContain("none of package.json");
+  });
+
   it("finds go test for a Go module when the go tool is there, and says so when it is not", async () => {
     const sandbox = await sandboxOf(
       makeRepo("go-module", {
@@ -236,14 +255,17 @@ describe("discoverTests in a local sandbox", () => {
     const result = await discoverTests(sandbox);
     if (probe.exitCode !== 0) {
       if (result.status !== "not-found") throw new Error("found go without a go tool");
-      expect(result.message).toContain("the repository has Go tests but the go tool is not installed");
+      expect(result.message).toContain(
+        "the repository has Go tests but the go tool is not installed (not on the sandbox's PATH /usr/local/sbin:",
+      );
       return;
     }
     if (result.status !== "found") throw new Error(result.message);
     expect(result.framework).toBe("go");
     expect(result.testFiles).toEqual(["calc_test.go"]);
     expect(await runDiscovered(sandbox, result)).toEqual({ ".::TestAdd": "passed" });
-  });
+    // A fresh sandbox has a cold Go build cache: the run compiles the standard library first.
+  }, 600_000);
 
   it("keeps code modules out of the test files when pytest also collects their doctests", async () => {
     const sandbox = await sandboxOf(
@@ -291,7 +313,9 @@ describe("discoverTests in a local sandbox", () => {
       expect(rust).toEqual({
         status: "unusable",
         framework: "cargo",
-        reason: "the repository has Rust tests but cargo is not installed",
+        reason: expect.stringMatching(
+          /^the repository has Rust tests but cargo is not installed \(not on the sandbox's PATH \/usr\/local\/sbin:.*\/bin\)$/,
+        ),
       });
     // Node's runner treats every .js file under test/ as a test file: fixtures included, as node would run them.
     const found = await discoverTests(sandbox);

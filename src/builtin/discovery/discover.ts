@@ -27,7 +27,10 @@ export async function discoverTests(
   const detections: Detection[] = [];
   for (const detect of DETECTORS) {
     const detection = await detect(probe);
-    if (detection && (!options.frameworks || options.frameworks.includes(detection.framework))) {
+    if (
+      detection &&
+      (!options.frameworks || !detection.framework || options.frameworks.includes(detection.framework))
+    ) {
       detections.push(detection);
     }
   }

@@ -28,7 +28,8 @@ export type Detection =
       plan: ScriptPlan;
       testFiles: string[];
     }
-  | { status: "unusable"; framework: TestFramework; reason: string };
+  /** `framework` is absent when the runner found is none we support. */
+  | { status: "unusable"; framework?: TestFramework; reason: string };
 
 export const IGNORED_DIRECTORIES =
   /(^|\/)(node_modules|\.git|\.venv|venv|\.tox|\.nox|site-packages|dist|build|target|vendor|__pycache__|\.mypy_cache|\.pytest_cache)\//;

@@ -11,6 +11,12 @@ import {
 } from "../../../test/builtin/harness.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
 import type { Environment } from "../../ports/sandbox.js";
+import {
+  diffOf,
+  fixtureFile,
+  makeArtifact,
+  PYTEST_SCRIPT,
+} from "../../validation/testing/artifact-builder.js";
 import { createBuiltinPolicy } from "../index.js";
 
 // Real sandboxes and test suites: generous on a loaded machine, a fraction of it on an idle one.
@@ -44,6 +50,32 @@ describe("builtin repair solver", SLOW, () => {
     expect(solved.episode.stats.testRuns).toBeLessThanOrEqual(20);
     // Code files only: the specification's tests are back as the task gave them.
     expect(filesOf(solved.patch).every((file) => !artifact.testFiles.includes(file))).toBe(true);
+  });
+
+  it("stops after one test run when the failing tests name a function whose body was removed", async () => {
+    const path = (python as { path: string }).path;
+    const artifact = makeArtifact({
+      testScript: PYTEST_SCRIPT,
+      testParser: fixtureFile("pytest-parser.py"),
+      testFiles: ["tests/test_case.py"],
+      bugInjectDiff: diffOf(path, [
+        {
+          file: "inkwell/case.py",
+          replace: ['    return "-".join(word.lower() for word in split_words(text))', "    return None"],
+        },
+      ]),
+      testWeakenDiff: diffOf(path, [
+        {
+          file: "tests/test_case.py",
+          removeLines:
+            'def test_to_kebab():\n    assert to_kebab("parseHttpRequest") == "parse-http-request"\n\n\n',
+        },
+      ]),
+    });
+    const { solved, result } = await solveAndGrade(harness, python, artifact, 1, { testRunBudget: 20 });
+    expect(result.resolved).toBe(false);
+    expect(solved.episode).toMatchObject({ status: "failed", exitReason: "unimplemented-function" });
+    expect(solved.episode.stats.testRuns).toBe(1);
   });
 
   it("fails a removal bug, within a small budget", async () => {

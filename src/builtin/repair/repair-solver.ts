@@ -75,13 +75,26 @@ async function restoreOriginals(sandbox: SandboxView, originals: Map<string, Buf
 const STUB_STATEMENT =
   /^(raise NotImplementedError\b.*|throw new Error\(["'`]not implemented["'`]\);?|unimplemented!\(\)|todo!\(\)|panic\("not implemented"\))$/;
 
-/** True when a function's body is nothing but a "not implemented" statement (after a docstring). */
-function isStub(fn: FunctionInfo): boolean {
+/** A body that does nothing: returns no value, or only passes. */
+const NEUTRAL_STATEMENT = /^(return None|return undefined;?|return;?|pass|\.\.\.)$/;
+
+/**
+ * What a function's body is when it is nothing but one statement (after a docstring): a "not implemented"
+ * stub, a neutral return, or neither.
+ */
+function stubKind(fn: FunctionInfo): "raises" | "neutral" | null {
   const statements = fn.statements.filter(
     (statement) => statement.depth === 0 && !/^[rRuUbB]?("""|'''|"|')/.test(statement.span.text),
   );
-  if (statements.length === 1) return STUB_STATEMENT.test(statements[0]!.span.text.trim());
-  return statements.length === 0 && STUB_STATEMENT.test(fn.body.text.replace(/^\{|\}$/g, "").trim());
+  const only =
+    statements.length === 1
+      ? statements[0]!.span.text.trim()
+      : statements.length === 0
+        ? fn.body.text.replace(/^\{|\}$/g, "").trim()
+        : null;
+  if (only === null) return null;
+  if (STUB_STATEMENT.test(only)) return "raises";
+  return NEUTRAL_STATEMENT.test(only) ? "neutral" : null;
 }
 
 function within(line: number, fn: FunctionInfo): boolean {
@@ -208,13 +221,14 @@ export function createRepairSolver(settings: RepairSettings): {
         ranked = rankFunctions({ code: codeBase.code, failingNames: [codeBase.testIdentifiers], lines });
       }
       const [top] = [...ranked].sort((a, b) => b[1] - a[1]);
-      if (
-        top &&
-        isStub(top[0]) &&
-        lines.some((line) => line.file === top[0].file && within(line.line, top[0]))
-      ) {
-        // The failures come from a body that only raises "not implemented": writing it is beyond an
-        // operator search, so the budget is better left unspent.
+      const topStub = top ? stubKind(top[0]) : null;
+      const onTrace = top
+        ? lines.some((line) => line.file === top[0].file && within(line.line, top[0]))
+        : false;
+      const namedByFailures = top ? failingNames.some((names) => names.has(top[0].name)) : false;
+      if (top && ((topStub === "raises" && onTrace) || (topStub === "neutral" && namedByFailures))) {
+        // The failures come from a body that only raises "not implemented" or returns nothing: mutating its
+        // one statement cannot rebuild the removed code, so the budget is better left unspent.
         await recorder.step({ step: "localise", unimplemented: `${top[0].file}:${top[0].qualifiedName}` });
         return finish("failed", "unimplemented-function");
       }

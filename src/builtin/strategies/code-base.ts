@@ -152,23 +152,58 @@ function moduleNameOf(path: string): string {
 
 export interface ExercisedFunction {
   fn: FunctionInfo;
-  /** 2 when the tests name the function (or its class), 1 when they only import its module. */
+  /** 2 when the tests name the function (or its class), 1 when they import its module or reach it by calls. */
   weight: number;
 }
 
-/** Non-test functions the tests exercise, in a stable order (file, then position). */
+/** Tests that import their package's entry point by directory (`require('..')`, `from '../'`). */
+const DIRECTORY_IMPORT = /(require\(|from\s+|import\()\s*["'](\.{1,2}\/?)+["']/;
+
+function isEntryFile(path: string): boolean {
+  return /^(index\.[cm]?[jt]sx?|__init__\.py)$/.test(path.split("/").pop() ?? "");
+}
+
+/**
+ * Non-test functions the tests exercise, in a stable order (file, then position): those the tests name
+ * (weight 2) or whose module they import (1), the entry file's when tests import the package by directory
+ * (1), and every function those reach through calls by name within the repository (1): a call graph, so
+ * helpers the tests never name are candidates too.
+ */
 export function exercisedFunctions(codeBase: CodeBase): ExercisedFunction[] {
-  const results: ExercisedFunction[] = [];
+  const weights = new Map<FunctionInfo, number>();
+  const entryImported = codeBase.tests.some((test) => DIRECTORY_IMPORT.test(test.text));
   for (const file of codeBase.code) {
-    const moduleNamed = codeBase.testIdentifiers.has(moduleNameOf(file.path));
+    const moduleNamed =
+      codeBase.testIdentifiers.has(moduleNameOf(file.path)) || (entryImported && isEntryFile(file.path));
     for (const fn of file.functions) {
       if (fn.isTest) continue;
       const named =
         codeBase.testIdentifiers.has(fn.name) ||
         (fn.className !== null && codeBase.testIdentifiers.has(fn.className) && !fn.name.startsWith("_"));
       const weight = named ? 2 : moduleNamed ? 1 : 0;
-      if (weight > 0) results.push({ fn, weight });
+      if (weight > 0) weights.set(fn, weight);
     }
   }
+  const byName = new Map<string, FunctionInfo[]>();
+  for (const file of codeBase.code)
+    for (const fn of file.functions)
+      if (!fn.isTest) byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
+  const queue = [...weights.keys()];
+  while (queue.length > 0) {
+    const caller = queue.shift()!;
+    for (const name of identifiersOf(caller.body.text)) {
+      for (const callee of byName.get(name) ?? []) {
+        if (weights.has(callee)) continue;
+        weights.set(callee, 1);
+        queue.push(callee);
+      }
+    }
+  }
+  const results: ExercisedFunction[] = [];
+  for (const file of codeBase.code)
+    for (const fn of file.functions) {
+      const weight = weights.get(fn);
+      if (weight !== undefined) results.push({ fn, weight });
+    }
   return results;
 }

@@ -378,10 +378,14 @@ export function createProposer(settings: ProposerSettings): Proposer {
         request.strategy === "history"
           ? ` in a history of ${tally.commits} commit${tally.commits === 1 ? "" : "s"} (a root commit cannot be reverted)`
           : "";
-      return fail(
+      const outcome = fail(
         "no-candidate",
         `no valid ${request.strategy} bug${history} after ${screened} screened candidates and ${validations} validations (last: ${lastRejection})`,
       );
+      // Without a second commit there is nothing to revert, now or in any later step on this environment.
+      if (request.strategy === "history" && tally.commits < 2 && outcome.status === "failed")
+        return { ...outcome, strategyUnavailable: true };
+      return outcome;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -61,6 +62,29 @@ describe("swe-selfplay run and export (configuration and usage)", () => {
     });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("concurrency.solverz: unknown key");
+  });
+
+  it("refuses a missing, non-directory or non-git repository before the run starts (exit 2)", async () => {
+    const store = join(temp.path, "refused", "store.db");
+    const missing = await runCli(
+      ["run", "--store", store, "--repo", "x=/nonexistent/checkout", "--steps", "1"],
+      {
+        cwd: temp.path,
+      },
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("environment x: /nonexistent/checkout does not exist");
+    const file = join(temp.path, "plain-file");
+    writeFileSync(file, "not a directory\n");
+    const notDirectory = await runCli(["run", "--store", store, "--repo", `f=${file}`], { cwd: temp.path });
+    expect(notDirectory.code).toBe(2);
+    expect(notDirectory.stderr).toContain(`environment f: ${file} is not a directory`);
+    const plain = join(temp.path, "plain-dir");
+    mkdirSync(plain);
+    const notGit = await runCli(["run", "--store", store, "--repo", `p=${plain}`], { cwd: temp.path });
+    expect(notGit.code).toBe(2);
+    expect(notGit.stderr).toContain(`environment p: ${plain} is not a git checkout (no .git)`);
+    expect(existsSync(store)).toBe(false);
   });
 
   it("prints the documented JSON Schema of the configuration", async () => {

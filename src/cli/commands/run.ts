@@ -1,7 +1,7 @@
 // `swe-selfplay run`: the self-play job. Config file, then flags; resumes the store's run; live progress on
 // stderr, summary on stdout (--json for JSON). With nothing configured it plays a small bounded job on the
 // shipped Python example with the built-in policy.
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
@@ -232,6 +232,27 @@ async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentCo
   return { name: DEFAULT_EXAMPLE, path };
 }
 
+/** A directory environment must be an existing git checkout: said before the run starts, not per step. */
+export function checkEnvironmentDirectories(environments: readonly EnvironmentConfig[]): void {
+  for (const environment of environments) {
+    if (!("path" in environment) || environment.path === undefined) continue;
+    const { name, path } = environment;
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new InputError("environment-missing", `environment ${name}: ${path} does not exist`);
+    }
+    if (!isDirectory)
+      throw new InputError("environment-not-directory", `environment ${name}: ${path} is not a directory`);
+    if (!existsSync(join(path, ".git")))
+      throw new InputError(
+        "environment-not-git",
+        `environment ${name}: ${path} is not a git checkout (no .git); make it one with: git init && git add -A && git commit -m import`,
+      );
+  }
+}
+
 async function run(flags: RunFlags): Promise<number> {
   if (flags.configSchema) {
     process.stdout.write(
@@ -246,6 +267,7 @@ async function run(flags: RunFlags): Promise<number> {
   }
   let config = loaded;
   if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+  checkEnvironmentDirectories(config.environments);
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);
   // Before any episode: what the server offers. A trainer's export from a server without token ids stays

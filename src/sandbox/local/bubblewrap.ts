@@ -48,7 +48,20 @@ const ETC_ENTRIES = [
 /** Language runtimes keep site configuration under /etc (e.g. /etc/python3.11). */
 const ETC_PATTERNS = [/^python\d(\.\d+)?$/, /^java-\d+/, /^perl$/];
 
-export const SANDBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const STANDARD_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+/**
+ * Toolchains installed outside the standard directories but still under the shared /usr: the Go tarball's
+ * /usr/local/go/bin and the Rust images' CARGO_HOME /usr/local/cargo/bin (homes, and so ~/.cargo, stay
+ * invisible to sandboxes).
+ */
+const TOOLCHAIN_DIRECTORIES = ["/usr/local/go/bin", "/usr/local/cargo/bin"];
+
+/** The sandbox's PATH: the standard directories, then those toolchain directories that exist on the host. */
+export function sandboxPath(exists: (path: string) => boolean = existsSync): string {
+  return [...STANDARD_PATH, ...TOOLCHAIN_DIRECTORIES.filter((directory) => exists(directory))].join(":");
+}
+
+export const SANDBOX_PATH = sandboxPath();
 
 let located: string | undefined;
 

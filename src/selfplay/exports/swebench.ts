@@ -3,7 +3,13 @@
 // prompt; our additions say how the buggy state is made and how the task fared in the run.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { reverseDiff, type SweBenchInstance, toSweBenchInstance, unwrapDiff } from "../../artifact/index.js";
+import {
+  reverseDiff,
+  type SweBenchInstance,
+  semanticKey,
+  toSweBenchInstance,
+  unwrapDiff,
+} from "../../artifact/index.js";
 import { DEFAULT_WORKDIR } from "../../ports/sandbox.js";
 import type { RunId, Store } from "../../store/index.js";
 import { renderSolverPrompt } from "../../validation/solver-task.js";
@@ -16,6 +22,10 @@ export interface SweBenchLine extends SweBenchInstance {
   bug_patch: string;
   weaken_patch: string;
   artifact_id: string;
+  /** The bug's semantic key: lines with equal keys are the same bug written differently. */
+  semantic_key: string | null;
+  /** The earlier step whose bug this one repeats (same semantic key), when it was solved anyway. */
+  duplicate_of_step: number | null;
   order: 1 | 2;
   parent_id: string | null;
   /** Solve rate of the artifact's solver group in the run. */
@@ -54,6 +64,9 @@ export function sweBenchLines(store: Store, runId: RunId): SweBenchLine[] {
       bug_patch: artifact.bugInjectDiff,
       weaken_patch: artifact.testWeakenDiff,
       artifact_id: group.artifactId,
+      semantic_key: semanticKey(artifact.bugInjectDiff),
+      duplicate_of_step:
+        group.order === 1 ? (store.getStep(runId, group.stepIndex)?.duplicateOf ?? null) : null,
       order: group.order,
       parent_id: stored.meta.parentId,
       solve_rate: group.solveRate,
