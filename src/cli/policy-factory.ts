@@ -5,9 +5,12 @@ import { createAgentPolicy } from "../agent/index.js";
 import { createBuiltinPolicy } from "../builtin/index.js";
 import { loadConfig, type PolicyConfig } from "../config/index.js";
 import { InputError } from "../errors.js";
+import { createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
 
-export type CallFormatOption = "native" | "text";
+export type CallFormatOption = "native" | "hermes" | "text";
+export type InferenceKind = "openai-chat" | "vllm" | "sglang";
+const INFERENCE_KINDS: readonly InferenceKind[] = ["openai-chat", "vllm", "sglang"];
 
 /** Policy flags as commander parses them. */
 export interface PolicyFlags {
@@ -15,6 +18,7 @@ export interface PolicyFlags {
   baseUrl?: string;
   model?: string;
   callFormat?: string;
+  inference?: string;
   maxTurns?: string;
   contextTokens?: string;
   config?: string;
@@ -35,7 +39,14 @@ export function addPolicyOptions(command: Command): Command {
       "OpenAI-compatible server, e.g. http://localhost:8000/v1 [SWE_SELFPLAY_BASE_URL]",
     )
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
-    .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks) [native]")
+    .option(
+      "--call-format <format>",
+      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | text (<tool: NAME> blocks) [native]",
+    )
+    .option(
+      "--inference <kind>",
+      "openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [openai-chat]",
+    )
     .option("--max-turns <n>", "model calls per episode")
     .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
     .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
@@ -74,6 +85,7 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     maxTokens: file?.maxTokens,
     maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
     callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
+    inference: { ...file?.inference, kind: inferenceFrom(flags) ?? file?.inference.kind ?? "openai-chat" },
     contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
     requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
   };
@@ -82,9 +94,17 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
   const format = flags.callFormat;
   if (format === undefined) return undefined;
-  if (format !== "native" && format !== "text")
-    throw new InputError("bad-flag", `--call-format expects native or text, got "${format}"`);
+  if (format !== "native" && format !== "hermes" && format !== "text")
+    throw new InputError("bad-flag", `--call-format expects native, hermes or text, got "${format}"`);
   return format;
+}
+
+function inferenceFrom(flags: PolicyFlags): InferenceKind | undefined {
+  const kind = flags.inference;
+  if (kind === undefined) return undefined;
+  if (!(INFERENCE_KINDS as readonly string[]).includes(kind))
+    throw new InputError("bad-flag", `--inference expects ${INFERENCE_KINDS.join(", ")}, got "${kind}"`);
+  return kind as InferenceKind;
 }
 
 /** Settings of the agent that are not part of the policy configuration; a --call-format flag wins over the file. */
@@ -108,16 +128,27 @@ export function createPolicy(
     return createBuiltinPolicy(
       config.testRunBudget === undefined ? {} : { testRunBudget: config.testRunBudget },
     );
+  const model = {
+    baseUrl: config.baseUrl,
+    apiKey: apiKeyFrom(config, env),
+    model: config.model,
+    temperature: config.temperature,
+    topP: config.topP,
+    maxTokens: config.maxTokens,
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
+  const inference = config.inference;
   return createAgentPolicy({
-    model: {
-      baseUrl: config.baseUrl,
-      apiKey: apiKeyFrom(config, env),
-      model: config.model,
-      temperature: config.temperature,
-      topP: config.topP,
-      maxTokens: config.maxTokens,
-      requestTimeoutMs: config.requestTimeoutMs,
-    },
+    model,
+    ...(inference.kind === "openai-chat"
+      ? {}
+      : {
+          client: createTitoClient({
+            ...model,
+            engine: inference.kind,
+            ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
+          }),
+        }),
     limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
     callFormat: extras.callFormat ?? config.callFormat,
     trajectoryDir: extras.trajectoryDir,

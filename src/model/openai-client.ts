@@ -4,7 +4,6 @@
 import { InfrastructureError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type {
-  ChatMessage,
   Completion,
   CompletionRequest,
   CompletionResult,
@@ -13,6 +12,8 @@ import type {
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
+import { CONTEXT_OVERFLOW, errorDetail, type HttpAttempt, postJson, sleep } from "./http.js";
+import { toWireMessage, toWireTool } from "./wire.js";
 
 export interface ModelClientOptions {
   /** Base URL including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
@@ -39,17 +40,10 @@ export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95 } as const;
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
 
-const CONTEXT_OVERFLOW =
-  /maximum context length|context[_ ]length[_ ]exceeded|context window|prompt is too long|too many tokens|exceeds? the (model'?s? )?(max|context)/i;
-
 interface WireToolCall {
   id?: unknown;
   function?: { name?: unknown; arguments?: unknown };
 }
-
-type Attempt =
-  | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
-  | { kind: "network"; message: string };
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const log = createLogger("model");
@@ -72,43 +66,18 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       top_p: sampling.top_p,
       ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
-      ...(request.tools && request.tools.length > 0
-        ? { tools: request.tools.map((tool) => ({ type: "function", function: tool })) }
-        : {}),
+      ...(request.tools && request.tools.length > 0 ? { tools: request.tools.map(toWireTool) } : {}),
       ...(requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
       ...options.extraBody,
     });
   }
 
-  async function attempt(request: CompletionRequest): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const signal = request.abortSignal ? AbortSignal.any([request.abortSignal, timeout]) : timeout;
-    try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: body(request),
-        signal,
-      });
-      const text = await response.text();
-      const retryAfter = Number(response.headers.get("retry-after"));
-      return {
-        kind: "response",
-        status: response.status,
-        body: text,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
-      };
-    } catch (error) {
-      if (request.abortSignal?.aborted) throw request.abortSignal.reason ?? error;
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-      const message = timeout.aborted
-        ? `no answer within ${options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
-        : `${error instanceof Error ? error.message : String(error)}${cause}`;
-      return { kind: "network", message };
-    }
+  function attempt(request: CompletionRequest): Promise<HttpAttempt> {
+    return postJson(url, body(request), {
+      timeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      abortSignal: request.abortSignal,
+    });
   }
 
   async function complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -170,42 +139,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     }
   }
 
-  return { sampling, complete };
-}
-
-function toWireMessage(message: ChatMessage): Record<string, unknown> {
-  switch (message.role) {
-    case "assistant":
-      return {
-        role: "assistant",
-        content: message.content,
-        ...(message.toolCalls && message.toolCalls.length > 0
-          ? {
-              tool_calls: message.toolCalls.map((call) => ({
-                id: call.id,
-                type: "function",
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : {}),
-      };
-    case "tool":
-      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
-    default:
-      return { role: message.role, content: message.content };
-  }
-}
-
-function errorDetail(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof parsed.error === "string") return parsed.error;
-    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
-    if (typeof parsed.message === "string") return parsed.message;
-  } catch {
-    // not JSON: the raw text is the best evidence we have
-  }
-  return body.slice(0, 500);
+  return { sampling, tokenSource: "chat", complete };
 }
 
 function isTokenList(value: unknown): value is number[] {
@@ -230,7 +164,12 @@ function parseTokens(
   if (logprobs.length !== completionTokenIds.length)
     return `${logprobs.length} logprobs for ${completionTokenIds.length} sampled token ids`;
   if (logprobs.some((value) => !Number.isFinite(value))) return "a logprob is not a finite number";
-  return { promptTokenIds, completionTokenIds, logprobs };
+  return {
+    promptTokenIds,
+    completionTokenIds,
+    logprobs,
+    ...(typeof response.model === "string" ? { model: response.model } : {}),
+  };
 }
 
 function parseCompletion(
@@ -283,19 +222,4 @@ function parseCompletion(
     durationMs,
   };
   return { completion, tokenProblem: typeof tokens === "string" ? tokens : null };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
