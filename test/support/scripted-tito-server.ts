@@ -67,9 +67,8 @@ export function sampledLogprob(token: number, position: number): number {
   return -(((token + position) % 17) + 1) / 25;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: wire messages are untyped JSON.
 export function renderChat(
-  messages: any[],
+  messages: { role?: unknown; content?: unknown }[],
   tools: unknown[] | undefined,
   addGenerationPrompt: boolean,
 ): string {

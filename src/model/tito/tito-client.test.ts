@@ -142,7 +142,9 @@ describe.each(["vllm", "sglang"] as const)("createTitoClient (%s)", (engine) => 
         expect(sample!.logprobs[start + index]).toBeCloseTo(sampledLogprob(token, start + index), 12);
       });
     }
-    sample!.loss_mask.forEach((mask, index) => expect(mask).toBe(sampledPositions.has(index) ? 1 : 0));
+    expect(sample!.loss_mask).toEqual(
+      sample!.tokens.map((_, index) => (sampledPositions.has(index) ? 1 : 0)),
+    );
     expect(sample!.meta.turn_models).toEqual(["policy-a", "policy-a", "policy-a"]);
     expect(turns[0]!.usage).toEqual({
       promptTokens: prompts[0]!.length,
