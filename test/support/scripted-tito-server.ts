@@ -5,6 +5,7 @@
 // without token ids, headers sent late, dropped connections, and a restart on the same port.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { sendJson } from "./scripted-model-server.js";
 
 /** The special token that closes every turn, rendered as `<|end|>`. */
 export const END_OF_TURN = 1000;
@@ -193,13 +194,4 @@ export async function startScriptedTitoServer(
     },
     close: stop,
   };
-}
-
-function sendJson(response: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  response.end(text);
 }

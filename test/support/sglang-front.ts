@@ -2,8 +2,9 @@
 // sampling_params go to vLLM's `/v1/completions` as a token-id prompt, and the answer comes back in SGLang's
 // shape (output_ids, meta_info.output_token_logprobs, finish_reason.type). A scripted reply (token ids the
 // caller chose) can stand in for sampling, so template checks do not depend on what the model says.
-import { createServer, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sendJson } from "./scripted-model-server.js";
 
 export interface ScriptedTokens {
   tokenIds: number[];
@@ -28,13 +29,13 @@ export async function startSglangFront(
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of incoming) chunks.push(chunk as Buffer);
-      if (incoming.url !== "/generate") return send(response, 404, { error: `no route ${incoming.url}` });
+      if (incoming.url !== "/generate") return sendJson(response, 404, { error: `no route ${incoming.url}` });
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       const index = prompts.length;
       prompts.push(body.input_ids);
       const fixed = scripted?.(index);
       if (fixed)
-        return send(response, 200, {
+        return sendJson(response, 200, {
           text: fixed.text,
           output_ids: fixed.tokenIds,
           meta_info: {
@@ -71,8 +72,8 @@ export async function startSglangFront(
         error?: unknown;
       };
       const choice = reply.choices?.[0];
-      if (!upstream.ok || !choice) return send(response, upstream.status, reply);
-      send(response, 200, {
+      if (!upstream.ok || !choice) return sendJson(response, upstream.status, reply);
+      sendJson(response, 200, {
         text: choice.text,
         output_ids: choice.token_ids,
         meta_info: {
@@ -88,7 +89,7 @@ export async function startSglangFront(
         },
       });
     } catch (error) {
-      send(response, 500, { error: String(error) });
+      sendJson(response, 500, { error: String(error) });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -98,13 +99,4 @@ export async function startSglangFront(
     prompts,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-function send(response: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  response.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-  });
-  response.end(text);
 }

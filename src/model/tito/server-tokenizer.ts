@@ -3,7 +3,14 @@
 // exactly the ones the server would build itself.
 import { InfrastructureError } from "../../errors.js";
 import type { ChatMessage, ToolSpecification } from "../../ports/model.js";
-import { errorDetail, postWithRetries, type RetryPolicy, type Verdict } from "../http.js";
+import {
+  errorDetail,
+  notJsonVerdict,
+  parseJsonObject,
+  postWithRetries,
+  type RetryPolicy,
+  type Verdict,
+} from "../http.js";
 import { toWireMessage, toWireTool } from "../wire.js";
 
 export interface ChatTokenizer {
@@ -57,16 +64,8 @@ export function createServerTokenizer(options: ServerTokenizerOptions): ChatToke
             `tokenizer at ${url} rejected the request with HTTP ${response.status}: ${errorDetail(response.body)}`,
             { data: { url, status: response.status, body: response.body.slice(0, 2000) } },
           );
-        let parsed: Record<string, unknown>;
-        try {
-          parsed = JSON.parse(response.body) as Record<string, unknown>;
-        } catch {
-          return {
-            kind: "retry",
-            problem: `non-JSON answer: ${response.body.slice(0, 200)}`,
-            code: "tokenizer-bad-response",
-          };
-        }
+        const parsed = parseJsonObject(response.body);
+        if (parsed === null) return notJsonVerdict(response.body, "tokenizer-bad-response");
         if (Number.isInteger(parsed.max_model_len)) maxModelLength = parsed.max_model_len as number;
         const value = read(parsed);
         if (typeof value === "string")

@@ -12,11 +12,21 @@ import type {
   ToolSpecification,
 } from "../../ports/model.js";
 import type { SamplingSettings } from "../../ports/rollout.js";
-import { CONTEXT_OVERFLOW, errorDetail, postWithRetries, type RetryPolicy, type Verdict } from "../http.js";
+import {
+  CONTEXT_OVERFLOW,
+  errorDetail,
+  notJsonVerdict,
+  parseJsonObject,
+  postWithRetries,
+  type RetryPolicy,
+  type Verdict,
+} from "../http.js";
+import type { ModelClientOptions } from "../openai-client.js";
 import { type EngineKind, engineNamed, type GenerateReply } from "./engines.js";
 import { type ChatTokenizer, createServerTokenizer } from "./server-tokenizer.js";
 
-export interface TitoClientOptions {
+/** The chat client's connection and sampling settings, plus which engine protocol and tokenizer to use. */
+export interface TitoClientOptions extends Omit<ModelClientOptions, "requestTokenIds"> {
   engine: EngineKind;
   /** vLLM: the OpenAI base including `/v1`; SGLang: the server root. */
   baseUrl: string;
@@ -24,18 +34,6 @@ export interface TitoClientOptions {
   tokenizerUrl?: string;
   /** A tokenizer to use instead of the server's endpoints. */
   tokenizer?: ChatTokenizer;
-  apiKey?: string;
-  model: string;
-  temperature?: number;
-  topP?: number;
-  /** Sampled tokens per call [1024]; always cut to what is left of the context. */
-  maxTokens?: number;
-  /** One request's whole limit (headers and body included), ms [600000]. */
-  requestTimeoutMs?: number;
-  maxRetries?: number;
-  retryBaseDelayMs?: number;
-  retryMaxDelayMs?: number;
-  extraBody?: Record<string, unknown>;
 }
 
 const DEFAULT_MAX_TOKENS = 1024;
@@ -172,16 +170,8 @@ export function createTitoClient(options: TitoClientOptions): ModelClient {
             { data: { url, status: response.status, body: response.body.slice(0, 2000) } },
           );
         }
-        let parsed: Record<string, unknown>;
-        try {
-          parsed = JSON.parse(response.body) as Record<string, unknown>;
-        } catch {
-          return {
-            kind: "retry",
-            problem: `a reply that is not JSON (cut short?): ${response.body.slice(0, 200)}`,
-            code: "model-bad-response",
-          };
-        }
+        const parsed = parseJsonObject(response.body);
+        if (parsed === null) return notJsonVerdict(response.body, "model-bad-response");
         const reply = engine.read(parsed);
         if (typeof reply === "string")
           throw new InfrastructureError(
