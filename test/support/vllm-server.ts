@@ -79,7 +79,10 @@ export async function startVllm(installation: VllmInstallation, timeoutMs = 540_
       "127.0.0.1",
       "--port",
       String(port),
-      "--disable-log-requests",
+      // The chat client's native tool calls, for comparison; token-in/token-out parses calls itself.
+      "--enable-auto-tool-choice",
+      "--tool-call-parser",
+      "hermes",
     ],
     {
       env: {

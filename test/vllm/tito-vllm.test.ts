@@ -64,11 +64,14 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     ...extra,
   });
 
-  async function solve(client: ModelClient): Promise<PolicyEpisode> {
+  async function solve(
+    client: ModelClient,
+    callFormat: "hermes" | "native" = "hermes",
+  ): Promise<PolicyEpisode> {
     const policy = createAgentPolicy({
       model: { baseUrl: vllm.baseUrl, model: vllm.model },
       client,
-      callFormat: "hermes",
+      callFormat,
       limits,
     });
     const task = await createSolverTask({ sandboxes, environment, artifact });
@@ -237,7 +240,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
   );
 
   it(
-    "runs the chat client on the same server and counts where its re-rendering broke the token prefix",
+    "runs the chat client (server-parsed native calls) on the same server and counts its prefix breaks",
     async () => {
       const { createModelClient } = await import("../../src/model/openai-client.js");
       const chat = await solve(
