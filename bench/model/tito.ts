@@ -14,7 +14,7 @@ import { createSolverTask } from "../../src/validation/index.js";
 import { pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { findVllm, startVllm, type VllmServer } from "../../test/support/vllm-server.js";
+import { findVllm, startVllm, type VllmServer, withoutSeeds } from "../../test/support/vllm-server.js";
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -99,7 +99,7 @@ async function conversation(client: ModelClient): Promise<void> {
     },
   ];
   for (let turn = 0; turn < turns; turn++) {
-    const result = await episode.complete({ messages, tools, maxTokens: 8, seed: turn });
+    const result = await episode.complete({ messages, tools, maxTokens: 8 });
     if (result.status !== "ok") throw new Error(`turn ${turn}: ${result.status}`);
     messages.push(
       { role: "assistant", content: result.completion.content ?? "" },
@@ -130,9 +130,11 @@ async function main(): Promise<void> {
     // A real solver episode: wall time vs the model's own time and the sandbox's.
     const environment = { kind: "dir" as const, path: await makePythonFixtureRepo(temp.path) };
     const episodeCalls: Call[] = [];
-    const client = recorded(
-      createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 96 }),
-      episodeCalls,
+    const client = withoutSeeds(
+      recorded(
+        createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 96 }),
+        episodeCalls,
+      ),
     );
     const policy = createAgentPolicy({
       model: { baseUrl: vllm.baseUrl, model: vllm.model },

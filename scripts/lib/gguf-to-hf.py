@@ -46,7 +46,7 @@ def main() -> None:
     for attribute in ("quantization_config",):
         if hasattr(config, attribute):
             delattr(config, attribute)
-    config.torch_dtype = torch.bfloat16
+    config.dtype = torch.bfloat16
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     missing, unexpected = model.load_state_dict(loaded.state_dict(), strict=False)
     # Tied embeddings leave lm_head to the input embedding; anything else missing is a broken conversion.

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { ModelClient } from "../../src/ports/model.js";
 
 export const SERVED_MODEL = "qwen2.5-coder-0.5b";
 
@@ -59,8 +60,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts vLLM and waits until it answers `/health` (about a minute on two cores), or fails with its log. */
+/**
+ * Starts vLLM and waits until it answers `/health` (one to three minutes on two cores), or fails with its log.
+ * SWE_SELFPLAY_VLLM_URL (a root such as http://127.0.0.1:8000) reuses a server already serving the model.
+ */
 export async function startVllm(installation: VllmInstallation, timeoutMs = 540_000): Promise<VllmServer> {
+  const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
+  if (running)
+    return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
   const port = await freePort();
   const child: ChildProcess = spawn(
     installation.python,
@@ -79,6 +86,8 @@ export async function startVllm(installation: VllmInstallation, timeoutMs = 540_
       "127.0.0.1",
       "--port",
       String(port),
+      // torch.compile of the model takes many minutes on two busy cores; eager decoding is fast enough here.
+      "--enforce-eager",
       // The chat client's native tool calls, for comparison; token-in/token-out parses calls itself.
       "--enable-auto-tool-choice",
       "--tool-call-parser",
@@ -137,4 +146,17 @@ export async function startVllm(installation: VllmInstallation, timeoutMs = 540_
   }
   await stop();
   throw new Error(`vLLM did not answer /health within ${timeoutMs} ms:\n${log}`);
+}
+
+/**
+ * The client without per-request seeds: vLLM 0.32's CPU worker dies on a seeded request ("CPU Generator does
+ * not use offset"), taking the engine down. Episodes, start and all, are otherwise untouched.
+ */
+export function withoutSeeds(client: ModelClient): ModelClient {
+  return {
+    sampling: client.sampling,
+    tokenSource: client.tokenSource,
+    complete: (request) => client.complete({ ...request, seed: undefined }),
+    ...(client.startEpisode ? { startEpisode: () => withoutSeeds(client.startEpisode!()) } : {}),
+  };
 }

@@ -17,7 +17,7 @@ import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type SglangFront, startSglangFront } from "../support/sglang-front.js";
 import { makeTempDir } from "../support/tmp.js";
-import { findVllm, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
+import { findVllm, startVllm, type VllmServer, vllmRequired, withoutSeeds } from "../support/vllm-server.js";
 
 const installation = findVllm();
 if (typeof installation === "string") {
@@ -26,7 +26,8 @@ if (typeof installation === "string") {
 }
 
 const EPISODE_MS = 900_000;
-const limits = { maxTurns: 3, maxContextTokens: 4096 };
+
+const limits = { maxTurns: 2, maxContextTokens: 4096 };
 const temp = makeTempDir("tito-vllm-");
 let vllm: VllmServer;
 let sandboxes: SandboxBackend;
@@ -59,7 +60,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     engine: "vllm",
     baseUrl: vllm.baseUrl,
     model: vllm.model,
-    maxTokens: 96,
+    maxTokens: 64,
     requestTimeoutMs: 600_000,
     ...extra,
   });
@@ -70,7 +71,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
   ): Promise<PolicyEpisode> {
     const policy = createAgentPolicy({
       model: { baseUrl: vllm.baseUrl, model: vllm.model },
-      client,
+      client: withoutSeeds(client),
       callFormat,
       limits,
     });
@@ -217,7 +218,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     async () => {
       const policy = createAgentPolicy({
         model: { baseUrl: vllm.baseUrl, model: vllm.model },
-        client: createTitoClient(titoOptions()),
+        client: withoutSeeds(createTitoClient(titoOptions())),
         callFormat: "hermes",
         limits: { ...limits, maxTurns: 2 },
       });
@@ -247,9 +248,10 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
         createModelClient({
           baseUrl: vllm.baseUrl,
           model: vllm.model,
-          maxTokens: 96,
+          maxTokens: 64,
           requestTimeoutMs: 600_000,
         }),
+        "native",
       );
       for (const sample of chat.samples) expect(rolloutInvariantViolations(sample)).toEqual([]);
       expect(chat.samples[0]!.meta.token_source).toBe("chat");

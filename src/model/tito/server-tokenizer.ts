@@ -98,13 +98,17 @@ export function createServerTokenizer(options: ServerTokenizerOptions): ChatToke
       ),
     encode: (text, abortSignal) =>
       call("/tokenize", { prompt: text, add_special_tokens: false }, tokensOf, abortSignal),
-    decode: (tokens, abortSignal) =>
-      call(
-        "/detokenize",
-        { tokens },
-        (parsed) => (typeof parsed.prompt === "string" ? parsed.prompt : "without a `prompt` string"),
-        abortSignal,
-      ),
+    decode: async (tokens, abortSignal) =>
+      (
+        await call(
+          "/detokenize",
+          { tokens },
+          // Wrapped: a bare string from `read` means a problem.
+          (parsed) =>
+            typeof parsed.prompt === "string" ? { text: parsed.prompt } : "without a `prompt` string",
+          abortSignal,
+        )
+      ).text,
   };
 }
 
