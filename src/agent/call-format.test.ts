@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Completion } from "../ports/model.js";
-import { nativeCallFormat, textCallFormat } from "./call-format.js";
+import { callFormatNamed, hermesCallFormat, nativeCallFormat, textCallFormat } from "./call-format.js";
 import { truncateObservation } from "./loop.js";
 
 function completion(content: string | null, toolCalls: Completion["toolCalls"] = []): Completion {
@@ -66,5 +66,50 @@ describe("truncateObservation", () => {
     expect(cut.endsWith("b".repeat(40))).toBe(true);
     expect(cut).toContain("[... 900 characters omitted");
     expect(truncateObservation("short", 100)).toBe("short");
+  });
+});
+
+describe("hermes call format", () => {
+  it("parses every <tool_call> block of the sampled text, arguments as objects or JSON strings", () => {
+    const parsed = hermesCallFormat.parse(
+      completion(
+        'Look first.\n<tool_call>\n{"name": "bash", "arguments": {"command": "ls"}}\n</tool_call>\n' +
+          '<tool_call>{"name": "editor", "arguments": "{\\"command\\": \\"view\\"}"}</tool_call>',
+      ),
+      2,
+    );
+    expect(parsed).toEqual({
+      status: "calls",
+      calls: [
+        { id: "call_2_0", name: "bash", arguments: '{"command":"ls"}' },
+        { id: "call_2_1", name: "editor", arguments: '{"command": "view"}' },
+      ],
+    });
+    expect(callFormatNamed("hermes")).toBe(hermesCallFormat);
+  });
+
+  it("turns unparsable calls into format errors that say what is wrong", () => {
+    const cases: [string, RegExp][] = [
+      ["no call at all", /called no tool/],
+      ['<tool_call>{"name": "bash"', /not closed/],
+      ["<tool_call>{name: bash}</tool_call>", /not valid JSON/],
+      ['<tool_call>{"arguments": {}}</tool_call>', /no "name"/],
+      ['<tool_call>{"name": "bash", "arguments": [1]}</tool_call>', /neither an object/],
+    ];
+    for (const [content, message] of cases) {
+      const parsed = hermesCallFormat.parse(completion(content), 0);
+      expect(parsed.status, content).toBe("format-error");
+      if (parsed.status === "format-error") expect(parsed.message).toMatch(message);
+    }
+  });
+
+  it("sends the sampled text back unchanged and answers calls with tool messages", () => {
+    const text = '<tool_call>{"name": "bash", "arguments": {}}</tool_call>';
+    expect(hermesCallFormat.assistantMessage(completion(text))).toEqual({ role: "assistant", content: text });
+    const [message] = hermesCallFormat.observationMessages(
+      [{ call: { id: "call_0_0", name: "bash", arguments: "{}" }, output: "ok" }],
+      "[budget]",
+    );
+    expect(message).toEqual({ role: "tool", toolCallId: "call_0_0", content: "ok\n\n[budget]" });
   });
 });

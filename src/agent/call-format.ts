@@ -1,9 +1,11 @@
-// The two ways a model calls tools: native tool calling (OpenAI `tools`), and a strict text format of
-// `<tool: NAME> … </tool>` blocks for models without it (exactly one call per reply).
+// The ways a model calls tools: native tool calling (the server parses calls from OpenAI `tools`), `hermes`
+// (`<tool_call>{"name", "arguments"}</tool_call>` blocks in the sampled text, as Qwen's and many other chat
+// templates teach; the tools go to the template) and a strict text format of `<tool: NAME> … </tool>` blocks
+// for models without tool calling (exactly one call per reply).
 import { readFileSync } from "node:fs";
 import type { ChatMessage, Completion, ToolCall, ToolSpecification } from "../ports/model.js";
 
-export type CallFormatName = "native" | "text";
+export type CallFormatName = "native" | "hermes" | "text";
 
 export type ParsedReply =
   | { status: "calls"; calls: ToolCall[] }
@@ -28,6 +30,7 @@ export interface CallFormat {
   formatErrorMessages(completion: Completion, message: string, budget: string): ChatMessage[];
 }
 
+const HERMES_CALL = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 const TEXT_CALL = /<tool:\s*([A-Za-z_][\w-]*)\s*>\n?([\s\S]*?)<\/tool>/g;
 const textInstructions = readFileSync(new URL("text-format.md", import.meta.url), "utf8");
 
@@ -102,6 +105,63 @@ export const textCallFormat: CallFormat = {
   ],
 };
 
+/** One hermes block's JSON as a call, or why it is not one. */
+function hermesCall(json: string, id: string): ToolCall | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    return `is not valid JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const call = parsed as { name?: unknown; arguments?: unknown } | null;
+  if (typeof call !== "object" || call === null || Array.isArray(call)) return "is not a JSON object";
+  if (typeof call.name !== "string" || call.name === "") return 'has no "name" string';
+  const args = call.arguments ?? {};
+  if (typeof args !== "string" && (typeof args !== "object" || args === null || Array.isArray(args)))
+    return 'has "arguments" that are neither an object nor a JSON string';
+  return { id, name: call.name, arguments: typeof args === "string" ? args : JSON.stringify(args) };
+}
+
+export const hermesCallFormat: CallFormat = {
+  name: "hermes",
+  offeredTools: (tools) => [...tools],
+  systemAddendum: () => "",
+  parse(completion, turn) {
+    const content = completion.content ?? "";
+    const blocks = [...content.matchAll(HERMES_CALL)];
+    if (blocks.length === 0)
+      return {
+        status: "format-error",
+        message: content.includes("<tool_call>")
+          ? "Your <tool_call> block is not closed with </tool_call>."
+          : 'Your reply called no tool. Call one as <tool_call>{"name": ..., "arguments": {...}}</tool_call>; when you are done, call submit.',
+      };
+    const calls: ToolCall[] = [];
+    for (const [index, block] of blocks.entries()) {
+      const call = hermesCall(block[1]!.trim(), `call_${turn}_${index}`);
+      if (typeof call === "string")
+        return {
+          status: "format-error",
+          message: `Tool call ${index + 1} ${call}. Write each call as <tool_call>{"name": "TOOL", "arguments": {...}}</tool_call>.`,
+        };
+      calls.push(call);
+    }
+    return { status: "calls", calls };
+  },
+  // The sampled text goes back as it is: the calls inside it are what the template would render.
+  assistantMessage: (completion) => ({ role: "assistant", content: completion.content ?? "" }),
+  observationMessages: nativeCallFormat.observationMessages,
+  formatErrorMessages: (_completion, message, budget) => [
+    { role: "user", content: `${message}\n\n${budget}` },
+  ],
+};
+
+const CALL_FORMATS: Record<CallFormatName, CallFormat> = {
+  native: nativeCallFormat,
+  hermes: hermesCallFormat,
+  text: textCallFormat,
+};
+
 export function callFormatNamed(name: CallFormatName): CallFormat {
-  return name === "native" ? nativeCallFormat : textCallFormat;
+  return CALL_FORMATS[name];
 }

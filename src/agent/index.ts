@@ -3,6 +3,7 @@ export {
   type CallFormat,
   type CallFormatName,
   callFormatNamed,
+  hermesCallFormat,
   nativeCallFormat,
   textCallFormat,
 } from "./call-format.js";

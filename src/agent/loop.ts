@@ -100,6 +100,8 @@ function estimateTokens(text: string): number {
 
 export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  // A token-in/token-out client keeps this episode's tokens in a client of its own.
+  const model = options.model.startEpisode?.() ?? options.model;
   const started = performance.now();
   const toolsByName = new Map(options.tools.map((tool) => [tool.specification.name, tool]));
   const specifications = options.tools.map((tool) => tool.specification);
@@ -132,15 +134,16 @@ export async function runAgentLoop(options: LoopOptions): Promise<LoopResult> {
     if (turn >= limits.maxTurns) return finish("max-turns");
     if (contextTokens >= limits.maxContextTokens) return finish("context-overflow");
     const stepStarted = performance.now();
-    const configuredMax = options.model.sampling.max_tokens;
+    const configuredMax = model.sampling.max_tokens;
     const room = limits.maxContextTokens - contextTokens;
     let completion: Completion;
     try {
-      const result = await options.model.complete({
+      const result = await model.complete({
         messages: state.messages,
         tools: options.callFormat.offeredTools(specifications),
         seed: options.seed === undefined ? undefined : options.seed + turn,
         maxTokens: configuredMax === undefined ? undefined : Math.min(configuredMax, room),
+        contextLimit: limits.maxContextTokens,
         abortSignal: signal,
       });
       if (result.status === "context-overflow") return finish("context-overflow");

@@ -95,7 +95,11 @@ export function createAgentPolicy(options: AgentPolicyOptions): Policy {
         policyVersion: info.version,
         sampling: client.sampling,
         status,
-        meta: { exit_reason: exit.reason, call_format: callFormat.name },
+        meta: {
+          exit_reason: exit.reason,
+          call_format: callFormat.name,
+          token_source: client.tokenSource,
+        },
       }),
       startedAt,
       endedAt: exit.reason === "running" ? null : new Date().toISOString(),

@@ -67,10 +67,39 @@ describe("policyConfigFrom", () => {
   it("says what is missing for the openai policy, and rejects unknown values", () => {
     expect(() => policyConfigFrom({ policy: "openai" }, {})).toThrow(/--base-url and --model/);
     expect(() => policyConfigFrom({ policy: "gpt" }, {})).toThrow(InputError);
-    expect(() => agentExtrasFrom({ callFormat: "xml" })).toThrow(/native or text/);
+    expect(() => agentExtrasFrom({ callFormat: "xml" })).toThrow(/native, hermes or text/);
+    expect(() =>
+      policyConfigFrom({ policy: "openai", baseUrl: "http://x/v1", model: "m", inference: "tgi" }, {}),
+    ).toThrow(/--inference expects openai-chat, vllm, sglang, got "tgi"/);
     expect(() =>
       policyConfigFrom({ policy: "openai", baseUrl: "http://x/v1", model: "m", maxTurns: "0" }, {}),
     ).toThrow(/--max-turns/);
+  });
+
+  it("selects the inference protocol from the config file, a flag winning", () => {
+    const file = join(temp.path, "tito.yaml");
+    writeFileSync(
+      file,
+      [
+        "policy:",
+        "  kind: openai",
+        "  baseUrl: http://127.0.0.1:9/v1",
+        "  model: qwen",
+        "  callFormat: hermes",
+        "  inference:",
+        "    kind: vllm",
+        "    tokenizerUrl: http://127.0.0.1:9",
+      ].join("\n"),
+    );
+    expect(policyConfigFrom({ config: file }, {})).toMatchObject({
+      callFormat: "hermes",
+      inference: { kind: "vllm", tokenizerUrl: "http://127.0.0.1:9" },
+    });
+    expect(policyConfigFrom({ config: file, inference: "sglang" }, {})).toMatchObject({
+      inference: { kind: "sglang", tokenizerUrl: "http://127.0.0.1:9" },
+    });
+    const defaults = policyConfigFrom({ policy: "openai", baseUrl: "http://x/v1", model: "m" }, {});
+    expect(defaults).toMatchObject({ inference: { kind: "openai-chat" }, callFormat: "native" });
   });
 
   it("builds an openai policy from environment variables", () => {

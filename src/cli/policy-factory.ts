@@ -6,9 +6,12 @@ import { createBuiltinPolicy } from "../builtin/index.js";
 import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
+import { createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
 
-export type CallFormatOption = "native" | "text";
+export type CallFormatOption = "native" | "hermes" | "text";
+export type InferenceKind = "openai-chat" | "vllm" | "sglang";
+const INFERENCE_KINDS: readonly InferenceKind[] = ["openai-chat", "vllm", "sglang"];
 
 /** Policy flags as commander parses them. */
 export interface PolicyFlags {
@@ -16,6 +19,7 @@ export interface PolicyFlags {
   baseUrl?: string;
   model?: string;
   callFormat?: string;
+  inference?: string;
   maxTurns?: string;
   contextTokens?: string;
   maxTokens?: string;
@@ -43,7 +47,14 @@ export function addPolicyOptions(command: Command): Command {
       "OpenAI-compatible server, e.g. http://localhost:8000/v1 [SWE_SELFPLAY_BASE_URL]",
     )
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
-    .option("--call-format <format>", "native (tool calling) | text (<tool: NAME> blocks) [native]")
+    .option(
+      "--call-format <format>",
+      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | text (<tool: NAME> blocks) [native]",
+    )
+    .option(
+      "--inference <kind>",
+      "openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [openai-chat]",
+    )
     .option("--max-turns <n>", "model calls per episode")
     .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
     .option("--max-tokens <n>", "completion tokens per model call [4096]")
@@ -107,6 +118,7 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     toolChoice: flags.toolChoice ?? file?.toolChoice ?? "auto",
     maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
     callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
+    inference: { ...file?.inference, kind: inferenceFrom(flags) ?? file?.inference.kind ?? "openai-chat" },
     contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
     requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
   });
@@ -146,9 +158,17 @@ function extraBodyFrom(value: string | undefined): Record<string, unknown> | und
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
   const format = flags.callFormat;
   if (format === undefined) return undefined;
-  if (format !== "native" && format !== "text")
-    throw new InputError("bad-flag", `--call-format expects native or text, got "${format}"`);
+  if (format !== "native" && format !== "hermes" && format !== "text")
+    throw new InputError("bad-flag", `--call-format expects native, hermes or text, got "${format}"`);
   return format;
+}
+
+function inferenceFrom(flags: PolicyFlags): InferenceKind | undefined {
+  const kind = flags.inference;
+  if (kind === undefined) return undefined;
+  if (!(INFERENCE_KINDS as readonly string[]).includes(kind))
+    throw new InputError("bad-flag", `--inference expects ${INFERENCE_KINDS.join(", ")}, got "${kind}"`);
+  return kind as InferenceKind;
 }
 
 /** Settings of the agent that are not part of the policy configuration; a --call-format flag wins over the file. */
@@ -172,21 +192,32 @@ export function createPolicy(
     return createBuiltinPolicy(
       config.testRunBudget === undefined ? {} : { testRunBudget: config.testRunBudget },
     );
+  const model = {
+    baseUrl: config.baseUrl,
+    apiKey: apiKeyFrom(config, env),
+    model: config.model,
+    // An older file's top-level keys may be all there is (a config loaded without policyConfigFrom).
+    temperature: config.temperature ?? config.sampling.temperature,
+    topP: config.topP ?? config.sampling.topP,
+    maxTokens: config.maxTokens ?? config.sampling.maxTokens,
+    topK: config.sampling.topK,
+    minP: config.sampling.minP,
+    extraBody: config.sampling.extraBody,
+    toolChoice: config.toolChoice,
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
+  const inference = config.inference;
   return createAgentPolicy({
-    model: {
-      baseUrl: config.baseUrl,
-      apiKey: apiKeyFrom(config, env),
-      model: config.model,
-      // An older file's top-level keys may be all there is (a config loaded without policyConfigFrom).
-      temperature: config.temperature ?? config.sampling.temperature,
-      topP: config.topP ?? config.sampling.topP,
-      maxTokens: config.maxTokens ?? config.sampling.maxTokens,
-      topK: config.sampling.topK,
-      minP: config.sampling.minP,
-      extraBody: config.sampling.extraBody,
-      toolChoice: config.toolChoice,
-      requestTimeoutMs: config.requestTimeoutMs,
-    },
+    model,
+    ...(inference.kind === "openai-chat"
+      ? {}
+      : {
+          client: createTitoClient({
+            ...model,
+            engine: inference.kind,
+            ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
+          }),
+        }),
     limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
     callFormat: extras.callFormat ?? config.callFormat,
     trajectoryDir: extras.trajectoryDir,

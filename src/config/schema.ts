@@ -92,11 +92,29 @@ export const openaiPolicySchema = z
     maxTokens: positiveInteger.optional().describe("Older place of sampling.maxTokens; when given it wins."),
     maxTurns: positiveInteger.default(64).describe("Maximum tool-calling turns per episode."),
     callFormat: z
-      .enum(["native", "text"])
+      .enum(["native", "hermes", "text"])
       .default("native")
       .describe(
-        "How the model calls tools: native tool calling, or <tool: NAME> blocks in text for models without it.",
+        "How the model calls tools: native tool calling (the server parses calls), hermes (<tool_call>{json}</tool_call> in the sampled text, parsed here; the format token-in/token-out episodes of Qwen-style models use), or <tool: NAME> blocks in text for models without tool calling.",
       ),
+    inference: z
+      .strictObject({
+        kind: z
+          .enum(["openai-chat", "vllm", "sglang"])
+          .default("openai-chat")
+          .describe(
+            "openai-chat: /chat/completions, the server re-renders the history every turn (hosted APIs, llama.cpp); vllm: token-in/token-out through /v1/completions with token-id prompts; sglang: token-in/token-out through /generate with input_ids. Token-in/token-out stores each episode as one exact sample.",
+          ),
+        tokenizerUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe(
+            "Server root with vLLM-style /tokenize and /detokenize for the model's chat template (default: vllm: baseUrl without /v1; sglang: baseUrl).",
+          ),
+      })
+      .default({ kind: "openai-chat" })
+      .describe("Which protocol the client speaks to the inference server."),
     contextWindow: positiveInteger
       .default(32_768)
       .describe("Context budget of an episode, in tokens (up to the model's context length, e.g. 131072)."),

@@ -17,6 +17,8 @@ import type {
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
+import { CONTEXT_OVERFLOW, errorDetail, type HttpAttempt, postJson, sleep } from "./http.js";
+import { toWireMessage, toWireTool } from "./wire.js";
 
 /** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
 export type ToolChoiceSetting = "auto" | "required" | "none" | "omit";
@@ -56,9 +58,6 @@ const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
 /** Longest error detail passed on; enough for a validation error listing every field. */
 const MAX_DETAIL_CHARS = 4000;
-
-const CONTEXT_OVERFLOW =
-  /maximum context length|context[_ ]length[_ ]exceeded|context window|prompt is too long|too many tokens|exceeds? the (model'?s? )?(max|context)/i;
 
 /** A 5xx whose body says this: the server could not handle the request itself, so sending it again fails again. */
 const INVALID_REQUEST =
@@ -113,7 +112,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       ...(request.seed === undefined ? {} : { seed: request.seed }),
       ...(request.tools && request.tools.length > 0
         ? {
-            tools: request.tools.map((tool) => ({ type: "function", function: tool })),
+            tools: request.tools.map(toWireTool),
             ...(toolChoice === "omit" ? {} : { tool_choice: toolChoice }),
           }
         : {}),
@@ -309,31 +308,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     );
   }
 
-  return { sampling, complete, probe };
-}
-
-function toWireMessage(message: ChatMessage): Record<string, unknown> {
-  switch (message.role) {
-    case "assistant":
-      // Never `content: null`: some servers (llama-cpp-python) reject it; an empty string is valid everywhere.
-      return {
-        role: "assistant",
-        content: message.content ?? "",
-        ...(message.toolCalls && message.toolCalls.length > 0
-          ? {
-              tool_calls: message.toolCalls.map((call) => ({
-                id: call.id,
-                type: "function",
-                function: { name: call.name, arguments: call.arguments },
-              })),
-            }
-          : {}),
-      };
-    case "tool":
-      return { role: "tool", tool_call_id: message.toolCallId, content: message.content };
-    default:
-      return { role: message.role, content: message.content };
-  }
+  return { sampling, tokenSource: "chat", complete, probe };
 }
 
 /** The server's own words about an error, on one line. */
@@ -377,7 +352,12 @@ function parseTokens(
   if (logprobs.length !== completionTokenIds.length)
     return `${logprobs.length} logprobs for ${completionTokenIds.length} sampled token ids`;
   if (logprobs.some((value) => !Number.isFinite(value))) return "a logprob is not a finite number";
-  return { promptTokenIds, completionTokenIds, logprobs };
+  return {
+    promptTokenIds,
+    completionTokenIds,
+    logprobs,
+    ...(typeof response.model === "string" ? { model: response.model } : {}),
+  };
 }
 
 function parseCompletion(
@@ -430,19 +410,4 @@ function parseCompletion(
     durationMs,
   };
   return { completion, tokenProblem: typeof tokens === "string" ? tokens : null };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

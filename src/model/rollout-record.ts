@@ -13,6 +13,8 @@ interface OpenSample {
   lastTurn: number;
   /** Why this sample started: "first-turn", "prefix-mismatch" or "missing-tokens". */
   startReason: string;
+  /** The model (or adapter) each of its turns was sampled from, in turn order; null where unknown. */
+  turnModels: (string | null)[];
 }
 
 /** Accumulates the token traces of one episode, turn by turn. */
@@ -41,6 +43,7 @@ export class RolloutAccumulator {
       pushZeros(open.logprobs, observed);
       appendSampled(open, trace);
       open.lastTurn = turn;
+      open.turnModels.push(trace.model ?? null);
       return "extended";
     }
     if (open) {
@@ -55,6 +58,7 @@ export class RolloutAccumulator {
       firstTurn: turn,
       lastTurn: turn,
       startReason: this.pendingReason,
+      turnModels: [trace.model ?? null],
     };
     appendSampled(fresh, trace);
     this.current = fresh;
@@ -98,6 +102,7 @@ export class RolloutAccumulator {
         sample_count: all.length,
         turns: [sample.firstTurn, sample.lastTurn],
         start_reason: sample.startReason,
+        turn_models: [...sample.turnModels],
       },
     }));
   }

@@ -31,6 +31,8 @@ export interface CompletionRequest {
   seed?: number;
   /** Overrides the client's max tokens for this call (e.g. to stay inside the context budget). */
   maxTokens?: number;
+  /** Prompt + completion tokens the episode may reach; a token-exact client enforces it in real tokens. */
+  contextLimit?: number;
   abortSignal?: AbortSignal;
 }
 
@@ -40,6 +42,8 @@ export interface TokenTrace {
   completionTokenIds: number[];
   /** One logprob per completion token. */
   logprobs: number[];
+  /** The model (or LoRA adapter) name the server says it sampled from. */
+  model?: string;
 }
 
 export interface Completion {
@@ -78,8 +82,18 @@ export interface ServerCapabilities {
   nativeToolCalls: CapabilityFinding;
 }
 
+/** Where a client's token ids come from: the episode's own token list (`tito`) or the server's re-rendering of
+ * the chat history on every turn (`chat`). */
+export type TokenSource = "tito" | "chat";
+
 export interface ModelClient {
   readonly sampling: SamplingSettings;
+  readonly tokenSource: TokenSource;
+  /**
+   * A client bound to one episode, called once at its start: a token-in/token-out client keeps the episode's
+   * tokens in it and expects each request's messages to extend the previous request's. Absent when stateless.
+   */
+  startEpisode?(): ModelClient;
   /** Throws InfrastructureError when the server stays unreachable after retries or rejects the request (4xx). */
   complete(request: CompletionRequest): Promise<CompletionResult>;
   /** Asks the server once (model list, a one-token completion, a forced tool call) what it can do. */

@@ -271,7 +271,7 @@ export async function startScriptedModelServer(
   };
 }
 
-function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
   const text = JSON.stringify(payload);
   response.writeHead(status, {
     "content-type": "application/json",

@@ -1,0 +1,177 @@
+// One JSON POST to a model server whose every timeout is the caller's: undici's own defaults (300 s until
+// the headers, 300 s between body chunks) would otherwise end a slow call long before the configured limit.
+import { Agent, fetch } from "undici";
+import { InfrastructureError } from "../errors.js";
+
+export type HttpAttempt =
+  | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
+  | { kind: "network"; message: string; timedOut: boolean };
+
+export interface PostOptions {
+  /** The whole request's limit, ms: connecting, waiting for the headers and reading the body. */
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  abortSignal?: AbortSignal;
+}
+
+const agents = new Map<number, Agent>();
+
+/** A connection pool whose header and body timeouts are `timeoutMs` (undici's defaults would cut earlier). */
+function agentFor(timeoutMs: number): Agent {
+  let agent = agents.get(timeoutMs);
+  if (!agent) {
+    agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs });
+    agents.set(timeoutMs, agent);
+  }
+  return agent;
+}
+
+/** Posts `body`; an abort by the caller rethrows its reason, everything else is an attempt to judge. */
+export async function postJson(url: string, body: string, options: PostOptions): Promise<HttpAttempt> {
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...options.headers },
+      body,
+      signal,
+      dispatcher: agentFor(options.timeoutMs),
+    });
+    const text = await response.text();
+    const retryAfter = Number(response.headers.get("retry-after"));
+    return {
+      kind: "response",
+      status: response.status,
+      body: text,
+      retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
+    };
+  } catch (error) {
+    if (options.abortSignal?.aborted) throw options.abortSignal.reason ?? error;
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return timeout.aborted
+      ? { kind: "network", message: `no answer within ${options.timeoutMs} ms`, timedOut: true }
+      : {
+          kind: "network",
+          message: `${error instanceof Error ? error.message : String(error)}${cause}`,
+          timedOut: false,
+        };
+  }
+}
+
+/** Whether an answer is worth another try: throttling, server errors, timeouts and dropped connections. */
+export function transientProblem(attempt: HttpAttempt): string | null {
+  if (attempt.kind === "network") return attempt.message;
+  if (attempt.status === 429 || attempt.status === 408 || attempt.status >= 500)
+    return `HTTP ${attempt.status}: ${attempt.body.slice(0, 300)}`;
+  return null;
+}
+
+export interface RetryPolicy {
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Exponential backoff with jitter, or the server's Retry-After, capped at `maxDelayMs`. */
+export function retryDelayMs(policy: RetryPolicy, failures: number, attempt: HttpAttempt): number {
+  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (failures - 1));
+  const retryAfterMs = attempt.kind === "response" ? attempt.retryAfterMs : null;
+  return Math.min(policy.maxDelayMs, retryAfterMs ?? backoff * (0.5 + Math.random() / 2));
+}
+
+/** The error text a server put in a JSON body, else the start of the raw body. */
+export function errorDetail(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof parsed.error === "string") return parsed.error;
+    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON: the raw text is the best evidence we have
+  }
+  return body.slice(0, 500);
+}
+
+export const CONTEXT_OVERFLOW =
+  /maximum context length|context[_ ]length[_ ]exceeded|context window|prompt is too long|too many tokens|exceeds? the (model'?s? )?(max|context)|longer than the maximum model length/i;
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export type Verdict<T> =
+  | { kind: "done"; value: T }
+  /** Worth another try (e.g. a body cut short); `code` names the error if no try succeeds. */
+  | { kind: "retry"; problem: string; code: string };
+
+export interface RetryingPostOptions extends PostOptions {
+  retry: RetryPolicy;
+  onRetry?(details: { url: string; attempt: number; delayMs: number; problem: string }): void;
+}
+
+/**
+ * Posts until `judge` accepts an answer: network failures, timeouts, 408/429/5xx and answers the judge calls
+ * transient are retried with backoff; `judge` throws for answers no retry can mend.
+ */
+export async function postWithRetries<T>(
+  url: string,
+  body: string,
+  options: RetryingPostOptions,
+  judge: (response: { status: number; body: string }) => Verdict<T>,
+): Promise<T> {
+  let failures = 0;
+  for (;;) {
+    const attempt = await postJson(url, body, options);
+    let problem = transientProblem(attempt);
+    let code = "model-unreachable";
+    if (problem === null && attempt.kind === "response") {
+      const verdict = judge(attempt);
+      if (verdict.kind === "done") return verdict.value;
+      problem = verdict.problem;
+      code = verdict.code;
+    }
+    failures++;
+    if (failures > options.retry.maxRetries)
+      throw new InfrastructureError(
+        code,
+        `model server at ${url} failed ${failures} times, last: ${problem} (is the server up?)`,
+        { data: { url, attempts: failures, problem } },
+      );
+    const delayMs = retryDelayMs(options.retry, failures, attempt);
+    options.onRetry?.({ url, attempt: failures, delayMs: Math.round(delayMs), problem: problem ?? "" });
+    await sleep(delayMs, options.abortSignal);
+  }
+}
+
+/** The body as a JSON object, or null when it is not one (often a reply cut short). */
+export function parseJsonObject(body: string): Record<string, unknown> | null {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
+/** The verdict on a body that is not a JSON object: try again. */
+export function notJsonVerdict(body: string, code: string): Verdict<never> {
+  return {
+    kind: "retry",
+    problem: `a reply that is not a JSON object (cut short?): ${body.slice(0, 200)}`,
+    code,
+  };
+}

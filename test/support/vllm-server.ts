@@ -1,0 +1,164 @@
+// A real vLLM (CPU build) serving the small Qwen2.5-Coder model that scripts/prepare-vllm.sh prepared, on
+// loopback. Required in CI and with REQUIRE_VLLM=1; elsewhere the tests that need it say why they skip.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { ModelClient } from "../../src/ports/model.js";
+
+export const SERVED_MODEL = "qwen2.5-coder-0.5b";
+
+export interface VllmInstallation {
+  python: string;
+  model: string;
+}
+
+/** Where scripts/prepare-vllm.sh left vLLM and the model, or why it is not there. */
+export function findVllm(env: NodeJS.ProcessEnv = process.env): VllmInstallation | string {
+  let python = env.SWE_SELFPLAY_VLLM_PYTHON;
+  let model = env.SWE_SELFPLAY_VLLM_MODEL;
+  const cache =
+    env.SWE_SELFPLAY_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "swe-selfplay");
+  const envFile = join(cache, "vllm.env");
+  if ((!python || !model) && existsSync(envFile)) {
+    const values = Object.fromEntries(
+      readFileSync(envFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes("="))
+        .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+    );
+    python ??= values.SWE_SELFPLAY_VLLM_PYTHON;
+    model ??= values.SWE_SELFPLAY_VLLM_MODEL;
+  }
+  if (!python || !model) return `no prepared vLLM (run scripts/prepare-vllm.sh; looked for ${envFile})`;
+  if (!existsSync(python)) return `the vLLM python ${python} is missing (run scripts/prepare-vllm.sh again)`;
+  if (!existsSync(join(model, "config.json"))) return `the model directory ${model} has no config.json`;
+  return { python, model };
+}
+
+/** Whether a missing vLLM fails the tests instead of skipping them. */
+export const vllmRequired = process.env.CI === "true" || process.env.REQUIRE_VLLM === "1";
+
+export interface VllmServer {
+  /** OpenAI base, with `/v1`. */
+  baseUrl: string;
+  /** Root: `/tokenize`, `/detokenize`, `/health`. */
+  rootUrl: string;
+  model: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts vLLM and waits until it answers `/health` (one to three minutes on two cores), or fails with its log.
+ * SWE_SELFPLAY_VLLM_URL (a root such as http://127.0.0.1:8000) reuses a server already serving the model.
+ */
+export async function startVllm(installation: VllmInstallation, timeoutMs = 540_000): Promise<VllmServer> {
+  const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
+  if (running)
+    return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    installation.python,
+    [
+      "-m",
+      "vllm.entrypoints.openai.api_server",
+      "--model",
+      installation.model,
+      "--served-model-name",
+      SERVED_MODEL,
+      // float32: in bfloat16 the CPU's decode and prefill paths round apart by up to 0.1 in a token's logprob,
+      // which would hide what the re-scoring test checks (stored logprobs within 1e-2).
+      "--dtype",
+      "float32",
+      "--max-model-len",
+      "4096",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      // torch.compile of the model takes many minutes on two busy cores; eager decoding is fast enough here.
+      "--enforce-eager",
+      // The chat client's native tool calls, for comparison; token-in/token-out parses calls itself.
+      "--enable-auto-tool-choice",
+      "--tool-call-parser",
+      "hermes",
+    ],
+    {
+      env: {
+        ...process.env,
+        VLLM_CPU_KVCACHE_SPACE: "4",
+        VLLM_LOGGING_LEVEL: "WARNING",
+        HF_HUB_OFFLINE: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  let log = "";
+  const keep = (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-6000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  let exited: number | null = null;
+  child.on("exit", (code) => {
+    exited = code ?? -1;
+  });
+  const rootUrl = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (exited !== null || child.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      return;
+    }
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, 15_000);
+    await gone;
+    clearTimeout(killer);
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`vLLM exited with ${exited} while starting:\n${log}`);
+    try {
+      const response = await fetch(`${rootUrl}/health`);
+      if (response.ok) return { baseUrl: `${rootUrl}/v1`, rootUrl, model: SERVED_MODEL, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  await stop();
+  throw new Error(`vLLM did not answer /health within ${timeoutMs} ms:\n${log}`);
+}
+
+/**
+ * The client without per-request seeds: vLLM 0.32's CPU worker dies on a seeded request ("CPU Generator does
+ * not use offset"), taking the engine down. Episodes, start and all, are otherwise untouched.
+ */
+export function withoutSeeds(client: ModelClient): ModelClient {
+  return {
+    sampling: client.sampling,
+    tokenSource: client.tokenSource,
+    complete: (request) => client.complete({ ...request, seed: undefined }),
+    ...(client.startEpisode ? { startEpisode: () => withoutSeeds(client.startEpisode!()) } : {}),
+  };
+}
