@@ -155,4 +155,20 @@ CREATE TABLE rollout_samples (
 CREATE INDEX rollout_samples_by_step ON rollout_samples (run_id, step_index);
 `,
   },
+  {
+    version: 2,
+    name: "trainer iterations",
+    // One row per trainer iteration: the policy version it trained and its metrics (a JSON object of
+    // numbers, e.g. reward_mean, solve_rate, proposer_reward_mean, solver_reward_mean, loss).
+    sql: `
+CREATE TABLE trainer_iterations (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  iteration INTEGER NOT NULL,
+  policy_version TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, iteration)
+);
+`,
+  },
 ];
