@@ -261,5 +261,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return reply.type(found.type).header("cache-control", "public, max-age=3600").send(found.body);
   });
 
+  app.get("/favicon.ico", async (_request, reply) => reply.code(204).send());
+
   app.setNotFoundHandler((request, reply) => notFound(reply, `Nothing at ${request.url}.`));
 }

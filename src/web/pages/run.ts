@@ -64,7 +64,7 @@ ${select("policy", "policy version", choices.policyVersions, filters.policyVersi
 function stepRows(rows: StepRow[]) {
   if (rows.length === 0) return html`<tr><td colspan="9" class="muted">No steps match.</td></tr>`;
   return rows.map(
-    (step) => html`<tr>
+    (step) => html`<tr data-step="${step.stepIndex}">
 <td class="num">${step.stepIndex}</td><td>${step.environment}</td><td>${step.strategy}</td>
 <td><span class="verdict verdict-${step.outcome ?? step.state}">${step.outcome ?? step.state}</span>${
       step.failedCheck ? html` <span class="muted">(${step.failedCheck})</span>` : ""
