@@ -284,6 +284,19 @@ describe("dashboard access rules", () => {
     ).rejects.toThrow(/no store at/);
   });
 
+  it("closes while a browser still listens to a running run's events", async () => {
+    const dashboard = await startDashboard({
+      storePath,
+      listen: { host: "127.0.0.1", port: 0 },
+      token: null,
+    });
+    const response = await fetch(new URL("/runs/run-a/events", dashboard.url));
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: progress");
+    await dashboard.close();
+    await expect(reader.read()).rejects.toThrow();
+  });
+
   it("asks for the token on every request and lets a browser sign in once through a cookie", async () => {
     const dashboard = await startDashboard({
       storePath,

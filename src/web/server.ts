@@ -80,8 +80,8 @@ export async function startDashboard(options: {
       `${options.storePath} is not a swe-selfplay store (no schema version)`,
     );
   }
-  // Fastify's own request log stays off: URLs may carry a sign-in token.
-  const app = Fastify({ logger: false });
+  // Fastify's own request log stays off: URLs may carry a sign-in token. Closing ends open event streams.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(dashboardPlugin, { store, token: options.token, pollMs: options.pollMs });
   try {
     await app.listen({ host: options.listen.host, port: options.listen.port });

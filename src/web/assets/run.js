@@ -21,83 +21,88 @@
     charts.set(id, new Chart(canvas, config));
   }
 
-  function plot(data) {
-    draw("plot-solve-rates", {
+  /** A bar chart of one series; `rows` become labels and values through the two functions. */
+  function bars(id, rows, label, value, valueLabel, color, options) {
+    draw(id, {
       type: "bar",
       data: {
-        labels: data.solveRates.map((bucket) => bucket.label),
-        datasets: [
-          {
-            label: "groups",
-            data: data.solveRates.map((bucket) => bucket.count),
-            backgroundColor: palette[0],
-          },
-        ],
+        labels: rows.map(label),
+        datasets: [{ label: valueLabel, data: rows.map(value), backgroundColor: color }],
       },
-      options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+      options,
     });
-    draw("plot-rewards", {
+  }
+
+  /** A line per named series over `rows`, gaps bridged. */
+  function lines(id, rows, label, series, axisTitle) {
+    draw(id, {
       type: "line",
       data: {
-        labels: data.rewards.map((point) => point.step),
-        datasets: [
-          {
-            label: "proposer",
-            data: data.rewards.map((point) => point.proposer),
-            borderColor: palette[0],
-            spanGaps: true,
-          },
-          {
-            label: "solver",
-            data: data.rewards.map((point) => point.solver),
-            borderColor: palette[1],
-            spanGaps: true,
-          },
-        ],
+        labels: rows.map(label),
+        datasets: series.map((entry, index) => ({
+          label: entry.name,
+          data: rows.map(entry.value),
+          borderColor: palette[index % palette.length],
+          spanGaps: true,
+        })),
       },
-      options: {
-        scales: { x: { title: { display: true, text: "step" } }, y: { suggestedMin: -1, suggestedMax: 1 } },
-      },
+      options: { scales: { x: { title: { display: true, text: axisTitle } } } },
     });
-    draw("plot-strategies", {
-      type: "bar",
-      data: {
-        labels: data.strategies.map((row) => row.strategy),
-        datasets: [
-          {
-            label: "valid share",
-            data: data.strategies.map((row) => (row.finished > 0 ? row.valid / row.finished : 0)),
-            backgroundColor: palette[2],
-          },
-        ],
+  }
+
+  function plot(data) {
+    const counts = { beginAtZero: true, ticks: { precision: 0 } };
+    bars(
+      "plot-solve-rates",
+      data.solveRates,
+      (bucket) => bucket.label,
+      (bucket) => bucket.count,
+      "groups",
+      palette[0],
+      {
+        scales: { y: counts },
       },
-      options: { scales: { y: { min: 0, max: 1 } } },
-    });
-    draw("plot-rejections", {
-      type: "bar",
-      data: {
-        labels: data.rejections.map((row) => row.check),
-        datasets: [
-          { label: "rejected", data: data.rejections.map((row) => row.count), backgroundColor: palette[4] },
-        ],
+    );
+    lines(
+      "plot-rewards",
+      data.rewards,
+      (point) => point.step,
+      [
+        { name: "proposer", value: (point) => point.proposer },
+        { name: "solver", value: (point) => point.solver },
+      ],
+      "step",
+    );
+    bars(
+      "plot-strategies",
+      data.strategies,
+      (row) => row.strategy,
+      (row) => (row.finished > 0 ? row.valid / row.finished : 0),
+      "valid share",
+      palette[2],
+      { scales: { y: { min: 0, max: 1 } } },
+    );
+    bars(
+      "plot-rejections",
+      data.rejections,
+      (row) => row.check,
+      (row) => row.count,
+      "rejected",
+      palette[4],
+      {
+        indexAxis: "y",
+        scales: { x: counts },
       },
-      options: { indexAxis: "y", scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
-    });
+    );
     if (data.trainer.length > 0) {
       const names = [...new Set(data.trainer.flatMap((row) => Object.keys(row.metrics)))].sort();
-      draw("plot-trainer", {
-        type: "line",
-        data: {
-          labels: data.trainer.map((row) => row.iteration),
-          datasets: names.map((name, index) => ({
-            label: name,
-            data: data.trainer.map((row) => (name in row.metrics ? row.metrics[name] : null)),
-            borderColor: palette[index % palette.length],
-            spanGaps: true,
-          })),
-        },
-        options: { scales: { x: { title: { display: true, text: "iteration" } } } },
-      });
+      lines(
+        "plot-trainer",
+        data.trainer,
+        (row) => row.iteration,
+        names.map((name) => ({ name, value: (row) => (name in row.metrics ? row.metrics[name] : null) })),
+        "iteration",
+      );
     }
   }
 
