@@ -132,11 +132,32 @@ function cookieToken(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/**
+ * Remembers a run's aggregates until another connection commits to the store (SQLite's data_version
+ * changes), so the whole-run totals and plots are computed once per change, not once per page view.
+ */
+function createAggregateCache(store: Store, limit = 256) {
+  let version = -1;
+  const entries = new Map<string, unknown>();
+  return <T>(key: string, compute: () => T): T => {
+    const current = store.db.pragma("data_version", { simple: true }) as number;
+    if (current !== version || entries.size >= limit) {
+      entries.clear();
+      version = current;
+    }
+    if (entries.has(key)) return entries.get(key) as T;
+    const value = compute();
+    entries.set(key, value);
+    return value;
+  };
+}
+
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions): Promise<void> {
   const { store } = options;
   const pollMs = options.pollMs ?? 1000;
   const pageSize = options.pageSize ?? 50;
   const token = options.token ?? null;
+  const cached = createAggregateCache(store);
 
   app.addHook("onRequest", async (request, reply) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
@@ -177,7 +198,8 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
 
   app.get("/", async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const runs = listRunOverviews(store, positiveInteger(query.page, "page", 1), pageSize);
+    const pageNumber = positiveInteger(query.page, "page", 1);
+    const runs = cached(`runs:${pageNumber}`, () => listRunOverviews(store, pageNumber, pageSize));
     return sendHtml(reply, 200, runsPage(runs, store.path));
   });
 
@@ -189,12 +211,12 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     const filters = stepFilters(query);
     const body = runPage({
       run,
-      totals: runTotals(store, runId),
+      totals: cached(`totals:${runId}`, () => runTotals(store, runId)),
       environments: store.listEnvironments(runId),
-      plots: runPlots(store, runId),
+      plots: cached(`plots:${runId}`, () => runPlots(store, runId)),
       steps: listStepRows(store, runId, filters, positiveInteger(query.page, "page", 1), pageSize),
       filters,
-      choices: filterChoices(store, runId),
+      choices: cached(`choices:${runId}`, () => filterChoices(store, runId)),
       query: filterQuery(query),
     });
     return sendHtml(reply, 200, body);
@@ -203,7 +225,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   app.get<{ Params: { runId: string } }>("/runs/:runId/plots.json", async (request, reply) => {
     const runId = request.params.runId as RunId;
     if (!store.getRun(runId)) return reply.code(404).send({ error: `no run "${runId}"` });
-    return reply.send(runPlots(store, runId));
+    return reply.send(cached(`plots:${runId}`, () => runPlots(store, runId)));
   });
 
   app.get<{ Params: { runId: string } }>("/runs/:runId/events", async (request, reply) => {
@@ -220,7 +242,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     let last = "";
     let idle = 0;
     const send = () => {
-      const progress = runProgress(store, runId);
+      const progress = cached(`progress:${runId}`, () => runProgress(store, runId));
       if (!progress) return finish();
       const data = JSON.stringify(progress);
       if (data !== last) {

@@ -77,11 +77,12 @@ export function runTotals(store: Store, runId: RunId): RunTotals {
          FROM rewards WHERE run_id = ?`,
     )
     .get(runId) as Row;
+  // Attempts of graded groups: a group's solve rate is its resolved attempts over its size, so the
+  // groups give both counts without reading every attempt.
   const attempts = store.db
     .prepare(
-      `SELECT COUNT(*) AS graded, SUM(a.resolved = 1) AS resolved
-         FROM solver_attempts a JOIN solver_groups g ON g.id = a.group_id
-        WHERE g.run_id = ? AND a.state = 'done'`,
+      `SELECT SUM(group_size) AS graded, SUM(ROUND(solve_rate * group_size)) AS resolved
+         FROM solver_groups WHERE run_id = ? AND state = 'graded'`,
     )
     .get(runId) as Row;
   const first = text(steps.first_started);
@@ -232,8 +233,16 @@ export function listStepRows(
         .get(parameters) as Row
     ).n,
   );
+  // Without joined filters the page is chosen on the steps index alone and only its rows are joined.
   const rows = store.db
-    .prepare(`${STEP_ROWS}${where} ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset`)
+    .prepare(
+      joined
+        ? `${STEP_ROWS}${where} ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset`
+        : `${STEP_ROWS} AND s.step_index IN (
+             SELECT s.step_index FROM steps s WHERE s.run_id = @runId${where}
+              ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset)
+           ORDER BY s.step_index DESC`,
+    )
     .all({ ...parameters, limit: pageSize, offset: (page - 1) * pageSize }) as Row[];
   return {
     rows: rows.map((row) => ({
@@ -280,7 +289,8 @@ export function filterChoices(store: Store, runId: RunId): FilterChoices {
         WHERE s.run_id = ? AND v.failed_check IS NOT NULL ORDER BY 1`,
     ),
     policyVersions: column(
-      "SELECT DISTINCT json_extract(policy, '$.version') AS value FROM episodes WHERE run_id = ? ORDER BY 1",
+      `SELECT DISTINCT json_extract(e.policy, '$.version') AS value
+         FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE s.run_id = ? ORDER BY 1`,
     ),
   };
 }
@@ -308,15 +318,19 @@ export function runPlots(store: Store, runId: RunId): RunPlots {
     (store.db.prepare("SELECT MAX(step_index) AS n FROM steps WHERE run_id = ?").get(runId) as Row).n,
   );
   const bin = Math.max(1, Math.ceil((maxStep + 1) / MAX_POINTS));
+  // Proposer rewards through each step's episode, solver rewards through their group's step.
   const rewards = (
     store.db
       .prepare(
-        `SELECT (e.step_index / @bin) * @bin AS step,
-                AVG(CASE WHEN w.role = 'proposer' THEN w.value END) AS proposer,
-                AVG(CASE WHEN w.role = 'solver' THEN w.value END) AS solver
-           FROM rewards w JOIN episodes e ON e.id = w.episode_id
-          WHERE w.run_id = @runId
-          GROUP BY e.step_index / @bin ORDER BY 1`,
+        `SELECT (step_index / @bin) * @bin AS step, AVG(proposer) AS proposer, AVG(solver) AS solver FROM (
+           SELECT s.step_index, w.value AS proposer, NULL AS solver
+             FROM steps s JOIN rewards w ON w.episode_id = s.episode_id WHERE s.run_id = @runId
+           UNION ALL
+           SELECT g.step_index, NULL, w.total / w.n
+             FROM (SELECT group_id, SUM(value) AS total, COUNT(*) AS n FROM rewards
+                    WHERE run_id = @runId AND role = 'solver' GROUP BY group_id) w
+             JOIN solver_groups g ON g.id = w.group_id)
+          GROUP BY step_index / @bin ORDER BY 1`,
       )
       .all({ runId, bin }) as Row[]
   ).map((row) => ({ step: count(row.step), proposer: number(row.proposer), solver: number(row.solver) }));
