@@ -143,7 +143,7 @@ try {
       `median of ${samples} requests per page, each after a commit by another connection (cold), and with the store unchanged (warm); ${largeSteps} steps × G=${groupSize} against 100 steps; target ≤ ${TARGET_MS} ms cold; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`,
     );
     process.stdout.write(
-      `${"page".padEnd(width)}  100 steps  ${String(largeSteps).padStart(5)} steps  ratio  ≤ ${TARGET_MS} ms\n`,
+      `${"page".padEnd(width)}  100 steps  ${String(largeSteps).padStart(5)} steps  ratio  unchanged store  ≤ ${TARGET_MS} ms\n`,
     );
     for (const row of rows)
       process.stdout.write(
