@@ -160,8 +160,19 @@ export interface StepRow {
   endedAt: string | null;
 }
 
-/** Step rows with their first-order group, validation and proposer reward joined, one row per step. */
-const STEP_ROWS = `
+/**
+ * The episodes table as the step queries read it: through the covering index of policies when the store
+ * has it (schema 2), so no trajectory row is read for a step's policy version.
+ */
+function episodesByPolicy(store: Store): string {
+  const indexed = store.db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'episodes_policy'")
+    .get();
+  return indexed ? "episodes e INDEXED BY episodes_policy" : "episodes e";
+}
+
+/** Step rows with their first-order group (one per step), validation and proposer reward joined. */
+const stepRows = (store: Store) => `
   SELECT s.step_index, s.environment, s.strategy, s.state, s.outcome, s.artifact_id, s.episode_id, s.error,
          s.started_at, s.ended_at,
          v.failed_check,
@@ -170,11 +181,8 @@ const STEP_ROWS = `
          json_extract(e.policy, '$.version') AS policy_version
     FROM steps s
     LEFT JOIN validation_reports v ON v.artifact_id = s.artifact_id AND v.environment = s.environment
-    LEFT JOIN solver_groups g ON g.id = (
-      SELECT id FROM solver_groups
-       WHERE run_id = s.run_id AND step_index = s.step_index AND order_number = 1
-       ORDER BY created_at LIMIT 1)
-    LEFT JOIN episodes e ON e.id = s.episode_id
+    LEFT JOIN solver_groups g ON g.run_id = s.run_id AND g.step_index = s.step_index AND g.order_number = 1
+    LEFT JOIN ${episodesByPolicy(store)} ON e.id = s.episode_id
     LEFT JOIN rewards w ON w.episode_id = s.episode_id
    WHERE s.run_id = @runId`;
 
@@ -215,6 +223,7 @@ export function listStepRows(
 ): Page<StepRow> {
   const where = stepConditions(filters);
   const parameters = stepParameters(runId, filters);
+  const stepSelect = stepRows(store);
   // Without filters on joined columns the count needs only the steps table.
   const joined =
     filters.failedCheck ||
@@ -227,7 +236,7 @@ export function listStepRows(
       store.db
         .prepare(
           joined
-            ? `SELECT COUNT(*) AS n FROM (${STEP_ROWS}${where})`
+            ? `SELECT COUNT(*) AS n FROM (${stepSelect}${where})`
             : `SELECT COUNT(*) AS n FROM steps s WHERE s.run_id = @runId${where}`,
         )
         .get(parameters) as Row
@@ -237,8 +246,8 @@ export function listStepRows(
   const rows = store.db
     .prepare(
       joined
-        ? `${STEP_ROWS}${where} ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset`
-        : `${STEP_ROWS} AND s.step_index IN (
+        ? `${stepSelect}${where} ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset`
+        : `${stepSelect} AND s.step_index IN (
              SELECT s.step_index FROM steps s WHERE s.run_id = @runId${where}
               ORDER BY s.step_index DESC LIMIT @limit OFFSET @offset)
            ORDER BY s.step_index DESC`,
@@ -290,7 +299,7 @@ export function filterChoices(store: Store, runId: RunId): FilterChoices {
     ),
     policyVersions: column(
       `SELECT DISTINCT json_extract(e.policy, '$.version') AS value
-         FROM steps s JOIN episodes e ON e.id = s.episode_id WHERE s.run_id = ? ORDER BY 1`,
+         FROM steps s JOIN ${episodesByPolicy(store)} ON e.id = s.episode_id WHERE s.run_id = ? ORDER BY 1`,
     ),
   };
 }

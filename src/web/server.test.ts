@@ -2,10 +2,11 @@
 // security headers, the token rule, live progress as server-sent events, and read-only access.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeSyntheticStep } from "../../test/support/dashboard-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { openStore, type RunId, recordTrainerIteration, type Store } from "../store/index.js";
+import { MIGRATIONS, openStore, type RunId, recordTrainerIteration, type Store } from "../store/index.js";
 import { CONTENT_SECURITY_POLICY } from "./plugin.js";
 import { type Dashboard, isLoopback, parseListen, readToken, startDashboard, TOKEN_ENV } from "./server.js";
 
@@ -282,6 +283,31 @@ describe("dashboard access rules", () => {
         token: null,
       }),
     ).rejects.toThrow(/no store at/);
+  });
+
+  it("reads a store of the first schema, which has no trainer table and none of the later indexes", async () => {
+    const path = join(temp.path, "schema-1.db");
+    const database = new Database(path);
+    database.exec(MIGRATIONS[0]!.sql);
+    database.pragma("user_version = 1");
+    database
+      .prepare(
+        "INSERT INTO runs (id, status, config, seed, created_at, updated_at) VALUES (?, 'completed', '{}', 0, ?, ?)",
+      )
+      .run("run-old", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+    database.close();
+    const dashboard = await startDashboard({
+      storePath: path,
+      listen: { host: "127.0.0.1", port: 0 },
+      token: null,
+    });
+    try {
+      const response = await fetch(new URL("/runs/run-old?policy=v1", dashboard.url));
+      expect(response.status).toBe(200);
+      expect(await response.text()).not.toContain('id="trainer"');
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it("closes while a browser still listens to a running run's events", async () => {
