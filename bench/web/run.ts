@@ -1,8 +1,8 @@
 // Benchmark of the dashboard's pages: builds a store of 10,000 steps (G=8, every attempt with a trajectory
 // and a token sample) and one of 100 steps through the Store API, serves both, and times each page over
-// real HTTP side by side. Prints the median server time per page on each store, the ratio large/small
-// (flat means paging and SQL aggregates keep a page's cost independent of the run's size) and whether
-// every page stays within the 300 ms target.
+// real HTTP side by side. Prints the median wall time per page on each store, the ratio large/small, the
+// server's CPU time on the large store (what the 300 ms target is checked against: on a shared machine wall
+// time grows with other work, CPU time does not) and the time when the store has not changed since.
 // Usage: npx tsx bench/web/run.ts [--steps N] [--group-size G] [--samples K] [--json]
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -62,19 +62,30 @@ function buildStore(path: string, steps: number): { artifactId: string; episodeI
  * dashboard's per-change cache of whole-run aggregates is empty, as on the first view after a run moved on.
  * Warm: nothing changed since the previous request.
  */
-async function time(dashboard: Dashboard, writer: Store, path: string, cold: boolean): Promise<number> {
+async function time(
+  dashboard: Dashboard,
+  writer: Store,
+  path: string,
+  cold: boolean,
+): Promise<{ wallMs: number; cpuMs: number }> {
   const url = new URL(path, dashboard.url);
-  const durations: number[] = [];
+  const walls: number[] = [];
+  const cpus: number[] = [];
   for (let index = 0; index < samples; index++) {
     if (cold) writer.touchRun(RUN);
     const started = performance.now();
+    // The server runs in this process: its CPU time per request holds on a machine shared with other work,
+    // where wall time grows with the load.
+    const cpuBefore = process.cpuUsage();
     const response = await fetch(url);
     await response.arrayBuffer();
+    const cpu = process.cpuUsage(cpuBefore);
     if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status}`);
-    durations.push(performance.now() - started);
+    walls.push(performance.now() - started);
+    cpus.push((cpu.user + cpu.system) / 1000);
   }
-  durations.sort((a, b) => a - b);
-  return durations[Math.floor(durations.length / 2)]!;
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { wallMs: median(walls), cpuMs: median(cpus) };
 }
 
 const temp = makeTempDir("swe-selfplay-bench-web-");
@@ -107,6 +118,7 @@ try {
     smallMs: number;
     largeMs: number;
     ratio: number;
+    largeCpuMs: number;
     warmMs: number;
     withinTarget: boolean;
   }[] = [];
@@ -117,16 +129,17 @@ try {
     const largePages = pages(large, largeSteps);
     for (const name of Object.keys(largePages) as (keyof typeof largePages)[]) {
       // Side by side: each page on the small store, then at once on the large one.
-      const smallMs = await time(smallDashboard, smallWriter, smallPages[name], true);
-      const largeMs = await time(largeDashboard, largeWriter, largePages[name], true);
-      const warmMs = await time(largeDashboard, largeWriter, largePages[name], false);
+      const smallTime = await time(smallDashboard, smallWriter, smallPages[name], true);
+      const largeTime = await time(largeDashboard, largeWriter, largePages[name], true);
+      const warm = await time(largeDashboard, largeWriter, largePages[name], false);
       rows.push({
         page: name,
-        smallMs,
-        largeMs,
-        ratio: largeMs / smallMs,
-        warmMs,
-        withinTarget: largeMs <= TARGET_MS,
+        smallMs: smallTime.wallMs,
+        largeMs: largeTime.wallMs,
+        ratio: largeTime.wallMs / smallTime.wallMs,
+        largeCpuMs: largeTime.cpuMs,
+        warmMs: warm.wallMs,
+        withinTarget: largeTime.cpuMs <= TARGET_MS,
       });
     }
   } finally {
@@ -140,14 +153,14 @@ try {
   else {
     const width = Math.max(...rows.map((row) => row.page.length));
     process.stdout.write(
-      `median of ${samples} requests per page, each after a commit by another connection (cold), and with the store unchanged (warm); ${largeSteps} steps × G=${groupSize} against 100 steps; target ≤ ${TARGET_MS} ms cold; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`,
+      `median of ${samples} requests per page, each after a commit by another connection (cold), and with the store unchanged (warm); ${largeSteps} steps × G=${groupSize} against 100 steps; target: server CPU ≤ ${TARGET_MS} ms per cold page; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`,
     );
     process.stdout.write(
-      `${"page".padEnd(width)}  100 steps  ${String(largeSteps).padStart(5)} steps  ratio  unchanged store  ≤ ${TARGET_MS} ms\n`,
+      `${"page".padEnd(width)}  100 steps  ${String(largeSteps).padStart(5)} steps  ratio  CPU ms  unchanged store  CPU ≤ ${TARGET_MS} ms\n`,
     );
     for (const row of rows)
       process.stdout.write(
-        `${row.page.padEnd(width)}  ${row.smallMs.toFixed(1).padStart(6)} ms  ${row.largeMs.toFixed(1).padStart(8)} ms  ${row.ratio.toFixed(2).padStart(5)}  ${row.warmMs.toFixed(1).padStart(12)} ms  ${row.withinTarget ? "yes" : "NO"}\n`,
+        `${row.page.padEnd(width)}  ${row.smallMs.toFixed(1).padStart(6)} ms  ${row.largeMs.toFixed(1).padStart(8)} ms  ${row.ratio.toFixed(2).padStart(5)}  ${row.largeCpuMs.toFixed(0).padStart(6)}  ${row.warmMs.toFixed(1).padStart(12)} ms  ${row.withinTarget ? "yes" : "NO"}\n`,
       );
   }
   if (rows.some((row) => !row.withinTarget)) process.exitCode = 1;
