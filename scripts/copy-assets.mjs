@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const source = join(root, "src");
 const target = join(root, "dist");
-const assetExtensions = new Set([".md", ".txt", ".py", ".sh"]);
+const assetExtensions = new Set([".md", ".txt", ".py", ".sh", ".css"]);
+/** Plain scripts served to browsers (the dashboard), not compiled. */
+const browserScripts = /[\\/]web[\\/]assets$/;
 
 let copied = 0;
 function walk(directory) {
@@ -15,7 +17,7 @@ function walk(directory) {
     const path = join(directory, name);
     if (statSync(path).isDirectory()) {
       if (name !== "testdata") walk(path);
-    } else if (assetExtensions.has(extname(name))) {
+    } else if (assetExtensions.has(extname(name)) || (extname(name) === ".js" && browserScripts.test(directory))) {
       cpSync(path, join(target, relative(source, path)));
       copied++;
     }

@@ -234,8 +234,14 @@ export function formatSummary(summary: RunSummary): string {
       `${(summary.wallTimeMs / 1000).toFixed(1)} s, ${summary.stepsPerHour === null ? "-" : summary.stepsPerHour.toFixed(1)} steps/hour`,
     ],
   );
+  rows.push(["dashboard", `npx swe-selfplay ui --store ${shellWord(summary.store)}`]);
   for (const environment of summary.environments.filter((entry) => entry.status !== "active"))
     rows.push([`environment ${environment.name}`, `${environment.status}: ${environment.reason ?? ""}`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return `${rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n")}\n`;
+}
+
+/** A path as one shell word: as it is when it has only safe characters, single-quoted otherwise. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

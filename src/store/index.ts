@@ -8,4 +8,9 @@ export {
   type SampleContext,
   Store,
 } from "./store.js";
+export {
+  listTrainerIterations,
+  recordTrainerIteration,
+  type TrainerIteration,
+} from "./trainer-iterations.js";
 export type * from "./types.js";

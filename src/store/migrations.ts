@@ -186,4 +186,29 @@ DROP TABLE steps;
 ALTER TABLE steps_rebuilt RENAME TO steps;
 `,
   },
+  {
+    version: 3,
+    name: "trainer iterations; lookups by episode and artifact",
+    // One row per trainer iteration: the policy version it trained and its metrics (a JSON object of
+    // numbers, e.g. reward_mean, solve_rate, proposer_reward_mean, solver_reward_mean, loss).
+    // The indexes serve rewards written onto samples, and the dashboard's pages, which otherwise scan
+    // every sample, attempt and group, or read every episode's trajectory row for its policy.
+    sql: `
+CREATE TABLE trainer_iterations (
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  iteration INTEGER NOT NULL,
+  policy_version TEXT NOT NULL,
+  metrics TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, iteration)
+);
+CREATE INDEX rollout_samples_by_episode ON rollout_samples (episode_id);
+CREATE INDEX solver_attempts_by_episode ON solver_attempts (episode_id);
+CREATE INDEX solver_groups_by_artifact ON solver_groups (artifact_id);
+CREATE INDEX steps_by_artifact ON steps (artifact_id);
+CREATE INDEX rewards_by_group ON rewards (run_id, role, group_id, value);
+CREATE INDEX episodes_policy ON episodes (id, policy);
+CREATE INDEX validation_reports_verdicts ON validation_reports (artifact_id, environment, verdict, failed_check);
+`,
+  },
 ];

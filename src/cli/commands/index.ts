@@ -6,6 +6,7 @@ import { register as registerPropose } from "./propose.js";
 import { register as registerRun } from "./run.js";
 import { register as registerSandbox } from "./sandbox.js";
 import { register as registerSolve } from "./solve.js";
+import { register as registerUi } from "./ui.js";
 import { register as registerValidate } from "./validate.js";
 
 export function registerCommands(program: Command): void {
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
     registerExport,
     registerSandbox,
     registerImages,
+    registerUi,
   ]) {
     register(program);
   }

@@ -1,0 +1,108 @@
+// The `ui` server: the dashboard plugin on its own Fastify instance over a store opened read-only.
+// Loopback by default; any other address needs a token.
+import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import { errorMessage, InputError } from "../errors.js";
+import { openStore, type Store } from "../store/index.js";
+import { dashboardPlugin } from "./plugin.js";
+
+export const DEFAULT_LISTEN = "127.0.0.1:8765";
+/** Environment variable holding the dashboard's token. */
+export const TOKEN_ENV = "SWE_SELFPLAY_UI_TOKEN";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** Parses HOST:PORT (IPv6 hosts in brackets); port 0 picks a free port. */
+export function parseListen(value: string): ListenAddress {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535)
+    throw new InputError(
+      "bad-flag",
+      `--listen expects HOST:PORT (e.g. ${DEFAULT_LISTEN} or [::1]:8765), got "${value}"`,
+    );
+  return { host: (match[1] ?? match[2])!, port };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1" || host === "0:0:0:0:0:0:0:1";
+}
+
+/** The token from a file (first line, trimmed) or the environment; a file that is empty is an error. */
+export function readToken(options: { tokenFile?: string; env?: NodeJS.ProcessEnv }): string | null {
+  if (options.tokenFile) {
+    if (!existsSync(options.tokenFile))
+      throw new InputError("bad-flag", `--token-file ${options.tokenFile} does not exist`);
+    const token = readFileSync(options.tokenFile, "utf8").split("\n")[0]!.trim();
+    if (token === "")
+      throw new InputError("bad-flag", `--token-file ${options.tokenFile} holds no token on its first line`);
+    return token;
+  }
+  const fromEnv = (options.env ?? process.env)[TOKEN_ENV]?.trim();
+  return fromEnv ? fromEnv : null;
+}
+
+export interface Dashboard {
+  app: FastifyInstance;
+  store: Store;
+  /** The URL it answers on (with the port actually bound). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startDashboard(options: {
+  storePath: string;
+  listen: ListenAddress;
+  token: string | null;
+  pollMs?: number;
+}): Promise<Dashboard> {
+  if (!isLoopback(options.listen.host) && !options.token)
+    throw new InputError(
+      "token-required",
+      `listening on ${options.listen.host} (not loopback) needs a token: set ${TOKEN_ENV} or pass --token-file FILE`,
+    );
+  if (!existsSync(options.storePath))
+    throw new InputError(
+      "store-missing",
+      `no store at ${options.storePath}: run \`swe-selfplay run\` first or pass --store`,
+    );
+  const store = openStore(options.storePath, { readonly: true });
+  if (store.schemaVersion() === 0) {
+    store.close();
+    throw new InputError(
+      "not-a-store",
+      `${options.storePath} is not a swe-selfplay store (no schema version)`,
+    );
+  }
+  // Fastify's own request log stays off: URLs may carry a sign-in token. Closing ends open event streams.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  await app.register(dashboardPlugin, { store, token: options.token, pollMs: options.pollMs });
+  try {
+    await app.listen({ host: options.listen.host, port: options.listen.port });
+  } catch (error) {
+    store.close();
+    throw new InputError(
+      "listen-failed",
+      `cannot listen on ${options.listen.host}:${options.listen.port}: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : options.listen.port;
+  const host = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
+  return {
+    app,
+    store,
+    url: `http://${host}:${port}/`,
+    async close() {
+      await app.close();
+      store.close();
+    },
+  };
+}
