@@ -80,17 +80,35 @@ export function retryDelayMs(policy: RetryPolicy, failures: number, attempt: Htt
   return Math.min(policy.maxDelayMs, retryAfterMs ?? backoff * (0.5 + Math.random() / 2));
 }
 
-/** The error text a server put in a JSON body, else the start of the raw body. */
+/** Longest error detail passed on; enough for a validation error listing every field. */
+const MAX_DETAIL_CHARS = 4000;
+
+/** Collapses a server's error text to one line (pydantic and stack-trace bodies span many). */
+export function oneLine(text: string): string {
+  const line = text
+    .replace(/\s*\n\s*/g, " | ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
+}
+
+/** The server's own words about an error, on one line. */
 export function errorDetail(body: string): string {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof parsed.error === "string") return parsed.error;
-    if (parsed.error && typeof parsed.error.message === "string") return parsed.error.message;
-    if (typeof parsed.message === "string") return parsed.message;
+    const parsed = JSON.parse(body) as {
+      error?: { message?: unknown } | string;
+      message?: unknown;
+      detail?: unknown;
+    };
+    if (typeof parsed.error === "string") return oneLine(parsed.error);
+    if (parsed.error && typeof parsed.error.message === "string") return oneLine(parsed.error.message);
+    if (typeof parsed.message === "string") return oneLine(parsed.message);
+    if (parsed.detail !== undefined)
+      return oneLine(typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail));
   } catch {
     // not JSON: the raw text is the best evidence we have
   }
-  return body.slice(0, 500);
+  return oneLine(body);
 }
 
 export const CONTEXT_OVERFLOW =

@@ -17,7 +17,7 @@ import type {
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
-import { CONTEXT_OVERFLOW, errorDetail, type HttpAttempt, postJson, sleep } from "./http.js";
+import { CONTEXT_OVERFLOW, errorDetail, oneLine, sleep } from "./http.js";
 import { toWireMessage, toWireTool } from "./wire.js";
 
 /** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
@@ -56,8 +56,6 @@ export const DEFAULT_TOOL_CHOICE: ToolChoiceSetting = "auto";
 export const PROBE_PROMPT = "Reply with OK.";
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
-/** Longest error detail passed on; enough for a validation error listing every field. */
-const MAX_DETAIL_CHARS = 4000;
 
 /** A 5xx whose body says this: the server could not handle the request itself, so sending it again fails again. */
 const INVALID_REQUEST =
@@ -71,15 +69,6 @@ interface WireToolCall {
 type Attempt =
   | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
   | { kind: "network"; message: string };
-
-/** Collapses a server's error text to one line (pydantic and stack-trace bodies span many). */
-export function oneLine(text: string): string {
-  const line = text
-    .replace(/\s*\n\s*/g, " | ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return line.length > MAX_DETAIL_CHARS ? `${line.slice(0, MAX_DETAIL_CHARS)}…` : line;
-}
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const log = createLogger("model");
@@ -164,7 +153,7 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
         (status === 401 || status === 403 || status === 404
           ? " (check --base-url, --model and the API key)"
           : ""),
-      { data: { url, status, body: rawBody.slice(0, MAX_DETAIL_CHARS) } },
+      { data: { url, status, body: oneLine(rawBody) } },
     );
   }
 
@@ -309,25 +298,6 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
   }
 
   return { sampling, tokenSource: "chat", complete, probe };
-}
-
-/** The server's own words about an error, on one line. */
-export function errorDetail(body: string): string {
-  try {
-    const parsed = JSON.parse(body) as {
-      error?: { message?: unknown } | string;
-      message?: unknown;
-      detail?: unknown;
-    };
-    if (typeof parsed.error === "string") return oneLine(parsed.error);
-    if (parsed.error && typeof parsed.error.message === "string") return oneLine(parsed.error.message);
-    if (typeof parsed.message === "string") return oneLine(parsed.message);
-    if (parsed.detail !== undefined)
-      return oneLine(typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail));
-  } catch {
-    // not JSON: the raw text is the best evidence we have
-  }
-  return oneLine(body);
 }
 
 function isTokenList(value: unknown): value is number[] {

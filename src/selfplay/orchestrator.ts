@@ -35,8 +35,8 @@ import {
   solverReward,
   type Validator,
 } from "../validation/index.js";
-import { EarlyStop } from "./early-stop.js";
 import { DuplicateRegistry, duplicateReward } from "./dedupe.js";
+import { EarlyStop } from "./early-stop.js";
 import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
