@@ -148,6 +148,14 @@ export const limitsSchema = z
     maxEnvironmentFailures: positiveInteger
       .default(3)
       .describe("Consecutive infrastructure failures after which an environment is taken out of the run."),
+    earlyStopSteps: z
+      .number()
+      .int()
+      .min(0)
+      .default(2)
+      .describe(
+        "When this many first steps on an environment all fail for the same environment-level reason (no test command found, the baseline does not pass), the environment is taken out of the run at once; 0 never does.",
+      ),
   })
   .describe("How long the run and its episodes may last.");
 

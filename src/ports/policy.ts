@@ -48,7 +48,17 @@ export interface ProposeRequest {
 
 export type ProposeOutcome =
   | { status: "submitted"; artifact: BugArtifact; episode: PolicyEpisode }
-  | { status: "failed"; reason: string; episode: PolicyEpisode };
+  | {
+      status: "failed";
+      reason: string;
+      episode: PolicyEpisode;
+      /**
+       * "environment" when the failure is the environment's, not the episode's: no proposer can get an
+       * artifact from it as it is (no test command found, the baseline does not pass). A run whose first
+       * steps on an environment all fail so for the same reason takes the environment out.
+       */
+      scope?: "episode" | "environment";
+    };
 
 export interface SolveRequest {
   /** The buggy state with one fresh commit and no history. */

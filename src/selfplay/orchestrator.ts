@@ -35,6 +35,7 @@ import {
   solverReward,
   type Validator,
 } from "../validation/index.js";
+import { EarlyStop } from "./early-stop.js";
 import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
@@ -90,6 +91,7 @@ class Orchestrator {
   private readonly validations: Semaphore;
   private readonly solvers: Semaphore;
   private readonly environments = new Map<string, Environment>();
+  private readonly earlyStop: EarlyStop;
   private stopReason: "interrupted" | "duration" | "steps" | "no-environment" | null = null;
   private runId!: RunId;
   private record!: RunRecord;
@@ -114,6 +116,7 @@ class Orchestrator {
     this.proposers = new Semaphore("proposers", concurrency.proposers);
     this.validations = new Semaphore("validations", concurrency.validations);
     this.solvers = new Semaphore("solvers", concurrency.solvers);
+    this.earlyStop = new EarlyStop(this.config.limits.earlyStopSteps);
     this.emit = (event) => {
       try {
         options.onEvent?.(event);
@@ -228,8 +231,13 @@ class Orchestrator {
     const unfinished = this.store
       .listSteps(this.runId)
       .some((step) => step.state !== "done" && step.state !== "failed");
+    // A run whose every environment was taken out cannot work, whatever else stopped it.
+    const allTakenOut = this.store
+      .listEnvironments(this.runId)
+      .filter((environment) => this.environments.has(environment.name))
+      .every((environment) => environment.status === "disabled");
     const status =
-      this.stopReason === "no-environment"
+      this.stopReason === "no-environment" || allTakenOut
         ? "failed"
         : unfinished || this.stopReason === "interrupted" || this.stopReason === "duration"
           ? "interrupted"
@@ -468,6 +476,24 @@ class Orchestrator {
       });
       this.emit({ type: "proposal-failed", stepIndex: step.stepIndex, reason: outcome.reason });
     }
+    this.noteProposal(
+      step.environment,
+      outcome.status === "failed" && outcome.scope === "environment" ? outcome.reason : null,
+    );
+  }
+
+  /** Takes an environment out when its first steps all failed for the same environment-level reason. */
+  private noteProposal(environment: string, environmentFailure: string | null): void {
+    const reason = this.earlyStop.record(environment, environmentFailure);
+    if (reason === null) return;
+    const steps = this.config.limits.earlyStopSteps;
+    log.warn("environment taken out: its first steps all failed for the same reason", {
+      environment,
+      steps,
+      reason,
+    });
+    this.store.disableEnvironment(this.runId, environment, reason);
+    this.emit({ type: "environment-disabled", environment, reason });
   }
 
   private async validateStep(step: StepRecord): Promise<void> {

@@ -222,6 +222,15 @@ export class Store {
     });
   }
 
+  /** Takes an environment out of the run at once, with the reason the summary reports. */
+  disableEnvironment(runId: RunId, name: string, reason: string): void {
+    this.db
+      .prepare(
+        "UPDATE environments SET status = 'disabled', disabled_reason = ? WHERE run_id = ? AND name = ?",
+      )
+      .run(reason, runId, name);
+  }
+
   recordEnvironmentSuccess(runId: RunId, name: string): void {
     this.db
       .prepare(

@@ -86,7 +86,7 @@ async function detectPytest(probe: Probe, patternFiles: readonly string[]): Prom
       status: "unusable",
       framework: "pytest",
       reason:
-        "the repository has Python tests but pytest is not installed (tried python3 -m pytest, python -m pytest)",
+        "the repository has Python tests but pytest is not installed for the sandbox's python (tried python3 -m pytest, python -m pytest); install it for that interpreter, e.g. apt-get install python3-pytest for the system's /usr/bin/python3",
     };
   }
   const collected = probe.options.collect === false ? [] : await collectedFiles(probe, python);

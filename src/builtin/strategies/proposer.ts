@@ -221,15 +221,18 @@ export function createProposer(settings: ProposerSettings): Proposer {
         exitReason: string,
         reason: string,
         status: "failed" | "aborted" = "failed",
+        scope: "episode" | "environment" = "episode",
       ): ProposeOutcome => {
         log.info("no artifact", { strategy: request.strategy, seed: request.seed, exitReason, reason });
-        return { status: "failed", reason, episode: recorder.finish(status, exitReason) };
+        return { status: "failed", reason, scope, episode: recorder.finish(status, exitReason) };
       };
       const aborted = () => request.abortSignal?.aborted === true;
 
       const factsOutcome = await environmentFacts(request, recorder);
       if (aborted()) return fail("aborted", "the episode was aborted", "aborted");
-      if (factsOutcome.status === "failed") return fail(factsOutcome.exitReason, factsOutcome.reason);
+      // Discovery and the baseline depend on the environment alone: every episode would fail the same way.
+      if (factsOutcome.status === "failed")
+        return fail(factsOutcome.exitReason, factsOutcome.reason, "failed", "environment");
       const facts = factsOutcome.facts;
       const random = createSeededRandom(request.seed).fork(request.strategy);
       const suite = {

@@ -2,12 +2,13 @@
 // stderr, summary on stdout (--json for JSON). With nothing configured it plays a small bounded job on the
 // shipped Python example with the built-in policy.
 import { existsSync, readdirSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import {
   configSchema,
+  DEFAULT_STORE_PATH,
   type EnvironmentConfig,
   loadConfig,
   parseDuration,
@@ -186,6 +187,35 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
   return { config, defaultJob };
 }
 
+/** Where the results are and the commands to try next, after a run's summary. */
+export function nextSteps(config: SelfPlayConfig, haveArtifacts: boolean): string {
+  const store = relativeToHere(config.store);
+  const storeFlag = store === DEFAULT_STORE_PATH ? "" : ` --store ${store}`;
+  const repo = config.environments.find((environment) => "path" in environment);
+  const out = join(dirname(store), "export");
+  const lines = ["", `results are in ${store} (SQLite); next:`];
+  if (haveArtifacts) {
+    lines.push(
+      `  npx swe-selfplay export --format artifacts${storeFlag} --out ${out}    # the valid bug artifacts, five files each`,
+    );
+    if (repo && "path" in repo)
+      lines.push(
+        `  npx swe-selfplay validate ${out}/artifacts/<id> --repo ${relativeToHere(repo.path)}    # re-check one artifact`,
+      );
+  }
+  lines.push(
+    `  npx swe-selfplay export --format rollouts${storeFlag} --out ${out}    # rollout records for a trainer`,
+    "  npx swe-selfplay run --repo myproj=/path/to/checkout --steps 20    # your own repository",
+    "",
+  );
+  return lines.join("\n");
+}
+
+function relativeToHere(path: string): string {
+  const relativePath = relative(process.cwd(), path);
+  return relativePath === "" || relativePath.startsWith("..") ? path : relativePath;
+}
+
 /** Builds the shipped Python example once into the store's directory and returns it as the environment. */
 async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
   const path = join(dirname(config.store), "examples", DEFAULT_EXAMPLE);
@@ -288,7 +318,15 @@ async function run(flags: RunFlags): Promise<number> {
     progress?.stop();
     if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
     else process.stdout.write(formatSummary(result.summary));
-    if (result.status === "failed") return EXIT_ERROR;
+    if (result.status === "failed") {
+      // One line per environment that was taken out, with its reason (which names the fix).
+      for (const environment of result.summary.environments.filter((entry) => entry.status === "disabled"))
+        process.stderr.write(
+          `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
+        );
+      return EXIT_ERROR;
+    }
+    if (!flags.json) process.stdout.write(nextSteps(config, result.summary.artifacts.valid > 0));
     if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
       process.stderr.write(
         `swe-selfplay: --rollouts exported no trainable samples: ${formatTrainable(result.summary.trainable)}; pass --allow-untrainable to accept that\n`,
