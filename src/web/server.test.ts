@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../test/support/cli.js";
 import { writeSyntheticStep } from "../../test/support/dashboard-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { MIGRATIONS, openStore, type RunId, recordTrainerIteration, type Store } from "../store/index.js";
@@ -283,6 +284,20 @@ describe("dashboard access rules", () => {
         token: null,
       }),
     ).rejects.toThrow(/no store at/);
+  });
+
+  it("the ui command refuses a non-loopback address without a token, and never prints a token", async () => {
+    const refused = await runCli(["ui", "--store", storePath, "--listen", "0.0.0.0:0"], {
+      env: { [TOKEN_ENV]: "" },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("needs a token");
+    const started = await runCli(["ui", "--store", storePath, "--listen", "bad"], {
+      env: { [TOKEN_ENV]: "not-for-logs" },
+    });
+    expect(started.code).toBe(2);
+    expect(started.stderr).toContain("--listen expects HOST:PORT");
+    expect(started.stdout + started.stderr).not.toContain("not-for-logs");
   });
 
   it("reads a store of the first schema, which has no trainer table and none of the later indexes", async () => {

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_STORE_PATH } from "../../config/index.js";
 import { createLogger } from "../../log.js";
-import { DEFAULT_LISTEN, parseListen, readToken, startDashboard, TOKEN_ENV } from "../../web/server.js";
+import { DEFAULT_LISTEN, parseListen, readToken, startDashboard, TOKEN_ENV } from "../../web/index.js";
 
 const log = createLogger("ui");
 
