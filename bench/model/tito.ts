@@ -50,7 +50,11 @@ function recorded(client: ModelClient, calls: Call[]): ModelClient {
   };
 }
 
-/** The model's own time for a call: the same token prompt, the same number of output tokens, nothing else. */
+/**
+ * The model's own time for a call: the same token prompt, the same number of output tokens, nothing else.
+ * Known bias: the replay finds its whole prompt in vLLM's prefix cache while the original call found only the
+ * previous turn's, so the difference also holds the new tokens' prefill; on a busy machine it dominates.
+ */
 async function bareMs(vllm: VllmServer, call: Call): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let repeat = 0; repeat < 2; repeat++) {
