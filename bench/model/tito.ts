@@ -3,7 +3,7 @@
 //    minus a bare replay of its exact token prompt (same length of output), so what is left is rendering,
 //    tokenizing and HTTP on either side;
 // 2. the share of a real solver episode's wall time spent outside the model and the sandbox.
-// Usage: npx tsx bench/model/tito.ts [--turns 6] [--json]
+// Usage: npx tsx bench/model/tito.ts [--turns 4] [--json]
 import { performance } from "node:perf_hooks";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { createModelClient, createTitoClient } from "../../src/model/index.js";
@@ -20,7 +20,7 @@ function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? fallback : Number(process.argv[index + 1]);
 }
-const turns = flag("turns", 6);
+const turns = flag("turns", 4);
 const json = process.argv.includes("--json");
 
 interface Call {
@@ -50,7 +50,11 @@ function recorded(client: ModelClient, calls: Call[]): ModelClient {
   };
 }
 
-/** The model's own time for a call: the same token prompt, the same number of output tokens, nothing else. */
+/**
+ * The model's own time for a call: the same token prompt, the same number of output tokens, nothing else.
+ * Known bias: the replay finds its whole prompt in vLLM's prefix cache while the original call found only the
+ * previous turn's, so the difference also holds the new tokens' prefill; on a busy machine it dominates.
+ */
 async function bareMs(vllm: VllmServer, call: Call): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
   for (let repeat = 0; repeat < 2; repeat++) {
@@ -132,7 +136,7 @@ async function main(): Promise<void> {
     const episodeCalls: Call[] = [];
     const client = withoutSeeds(
       recorded(
-        createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 96 }),
+        createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
         episodeCalls,
       ),
     );
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
       model: { baseUrl: vllm.baseUrl, model: vllm.model },
       client,
       callFormat: "hermes",
-      limits: { maxTurns: 4, maxContextTokens: 4096 },
+      limits: { maxTurns: 3, maxContextTokens: 4096 },
     });
     const task = await createSolverTask({ sandboxes, environment, artifact: pythonFixtureArtifact() });
     const started = performance.now();
