@@ -27,14 +27,23 @@ function agentFor(timeoutMs: number): Agent {
 }
 
 /** Posts `body`; an abort by the caller rethrows its reason, everything else is an attempt to judge. */
-export async function postJson(url: string, body: string, options: PostOptions): Promise<HttpAttempt> {
+export function postJson(url: string, body: string, options: PostOptions): Promise<HttpAttempt> {
+  return requestJson(url, body, options);
+}
+
+/** A GET when `body` is null, else a JSON POST; the same timeouts and outcomes as postJson. */
+export async function requestJson(
+  url: string,
+  body: string | null,
+  options: PostOptions,
+): Promise<HttpAttempt> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
   try {
     const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...options.headers },
-      body,
+      method: body === null ? "GET" : "POST",
+      headers: { ...(body === null ? {} : { "content-type": "application/json" }), ...options.headers },
+      ...(body === null ? {} : { body }),
       signal,
       dispatcher: agentFor(options.timeoutMs),
     });
@@ -50,7 +59,11 @@ export async function postJson(url: string, body: string, options: PostOptions):
     if (options.abortSignal?.aborted) throw options.abortSignal.reason ?? error;
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
     return timeout.aborted
-      ? { kind: "network", message: `no answer within ${options.timeoutMs} ms`, timedOut: true }
+      ? {
+          kind: "network",
+          message: `no answer within ${options.timeoutMs} ms (requestTimeoutMs)`,
+          timedOut: true,
+        }
       : {
           kind: "network",
           message: `${error instanceof Error ? error.message : String(error)}${cause}`,

@@ -2,12 +2,10 @@
 // exact token ids and logprobs that vLLM / SGLang report when asked (`return_token_ids`, `logprobs`), and a
 // one-time probe of what a server offers (token ids, logprobs, native tool calls).
 
-import { Agent, fetch } from "undici";
 import { InfrastructureError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type {
   CapabilityFinding,
-  ChatMessage,
   Completion,
   CompletionRequest,
   CompletionResult,
@@ -17,7 +15,7 @@ import type {
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
-import { CONTEXT_OVERFLOW, errorDetail, oneLine, sleep } from "./http.js";
+import { CONTEXT_OVERFLOW, errorDetail, type HttpAttempt, oneLine, requestJson, sleep } from "./http.js";
 import { toWireMessage, toWireTool } from "./wire.js";
 
 /** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
@@ -66,17 +64,11 @@ interface WireToolCall {
   function?: { name?: unknown; arguments?: unknown };
 }
 
-type Attempt =
-  | { kind: "response"; status: number; body: string; retryAfterMs: number | null }
-  | { kind: "network"; message: string };
-
 export function createModelClient(options: ModelClientOptions): ModelClient {
   const log = createLogger("model");
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const url = `${baseUrl}/chat/completions`;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  // The HTTP client's own header and body timeouts (300 s by default) must not end a request before ours.
-  const dispatcher = new Agent({ headersTimeout: timeoutMs + 1000, bodyTimeout: timeoutMs + 1000 });
   const toolChoice = options.toolChoice ?? DEFAULT_TOOL_CHOICE;
   const sampling: SamplingSettings = {
     model: options.model,
@@ -110,40 +102,16 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
     };
   }
 
-  async function send(
+  function send(
     target: string,
     payload: Record<string, unknown> | null,
     abortSignal: AbortSignal | undefined,
-  ): Promise<Attempt> {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = abortSignal ? AbortSignal.any([abortSignal, timeout]) : timeout;
-    try {
-      const response = await fetch(target, {
-        method: payload === null ? "GET" : "POST",
-        headers: {
-          ...(payload === null ? {} : { "content-type": "application/json" }),
-          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-        },
-        body: payload === null ? undefined : JSON.stringify(payload),
-        signal,
-        dispatcher,
-      });
-      const text = await response.text();
-      const retryAfter = Number(response.headers.get("retry-after"));
-      return {
-        kind: "response",
-        status: response.status,
-        body: text,
-        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null,
-      };
-    } catch (error) {
-      if (abortSignal?.aborted) throw abortSignal.reason ?? error;
-      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-      const message = timeout.aborted
-        ? `no answer within ${timeoutMs} ms (requestTimeoutMs)`
-        : `${error instanceof Error ? error.message : String(error)}${cause}`;
-      return { kind: "network", message };
-    }
+  ): Promise<HttpAttempt> {
+    return requestJson(target, payload === null ? null : JSON.stringify(payload), {
+      timeoutMs,
+      headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      abortSignal,
+    });
   }
 
   function rejected(status: number, detail: string, rawBody: string): InfrastructureError {
