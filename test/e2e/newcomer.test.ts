@@ -1,10 +1,10 @@
 // The newcomer's path: the README's first command on a clean clone gives validated artifacts whatever
 // python3 comes first on PATH, and a run that cannot work stops early with a non-zero exit and the reason.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { projectRoot } from "../support/cli.js";
+import { projectRoot, runProgram } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
 
 /** The whole first run (set-up included) is minutes long: CI runs it, elsewhere it is asked for. */
@@ -16,33 +16,6 @@ if (!newcomerRun)
 
 function git(args: string[], cwd?: string): string {
   return execFileSync("git", args, { cwd, encoding: "utf8" });
-}
-
-function runScript(
-  command: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, command.slice(1), {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe("the newcomer path", () => {
@@ -57,9 +30,9 @@ describe("the newcomer path", () => {
     git(["add", "."], repo);
     git(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "init"], repo);
     // Through the bin entry, which finds tsx from the package wherever the working directory is.
-    const result = await runScript(
+    const result = await runProgram(
+      process.execPath,
       [
-        process.execPath,
         join(projectRoot, "bin/swe-selfplay.js"),
         "run",
         "--repo",
@@ -97,7 +70,7 @@ describe("the newcomer path", () => {
         writeFileSync(join(shims, name), `#!/bin/sh\necho "$0 $*" >> '${used}'\nexit 1\n`);
         chmodSync(join(shims, name), 0o755);
       }
-      const result = await runScript(["bash", "scripts/run.sh"], {
+      const result = await runProgram("bash", ["scripts/run.sh"], {
         cwd: clone,
         env: { ...process.env, PATH: `${shims}:${process.env.PATH}`, SWE_SELFPLAY_LOG: "warn" },
         timeoutMs: 900_000,

@@ -14,10 +14,24 @@ export function runCli(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; stdin?: string } = {},
 ): Promise<CliResult> {
+  return runProgram(process.execPath, ["--import", "tsx", `${projectRoot}src/cli/main.ts`, ...args], {
+    cwd: options.cwd ?? projectRoot,
+    env: { ...process.env, SWE_SELFPLAY_LOG: process.env.SWE_SELFPLAY_LOG ?? "warn", ...options.env },
+    timeoutMs: options.timeoutMs,
+    stdin: options.stdin,
+  });
+}
+
+/** Any program with exactly the environment given; killed after `timeoutMs` [300 s]. */
+export function runProgram(
+  program: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; stdin?: string },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `${projectRoot}src/cli/main.ts`, ...args], {
-      cwd: options.cwd ?? projectRoot,
-      env: { ...process.env, SWE_SELFPLAY_LOG: process.env.SWE_SELFPLAY_LOG ?? "warn", ...options.env },
+    const child = spawn(program, args, {
+      cwd: options.cwd,
+      env: options.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
