@@ -213,11 +213,7 @@ export class Store {
         .prepare("SELECT consecutive_failures FROM environments WHERE run_id = ? AND name = ?")
         .get(runId, name) as Row | undefined;
       if (!row || (row.consecutive_failures as number) < maxFailures) return false;
-      this.db
-        .prepare(
-          "UPDATE environments SET status = 'disabled', disabled_reason = ? WHERE run_id = ? AND name = ?",
-        )
-        .run(reason, runId, name);
+      this.disableEnvironment(runId, name, reason);
       return true;
     });
   }
