@@ -1,16 +1,13 @@
-// SQLite persistence (WAL, numbered migrations, idempotent transactional writes) and its branded id types.
-export { MIGRATIONS, type Migration } from "./migrations.js";
-export {
-  attemptIdOf,
-  type NewGroup,
-  openStore,
-  type RewardInput,
-  type SampleContext,
+// SQLite persistence (WAL, numbered migrations, idempotent transactional writes) behind the Store port.
+// `openStore` gives the port; `openSqliteStore` the SQLite store itself, for readers of its tables.
+export type {
+  NewGroup,
+  RewardInput,
+  SampleContext,
   Store,
-} from "./store.js";
-export {
-  listTrainerIterations,
-  recordTrainerIteration,
-  type TrainerIteration,
-} from "./trainer-iterations.js";
+  TrainerIteration,
+} from "../ports/store.js";
+export { MIGRATIONS, type Migration } from "./migrations.js";
+export { attemptIdOf, openSqliteStore, openStore, SqliteStore } from "./store.js";
+export { listTrainerIterations, recordTrainerIteration } from "./trainer-iterations.js";
 export type * from "./types.js";

@@ -6,21 +6,21 @@ import type { PolicyEpisode } from "../ports/policy.js";
 import type { RolloutSample } from "../ports/rollout.js";
 import type { GradeResult, ValidationReport } from "../ports/validation.js";
 import { MIGRATIONS } from "./migrations.js";
-import { attemptIdOf, openStore, type Store } from "./store.js";
+import { attemptIdOf, openSqliteStore, type SqliteStore } from "./store.js";
 import type { ArtifactId, EpisodeId, GroupId, RunId } from "./types.js";
 
 const temps: { remove(): void }[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 afterEach(() => {
   for (const store of stores.splice(0)) store.close();
   for (const temp of temps.splice(0)) temp.remove();
 });
 
-function freshStore(): { store: Store; path: string } {
+function freshStore(): { store: SqliteStore; path: string } {
   const temp = makeTempDir();
   temps.push(temp);
   const path = join(temp.path, "nested", "store.db");
-  const store = openStore(path);
+  const store = openSqliteStore(path);
   stores.push(store);
   return { store, path };
 }
@@ -111,7 +111,7 @@ describe("store", () => {
     expect(store.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
     store.createRun({ id: "run-1" as RunId, config: { a: 1 }, seed: 7 });
     store.close();
-    const again = openStore(path);
+    const again = openSqliteStore(path);
     stores.push(again);
     expect(again.latestRun()).toMatchObject({ id: "run-1", status: "running", seed: 7, config: { a: 1 } });
   });

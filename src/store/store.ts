@@ -8,8 +8,17 @@ import { errorMessage, InfrastructureError } from "../errors.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { PolicyEpisode } from "../ports/policy.js";
 import type { RolloutSample } from "../ports/rollout.js";
+import type {
+  NewGroup,
+  RewardInput,
+  SampleContext,
+  Store,
+  TrainerIteration,
+  TrainerIterationInput,
+} from "../ports/store.js";
 import type { GradeResult, ValidationReport } from "../ports/validation.js";
 import { MIGRATIONS } from "./migrations.js";
+import { insertTrainerIteration, selectTrainerIterations } from "./trainer-iterations.js";
 import type {
   ArtifactId,
   AttemptId,
@@ -34,38 +43,19 @@ import type {
 
 type Row = Record<string, unknown>;
 
-export interface RewardInput {
-  episodeId: EpisodeId;
-  role: "proposer" | "solver";
-  groupId: string;
-  value: number;
-  reason: string;
-}
+export type { NewGroup, RewardInput, SampleContext } from "../ports/store.js";
 
-export interface NewGroup {
-  id: GroupId;
-  stepIndex: number;
-  artifactId: ArtifactId;
-  environment: string;
-  order: 1 | 2;
-  parentGroupId?: GroupId;
-  sourceAttemptId?: AttemptId;
-  /** One seed per attempt; the group size is their number. */
-  attemptSeeds: number[];
-}
-
-export interface SampleContext {
-  runId: RunId;
-  stepIndex: number;
-  groupId: string;
-  role: "proposer" | "solver";
-}
-
+/** Opens (and migrates, unless read-only) the store at `path`, as the port the domain uses. */
 export function openStore(path: string, options: { readonly?: boolean } = {}): Store {
-  return new Store(path, options);
+  return new SqliteStore(path, options);
 }
 
-export class Store {
+/** Opens the SQLite store itself, for readers of its tables (the dashboard) and its tests. */
+export function openSqliteStore(path: string, options: { readonly?: boolean } = {}): SqliteStore {
+  return new SqliteStore(path, options);
+}
+
+export class SqliteStore implements Store {
   readonly path: string;
   readonly db: Database.Database;
 
@@ -128,6 +118,14 @@ export class Store {
 
   transaction<T>(work: () => T): T {
     return this.db.transaction(work).immediate();
+  }
+
+  recordTrainerIteration(input: TrainerIterationInput): void {
+    insertTrainerIteration(this, input);
+  }
+
+  listTrainerIterations(runId: RunId): TrainerIteration[] {
+    return selectTrainerIterations(this, runId);
   }
 
   // ---- runs -------------------------------------------------------------------------------------------

@@ -1,27 +1,25 @@
 // Metrics a trainer records once per iteration (reward and solve rate of the samples it trained on, its
 // loss, ...), keyed by run and iteration and naming the policy version the iteration produced or trained.
 import { InputError } from "../errors.js";
-import type { RunId } from "./types.js";
+import type { RunId, Store, TrainerIteration, TrainerIterationInput } from "../ports/store.js";
 
 /** The part of a store this module needs: its database handle. */
 interface Database {
   readonly db: import("better-sqlite3").Database;
 }
 
-export interface TrainerIteration {
-  runId: RunId;
-  iteration: number;
-  policyVersion: string;
-  /** Named numeric metrics, e.g. reward_mean, solve_rate, loss. */
-  metrics: Record<string, number>;
-  createdAt: string;
+/** Records (or replaces) one iteration's metrics through any store. */
+export function recordTrainerIteration(store: Store, input: TrainerIterationInput): void {
+  store.recordTrainerIteration(input);
+}
+
+/** A run's iterations in order, through any store. */
+export function listTrainerIterations(store: Store, runId: RunId): TrainerIteration[] {
+  return store.listTrainerIterations(runId);
 }
 
 /** Records (or replaces) one iteration's metrics; non-finite metrics are refused with their name. */
-export function recordTrainerIteration(
-  store: Database,
-  input: { runId: RunId; iteration: number; policyVersion: string; metrics: Record<string, number> },
-): void {
+export function insertTrainerIteration(store: Database, input: TrainerIterationInput): void {
   if (!Number.isInteger(input.iteration) || input.iteration < 0)
     throw new InputError(
       "bad-iteration",
@@ -50,7 +48,7 @@ export function recordTrainerIteration(
 }
 
 /** A run's iterations in order; empty when none were recorded or the store predates the table. */
-export function listTrainerIterations(store: Database, runId: RunId): TrainerIteration[] {
+export function selectTrainerIterations(store: Database, runId: RunId): TrainerIteration[] {
   const table = store.db
     .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trainer_iterations'")
     .get();

@@ -2,7 +2,7 @@
 // events, strict security headers. `ui` registers it on its own server; `serve` can mount it beside its API.
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { ArtifactId, EpisodeId, RunId, Store } from "../store/index.js";
+import type { ArtifactId, EpisodeId, RunId, SqliteStore } from "../store/index.js";
 import { asset } from "./assets.js";
 import { html } from "./html.js";
 import { artifactPage } from "./pages/artifact.js";
@@ -26,7 +26,7 @@ import {
 
 export interface DashboardOptions {
   /** The store to show; the dashboard only reads it (open it read-only). */
-  store: Store;
+  store: SqliteStore;
   /** When set, every request must carry it as `Authorization: Bearer …` or in the dashboard's cookie. */
   token?: string | null;
   /** How often live views look for changes. */
@@ -136,7 +136,7 @@ function cookieToken(request: FastifyRequest): string | undefined {
  * Remembers a run's aggregates until another connection commits to the store (SQLite's data_version
  * changes), so the whole-run totals and plots are computed once per change, not once per page view.
  */
-function createAggregateCache(store: Store, limit = 256) {
+function createAggregateCache(store: SqliteStore, limit = 256) {
   let version = -1;
   const entries = new Map<string, unknown>();
   return <T>(key: string, compute: () => T): T => {

@@ -15,11 +15,10 @@ import type {
   RewardRecord,
   RunId,
   RunRecord,
-  Store,
+  SqliteStore,
   StoredArtifact,
   TrainerIteration,
 } from "../store/index.js";
-import { listTrainerIterations } from "../store/index.js";
 
 import { renderSolverPrompt } from "../validation/solver-task.js";
 
@@ -51,7 +50,7 @@ const number = (value: unknown): number | null => (typeof value === "number" ? v
 const count = (value: unknown): number => (typeof value === "number" ? value : 0);
 const text = (value: unknown): string | null => (typeof value === "string" ? value : null);
 
-export function runTotals(store: Store, runId: RunId): RunTotals {
+export function runTotals(store: SqliteStore, runId: RunId): RunTotals {
   const steps = store.db
     .prepare(
       `SELECT COUNT(*) AS steps,
@@ -113,7 +112,7 @@ export interface Page<T> {
   pageSize: number;
 }
 
-export function listRunOverviews(store: Store, page: number, pageSize: number): Page<RunOverview> {
+export function listRunOverviews(store: SqliteStore, page: number, pageSize: number): Page<RunOverview> {
   const total = count((store.db.prepare("SELECT COUNT(*) AS n FROM runs").get() as Row).n);
   const ids = store.db
     .prepare("SELECT id FROM runs ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?")
@@ -164,7 +163,7 @@ export interface StepRow {
  * The episodes table as the step queries read it: through the covering index of policies when the store
  * has it (schema 2), so no trajectory row is read for a step's policy version.
  */
-function episodesByPolicy(store: Store): string {
+function episodesByPolicy(store: SqliteStore): string {
   const indexed = store.db
     .prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'episodes_policy'")
     .get();
@@ -172,7 +171,7 @@ function episodesByPolicy(store: Store): string {
 }
 
 /** Step rows with their first-order group (one per step), validation and proposer reward joined. */
-const stepRows = (store: Store) => `
+const stepRows = (store: SqliteStore) => `
   SELECT s.step_index, s.environment, s.strategy, s.state, s.outcome, s.artifact_id, s.episode_id, s.error,
          s.started_at, s.ended_at,
          v.failed_check,
@@ -215,7 +214,7 @@ function stepParameters(runId: RunId, filters: StepFilters): Record<string, unkn
 }
 
 export function listStepRows(
-  store: Store,
+  store: SqliteStore,
   runId: RunId,
   filters: StepFilters,
   page: number,
@@ -284,7 +283,7 @@ export interface FilterChoices {
   policyVersions: string[];
 }
 
-export function filterChoices(store: Store, runId: RunId): FilterChoices {
+export function filterChoices(store: SqliteStore, runId: RunId): FilterChoices {
   const column = (sql: string) =>
     (store.db.prepare(sql).all(runId) as Row[])
       .map((row) => row.value)
@@ -317,7 +316,7 @@ export interface RunPlots {
 
 const MAX_POINTS = 200;
 
-export function runPlots(store: Store, runId: RunId): RunPlots {
+export function runPlots(store: SqliteStore, runId: RunId): RunPlots {
   const rates = (
     store.db
       .prepare("SELECT solve_rate FROM solver_groups WHERE run_id = ? AND state = 'graded'")
@@ -371,7 +370,7 @@ export function runPlots(store: Store, runId: RunId): RunPlots {
     rewards,
     strategies,
     rejections,
-    trainer: listTrainerIterations(store, runId),
+    trainer: store.listTrainerIterations(runId),
   };
 }
 
@@ -382,7 +381,7 @@ export interface RunProgress {
   inFlight: { proposing: number; validating: number; solving: number };
 }
 
-export function runProgress(store: Store, runId: RunId): RunProgress | null {
+export function runProgress(store: SqliteStore, runId: RunId): RunProgress | null {
   const run = store.getRun(runId);
   if (!run) return null;
   const states = store.db
@@ -425,7 +424,7 @@ export interface ArtifactView {
 /** The repository path the solver prompt names; every backend mounts the repository there. */
 const SOLVER_WORKDIR = "/testbed";
 
-export function artifactView(store: Store, id: ArtifactId): ArtifactView | null {
+export function artifactView(store: SqliteStore, id: ArtifactId): ArtifactView | null {
   const stored = store.getArtifact(id);
   if (!stored) return null;
   const validations = (
@@ -503,7 +502,7 @@ export interface EpisodeView {
   attempt: { groupId: string; attemptIndex: number; artifactId: string; resolved: boolean | null } | null;
 }
 
-export function episodeView(store: Store, id: EpisodeId): EpisodeView | null {
+export function episodeView(store: SqliteStore, id: EpisodeId): EpisodeView | null {
   const episode = store.getEpisode(id);
   if (!episode) return null;
   const step = store.db.prepare("SELECT step_index, artifact_id FROM steps WHERE episode_id = ?").get(id) as
