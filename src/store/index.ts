@@ -8,6 +8,6 @@ export type {
   TrainerIteration,
 } from "../ports/store.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
-export { attemptIdOf, openSqliteStore, openStore, SqliteStore } from "./store.js";
+export { attemptIdOf, openSqliteStore, openStore, type SqliteStore } from "./store.js";
 export { listTrainerIterations, recordTrainerIteration } from "./trainer-iterations.js";
 export type * from "./types.js";

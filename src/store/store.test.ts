@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeTempDir } from "../../test/support/tmp.js";
 import type { BugArtifact } from "../ports/artifact.js";
@@ -287,5 +288,48 @@ describe("store", () => {
     });
     store.reactivateEnvironments(runId);
     expect(store.listEnvironments(runId)[0]).toMatchObject({ status: "active", consecutiveFailures: 0 });
+  });
+
+  it("names the table, the column and the value of a row it cannot read", () => {
+    const { store } = freshStore();
+    const runId = "run-4" as RunId;
+    store.createRun({ id: runId, config: {}, seed: 1 });
+    store.insertStep({ runId, stepIndex: 0, environment: "fixture", strategy: "removal", seed: 3 });
+    store.db.prepare("UPDATE runs SET config = '{not json' WHERE id = ?").run(runId);
+    expect(() => store.getRun(runId)).toThrow(/store table runs, column config: not JSON.*\{not json/);
+    store.db.prepare("UPDATE steps SET seed = 'three' WHERE run_id = ?").run(runId);
+    expect(() => store.listSteps(runId)).toThrow(/store table steps, column seed: .*"three"/);
+  });
+
+  it("opens a store of the first schema: read-only as it is, then migrated with its rows kept", () => {
+    const temp = makeTempDir();
+    temps.push(temp);
+    const path = join(temp.path, "schema-1.db");
+    const database = new Database(path);
+    database.exec(MIGRATIONS[0]!.sql);
+    database.pragma("user_version = 1");
+    database
+      .prepare(
+        "INSERT INTO runs (id, status, config, seed, created_at, updated_at) VALUES (?, 'completed', '{}', 0, ?, ?)",
+      )
+      .run("run-old", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
+    database
+      .prepare(
+        "INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z')",
+      )
+      .run();
+    database.close();
+    const reader = openSqliteStore(path, { readonly: true });
+    stores.push(reader);
+    expect(reader.schemaVersion()).toBe(1);
+    expect(reader.listSteps("run-old" as RunId)).toMatchObject([
+      { seed: 5, outcome: "invalid", duplicateOf: null },
+    ]);
+    expect(reader.listTrainerIterations("run-old" as RunId)).toEqual([]);
+    reader.close();
+    const writer = openSqliteStore(path);
+    stores.push(writer);
+    expect(writer.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
+    expect(writer.getStep("run-old" as RunId, 0)).toMatchObject({ state: "done", duplicateKind: null });
   });
 });
