@@ -5,10 +5,13 @@ import type {
   ArtifactId,
   EpisodeId,
   Outcome,
+  ProposalInput,
   RunId,
+  StepDuplicateInput,
   StepRecord,
   StepState,
   StepStore,
+  StepValidationInput,
 } from "../ports/store.js";
 import { insertArtifact, insertValidation } from "./artifacts.js";
 import { finishEpisode } from "./episodes.js";
@@ -61,11 +64,12 @@ const toStep = rowParser(
 
 const toCount = rowParser("steps", { n: z.number() }, (row) => row.n);
 
+function getStep(sql: Sql, runId: RunId, stepIndex: number): StepRecord | null {
+  const row = sql.prepare("SELECT * FROM steps WHERE run_id = ? AND step_index = ?").get(runId, stepIndex);
+  return row ? toStep(row) : null;
+}
+
 export function stepTable(sql: Sql): StepStore {
-  const getStep = (runId: RunId, stepIndex: number): StepRecord | null => {
-    const row = sql.prepare("SELECT * FROM steps WHERE run_id = ? AND step_index = ?").get(runId, stepIndex);
-    return row ? toStep(row) : null;
-  };
   return {
     insertStep(step) {
       sql
@@ -74,9 +78,9 @@ export function stepTable(sql: Sql): StepStore {
            VALUES (?, ?, ?, ?, ?, 'proposing', ?)`,
         )
         .run(step.runId, step.stepIndex, step.environment, step.strategy, step.seed, timestamp());
-      return getStep(step.runId, step.stepIndex)!;
+      return getStep(sql, step.runId, step.stepIndex)!;
     },
-    getStep,
+    getStep: (runId, stepIndex) => getStep(sql, runId, stepIndex),
     listSteps(runId) {
       return sql.prepare("SELECT * FROM steps WHERE run_id = ? ORDER BY step_index").all(runId).map(toStep);
     },
@@ -104,102 +108,94 @@ export function stepTable(sql: Sql): StepStore {
         )
         .run(timestamp(), runId, stepIndex);
     },
-    ...stepTransitions(sql, getStep),
-  };
-}
-
-type Transitions = Pick<
-  StepStore,
-  "recordProposal" | "recordStepValidation" | "recordStepDuplicate" | "markStepDuplicate"
->;
-
-function stepTransitions(sql: Sql, getStep: StepStore["getStep"]): Transitions {
-  return {
-    recordProposal(input) {
-      sql.transaction(() => {
-        finishEpisode(sql, input.episodeId, input.episode, {
-          runId: input.runId,
-          stepIndex: input.stepIndex,
-          groupId: input.proposerGroupId,
-          role: "proposer",
-        });
-        if (input.artifact) {
-          insertArtifact(sql, input.artifact.id, input.artifact.artifact);
-          sql
-            .prepare(
-              "UPDATE steps SET state = 'validating', episode_id = ?, artifact_id = ? WHERE run_id = ? AND step_index = ? AND state = 'proposing'",
-            )
-            .run(input.episodeId, input.artifact.id, input.runId, input.stepIndex);
-          return;
-        }
-        sql
-          .prepare(
-            "UPDATE steps SET state = 'done', outcome = 'no-artifact', episode_id = ?, error = ?, ended_at = ? WHERE run_id = ? AND step_index = ? AND state = 'proposing'",
-          )
-          .run(input.episodeId, input.failure?.reason ?? null, timestamp(), input.runId, input.stepIndex);
-        insertReward(sql, input.runId, {
-          episodeId: input.episodeId,
-          role: "proposer",
-          groupId: input.proposerGroupId,
-          value: input.failure?.reward ?? -1,
-          reason: input.failure?.reason ?? "no artifact submitted",
-        });
-      });
-    },
-    recordStepValidation(input) {
-      sql.transaction(() => {
-        insertValidation(sql, input.environment, input.report);
-        const step = getStep(input.runId, input.stepIndex);
-        if (step?.state !== "validating") return;
-        if (input.report.verdict === "invalid" || !input.group) {
-          sql
-            .prepare(
-              "UPDATE steps SET state = 'done', outcome = 'invalid', error = ?, ended_at = ? WHERE run_id = ? AND step_index = ?",
-            )
-            .run(input.report.reason, timestamp(), input.runId, input.stepIndex);
-          if (step.episodeId)
-            insertReward(sql, input.runId, {
-              episodeId: step.episodeId,
-              role: "proposer",
-              groupId: input.proposerGroupId,
-              value: input.invalidReward,
-              reason:
-                `invalid: ${input.report.failedCheck ?? "unknown"}: ${input.report.reason ?? ""}`.trim(),
-            });
-          return;
-        }
-        insertGroup(sql, input.runId, input.group);
-        sql
-          .prepare(
-            "UPDATE steps SET state = 'solving', outcome = 'valid' WHERE run_id = ? AND step_index = ?",
-          )
-          .run(input.runId, input.stepIndex);
-      });
-    },
-    recordStepDuplicate(input) {
-      sql.transaction(() => {
-        if (input.report) insertValidation(sql, input.environment, input.report);
-        const step = getStep(input.runId, input.stepIndex);
-        if (step?.state !== "validating") return;
-        sql
-          .prepare(
-            "UPDATE steps SET state = 'done', outcome = 'duplicate', duplicate_of = ?, duplicate_kind = ?, error = ?, ended_at = ? WHERE run_id = ? AND step_index = ?",
-          )
-          .run(input.duplicateOf, input.kind, input.reason, timestamp(), input.runId, input.stepIndex);
-        if (step.episodeId)
-          insertReward(sql, input.runId, {
-            episodeId: step.episodeId,
-            role: "proposer",
-            groupId: input.proposerGroupId,
-            value: input.reward,
-            reason: input.reason,
-          });
-      });
-    },
+    recordProposal: (input) => recordProposal(sql, input),
+    recordStepValidation: (input) => recordStepValidation(sql, input),
+    recordStepDuplicate: (input) => recordStepDuplicate(sql, input),
     markStepDuplicate(runId, stepIndex, duplicateOf, kind) {
       sql
         .prepare("UPDATE steps SET duplicate_of = ?, duplicate_kind = ? WHERE run_id = ? AND step_index = ?")
         .run(duplicateOf, kind, runId, stepIndex);
     },
   };
+}
+
+function recordProposal(sql: Sql, input: ProposalInput): void {
+  sql.transaction(() => {
+    finishEpisode(sql, input.episodeId, input.episode, {
+      runId: input.runId,
+      stepIndex: input.stepIndex,
+      groupId: input.proposerGroupId,
+      role: "proposer",
+    });
+    if (input.artifact) {
+      insertArtifact(sql, input.artifact.id, input.artifact.artifact);
+      sql
+        .prepare(
+          "UPDATE steps SET state = 'validating', episode_id = ?, artifact_id = ? WHERE run_id = ? AND step_index = ? AND state = 'proposing'",
+        )
+        .run(input.episodeId, input.artifact.id, input.runId, input.stepIndex);
+      return;
+    }
+    sql
+      .prepare(
+        "UPDATE steps SET state = 'done', outcome = 'no-artifact', episode_id = ?, error = ?, ended_at = ? WHERE run_id = ? AND step_index = ? AND state = 'proposing'",
+      )
+      .run(input.episodeId, input.failure?.reason ?? null, timestamp(), input.runId, input.stepIndex);
+    insertReward(sql, input.runId, {
+      episodeId: input.episodeId,
+      role: "proposer",
+      groupId: input.proposerGroupId,
+      value: input.failure?.reward ?? -1,
+      reason: input.failure?.reason ?? "no artifact submitted",
+    });
+  });
+}
+
+function recordStepValidation(sql: Sql, input: StepValidationInput): void {
+  sql.transaction(() => {
+    insertValidation(sql, input.environment, input.report);
+    const step = getStep(sql, input.runId, input.stepIndex);
+    if (step?.state !== "validating") return;
+    if (input.report.verdict === "invalid" || !input.group) {
+      sql
+        .prepare(
+          "UPDATE steps SET state = 'done', outcome = 'invalid', error = ?, ended_at = ? WHERE run_id = ? AND step_index = ?",
+        )
+        .run(input.report.reason, timestamp(), input.runId, input.stepIndex);
+      if (step.episodeId)
+        insertReward(sql, input.runId, {
+          episodeId: step.episodeId,
+          role: "proposer",
+          groupId: input.proposerGroupId,
+          value: input.invalidReward,
+          reason: `invalid: ${input.report.failedCheck ?? "unknown"}: ${input.report.reason ?? ""}`.trim(),
+        });
+      return;
+    }
+    insertGroup(sql, input.runId, input.group);
+    sql
+      .prepare("UPDATE steps SET state = 'solving', outcome = 'valid' WHERE run_id = ? AND step_index = ?")
+      .run(input.runId, input.stepIndex);
+  });
+}
+
+function recordStepDuplicate(sql: Sql, input: StepDuplicateInput): void {
+  sql.transaction(() => {
+    if (input.report) insertValidation(sql, input.environment, input.report);
+    const step = getStep(sql, input.runId, input.stepIndex);
+    if (step?.state !== "validating") return;
+    sql
+      .prepare(
+        "UPDATE steps SET state = 'done', outcome = 'duplicate', duplicate_of = ?, duplicate_kind = ?, error = ?, ended_at = ? WHERE run_id = ? AND step_index = ?",
+      )
+      .run(input.duplicateOf, input.kind, input.reason, timestamp(), input.runId, input.stepIndex);
+    if (step.episodeId)
+      insertReward(sql, input.runId, {
+        episodeId: step.episodeId,
+        role: "proposer",
+        groupId: input.proposerGroupId,
+        value: input.reward,
+        reason: input.reason,
+      });
+  });
 }

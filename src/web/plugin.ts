@@ -10,19 +10,17 @@ import { episodePage } from "./pages/episode.js";
 import { page } from "./pages/layout.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
+import { artifactView } from "./queries/artifact.js";
+import { episodeView } from "./queries/episode.js";
+import { runPlots } from "./queries/plots.js";
+import { listRunOverviews, runProgress, runTotals } from "./queries/runs.js";
 import {
-  artifactView,
-  episodeView,
   filterChoices,
-  listRunOverviews,
   listStepRows,
-  runPlots,
-  runProgress,
-  runTotals,
   type StepFilters,
   VERDICTS,
   type VerdictFilter,
-} from "./queries.js";
+} from "./queries/steps.js";
 
 export interface DashboardOptions {
   /** The store to show; the dashboard only reads it (open it read-only). */
