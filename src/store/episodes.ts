@@ -86,6 +86,17 @@ const toSample = rowParser(
   (row): RolloutSample => ({ ...row.record, reward: row.reward }),
 );
 
+/** The columns policy, status, exit_reason, trajectory and stats of an episode so far. */
+function progressColumns(episode: PolicyEpisode): unknown[] {
+  return [
+    JSON.stringify(episode.policy),
+    episode.status,
+    episode.exitReason,
+    JSON.stringify(episode.trajectory),
+    JSON.stringify(episode.stats),
+  ];
+}
+
 /** Ends a running episode with its final trajectory and stores its samples, rewards still unknown. */
 export function finishEpisode(sql: Sql, id: EpisodeId, episode: PolicyEpisode, context: SampleContext): void {
   sql
@@ -93,15 +104,7 @@ export function finishEpisode(sql: Sql, id: EpisodeId, episode: PolicyEpisode, c
       `UPDATE episodes SET state = 'finished', policy = ?, status = ?, exit_reason = ?, trajectory = ?, stats = ?,
          ended_at = ? WHERE id = ? AND state = 'running'`,
     )
-    .run(
-      JSON.stringify(episode.policy),
-      episode.status,
-      episode.exitReason,
-      JSON.stringify(episode.trajectory),
-      JSON.stringify(episode.stats),
-      episode.endedAt ?? timestamp(),
-      id,
-    );
+    .run(...progressColumns(episode), episode.endedAt ?? timestamp(), id);
   const insert = sql.prepare(
     `INSERT OR IGNORE INTO rollout_samples (sample_id, episode_id, run_id, step_index, group_id, role, record)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -154,14 +157,7 @@ export function episodeTable(sql: Sql): EpisodeStore {
         .prepare(
           "UPDATE episodes SET policy = ?, status = ?, exit_reason = ?, trajectory = ?, stats = ? WHERE id = ? AND state = 'running'",
         )
-        .run(
-          JSON.stringify(episode.policy),
-          episode.status,
-          episode.exitReason,
-          JSON.stringify(episode.trajectory),
-          JSON.stringify(episode.stats),
-          id,
-        );
+        .run(...progressColumns(episode), id);
     },
     getEpisode(id) {
       const row = sql.prepare("SELECT * FROM episodes WHERE id = ?").get(id);

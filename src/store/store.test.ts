@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeFirstSchemaStore } from "../../test/support/first-schema-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { PolicyEpisode } from "../ports/policy.js";
@@ -305,20 +305,10 @@ describe("store", () => {
     const temp = makeTempDir();
     temps.push(temp);
     const path = join(temp.path, "schema-1.db");
-    const database = new Database(path);
-    database.exec(MIGRATIONS[0]!.sql);
-    database.pragma("user_version = 1");
-    database
-      .prepare(
-        "INSERT INTO runs (id, status, config, seed, created_at, updated_at) VALUES (?, 'completed', '{}', 0, ?, ?)",
-      )
-      .run("run-old", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
-    database
-      .prepare(
-        "INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z')",
-      )
-      .run();
-    database.close();
+    writeFirstSchemaStore(
+      path,
+      "INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z')",
+    );
     const reader = openSqliteStore(path, { readonly: true });
     stores.push(reader);
     expect(reader.schemaVersion()).toBe(1);
