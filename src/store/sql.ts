@@ -33,11 +33,11 @@ export function timestamp(): string {
  * A parser of one table's rows: checks the columns against `columns`, then shapes the record. A row that
  * does not fit throws, naming the table, the column and what it held.
  */
-export function rowParser<Columns extends z.ZodRawShape, Record>(
+export function rowParser<Columns extends z.ZodRawShape, Shaped>(
   table: string,
   columns: Columns,
-  toRecord: (row: z.output<z.ZodObject<Columns>>) => Record,
-): (row: unknown) => Record {
+  toRecord: (row: z.output<z.ZodObject<Columns>>) => Shaped,
+): (row: unknown) => Shaped {
   const schema = z.object(columns);
   return (row) => {
     const parsed = schema.safeParse(row);
