@@ -1,6 +1,7 @@
 // The consistency checks (DESIGN §3): independent test runs in parallel sandboxes, judged in check order;
 // the first failing check aborts the runs still in flight. Baselines and whole reports are cached.
 import { artifactId } from "../artifact/index.js";
+import { Semaphore } from "../concurrency/semaphore.js";
 import { createLogger } from "../log.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, Sandbox } from "../ports/sandbox.js";
@@ -17,7 +18,6 @@ import { judgeWeakening } from "./checks/weakening.js";
 import { environmentKey } from "./environment-key.js";
 import { type Guard, prepareGuard, runGuarded, vouchedRun } from "./harness/guarded-run.js";
 import { harnessEvidence, tamperedFailure } from "./harness/verdicts.js";
-import { createLimiter, type Limiter } from "./limiter.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
 import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
@@ -101,7 +101,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 export function createValidator(options: ValidatorOptions): Validator {
   const thresholds = resolveThresholds(options.thresholds);
-  const limiter: Limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const limiter = new Semaphore("test-runs", options.concurrency ?? DEFAULT_CONCURRENCY);
   const baselines = new Map<string, BaselineEntry>();
   const reports = new Map<string, Promise<ValidationReport>>();
   const background = new Set<Promise<unknown>>();
