@@ -14,6 +14,7 @@ import type {
   ValidationReport,
 } from "../ports/validation.js";
 import { CHECK_ORDER } from "../ports/validation.js";
+import { parseTestOutput } from "../test-run/run-test-suite.js";
 import { judgeWeakening } from "./checks/weakening.js";
 import { environmentKey } from "./environment-key.js";
 import { type Guard, prepareGuard, runGuarded, vouchedRun } from "./harness/guarded-run.js";
@@ -21,7 +22,6 @@ import { harnessEvidence, tamperedFailure } from "./harness/verdicts.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { type Deferred, deferred, withSandbox } from "./sandbox-work.js";
 import { checkShape, checkShapeAgainstTree, inspectTree, type ShapeSummary } from "./shape.js";
-import { parseTestOutput } from "./test-run.js";
 import { classifyBaseline, differingIds, restoredBy, splitByBug } from "./test-sets.js";
 import { resolveThresholds } from "./thresholds.js";
 
