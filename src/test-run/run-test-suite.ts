@@ -79,15 +79,15 @@ export async function executeTestScript(
   return { run, output: run.stdout + run.stderr };
 }
 
+/** What running the parser gave: its checked output, or why there is none. */
+export type ParserOutcome = ParsedOutput | { status: "parser-crashed" | "aborted"; message: string };
+
 /** Runs the installed parser on captured output; the duration covers only the parser. */
 export async function parseTestOutput(
   sandbox: SandboxView,
   output: string,
   abortSignal?: AbortSignal,
-): Promise<{
-  parsed: ParsedOutput | { status: "parser-crashed" | "aborted"; message: string };
-  durationMs: number;
-}> {
+): Promise<{ parsed: ParserOutcome; durationMs: number }> {
   const run = await sandbox.run({
     command: `if command -v python3 >/dev/null 2>&1; then exec python3 ${PARSER_PATH}; else exec python ${PARSER_PATH}; fi`,
     cwd: PRIVATE_DIR,
