@@ -39,6 +39,7 @@ interface Judging {
   baseline: HeldBaseline;
   report: ReportBuilder;
   signal: AbortSignal;
+  /** Filled in by the baseline and bug checks for the checks after them. */
   passing: string[];
   f2p: string[];
   p2p: string[];
@@ -66,8 +67,17 @@ export async function validateArtifact(
   const startRun = context.startRunAfter(baseline.outcome);
   const runs = startArtifactRuns(startRun, environment, artifact, shape.summary, signal);
   const judging: Judging = {
-    ...{ artifact, summary: shape.summary, thresholds: context.thresholds, runs, baseline, report, signal },
-    ...{ passing: [], f2p: [], p2p: [], bugResults: null },
+    artifact,
+    summary: shape.summary,
+    thresholds: context.thresholds,
+    runs,
+    baseline,
+    report,
+    signal,
+    passing: [],
+    f2p: [],
+    p2p: [],
+    bugResults: null,
   };
   try {
     for (const check of CHECKS) {

@@ -1,4 +1,5 @@
-// Public API of validation: test runs, consistency checks, solver tasks, grading, second-order bugs, rewards.
+// Public API of validation: consistency checks, solver tasks, grading, second-order bugs, rewards (running a
+// test suite itself is src/test-run/).
 
 export { environmentKey } from "./environment-key.js";
 export { grade } from "./grade.js";
