@@ -26,7 +26,7 @@ import type { StartRun, SuiteRun } from "./sandbox-run.js";
 export interface ValidationContext {
   thresholds: Thresholds;
   baselines: BaselineCache;
-  /** Starts a run with the limit the baseline known so far allows (undefined: none known yet). */
+  /** Starts runs with the time limit the baseline known so far gives (undefined: none known yet). */
   startRunAfter(baseline: BaselineOutcome | undefined): StartRun;
 }
 
