@@ -17,7 +17,6 @@ export { createProgress, formatDuration, type ProgressDisplay, type ProgressOpti
 export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
-export { Semaphore } from "./semaphore.js";
 export {
   formatSummary,
   formatTrainable,

@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import { artifactId as contentId } from "../artifact/index.js";
+import { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InfrastructureError, InputError } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -40,7 +41,6 @@ import { EarlyStop } from "./early-stop.js";
 import type { SelfPlayEvent } from "./events.js";
 import { holdingSandbox, type LimitedSandboxBackend, limitSandboxes } from "./sandbox-limit.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
-import { Semaphore } from "./semaphore.js";
 import {
   configuredWeights,
   strategyOutcomes,

@@ -2,8 +2,8 @@
 // (a proposer self-validating, a validation fanning out) is not held back, or two holders waiting for each
 // other's slot would deadlock; `holdingSandbox` marks such code.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Semaphore } from "../concurrency/semaphore.js";
 import type { Sandbox, SandboxBackend, SandboxSpec } from "../ports/sandbox.js";
-import { Semaphore } from "./semaphore.js";
 
 const holding = new AsyncLocalStorage<boolean>();
 

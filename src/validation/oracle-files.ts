@@ -2,7 +2,8 @@
 // that edits tests gains nothing).
 import { InfrastructureError } from "../errors.js";
 import type { SandboxView } from "../ports/sandbox.js";
-import { shellQuote, shippedFile } from "./sandbox-work.js";
+import { shellQuote } from "../test-run/shell-quote.js";
+import { shippedFile } from "./sandbox-work.js";
 
 export type OracleSnapshot =
   | { path: string; content: Buffer; mode: number }

@@ -28,11 +28,6 @@ export function shippedFile(relativePath: string): string {
   return text;
 }
 
-/** Single-quotes a value for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-
 export interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;

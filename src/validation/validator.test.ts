@@ -1,83 +1,36 @@
 // The consistency checks on the Python fixture (pytest) in local bubblewrap sandboxes: one valid artifact
 // per shape of bug, and for every check an artifact that fails exactly that check.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
-import { makeTempDir } from "../../test/support/tmp.js";
 import { artifactId } from "../artifact/index.js";
-import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, SandboxBackend } from "../ports/sandbox.js";
-import type { CheckName, ValidationReport } from "../ports/validation.js";
-import { openSandboxes } from "../sandbox/index.js";
+import { diffOf, type Edit, PYTEST_SCRIPT } from "./testing/artifact-builder.js";
 import {
-  commitEscapingSymlink,
-  diffOf,
-  type Edit,
-  fixtureFile,
-  makeArtifact,
-  PYTEST_SCRIPT,
-} from "./testing/artifact-builder.js";
+  expectFailure,
+  type Inkwell,
+  KEBAB_BUG,
+  KEBAB_WEAKEN,
+  openInkwell,
+  SLUG_BUG,
+  SLUG_WEAKEN,
+} from "./testing/inkwell.js";
 import { createValidator } from "./validator.js";
 
-const KEBAB_BUG: Edit = {
-  file: "inkwell/case.py",
-  replace: ['return "-".join(word.lower()', 'return "_".join(word.lower()'],
-};
-const KEBAB_WEAKEN: Edit = {
-  file: "tests/test_case.py",
-  removeLines: 'def test_to_kebab():\n    assert to_kebab("parseHttpRequest") == "parse-http-request"\n\n\n',
-};
-const SLUG_BUG: Edit = {
-  file: "inkwell/slug.py",
-  replace: ["separator, slug).strip(separator)", "separator, slug)"],
-};
-const SLUG_WEAKEN: Edit = {
-  file: "tests/test_slug.py",
-  removeLines:
-    'def test_slugify_strips_separators_at_ends():\n    assert slugify("  --Hello--  ") == "hello"\n    assert slugify("!!!") == ""\n\n\n',
-};
-
-let temp: { path: string; remove(): void };
+let inkwell: Inkwell;
 let repo: string;
 let environment: Environment;
 let sandboxes: SandboxBackend;
+let artifact: Inkwell["artifact"];
 let validator: ReturnType<typeof createValidator>;
-let parser: string;
-
-function artifact(bug: Edit[], weaken: Edit[], overrides: Partial<BugArtifact> = {}): BugArtifact {
-  return makeArtifact({
-    testScript: PYTEST_SCRIPT,
-    testParser: parser,
-    testFiles: ["tests/test_case.py", "tests/test_slug.py"],
-    bugInjectDiff: diffOf(repo, bug),
-    testWeakenDiff: diffOf(repo, weaken),
-    ...overrides,
-  });
-}
-
-function expectFailure(report: ValidationReport, check: CheckName, reason: RegExp): void {
-  expect(report.verdict, JSON.stringify(report.checks, null, 1)).toBe("invalid");
-  expect(report.failedCheck).toBe(check);
-  expect(report.reason).toMatch(reason);
-  const index = report.checks.findIndex((entry) => entry.check === check);
-  expect(report.checks.slice(0, index).every((entry) => entry.verdict === "passed")).toBe(true);
-  expect(report.checks.slice(index + 1).every((entry) => entry.verdict === "not-run")).toBe(true);
-}
 
 beforeAll(async () => {
-  temp = makeTempDir("validator-test-");
-  repo = await makePythonFixtureRepo(temp.path);
-  // A symlink that leaves the repository, for the symlink-escape check; pytest never looks at it.
-  commitEscapingSymlink(repo, "outside", "/opt/elsewhere");
-  environment = { kind: "dir", path: repo };
-  parser = fixtureFile("pytest-parser.py");
-  sandboxes = openSandboxes();
+  inkwell = await openInkwell("validator-test-");
+  ({ repo, environment, sandboxes, artifact } = inkwell);
   validator = createValidator({ sandboxes, concurrency: 4 });
 });
 
 afterAll(async () => {
   await validator?.close();
-  await sandboxes?.close();
-  temp?.remove();
+  await inkwell?.close();
 });
 
 describe("a valid artifact", () => {
@@ -355,55 +308,5 @@ describe("each check rejects what it is for", () => {
     const report = await validator.validate(environment, artifact([KEBAB_BUG, irrelevant], [KEBAB_WEAKEN]));
     expectFailure(report, "inverse-mutation", /inkwell\/wrap\.py/);
     expect(report.fileContributions).toContainEqual({ file: "inkwell/wrap.py", restoredTests: [] });
-  });
-});
-
-describe("sharing and aborting", () => {
-  it("a failing check aborts the runs in flight, and close() stops a baseline left running", async () => {
-    const patient = createValidator({ sandboxes, thresholds: { testTimeoutMs: 300_000 } });
-    const startedAt = Date.now();
-    try {
-      const report = await patient.validate(
-        environment,
-        artifact([KEBAB_BUG], [KEBAB_WEAKEN], {
-          testScript: "#!/bin/bash\nsleep 600\n",
-          testFiles: ["tests/test_case.py", "tests/test_slug.py", "tests/test_gone.py"],
-        }),
-      );
-      expectFailure(report, "oracle-files", /tests\/test_gone\.py/);
-    } finally {
-      await patient.close();
-    }
-    expect(Date.now() - startedAt).toBeLessThan(60_000);
-  });
-
-  it("two validations on one environment share one baseline in flight", async () => {
-    const fresh = createValidator({ sandboxes });
-    try {
-      const [first, second] = await Promise.all([
-        fresh.validate(environment, artifact([KEBAB_BUG], [KEBAB_WEAKEN])),
-        fresh.validate(environment, artifact([SLUG_BUG], [SLUG_WEAKEN])),
-      ]);
-      expect([first.verdict, second.verdict]).toEqual(["valid", "valid"]);
-      const baselineRuns = [...first.testRuns, ...second.testRuns].filter((run) =>
-        run.label.startsWith("baseline"),
-      );
-      expect(baselineRuns.filter((run) => !run.cached)).toHaveLength(2);
-      expect(baselineRuns.filter((run) => run.cached)).toHaveLength(2);
-    } finally {
-      await fresh.close();
-    }
-  });
-
-  it("an aborted validation rejects and is not cached", async () => {
-    // A script of its own, so the baseline is not cached and the abort lands while runs are in flight.
-    const subject = artifact([KEBAB_BUG], [KEBAB_WEAKEN], { testScript: `${PYTEST_SCRIPT}# aborted once\n` });
-    const controller = new AbortController();
-    const pending = validator.validate(environment, subject, { abortSignal: controller.signal });
-    setTimeout(() => controller.abort(new Error("stop now")), 300);
-    await expect(pending).rejects.toThrow("stop now");
-    const again = await validator.validate(environment, subject);
-    expect(again.verdict, again.reason ?? "").toBe("valid");
-    expect(again.testRuns.filter((run) => run.label.startsWith("baseline") && !run.cached)).toHaveLength(2);
   });
 });

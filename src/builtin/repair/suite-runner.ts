@@ -1,7 +1,7 @@
 // Test runs for the repair solver, keeping the raw output: stack traces in it are what localisation reads.
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults } from "../../ports/validation.js";
-import { interpretParserOutput } from "../../validation/index.js";
+import { interpretParserOutput } from "../../test-run/index.js";
 
 /** Outside the repository, so the script and parser never appear in the predicted patch. */
 const PRIVATE_DIR = "/tmp/.swe-selfplay-repair";

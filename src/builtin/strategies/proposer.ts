@@ -5,7 +5,7 @@ import type { Logger } from "../../log.js";
 import type { BugArtifact } from "../../ports/artifact.js";
 import type { PolicyInfo, ProposeOutcome, ProposeRequest } from "../../ports/policy.js";
 import type { SandboxView } from "../../ports/sandbox.js";
-import { runTestSuite } from "../../validation/index.js";
+import { runTestSuite } from "../../test-run/index.js";
 import { type DiscoveryResult, discoverTests } from "../discovery/index.js";
 import { weakenTests } from "../weakening/weaken-tests.js";
 import { type Candidate, candidateFiles, combineCandidates } from "./candidate.js";

@@ -2,7 +2,7 @@
 // Candidates that fail no test or break everything are dropped before the (costly) full validation.
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults } from "../../ports/validation.js";
-import { runTestSuite } from "../../validation/index.js";
+import { runTestSuite } from "../../test-run/index.js";
 import { type Candidate, candidateFiles, changedText } from "./candidate.js";
 
 export type ScreenResult =

@@ -2,12 +2,10 @@
 // P2P test (baseline-passing, still passing with the bug) must still be there and pass, so a weakening
 // can neither remove tests the bug does not break nor leave an oracle file that no longer parses or
 // collects. Pure: the runs' results in, a verdict with its evidence out.
-import type { TestResults } from "../../ports/validation.js";
+import type { TestResults, TestRun } from "../../ports/validation.js";
+import { tamperedFailure } from "../harness/verdicts.js";
 import { weakeningEffect } from "../test-sets.js";
-
-export type WeakeningVerdict =
-  | { passed: true; evidence: Record<string, unknown> }
-  | { passed: false; reason: string; evidence: Record<string, unknown> };
+import { describeFailure, listIds, resultsOf, type Verdict } from "./verdict.js";
 
 export interface WeakeningInput {
   f2p: readonly string[];
@@ -30,8 +28,7 @@ export interface WeakeningInput {
 const MAX_LISTED = 10;
 
 function list(ids: readonly string[]): string {
-  const shown = ids.slice(0, MAX_LISTED).join(", ");
-  return ids.length > MAX_LISTED ? `${shown} and ${ids.length - MAX_LISTED} more` : shown;
+  return listIds(ids, MAX_LISTED);
 }
 
 /**
@@ -53,7 +50,7 @@ function idsOfFile(ids: readonly string[], file: string): string[] {
   return ids.filter((id) => id === file || id.startsWith(`${file}::`) || id.startsWith(`${file} > `));
 }
 
-export function judgeWeakening(input: WeakeningInput): WeakeningVerdict {
+export function judgeWeakening(input: WeakeningInput): Verdict {
   const { f2p, p2p, bugResults, weakenedResults } = input;
   const { hidden, stillFailing } = weakeningEffect(f2p, bugResults, weakenedResults);
   const base = {
@@ -117,4 +114,17 @@ export function judgeWeakening(input: WeakeningInput): WeakeningVerdict {
     reason: `with bug + weakening ${parts.join("; ")}; a weakening may only hide F2P tests`,
     evidence: { ...evidence, missingP2p: missing, brokenP2p: broken, uncollectedFiles: uncollected },
   };
+}
+
+/** The bug+weaken run judged: a tampered run fails the check, any other goes to judgeWeakening. */
+export function judgeWeakenedRun(
+  run: TestRun,
+  input: Omit<WeakeningInput, "weakenedResults" | "runFailure">,
+): Verdict {
+  if (run.status === "tampered") return tamperedFailure("bug+weaken", run);
+  return judgeWeakening({
+    ...input,
+    weakenedResults: resultsOf(run),
+    ...(run.status === "ok" ? {} : { runFailure: describeFailure(run) }),
+  });
 }

@@ -3,10 +3,11 @@
 // the canaries and the runner's own totals. All of it travels with the test run's own command.
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults, TestRun } from "../../ports/validation.js";
+import type { RunTestSuiteOptions, TreeEdits } from "../../test-run/options.js";
+import { runTestSuiteKeepingOutput, type ScriptExecution, tail } from "../../test-run/run-test-suite.js";
 import { diffParts } from "../diff-parts.js";
-import type { Integrity, RunTestSuiteOptions, TreeEdits } from "../options.js";
+import type { Integrity } from "../options.js";
 import { type OracleSnapshot, readOracleFiles } from "../oracle-files.js";
-import { runTestSuiteKeepingOutput, type ScriptExecution, tail } from "../test-run.js";
 import {
   type CanaryPlan,
   type CanarySite,

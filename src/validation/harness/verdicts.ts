@@ -1,7 +1,7 @@
 // What validation reports about the harness and about runs that lied: the proposer's bug edits that pinning
 // ignores, and the evidence that rejects an artifact whose run was tampered with.
 import type { TestRun } from "../../ports/validation.js";
-import type { ShapeSummary } from "../shape.js";
+import type { ShapeSummary } from "../checks/shape.js";
 import { harnessPaths } from "./harness-files.js";
 
 /** The bug's edits to harness files, which every validation run puts back: evidence of the shape check. */

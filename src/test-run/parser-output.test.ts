@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { interpretParserOutput } from "./test-run.js";
+import { interpretParserOutput } from "./parser-output.js";
 
 describe("interpretParserOutput", () => {
   it("accepts one JSON object of test ids and the four statuses", () => {

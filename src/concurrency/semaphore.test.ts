@@ -48,4 +48,45 @@ describe("Semaphore", () => {
     await expect(semaphore.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
     expect(semaphore.active).toBe(0);
   });
+
+  // Bounding test runs in flight (validation): results come back in order, failures free their permit.
+  it("never runs more than `concurrency` tasks at once and keeps FIFO order", async () => {
+    const semaphore = new Semaphore("test", 2);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const tasks = [0, 1, 2, 3, 4].map((index) =>
+      semaphore.run(async () => {
+        started.push(index);
+        running++;
+        peak = Math.max(peak, running);
+        await tick();
+        running--;
+        return index * 10;
+      }),
+    );
+    expect(await Promise.all(tasks)).toEqual([0, 10, 20, 30, 40]);
+    expect(peak).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4]);
+    expect(semaphore.active).toBe(0);
+  });
+
+  it("drops queued work whose signal aborts and frees the slot of failed work", async () => {
+    const semaphore = new Semaphore("test", 1);
+    const controller = new AbortController();
+    const first = semaphore.run(async () => {
+      await tick();
+      throw new Error("boom");
+    });
+    let ran = false;
+    const second = semaphore.run(async () => {
+      ran = true;
+    }, controller.signal);
+    controller.abort(new Error("stop"));
+    await expect(second).rejects.toThrow("stop");
+    await expect(first).rejects.toThrow("boom");
+    expect(await semaphore.run(async () => "after")).toBe("after");
+    expect(ran).toBe(false);
+    expect(semaphore.waiting).toBe(0);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { BugArtifact } from "../ports/artifact.js";
+import type { BugArtifact } from "../../ports/artifact.js";
+import { makeArtifact } from "../testing/artifact-builder.js";
 import { checkShape, checkShapeAgainstTree } from "./shape.js";
-import { makeArtifact } from "./testing/artifact-builder.js";
 
 function fileDiff(path: string, body = "@@ -1 +1 @@\n-old\n+new\n"): string {
   return `diff --git a/${path} b/${path}\nindex 1111111..2222222 100644\n--- a/${path}\n+++ b/${path}\n${body}`;

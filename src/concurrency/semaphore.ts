@@ -1,5 +1,6 @@
-// A counting semaphore with FIFO waiters and abortable waits: the back-pressure primitive of the
-// orchestrator. A stage holding all its permits makes the stage feeding it wait instead of queueing work.
+// A counting semaphore with FIFO waiters and abortable waits. The orchestrator's stages use it for
+// back-pressure (a stage holding all its permits makes the stage feeding it wait instead of queueing work);
+// validation bounds its test runs in flight with it. Named, with peak use, for statistics and benchmarks.
 
 export class Semaphore {
   readonly name: string;
@@ -58,7 +59,7 @@ export class Semaphore {
     });
   }
 
-  /** Runs `work` holding one permit. */
+  /** Runs `work` holding one permit, in FIFO order; rejects with the signal's reason if aborted while waiting. */
   async run<T>(work: () => Promise<T>, abortSignal?: AbortSignal): Promise<T> {
     const release = await this.acquire(abortSignal);
     try {

@@ -1,11 +1,11 @@
-// Check 0 (shape) and the tree half of check 1: files present, size caps, diffs parse, paths safe, each diff
-// touches only what its role allows (src/artifact's safety rules), first statically, then against the real
-// tree's symlinks inside a sandbox, where oracle files must also exist.
-import { checkArtifactSafety, type DiffViolation } from "../artifact/index.js";
-import type { BugArtifact } from "../ports/artifact.js";
-import type { SandboxView } from "../ports/sandbox.js";
-import { diffParts } from "./diff-parts.js";
-import { shippedFile } from "./sandbox-work.js";
+// Check 0, the shape: files present, size caps, diffs parse, paths safe, each diff touches only what its role
+// allows (src/artifact's safety rules); first statically, then against the real tree's symlinks, and both
+// diffs must apply in order. Pure: the tree's facts come from tree-check.ts.
+import { checkArtifactSafety, type DiffViolation } from "../../artifact/index.js";
+import type { BugArtifact } from "../../ports/artifact.js";
+import type { ApplyResult } from "../../ports/sandbox.js";
+import { diffParts } from "../diff-parts.js";
+import type { Evidence, Failure } from "./verdict.js";
 
 export interface ShapeSummary {
   /** test_files.txt without blank lines. */
@@ -79,41 +79,6 @@ export interface TreeFacts {
   missing: string[];
 }
 
-/** Looks at the sandbox's current (original) tree: its symlinks, where touched paths lead, which oracle files exist. */
-export async function inspectTree(
-  sandbox: SandboxView,
-  summary: ShapeSummary,
-  abortSignal?: AbortSignal,
-): Promise<TreeFacts> {
-  const lines = [
-    ...[...summary.bugPaths, ...summary.weakenFiles].map((path) => `touched\t${path}`),
-    ...summary.oracleFiles.map((path) => `oracle\t${path}`),
-  ];
-  const result = await sandbox.run({
-    command: shippedFile("scripts/check-paths.sh"),
-    cwd: sandbox.workdir,
-    stdin: `${lines.join("\n")}\n`,
-    timeoutMs: 120_000,
-    maxOutputBytes: 16 * 1024 * 1024,
-    abortSignal,
-  });
-  if (result.status === "aborted") throw abortSignal?.reason ?? new DOMException("aborted", "AbortError");
-  if (result.status !== "exited" || result.exitCode !== 0) {
-    throw new Error(
-      `the path check failed in sandbox ${sandbox.id} (${result.status}): ${result.stderr.trim()}`,
-    );
-  }
-  const facts: TreeFacts = { symlinks: new Map(), escapes: [], missing: [] };
-  for (const line of result.stdout.split("\n")) {
-    const [kind, path, detail] = line.split("\t");
-    if (path === undefined) continue;
-    if (kind === "link") facts.symlinks.set(path, detail ?? "");
-    if (kind === "escape") facts.escapes.push({ path, resolved: detail ?? "" });
-    if (kind === "missing") facts.missing.push(path);
-  }
-  return facts;
-}
-
 /** The shape problems the real tree reveals: diffs through the tree's symlinks, paths resolving outside. */
 export function checkShapeAgainstTree(
   artifact: BugArtifact,
@@ -134,4 +99,25 @@ export function checkShapeAgainstTree(
     };
   }
   return null;
+}
+
+export type DiffName = "bug_inject.diff" | "test_weaken.diff";
+
+/** A diff that does not apply (the weakening on top of the bug) fails the shape check. */
+export function judgeApplied(name: DiffName, applied: ApplyResult): Failure | null {
+  if (applied.status === "applied") return null;
+  return {
+    passed: false,
+    reason: `${name} does not apply${name === "test_weaken.diff" ? " after bug_inject.diff" : ""}: ${applied.message}`,
+    evidence: { diff: name, file: applied.file, hunk: applied.hunk },
+  };
+}
+
+/** The evidence of a passed shape check (the harness edits the runs ignore are added by the caller). */
+export function shapeEvidence(summary: ShapeSummary): Evidence {
+  return {
+    bugFiles: summary.bugFiles,
+    weakenFiles: summary.weakenFiles,
+    applies: "bug_inject.diff then test_weaken.diff apply cleanly",
+  };
 }

@@ -1,9 +1,11 @@
 // One test run: test_script.sh in a sandbox, its output captured (capped), test_parser.py on that output in
-// the same sandbox (the parser is untrusted code too), the result turned into a typed TestRun.
+// the same sandbox (the parser is untrusted code too), the result turned into a typed TestRun. Validation,
+// grading and the builtin proposer all run suites this way.
 import type { RunResult, SandboxView } from "../ports/sandbox.js";
-import type { TestResults, TestRun, TestStatus } from "../ports/validation.js";
-import type { RunTestSuiteOptions, TreeEdits } from "./options.js";
-import { shellQuote } from "./sandbox-work.js";
+import type { TestRun } from "../ports/validation.js";
+import type { RunTestSuiteOptions } from "./options.js";
+import { interpretParserOutput, type ParsedOutput } from "./parser-output.js";
+import { shellQuote } from "./shell-quote.js";
 
 /** Outside the repository tree, so the script and parser never show up in diffs or test collection. */
 export const PRIVATE_DIR = "/tmp/.swe-selfplay";
@@ -13,47 +15,6 @@ export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 const PARSER_TIMEOUT_MS = 60_000;
 const PARSER_MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 const TAIL_CHARS = 2_000;
-const STATUSES: ReadonlySet<string> = new Set<TestStatus>(["passed", "failed", "skipped", "error"]);
-
-export type ParsedOutput =
-  | { status: "ok"; results: TestResults }
-  | { status: "not-json" | "wrong-shape" | "empty"; message: string };
-
-/** Checks what a parser printed: exactly one JSON object mapping test ids to one of the four statuses. */
-export function interpretParserOutput(stdout: string): ParsedOutput {
-  const text = stdout.trim();
-  if (text === "") return { status: "not-json", message: "the parser printed nothing" };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    return {
-      status: "not-json",
-      message: `the parser output is not one JSON value (${(error as Error).message}); it starts with ${JSON.stringify(text.slice(0, 120))}`,
-    };
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    const kind = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
-    return {
-      status: "wrong-shape",
-      message: `the parser printed ${kind}, expected an object {test_id: status}`,
-    };
-  }
-  const results: TestResults = {};
-  for (const [id, status] of Object.entries(value)) {
-    if (id.trim() === "") return { status: "wrong-shape", message: "the parser printed an empty test id" };
-    if (typeof status !== "string" || !STATUSES.has(status)) {
-      return {
-        status: "wrong-shape",
-        message: `test ${JSON.stringify(id)} has status ${JSON.stringify(status)}; expected "passed", "failed", "skipped" or "error"`,
-      };
-    }
-    results[id] = status as TestStatus;
-  }
-  if (Object.keys(results).length === 0)
-    return { status: "empty", message: "the parser found no tests ({})" };
-  return { status: "ok", results };
-}
 
 /** The last part of a test output, kept in failed runs for their reports. */
 export function tail(text: string): string {
@@ -70,11 +31,9 @@ export interface ScriptExecution {
  * A shell script that writes the test script and parser (base64, so bytes stay exact) to the private
  * directory. It travels on the standard input of the test run itself: no extra round trip per run.
  */
-export function installBundle(files: {
-  testScript: string;
-  testParser: string;
-  prepare?: TreeEdits;
-}): string {
+export function installBundle(
+  files: Pick<RunTestSuiteOptions, "testScript" | "testParser" | "prepare">,
+): string {
   const write = (path: string, content: string | Buffer, append = false) => {
     const encoded = Buffer.from(content)
       .toString("base64")
@@ -107,14 +66,7 @@ export function installBundle(files: {
  */
 export async function executeTestScript(
   sandbox: SandboxView,
-  options: {
-    testScript: string;
-    testParser: string;
-    timeoutMs: number;
-    abortSignal?: AbortSignal;
-    maxOutputBytes?: number;
-    prepare?: TreeEdits;
-  },
+  options: RunTestSuiteOptions,
 ): Promise<ScriptExecution> {
   const run = await sandbox.run({
     command: `mkdir -p ${PRIVATE_DIR} && cat > ${PRIVATE_DIR}/install.sh && bash ${PRIVATE_DIR}/install.sh && exec bash ${SCRIPT_PATH} </dev/null 2>&1`,
@@ -127,15 +79,15 @@ export async function executeTestScript(
   return { run, output: run.stdout + run.stderr };
 }
 
+/** What running the parser gave: its checked output, or why there is none. */
+export type ParserOutcome = ParsedOutput | { status: "parser-crashed" | "aborted"; message: string };
+
 /** Runs the installed parser on captured output; the duration covers only the parser. */
 export async function parseTestOutput(
   sandbox: SandboxView,
   output: string,
   abortSignal?: AbortSignal,
-): Promise<{
-  parsed: ParsedOutput | { status: "parser-crashed" | "aborted"; message: string };
-  durationMs: number;
-}> {
+): Promise<{ parsed: ParserOutcome; durationMs: number }> {
   const run = await sandbox.run({
     command: `if command -v python3 >/dev/null 2>&1; then exec python3 ${PARSER_PATH}; else exec python ${PARSER_PATH}; fi`,
     cwd: PRIVATE_DIR,
