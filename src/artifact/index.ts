@@ -1,5 +1,5 @@
-// The bug artifact format: files and ids, diff parsing, reversing, splitting, composing and safety,
-// and SWE-bench-style instances. Pure code apart from reading and writing artifact directories.
+// The bug artifact format: files and ids, diff parsing, reversing, splitting and safety, and
+// SWE-bench-style instances. Pure code: reading and writing artifact directories is src/artifact-io/.
 export {
   ALTERNATIVE_FILE_NAMES,
   ARTIFACT_FILE_NAMES,
@@ -7,13 +7,11 @@ export {
   type ArtifactSizeLimits,
   DEFAULT_SIZE_LIMITS,
   defaultMeta,
+  limitFor,
   META_FILE_NAME,
   parseMeta,
   parseTestFiles,
-  type ReadArtifactOptions,
-  readArtifactDir,
   serializeArtifactFiles,
-  writeArtifactDir,
 } from "./artifact-files.js";
 export { artifactId } from "./artifact-id.js";
 export {
@@ -21,7 +19,6 @@ export {
   type ArtifactSafetyResult,
   checkArtifactSafety,
 } from "./artifact-safety.js";
-export { type ComposeResult, composeDiffs } from "./diff-compose.js";
 export { formatFileDiff, formatHunk, joinDiffs } from "./diff-format.js";
 export {
   type BinaryPatch,
@@ -58,8 +55,8 @@ export {
 } from "./diff-split.js";
 export { normalisedBug, semanticKey } from "./semantic-key.js";
 export {
-  defaultProblemStatement,
+  renderProblemStatement,
   type SweBenchInput,
   type SweBenchInstance,
-  toSweBenchInstance,
+  sweBenchInstance,
 } from "./swebench.js";
