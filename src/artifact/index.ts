@@ -48,8 +48,8 @@ export {
 } from "./diff-safety.js";
 export {
   type DiffFilesResult,
+  type DiffPart,
   diffFiles,
-  type FileSection,
   type SplitDiffResult,
   splitDiffByFile,
 } from "./diff-split.js";
