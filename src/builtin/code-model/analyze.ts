@@ -1,20 +1,20 @@
 // Parses source text with tree-sitter (grammars loaded once, then cached) into a SourceAnalysis: one
-// language-neutral walk that asks syntax-rules.ts what each node is.
-import { parserFor, type SyntaxNode } from "./grammars.js";
-import { languageOfPath } from "./language.js";
-import { rememberSource, spanBetween, spanOf } from "./spans.js";
+// language-neutral walk that asks the per-language rules (function-, statement- and expression-rules.ts)
+// what each node is.
+
+import { expressionsAt } from "./expression-rules.js";
 import {
-  type Ancestors,
-  expressionsAt,
   type FunctionMatch,
-  familyOf,
   isInClassBody,
   matchFunction,
   matchScope,
   parametersOf,
-  type StatementFamily,
-  statementKind,
-} from "./syntax-rules.js";
+} from "./function-rules.js";
+import { parserFor, type SyntaxNode } from "./grammars.js";
+import { languageOfPath } from "./language.js";
+import { rememberSource, spanBetween, spanOf } from "./spans.js";
+import { statementKind } from "./statement-rules.js";
+import { type Ancestors, familyOf, type StatementFamily } from "./syntax-basics.js";
 import { matchGoSubtest, matchJavascriptTestCall } from "./test-calls.js";
 import type {
   FunctionInfo,

@@ -1,7 +1,7 @@
 // Recognises test-defining calls in JavaScript/TypeScript (`describe`, `it`, `test`, `.each`, node's
 // `t.test`) and Go subtests (`t.Run`), with their titles and callbacks.
 import type { SyntaxNode } from "./grammars.js";
-import { unquote } from "./syntax-rules.js";
+import { unquote } from "./syntax-basics.js";
 
 const SUITE_NAMES = new Set(["describe", "suite", "context", "fdescribe", "xdescribe", "xcontext"]);
 const TEST_NAMES = new Set(["it", "test", "specify", "fit", "xit", "xtest", "xspecify"]);
