@@ -8,7 +8,7 @@ import {
 import { assetText } from "../assets.js";
 
 /** Renders the default problem statement: a fixed text around the diff that restores the tests. */
-export function defaultProblemStatement(testPatch: string): string {
+function defaultProblemStatement(testPatch: string): string {
   return renderProblemStatement(assetText(import.meta.url, "problem-statement.md"), testPatch);
 }
 

@@ -86,7 +86,7 @@ const metaSchema = z
   .strict();
 
 /** Meta defaults for artifacts that come without meta.json (e.g. written by hand or by an agent). */
-export function defaultMeta(overrides: Partial<ArtifactMeta> = {}): ArtifactMeta {
+function defaultMeta(overrides: Partial<ArtifactMeta> = {}): ArtifactMeta {
   return {
     environment: "unknown",
     strategy: "direct",

@@ -70,7 +70,7 @@ export type ParseDiffResult =
 const MODE = /^[0-7]{6}$/;
 
 /** Splits text into lines; a final newline does not make an extra empty line. */
-export function splitLines(text: string): string[] {
+function splitLines(text: string): string[] {
   if (text === "") return [];
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();

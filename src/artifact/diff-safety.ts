@@ -44,7 +44,7 @@ export interface DiffSafetyLimits {
   maxFiles: number;
 }
 
-export const DEFAULT_DIFF_LIMITS: DiffSafetyLimits = {
+const DEFAULT_DIFF_LIMITS: DiffSafetyLimits = {
   maxDiffBytes: 4 * 1024 * 1024,
   maxFileBytes: 1024 * 1024,
   maxFiles: 200,

@@ -6,7 +6,6 @@ export {
   type ArtifactFileName,
   type ArtifactSizeLimits,
   DEFAULT_SIZE_LIMITS,
-  defaultMeta,
   limitFor,
   META_FILE_NAME,
   parseMeta,
@@ -19,32 +18,27 @@ export {
   type ArtifactSafetyResult,
   checkArtifactSafety,
 } from "./artifact-safety.js";
-export { formatFileDiff, formatHunk, joinDiffs } from "./diff-format.js";
 export {
   type BinaryPatch,
   type DiffLine,
   type DiffLineKind,
   type FileChange,
   type FileDiff,
-  filePaths,
   type Hunk,
   type ParseDiffResult,
   type PathMention,
   parseDiff,
 } from "./diff-parse.js";
 export { type DiffResult, unwrapDiff } from "./diff-result.js";
-export { reverseDiff, reverseFileDiff } from "./diff-reverse.js";
+export { reverseDiff } from "./diff-reverse.js";
 export {
   checkDiffSafety,
-  DEFAULT_DIFF_LIMITS,
   type DiffSafetyLimits,
   type DiffSafetyOptions,
   type DiffSafetyResult,
   type DiffViolation,
   type DiffViolationRule,
-  symlinkLeavesRepository,
   type TreeSymlinks,
-  unsafePath,
 } from "./diff-safety.js";
 export {
   type DiffFilesResult,
@@ -53,7 +47,7 @@ export {
   type SplitDiffResult,
   splitDiffByFile,
 } from "./diff-split.js";
-export { normalisedBug, semanticKey } from "./semantic-key.js";
+export { semanticKey } from "./semantic-key.js";
 export {
   renderProblemStatement,
   type SweBenchInput,

@@ -26,13 +26,6 @@ import type {
   TestSuite,
 } from "./types.js";
 
-const ALL_LANGUAGES: readonly SourceLanguage[] = ["python", "javascript", "typescript", "tsx", "go", "rust"];
-
-/** Loads the grammars (all supported ones by default) so that later analyses pay no loading cost. */
-export async function loadGrammars(languages: readonly SourceLanguage[] = ALL_LANGUAGES): Promise<void> {
-  await Promise.all(languages.map((language) => parserFor(language)));
-}
-
 /** Functions, statements, expressions and test cases of one file; null when no grammar reads its language. */
 export async function analyzeSource(file: SourceFile): Promise<SourceAnalysis | null> {
   const language = file.language ?? languageOfPath(file.path);

@@ -17,7 +17,7 @@ export interface FunctionMatch {
   receiverType?: string;
 }
 
-export interface ScopeMatch {
+interface ScopeMatch {
   name: string;
   /** Classes, impls and traits make methods; Rust modules only qualify names. */
   isClass: boolean;

@@ -25,7 +25,7 @@ import {
 } from "./ranking.js";
 import { createSuiteRunner, type SuiteRun, type SuiteRunner } from "./suite-runner.js";
 
-export interface RepairSettings {
+interface RepairSettings {
   policy: PolicyInfo;
   /** Test runs per attempt, the first (unrepaired) run included. */
   testRunBudget: number;

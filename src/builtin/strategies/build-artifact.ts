@@ -8,7 +8,7 @@ import { filterDiff } from "./diff-sections.js";
 import type { EnvironmentFacts } from "./environment-facts.js";
 import { applyCandidate, dropBytecode } from "./screening.js";
 
-export interface BuiltArtifact {
+interface BuiltArtifact {
   artifact: BugArtifact;
   /** Tests the weakening removed. */
   hidden: string[];

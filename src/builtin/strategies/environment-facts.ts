@@ -17,7 +17,7 @@ export interface EnvironmentFacts {
   codeBase: CodeBase;
 }
 
-export type FactsOutcome =
+type FactsOutcome =
   | { status: "ok"; facts: EnvironmentFacts }
   | { status: "failed"; exitReason: string; reason: string };
 

@@ -98,7 +98,7 @@ export function negated(text: string, language: SourceLanguage): string {
   return `!(${text})`;
 }
 
-export function hasOuterParentheses(text: string): boolean {
+function hasOuterParentheses(text: string): boolean {
   if (!text.startsWith("(") || !text.endsWith(")")) return false;
   let depth = 0;
   for (let index = 0; index < text.length; index++) {

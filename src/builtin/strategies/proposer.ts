@@ -6,12 +6,12 @@ import { EnvironmentFactsCache } from "./environment-facts.js";
 import { createEpisodeRecorder } from "./episode-recorder.js";
 import { type EpisodeLimits, ProposerEpisode, proposerFailure } from "./proposer-episode.js";
 
-export interface ProposerSettings extends EpisodeLimits {
+interface ProposerSettings extends EpisodeLimits {
   policy: PolicyInfo;
   logger: Logger;
 }
 
-export interface Proposer {
+interface Proposer {
   propose(request: ProposeRequest): Promise<ProposeOutcome>;
 }
 

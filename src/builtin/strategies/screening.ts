@@ -40,7 +40,7 @@ export async function dropBytecode(sandbox: SandboxView, files: readonly string[
   await sandbox.run({ command: `rm -f ${patterns.join(" ")}`, timeoutMs: 30_000 });
 }
 
-export interface AppliedCandidate {
+interface AppliedCandidate {
   restore(): Promise<void>;
 }
 
@@ -87,7 +87,7 @@ export async function applyCandidate(
 }
 
 /** Baseline-passing tests that do not pass in `results` (a missing test counts as not passing). */
-export function brokenTests(baselinePassing: readonly string[], results: TestResults): string[] {
+function brokenTests(baselinePassing: readonly string[], results: TestResults): string[] {
   return baselinePassing.filter((id) => results[id] !== "passed");
 }
 
