@@ -120,6 +120,18 @@ export function matchFunction(
   }
 }
 
+/** A definition with `name`, `parameters` and `body` fields; null when the name or body is missing. */
+function namedDefinition(
+  node: SyntaxNode,
+  kind: FunctionKind,
+  leading: SyntaxNode[] = [],
+): FunctionMatch | null {
+  const nameNode = field(node, "name");
+  const body = field(node, "body");
+  if (!nameNode || !body) return null;
+  return { name: nameNode.text, nameNode, kind, parameters: field(node, "parameters"), body, leading };
+}
+
 function pythonFunction(
   node: SyntaxNode,
   insideClassBody: boolean,
@@ -127,21 +139,11 @@ function pythonFunction(
 ): FunctionMatch | null {
   if (node.type === "lambda") return pythonAssignedLambda(node, parent);
   if (node.type !== "function_definition") return null;
-  const nameNode = field(node, "name");
-  const body = field(node, "body");
-  if (!nameNode || !body) return null;
   const leading =
     parent?.type === "decorated_definition"
       ? parent.namedChildren.filter((child) => child.type === "decorator")
       : [];
-  return {
-    name: nameNode.text,
-    nameNode,
-    kind: insideClassBody ? "method" : "function",
-    parameters: field(node, "parameters"),
-    body,
-    leading,
-  };
+  return namedDefinition(node, insideClassBody ? "method" : "function", leading);
 }
 
 const JAVASCRIPT_FUNCTION_VALUES = new Set([
@@ -156,27 +158,13 @@ function javascriptFunction(
   insideClassBody: boolean,
   parent: SyntaxNode | undefined,
 ): FunctionMatch | null {
-  const body = field(node, "body");
-  if (!body) return null;
-  if (
-    node.type === "function_declaration" ||
-    node.type === "generator_function_declaration" ||
-    node.type === "method_definition"
-  ) {
-    const nameNode = field(node, "name");
-    if (!nameNode) return null;
-    return {
-      name: nameNode.text,
-      nameNode,
-      kind: node.type === "method_definition" ? "method" : "function",
-      parameters: field(node, "parameters"),
-      body,
-      leading: [],
-    };
-  }
+  if (node.type === "function_declaration" || node.type === "generator_function_declaration")
+    return namedDefinition(node, "function");
+  if (node.type === "method_definition") return namedDefinition(node, "method");
   if (!JAVASCRIPT_FUNCTION_VALUES.has(node.type)) return null;
+  const body = field(node, "body");
   const nameNode = field(node, "name") ?? javascriptAssignedName(parent);
-  if (!nameNode) return null;
+  if (!body || !nameNode) return null;
   const parameters = field(node, "parameters") ?? field(node, "parameter");
   const kind: FunctionKind =
     node.type === "arrow_function" ? "arrow" : insideClassBody ? "method" : "function";
@@ -186,37 +174,16 @@ function javascriptFunction(
 function goFunction(node: SyntaxNode, ancestors: Ancestors): FunctionMatch | null {
   if (node.type === "func_literal") return goPackageFunctionValue(node, ancestors);
   if (node.type !== "function_declaration" && node.type !== "method_declaration") return null;
-  const nameNode = field(node, "name");
-  const body = field(node, "body");
-  if (!nameNode || !body) return null;
+  const match = namedDefinition(node, node.type === "method_declaration" ? "method" : "function");
   const receiver = field(node, "receiver");
-  const receiverType = receiver
-    ? (receiver.descendantsOfType("type_identifier")[0]?.text ?? undefined)
-    : undefined;
-  return {
-    name: nameNode.text,
-    nameNode,
-    kind: node.type === "method_declaration" ? "method" : "function",
-    parameters: field(node, "parameters"),
-    body,
-    leading: [],
-    receiverType,
-  };
+  if (match && receiver)
+    match.receiverType = receiver.descendantsOfType("type_identifier")[0]?.text ?? undefined;
+  return match;
 }
 
 function rustFunction(node: SyntaxNode, insideClassBody: boolean): FunctionMatch | null {
   if (node.type !== "function_item") return null;
-  const nameNode = field(node, "name");
-  const body = field(node, "body");
-  if (!nameNode || !body) return null;
-  return {
-    name: nameNode.text,
-    nameNode,
-    kind: insideClassBody ? "method" : "function",
-    parameters: field(node, "parameters"),
-    body,
-    leading: leadingRustItems(node),
-  };
+  return namedDefinition(node, insideClassBody ? "method" : "function", leadingRustItems(node));
 }
 
 export function matchScope(
