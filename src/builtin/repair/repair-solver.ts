@@ -10,6 +10,7 @@ import { discoverTests } from "../discovery/index.js";
 import { identifiersOf, isCodeFile, loadCodeBase } from "../strategies/code-base.js";
 import { filterDiff, splitDiffSections } from "../strategies/diff-sections.js";
 import { createEpisodeRecorder, type EpisodeRecorder } from "../strategies/episode-recorder.js";
+import { type FileSnapshot, restoreFiles, snapshotFiles } from "../strategies/file-snapshot.js";
 import { dropBytecode } from "../strategies/screening.js";
 import { createSeededRandom, type SeededRandom } from "../strategies/seeded-random.js";
 import { applyTextEdits } from "../strategies/text-edits.js";
@@ -42,34 +43,6 @@ function failingTests(results: TestResults): string[] {
     .sort();
 }
 
-/** Reads the current content of each path (null when it does not exist), to put it back later. */
-async function readOriginals(
-  sandbox: SandboxView,
-  paths: readonly string[],
-): Promise<Map<string, Buffer | null>> {
-  const originals = new Map<string, Buffer | null>();
-  for (const path of paths) {
-    try {
-      originals.set(path, await sandbox.readFile(path));
-    } catch {
-      originals.set(path, null);
-    }
-  }
-  return originals;
-}
-
-async function restoreOriginals(sandbox: SandboxView, originals: Map<string, Buffer | null>): Promise<void> {
-  const missing: string[] = [];
-  for (const [path, content] of originals) {
-    if (content === null) missing.push(path);
-    else await sandbox.writeFile(path, content);
-  }
-  if (missing.length > 0) {
-    const quoted = missing.map((path) => `'${path.replace(/'/g, "'\\''")}'`).join(" ");
-    await sandbox.run({ command: `rm -f ${quoted}`, timeoutMs: 30_000 });
-  }
-}
-
 /** The unrepaired state: the first run's failures and passes, the code's text and the ranked repairs. */
 interface SearchStart {
   failing: string[];
@@ -88,7 +61,7 @@ class RepairEpisode {
   private readonly random: SeededRandom;
   private readonly modified = new Set<string>();
   private readonly specificationFiles: string[];
-  private originals = new Map<string, Buffer | null>();
+  private originals: FileSnapshot = new Map();
   private runner: SuiteRunner | null = null;
 
   constructor(
@@ -107,7 +80,7 @@ class RepairEpisode {
   }
 
   async run(): Promise<SolveOutcome> {
-    this.originals = await readOriginals(this.sandbox, this.specificationFiles);
+    this.originals = await snapshotFiles(this.sandbox, this.specificationFiles);
     const stage = await this.prepare();
     if (stage.status === "done") return stage.outcome;
     return this.search(stage.start);
@@ -118,7 +91,7 @@ class RepairEpisode {
     exitReason: string,
   ): Promise<SolveOutcome> {
     // The specification's tests go back to how the task gave them: the patch holds code changes only.
-    await restoreOriginals(this.sandbox, this.originals);
+    await restoreFiles(this.sandbox, this.originals);
     const diff = this.modified.size === 0 ? "" : await this.sandbox.diff();
     const patch = filterDiff(diff, (path) => this.modified.has(path));
     this.log.info("repair finished", {
