@@ -2,7 +2,7 @@
 // (`<tool_call>{"name", "arguments"}</tool_call>` blocks in the sampled text, as Qwen's and many other chat
 // templates teach; the tools go to the template) and a strict text format of `<tool: NAME> … </tool>` blocks
 // for models without tool calling (exactly one call per reply).
-import { readFileSync } from "node:fs";
+import { assetText } from "../assets.js";
 import type { ChatMessage, Completion, ToolCall, ToolSpecification } from "../ports/model.js";
 
 export type CallFormatName = "native" | "hermes" | "text";
@@ -32,7 +32,7 @@ export interface CallFormat {
 
 const HERMES_CALL = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 const TEXT_CALL = /<tool:\s*([A-Za-z_][\w-]*)\s*>\n?([\s\S]*?)<\/tool>/g;
-const textInstructions = readFileSync(new URL("text-format.md", import.meta.url), "utf8");
+const textInstructions = assetText(import.meta.url, "text-format.md");
 
 export const nativeCallFormat: CallFormat = {
   name: "native",

@@ -1,20 +1,13 @@
 // Loads the versioned prompt files that ship next to this module and fills in their {{placeholders}}.
-import { readFileSync } from "node:fs";
+import { assetText } from "../assets.js";
 import { InputError } from "../errors.js";
 import type { Strategy } from "../ports/artifact.js";
 import type { Thresholds } from "../ports/validation.js";
 
 export const PROMPT_VERSION = "v1";
 
-const cache = new Map<string, string>();
-
 export function loadPrompt(name: string): string {
-  let text = cache.get(name);
-  if (text === undefined) {
-    text = readFileSync(new URL(`prompts/${name}.${PROMPT_VERSION}.md`, import.meta.url), "utf8").trim();
-    cache.set(name, text);
-  }
-  return text;
+  return assetText(import.meta.url, `prompts/${name}.${PROMPT_VERSION}.md`).trim();
 }
 
 export function fillTemplate(template: string, values: Record<string, string | number>): string {

@@ -6,7 +6,7 @@ function side(prefix: "a/" | "b/", path: string): string {
   return quotePath(`${prefix}${path}`);
 }
 
-export function formatHunk(hunk: Hunk): string {
+function formatHunk(hunk: Hunk): string {
   const range = (start: number, count: number) => (count === 1 ? `${start}` : `${start},${count}`);
   let out = `@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@${hunk.section}\n`;
   for (const line of hunk.lines) {

@@ -17,7 +17,7 @@ export function reverseDiff(diff: string): DiffResult {
 }
 
 /** The reverse of one file diff, or a message saying why it has none. */
-export function reverseFileDiff(file: FileDiff): FileDiff | string {
+function reverseFileDiff(file: FileDiff): FileDiff | string {
   const name = file.newPath ?? file.oldPath;
   if (file.change === "copied") {
     return `${name}: a copy cannot be reversed from the diff alone (the copied file's content is not in it)`;

@@ -44,7 +44,7 @@ export interface DiffSafetyLimits {
   maxFiles: number;
 }
 
-export const DEFAULT_DIFF_LIMITS: DiffSafetyLimits = {
+const DEFAULT_DIFF_LIMITS: DiffSafetyLimits = {
   maxDiffBytes: 4 * 1024 * 1024,
   maxFileBytes: 1024 * 1024,
   maxFiles: 200,
@@ -117,11 +117,13 @@ function addedBytes(file: FileDiff): number {
   return bytes;
 }
 
+type Report = (rule: DiffViolationRule, line: number, path: string | null, reason: string) => void;
+
 export function checkDiffSafety(diff: string, options: DiffSafetyOptions = {}): DiffSafetyResult {
   const artifactFile = options.artifactFile ?? "diff";
   const limits = { ...DEFAULT_DIFF_LIMITS, ...options.limits };
   const violations: DiffViolation[] = [];
-  const report = (rule: DiffViolationRule, line: number, path: string | null, reason: string) => {
+  const report: Report = (rule, line, path, reason) => {
     violations.push({
       rule,
       artifactFile,
@@ -149,43 +151,12 @@ export function checkDiffSafety(diff: string, options: DiffSafetyOptions = {}): 
       `the diff touches ${parsed.files.length} files, over the cap of ${limits.maxFiles}`,
     );
   }
-
-  // Symlinks as they are after the diff: the tree's, minus deleted ones, plus created or changed ones.
-  const symlinks = toMap(options.symlinks);
-  for (const file of parsed.files) {
-    const previous = file.oldPath === null ? undefined : symlinks.get(file.oldPath);
-    if (file.oldPath !== null && file.change !== "copied" && file.change !== "modified")
-      symlinks.delete(file.oldPath);
-    const staysLink = previous !== undefined && file.newMode === null;
-    if (file.newPath !== null && (file.newMode === SYMLINK_MODE || staysLink)) {
-      symlinks.set(file.newPath, symlinkTarget(file) ?? previous ?? "");
-    } else if (file.newPath !== null && file.newMode !== null) {
-      symlinks.delete(file.newPath);
-    }
-  }
-
-  const oracle = new Set(options.role?.oracleFiles ?? []);
+  const symlinks = symlinksAfter(parsed.files, options.symlinks);
+  const role = options.role && { kind: options.role.kind, oracle: new Set(options.role.oracleFiles) };
   const touched: string[] = [];
   for (const file of parsed.files) {
-    let pathsSafe = true;
-    for (const mention of file.mentions) {
-      const problem = unsafePath(mention.path);
-      if (problem) {
-        pathsSafe = false;
-        report(problem.rule, mention.line, mention.path, `${problem.reason} (${mention.source})`);
-      }
-    }
-    for (const mode of [file.oldMode, file.newMode, file.index?.mode ?? null]) {
-      if (mode !== null && !ALLOWED_MODES.has(mode)) {
-        report(
-          "odd-mode",
-          file.line,
-          file.newPath ?? file.oldPath,
-          `mode ${mode} is not a regular file, an executable or a symlink`,
-        );
-        break;
-      }
-    }
+    const pathsSafe = checkPaths(file, report);
+    checkModes(file, report);
     const bytes = addedBytes(file);
     if (bytes > limits.maxFileBytes) {
       report(
@@ -198,65 +169,126 @@ export function checkDiffSafety(diff: string, options: DiffSafetyOptions = {}): 
     const paths = filePaths(file);
     for (const path of paths) if (!touched.includes(path)) touched.push(path);
     if (!pathsSafe) continue;
+    checkSymlinks(file, paths, symlinks, report);
+    if (role) checkRole(file, paths, role, report);
+  }
+  return violations.length === 0 ? { status: "safe", files: touched } : { status: "unsafe", violations };
+}
 
-    const changesLink = file.newMode === SYMLINK_MODE || file.hunks.length > 0;
-    if (file.newPath !== null && symlinks.has(file.newPath) && changesLink) {
-      const target = symlinks.get(file.newPath)!;
-      if (symlinkLeavesRepository(file.newPath, target)) {
+/** Symlinks as they are after the diff: the tree's, minus deleted ones, plus created or changed ones. */
+function symlinksAfter(files: readonly FileDiff[], tree: TreeSymlinks | undefined): Map<string, string> {
+  const symlinks = toMap(tree);
+  for (const file of files) {
+    const previous = file.oldPath === null ? undefined : symlinks.get(file.oldPath);
+    if (file.oldPath !== null && file.change !== "copied" && file.change !== "modified")
+      symlinks.delete(file.oldPath);
+    const staysLink = previous !== undefined && file.newMode === null;
+    if (file.newPath !== null && (file.newMode === SYMLINK_MODE || staysLink)) {
+      symlinks.set(file.newPath, symlinkTarget(file) ?? previous ?? "");
+    } else if (file.newPath !== null && file.newMode !== null) {
+      symlinks.delete(file.newPath);
+    }
+  }
+  return symlinks;
+}
+
+/** Reports every unsafe path the file's headers mention; true when all are safe. */
+function checkPaths(file: FileDiff, report: Report): boolean {
+  let pathsSafe = true;
+  for (const mention of file.mentions) {
+    const problem = unsafePath(mention.path);
+    if (problem) {
+      pathsSafe = false;
+      report(problem.rule, mention.line, mention.path, `${problem.reason} (${mention.source})`);
+    }
+  }
+  return pathsSafe;
+}
+
+function checkModes(file: FileDiff, report: Report): void {
+  for (const mode of [file.oldMode, file.newMode, file.index?.mode ?? null]) {
+    if (mode !== null && !ALLOWED_MODES.has(mode)) {
+      report(
+        "odd-mode",
+        file.line,
+        file.newPath ?? file.oldPath,
+        `mode ${mode} is not a regular file, an executable or a symlink`,
+      );
+      return;
+    }
+  }
+}
+
+/** A symlink the file creates that leads out, and any written path that goes through a symlink. */
+function checkSymlinks(
+  file: FileDiff,
+  paths: readonly string[],
+  symlinks: ReadonlyMap<string, string>,
+  report: Report,
+): void {
+  const changesLink = file.newMode === SYMLINK_MODE || file.hunks.length > 0;
+  if (file.newPath !== null && symlinks.has(file.newPath) && changesLink) {
+    const target = symlinks.get(file.newPath)!;
+    if (symlinkLeavesRepository(file.newPath, target)) {
+      report(
+        "symlink-escape",
+        file.line,
+        file.newPath,
+        `creates a symlink to "${target}", outside the repository`,
+      );
+    }
+  }
+  const written = [...paths, ...(file.change === "copied" && file.oldPath ? [file.oldPath] : [])];
+  for (const path of written) {
+    const segments = path.split("/");
+    for (let depth = 1; depth < segments.length; depth++) {
+      const prefix = segments.slice(0, depth).join("/");
+      const target = symlinks.get(prefix);
+      if (target === undefined) continue;
+      if (symlinkLeavesRepository(prefix, target)) {
         report(
           "symlink-escape",
           file.line,
-          file.newPath,
-          `creates a symlink to "${target}", outside the repository`,
+          path,
+          `goes through the symlink ${prefix} -> "${target}" out of the repository`,
         );
+      } else {
+        report("through-symlink", file.line, path, `goes through the symlink ${prefix} -> "${target}"`);
       }
-    }
-    const written = [...paths, ...(file.change === "copied" && file.oldPath ? [file.oldPath] : [])];
-    for (const path of written) {
-      const segments = path.split("/");
-      for (let depth = 1; depth < segments.length; depth++) {
-        const prefix = segments.slice(0, depth).join("/");
-        const target = symlinks.get(prefix);
-        if (target === undefined) continue;
-        if (symlinkLeavesRepository(prefix, target)) {
-          report(
-            "symlink-escape",
-            file.line,
-            path,
-            `goes through the symlink ${prefix} -> "${target}" out of the repository`,
-          );
-        } else {
-          report("through-symlink", file.line, path, `goes through the symlink ${prefix} -> "${target}"`);
-        }
-        break;
-      }
-    }
-
-    if (options.role?.kind === "code") {
-      for (const mention of file.mentions) {
-        if (oracle.has(mention.path)) {
-          report(
-            "oracle-file",
-            mention.line,
-            mention.path,
-            "the bug diff may not touch an oracle test file (test_files.txt)",
-          );
-          break;
-        }
-      }
-    } else if (options.role?.kind === "oracle") {
-      for (const path of paths) {
-        if (!oracle.has(path)) {
-          const mention = file.mentions.find((entry) => entry.path === path);
-          report(
-            "outside-oracle",
-            mention?.line ?? file.line,
-            path,
-            "the weakening may only touch oracle test files listed in test_files.txt",
-          );
-        }
-      }
+      break;
     }
   }
-  return violations.length === 0 ? { status: "safe", files: touched } : { status: "unsafe", violations };
+}
+
+/** The bug diff touches no oracle file; the weakening touches nothing else. */
+function checkRole(
+  file: FileDiff,
+  paths: readonly string[],
+  role: { kind: "code" | "oracle"; oracle: ReadonlySet<string> },
+  report: Report,
+): void {
+  const { oracle } = role;
+  if (role.kind === "code") {
+    const mention = file.mentions.find((entry) => oracle.has(entry.path));
+    if (mention) {
+      report(
+        "oracle-file",
+        mention.line,
+        mention.path,
+        "the bug diff may not touch an oracle test file (test_files.txt)",
+      );
+    }
+    return;
+  }
+  for (const path of paths) {
+    if (!oracle.has(path)) {
+      const mention = file.mentions.find((entry) => entry.path === path);
+      report(
+        "outside-oracle",
+        mention?.line ?? file.line,
+        path,
+        "the weakening may only touch oracle test files listed in test_files.txt",
+      );
+    }
+  }
 }

@@ -1,18 +1,19 @@
-// Splitting a diff into per-file diffs (exact text kept) and listing the paths a diff touches.
+// Splitting a diff into its per-file parts (exact text kept) and listing the paths a diff touches.
 import { type FileDiff, filePaths, parseDiff } from "./diff-parse.js";
 
-export interface FileSection {
+/** One file's piece of a git diff. */
+export interface DiffPart {
   /** The file's path after the change (before it, for a deleted file). */
   path: string;
-  /** Every path the section touches (both names of a rename). */
+  /** Every path the part touches (both names of a rename or copy). */
   paths: string[];
   change: FileDiff["change"];
-  /** The section's exact text; joining all sections gives the diff back (minus text between files). */
+  /** The part's exact text; joining all parts gives the diff back (minus text between files). */
   diff: string;
 }
 
 export type SplitDiffResult =
-  | { status: "ok"; files: FileSection[] }
+  | { status: "ok"; files: DiffPart[] }
   | { status: "error"; line: number; message: string };
 
 export function splitDiffByFile(diff: string): SplitDiffResult {

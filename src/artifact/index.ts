@@ -1,19 +1,16 @@
-// The bug artifact format: files and ids, diff parsing, reversing, splitting, composing and safety,
-// and SWE-bench-style instances. Pure code apart from reading and writing artifact directories.
+// The bug artifact format: files and ids, diff parsing, reversing, splitting and safety, and
+// SWE-bench-style instances. Pure code: reading and writing artifact directories is src/artifact-io/.
 export {
   ALTERNATIVE_FILE_NAMES,
   ARTIFACT_FILE_NAMES,
   type ArtifactFileName,
   type ArtifactSizeLimits,
   DEFAULT_SIZE_LIMITS,
-  defaultMeta,
+  limitFor,
   META_FILE_NAME,
   parseMeta,
   parseTestFiles,
-  type ReadArtifactOptions,
-  readArtifactDir,
   serializeArtifactFiles,
-  writeArtifactDir,
 } from "./artifact-files.js";
 export { artifactId } from "./artifact-id.js";
 export {
@@ -21,45 +18,39 @@ export {
   type ArtifactSafetyResult,
   checkArtifactSafety,
 } from "./artifact-safety.js";
-export { type ComposeResult, composeDiffs } from "./diff-compose.js";
-export { formatFileDiff, formatHunk, joinDiffs } from "./diff-format.js";
 export {
   type BinaryPatch,
   type DiffLine,
   type DiffLineKind,
   type FileChange,
   type FileDiff,
-  filePaths,
   type Hunk,
   type ParseDiffResult,
   type PathMention,
   parseDiff,
 } from "./diff-parse.js";
 export { type DiffResult, unwrapDiff } from "./diff-result.js";
-export { reverseDiff, reverseFileDiff } from "./diff-reverse.js";
+export { reverseDiff } from "./diff-reverse.js";
 export {
   checkDiffSafety,
-  DEFAULT_DIFF_LIMITS,
   type DiffSafetyLimits,
   type DiffSafetyOptions,
   type DiffSafetyResult,
   type DiffViolation,
   type DiffViolationRule,
-  symlinkLeavesRepository,
   type TreeSymlinks,
-  unsafePath,
 } from "./diff-safety.js";
 export {
   type DiffFilesResult,
+  type DiffPart,
   diffFiles,
-  type FileSection,
   type SplitDiffResult,
   splitDiffByFile,
 } from "./diff-split.js";
-export { normalisedBug, semanticKey } from "./semantic-key.js";
+export { semanticKey } from "./semantic-key.js";
 export {
-  defaultProblemStatement,
+  renderProblemStatement,
   type SweBenchInput,
   type SweBenchInstance,
-  toSweBenchInstance,
+  sweBenchInstance,
 } from "./swebench.js";

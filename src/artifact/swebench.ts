@@ -1,7 +1,5 @@
 // SWE-bench-style task instances from artifacts: the fix is the reverse of the bug, the test patch
 // restores the oracle tests (reverse of the weakening), test lists are JSON-encoded like SWE-bench's.
-import { existsSync, readFileSync } from "node:fs";
-import { InfrastructureError } from "../errors.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import { artifactId } from "./artifact-id.js";
 import { unwrapDiff } from "./diff-result.js";
@@ -47,32 +45,19 @@ export interface SweBenchInput {
   version?: string;
 }
 
-let template: string | undefined;
-
-function problemStatementTemplate(): string {
-  if (template === undefined) {
-    // Next to this module under src/; from a build in dist/, the copy shipped under src/.
-    const candidates = [
-      new URL("./problem-statement.md", import.meta.url),
-      new URL("../../src/artifact/problem-statement.md", import.meta.url),
-    ];
-    const found = candidates.find((candidate) => existsSync(candidate));
-    if (!found)
-      throw new InfrastructureError(
-        "template-missing",
-        `problem-statement.md not found at ${candidates[0]!.pathname}`,
-      );
-    template = readFileSync(found, "utf8");
-  }
-  return template;
+/** Fills a problem-statement template's {{test_patch}} with the diff that restores the tests. */
+export function renderProblemStatement(template: string, testPatch: string): string {
+  return template.replace("{{test_patch}}", testPatch.replace(/\n$/, ""));
 }
 
-/** Renders the default problem statement: a fixed text around the diff that restores the tests. */
-export function defaultProblemStatement(testPatch: string): string {
-  return problemStatementTemplate().replace("{{test_patch}}", testPatch.replace(/\n$/, ""));
-}
-
-export function toSweBenchInstance(input: SweBenchInput): SweBenchInstance {
+/**
+ * The instance for an artifact; `defaultStatement` writes the problem statement from the test patch when
+ * the input brings none.
+ */
+export function sweBenchInstance(
+  input: SweBenchInput,
+  defaultStatement: (testPatch: string) => string,
+): SweBenchInstance {
   const { artifact } = input;
   const id = artifactId(artifact);
   const testPatch = unwrapDiff(reverseDiff(artifact.testWeakenDiff), "test_weaken.diff");
@@ -81,7 +66,7 @@ export function toSweBenchInstance(input: SweBenchInput): SweBenchInstance {
     repo: input.repo,
     patch: unwrapDiff(reverseDiff(artifact.bugInjectDiff), "bug_inject.diff"),
     test_patch: testPatch,
-    problem_statement: input.problemStatement ?? defaultProblemStatement(testPatch),
+    problem_statement: input.problemStatement ?? defaultStatement(testPatch),
     hints_text: "",
     created_at: artifact.meta.createdAt,
     version: input.version ?? "",

@@ -1,7 +1,5 @@
 // The built-in offline policy: program-analysis proposer and search-based repair solver behind the Policy port.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { assetText } from "../assets.js";
 import { createLogger, type Logger } from "../log.js";
 import type { Policy, PolicyInfo } from "../ports/policy.js";
 import { createRepairSolver } from "./repair/repair-solver.js";
@@ -23,18 +21,10 @@ export interface BuiltinPolicyOptions {
   logger?: Logger;
 }
 
-/** The package version, found by walking up from this file to the package's own package.json. */
+/** The package version, from the package's own package.json (two levels up in src/ and in dist/). */
 export function packageVersion(): string {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = join(directory, "package.json");
-    if (existsSync(candidate)) {
-      const manifest = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
-      if (manifest.name === "swe-selfplay" && manifest.version) return manifest.version;
-    }
-    directory = dirname(directory);
-  }
-  return "0.0.0";
+  const manifest = JSON.parse(assetText(import.meta.url, "../../package.json")) as { version?: string };
+  return manifest.version ?? "0.0.0";
 }
 
 export function createBuiltinPolicy(options: BuiltinPolicyOptions = {}): Policy {

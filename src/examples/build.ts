@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { assetPath } from "../assets.js";
 import { InfrastructureError, InputError } from "../errors.js";
 
 const execFileAsync = promisify(execFile);
@@ -27,13 +27,7 @@ const COMMITTER = { name: "swe-selfplay examples", email: "examples@swe-selfplay
 
 /** The examples/ directory of the package, from src/examples/ (tsx) or dist/examples/ (built). */
 export function examplesRoot(): string {
-  const root = fileURLToPath(new URL("../../examples/", import.meta.url));
-  if (!existsSync(root)) {
-    throw new InfrastructureError("examples-missing", `examples directory not found at ${root}`, {
-      data: { path: root },
-    });
-  }
-  return root;
+  return assetPath(import.meta.url, "../../examples/");
 }
 
 /** Every example shipped with the package, sorted by name. */

@@ -1,5 +1,5 @@
 // Utilities for work done in a sandbox of its own: create, use, always destroy; load shipped scripts.
-import { readFileSync } from "node:fs";
+import { assetText } from "../assets.js";
 import type { Environment, Sandbox, SandboxBackend } from "../ports/sandbox.js";
 
 export async function withSandbox<T>(
@@ -16,16 +16,9 @@ export async function withSandbox<T>(
   }
 }
 
-const scripts = new Map<string, string>();
-
-/** A shell or text file shipped next to this module (under src/validation/), read once. */
+/** A shell or text file shipped under src/validation/, read once. */
 export function shippedFile(relativePath: string): string {
-  let text = scripts.get(relativePath);
-  if (text === undefined) {
-    text = readFileSync(new URL(relativePath, import.meta.url), "utf8");
-    scripts.set(relativePath, text);
-  }
-  return text;
+  return assetText(import.meta.url, relativePath);
 }
 
 export interface Deferred<T> {

@@ -19,7 +19,7 @@ export async function makeSecondOrderArtifact(options: SecondOrderOptions): Prom
     log.info("failed patch cannot be read", { parent: artifactId(parent), reason: parts.message });
     return null;
   }
-  const codeParts = parts.parts.filter((part) => !part.files.some((file) => oracle.has(file)));
+  const codeParts = parts.parts.filter((part) => !part.paths.some((file) => oracle.has(file)));
   if (codeParts.length === 0) return null;
 
   const bugInjectDiff = await withSandbox(

@@ -46,7 +46,7 @@ export async function createSolverTask(options: SolverTaskOptions): Promise<Solv
   try {
     const changed = [options.artifact.bugInjectDiff, options.extraPatch ?? ""].flatMap((diff) => {
       const parts = diffParts(diff);
-      return parts.status === "ok" ? parts.parts.flatMap((part) => part.files) : [];
+      return parts.status === "ok" ? parts.parts.flatMap((part) => part.paths) : [];
     });
     const originals = await runScript(sandbox, "scripts/hash-files.sh", changed.join("\n"));
     await applyBuggyState(sandbox, options.artifact, options.extraPatch);

@@ -1,8 +1,8 @@
 // What a tool is: a name, a description kept in a text file, a zod schema (also its JSON Schema), and a
 // run function over a SandboxView. Outcomes are data; invalid arguments get a message written for the model.
 
-import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { assetText } from "../../assets.js";
 import type { ToolSpecification } from "../../ports/model.js";
 import type { SandboxView } from "../../ports/sandbox.js";
 
@@ -27,7 +27,7 @@ export interface Tool {
 
 /** Loads a tool description that ships next to the code. */
 export function loadDescription(fileName: string): string {
-  return readFileSync(new URL(fileName, import.meta.url), "utf8").trim();
+  return assetText(import.meta.url, fileName).trim();
 }
 
 /** Builds a tool whose arguments are parsed and checked before `run` sees them. */

@@ -1,20 +1,20 @@
 // Parses source text with tree-sitter (grammars loaded once, then cached) into a SourceAnalysis: one
-// language-neutral walk that asks syntax-rules.ts what each node is.
-import { parserFor, type SyntaxNode } from "./grammars.js";
-import { languageOfPath } from "./language.js";
-import { rememberSource, spanBetween, spanOf } from "./spans.js";
+// language-neutral walk that asks the per-language rules (function-, statement- and expression-rules.ts)
+// what each node is.
+
+import { expressionsAt } from "./expression-rules.js";
 import {
-  type Ancestors,
-  expressionsAt,
   type FunctionMatch,
-  familyOf,
   isInClassBody,
   matchFunction,
   matchScope,
   parametersOf,
-  type StatementFamily,
-  statementKind,
-} from "./syntax-rules.js";
+} from "./function-rules.js";
+import { parserFor, type SyntaxNode } from "./grammars.js";
+import { languageOfPath } from "./language.js";
+import { rememberSource, spanBetween, spanOf } from "./spans.js";
+import { statementKind } from "./statement-rules.js";
+import { type Ancestors, familyOf, type StatementFamily } from "./syntax-basics.js";
 import { matchGoSubtest, matchJavascriptTestCall } from "./test-calls.js";
 import type {
   FunctionInfo,
@@ -25,13 +25,6 @@ import type {
   TestCase,
   TestSuite,
 } from "./types.js";
-
-const ALL_LANGUAGES: readonly SourceLanguage[] = ["python", "javascript", "typescript", "tsx", "go", "rust"];
-
-/** Loads the grammars (all supported ones by default) so that later analyses pay no loading cost. */
-export async function loadGrammars(languages: readonly SourceLanguage[] = ALL_LANGUAGES): Promise<void> {
-  await Promise.all(languages.map((language) => parserFor(language)));
-}
 
 /** Functions, statements, expressions and test cases of one file; null when no grammar reads its language. */
 export async function analyzeSource(file: SourceFile): Promise<SourceAnalysis | null> {

@@ -1,7 +1,6 @@
 // Code model of the built-in policy: tree-sitter parses of Python, JavaScript, TypeScript, Go and Rust
 // into functions, statements, expressions and test cases, and test ids mapped back to their definitions.
-export { analyzeSource, analyzeSources, loadGrammars } from "./analyze.js";
-export { languageOfPath, SUPPORTED_EXTENSIONS } from "./language.js";
-export type { ParsedTestId } from "./locate-test.js";
+export { analyzeSource, analyzeSources } from "./analyze.js";
+export { languageOfPath } from "./language.js";
 export { locateTest, parseTestId } from "./locate-test.js";
 export type * from "./types.js";

@@ -15,8 +15,6 @@ const BY_EXTENSION: Record<string, SourceLanguage> = {
   ".rs": "rust",
 };
 
-export const SUPPORTED_EXTENSIONS: readonly string[] = Object.keys(BY_EXTENSION);
-
 /** The language of a file from its name, or null when no supported grammar reads it (`.d.ts` included). */
 export function languageOfPath(path: string): SourceLanguage | null {
   if (path.endsWith(".d.ts") || path.endsWith(".d.mts") || path.endsWith(".d.cts")) return null;

@@ -7,7 +7,7 @@
 import type { FunctionInfo, SourceAnalysis, TestCase, TestFramework, TestLocation } from "./types.js";
 
 /** A test id split into the file it names (when it names one), the nested names, and pytest-style parameters. */
-export interface ParsedTestId {
+interface ParsedTestId {
   file: string | null;
   /** Suite and test names, outermost first, parameters removed. */
   path: string[];

@@ -1,7 +1,7 @@
 // Recognises test-defining calls in JavaScript/TypeScript (`describe`, `it`, `test`, `.each`, node's
 // `t.test`) and Go subtests (`t.Run`), with their titles and callbacks.
 import type { SyntaxNode } from "./grammars.js";
-import { unquote } from "./syntax-rules.js";
+import { unquote } from "./syntax-basics.js";
 
 const SUITE_NAMES = new Set(["describe", "suite", "context", "fdescribe", "xdescribe", "xcontext"]);
 const TEST_NAMES = new Set(["it", "test", "specify", "fit", "xit", "xtest", "xspecify"]);
@@ -18,7 +18,7 @@ const MODIFIERS = new Set([
   "runIf",
 ]);
 
-export interface TestCall {
+interface TestCall {
   role: "suite" | "test";
   title: string;
   /** The function that holds the suite's or test's body, when the call has one. */
@@ -36,7 +36,7 @@ function isCallback(node: SyntaxNode): boolean {
 }
 
 /** The title text of a test call's first argument (string contents; other expressions as written). */
-export function titleOf(node: SyntaxNode): string {
+function titleOf(node: SyntaxNode): string {
   if (
     node.type === "string" ||
     node.type === "interpreted_string_literal" ||

@@ -19,7 +19,7 @@ export type TestFramework =
  * (UTF-16 code units, so `text.slice(start, end)` is the exact text; equal to bytes for ASCII);
  * `end` is exclusive. Lines are 1-based and inclusive.
  */
-export interface SourceRange {
+interface SourceRange {
   start: number;
   end: number;
   startLine: number;
@@ -72,8 +72,6 @@ export type Expression =
   | { kind: "call"; span: SourceSpan; callee: SourceSpan; arguments: SourceSpan[]; argumentList: SourceSpan }
   | { kind: "return"; span: SourceSpan; value: SourceSpan | null }
   | { kind: "condition"; span: SourceSpan; owner: ConditionOwner };
-
-export type ExpressionKind = Expression["kind"];
 
 export type FunctionKind = "function" | "method" | "arrow" | "closure";
 

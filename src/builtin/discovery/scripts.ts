@@ -1,6 +1,6 @@
 // test_script.sh and test_parser.py for each supported framework. Script templates live in ./scripts,
 // parsers in ./parsers; both ship with the package and are read relative to this module.
-import { readFileSync } from "node:fs";
+import { assetText } from "../../assets.js";
 import type { TestFramework } from "./types.js";
 
 /** How a test script runs one framework; discovery fills it in from the repository's own configuration. */
@@ -46,20 +46,9 @@ const SCRIPT_FILES: Record<TestFramework, string> = {
   cargo: "cargo.sh",
 };
 
-const cache = new Map<string, string>();
-
-function readShipped(relative: string): string {
-  let text = cache.get(relative);
-  if (text === undefined) {
-    text = readFileSync(new URL(relative, import.meta.url), "utf8");
-    cache.set(relative, text);
-  }
-  return text;
-}
-
 /** The self-contained test_parser.py for a framework. */
 export function parserSource(framework: TestFramework): string {
-  return readShipped(`./parsers/${PARSER_FILES[framework]}`);
+  return assetText(import.meta.url, `./parsers/${PARSER_FILES[framework]}`);
 }
 
 /** Quotes a word for bash unless it is plainly safe. */
@@ -92,7 +81,7 @@ export function testScriptFor(plan: ScriptPlan): string {
     files: (plan.files ?? []).map(shellQuote).join(" "),
     directories: (plan.directories ?? []).map(shellQuote).join(" "),
   };
-  return readShipped(`./scripts/${SCRIPT_FILES[plan.framework]}`).replace(
+  return assetText(import.meta.url, `./scripts/${SCRIPT_FILES[plan.framework]}`).replace(
     /\{\{(\w+)\}\}/g,
     (_match, name: string) => {
       const value = values[name];

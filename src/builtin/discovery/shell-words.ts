@@ -2,7 +2,7 @@
 // runner it calls and with which arguments (no expansion, no subshells).
 
 /** Words of one simple command, quotes removed; operators (`&&`, `||`, `;`, `|`) as their own words. */
-export function shellWords(command: string): string[] {
+function shellWords(command: string): string[] {
   const words: string[] = [];
   let current = "";
   let inWord = false;

@@ -1,7 +1,7 @@
 // Fault localisation from test output: stack frames (Python tracebacks, pytest locations, Node stack frames)
 // that point into code files, innermost first; pure text parsing.
 
-export interface StackFrame {
+interface StackFrame {
   /** Repository-relative path. */
   file: string;
   line: number;

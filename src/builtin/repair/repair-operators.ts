@@ -57,7 +57,7 @@ function negateOperand(operand: SourceSpan, language: SourceLanguage): Mutation 
 }
 
 /** Repairs of one expression. */
-export function repairsOfExpression(expression: Expression, language: SourceLanguage): Mutation[] {
+function repairsOfExpression(expression: Expression, language: SourceLanguage): Mutation[] {
   switch (expression.kind) {
     case "comparison":
       return swaps(

@@ -3,7 +3,7 @@ import type { Strategy } from "../../ports/artifact.js";
 import { applyTextEdits, type TextEdit } from "./text-edits.js";
 
 /** Edits of one file; the new text is computed only when the candidate is tried. */
-export interface FileChange {
+interface FileChange {
   file: string;
   original: string;
   edits: Omit<TextEdit, "file">[];

@@ -39,7 +39,7 @@ const EXCLUDED_SEGMENTS = new Set([
 ]);
 
 /** Heuristic for files that hold tests even when discovery did not list them. */
-export function looksLikeTestFile(path: string): boolean {
+function looksLikeTestFile(path: string): boolean {
   const segments = path.split("/");
   const name = segments[segments.length - 1] ?? "";
   if (segments.slice(0, -1).some((segment) => /^(tests?|__tests__|spec|specs|testing)$/.test(segment)))
@@ -63,10 +63,7 @@ export function isCodeFile(path: string, testFiles: ReadonlySet<string>): boolea
 }
 
 /** Repository files as git knows them (tracked and untracked, ignored ones left out). */
-export async function listRepositoryFiles(
-  sandbox: SandboxView,
-  abortSignal?: AbortSignal,
-): Promise<string[]> {
+async function listRepositoryFiles(sandbox: SandboxView, abortSignal?: AbortSignal): Promise<string[]> {
   const result = await sandbox.run({
     command:
       "git ls-files --cached --others --exclude-standard -z 2>/dev/null || find . -type f -not -path './.git/*' -print0",
@@ -79,7 +76,7 @@ export async function listRepositoryFiles(
     .sort();
 }
 
-export const IDENTIFIER = /[A-Za-z_$][\w$]*/g;
+const IDENTIFIER = /[A-Za-z_$][\w$]*/g;
 
 export function identifiersOf(text: string): Set<string> {
   return new Set(text.match(IDENTIFIER) ?? []);
@@ -89,7 +86,7 @@ export function identifiersOf(text: string): Set<string> {
  * Reads many text files with one command (a sandbox round trip can cost a second on a loaded Docker
  * engine): each file is printed as NUL, path, NUL, content, with NULs dropped from the content.
  */
-export async function readTextFiles(
+async function readTextFiles(
   sandbox: SandboxView,
   paths: readonly string[],
   abortSignal?: AbortSignal,
@@ -150,7 +147,7 @@ function moduleNameOf(path: string): string {
   return base === "__init__" || base === "index" ? (path.split("/").slice(-2, -1)[0] ?? base) : base;
 }
 
-export interface ExercisedFunction {
+interface ExercisedFunction {
   fn: FunctionInfo;
   /** 2 when the tests name the function (or its class), 1 when they import its module or reach it by calls. */
   weight: number;

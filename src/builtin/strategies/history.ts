@@ -4,7 +4,7 @@ import type { SandboxView } from "../../ports/sandbox.js";
 import type { Candidate } from "./candidate.js";
 import type { SeededRandom } from "./seeded-random.js";
 
-export interface Commit {
+interface Commit {
   hash: string;
   subject: string;
 }

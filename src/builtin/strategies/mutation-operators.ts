@@ -98,7 +98,7 @@ export function negated(text: string, language: SourceLanguage): string {
   return `!(${text})`;
 }
 
-export function hasOuterParentheses(text: string): boolean {
+function hasOuterParentheses(text: string): boolean {
   if (!text.startsWith("(") || !text.endsWith(")")) return false;
   let depth = 0;
   for (let index = 0; index < text.length; index++) {
@@ -139,6 +139,8 @@ function operatorSwaps(
   );
 }
 
+type ExpressionOf<Kind extends Expression["kind"]> = Extract<Expression, { kind: Kind }>;
+
 /** Mutations of one expression. */
 export function mutationsOfExpression(expression: Expression, language: SourceLanguage): Mutation[] {
   switch (expression.kind) {
@@ -153,84 +155,94 @@ export function mutationsOfExpression(expression: Expression, language: SourceLa
       if (operator !== "not" && operator !== "!") return [];
       return [edit("remove-negation", expression.span, expression.operand.text, `\`${operator}\` removed`)];
     }
-    case "literal": {
-      const text = expression.span.text;
-      if (expression.literalType === "number" && INTEGER.test(text)) {
-        const value = Number.parseInt(text, 10);
-        const results = [edit("off-by-one", expression.span, String(value + 1), `${text} → ${value + 1}`)];
-        if (value > 0)
-          results.push(edit("off-by-one", expression.span, String(value - 1), `${text} → ${value - 1}`));
-        return results;
-      }
-      if (expression.literalType === "boolean") {
-        const flipped = booleanLiteralFlip(text, language);
-        return flipped ? [edit("boolean-literal", expression.span, flipped, `${text} → ${flipped}`)] : [];
-      }
-      return [];
-    }
-    case "call": {
-      const results: Mutation[] = [];
-      const args = expression.arguments;
-      for (let index = 0; index + 1 < args.length; index++) {
-        const first = args[index]!;
-        const second = args[index + 1]!;
-        if (first.text === second.text || isKeywordArgument(first.text) || isKeywordArgument(second.text))
-          continue;
-        if (first.text.startsWith("*") || second.text.startsWith("*") || first.text.startsWith(".."))
-          continue;
-        const between = expression.argumentList.text.slice(
-          first.end - expression.argumentList.start,
-          second.start - expression.argumentList.start,
-        );
-        results.push({
-          operator: "swap-arguments",
-          start: first.start,
-          end: second.end,
-          replacement: `${second.text}${between}${first.text}`,
-          line: first.startLine,
-          description: `arguments \`${abbreviate(first.text)}\` and \`${abbreviate(second.text)}\` swapped at line ${first.startLine}`,
-        });
-      }
-      return results;
-    }
-    case "return": {
-      if (!expression.value) return [];
-      const neutral = isPython(language)
-        ? "None"
-        : language === "go" || language === "rust"
-          ? null
-          : "undefined";
-      if (!neutral || expression.value.text === neutral) return [];
-      return [
-        edit(
-          "neutral-return",
-          expression.value,
-          neutral,
-          `return value \`${abbreviate(expression.value.text)}\` → ${neutral}`,
-        ),
-      ];
-    }
-    case "condition": {
-      if (expression.owner !== "if" && expression.owner !== "while" && expression.owner !== "ternary")
-        return [];
-      const text = expression.span.text;
-      const results = [
-        edit(
-          "negate-condition",
-          expression.span,
-          negated(text, language),
-          `condition \`${abbreviate(text)}\` negated`,
-        ),
-      ];
-      if (expression.owner === "if") {
-        const always = isPython(language) ? "True" : hasOuterParentheses(text) ? "(true)" : "true";
-        results.push(
-          edit("remove-condition", expression.span, always, `condition \`${abbreviate(text)}\` removed`),
-        );
-      }
-      return results;
-    }
+    case "literal":
+      return literalMutations(expression, language);
+    case "call":
+      return argumentSwaps(expression);
+    case "return":
+      return neutralReturns(expression, language);
+    case "condition":
+      return conditionMutations(expression, language);
   }
+}
+
+/** Integers one up and one down (not below zero); boolean literals flipped. */
+function literalMutations(expression: ExpressionOf<"literal">, language: SourceLanguage): Mutation[] {
+  const text = expression.span.text;
+  if (expression.literalType === "number" && INTEGER.test(text)) {
+    const value = Number.parseInt(text, 10);
+    const results = [edit("off-by-one", expression.span, String(value + 1), `${text} → ${value + 1}`)];
+    if (value > 0)
+      results.push(edit("off-by-one", expression.span, String(value - 1), `${text} → ${value - 1}`));
+    return results;
+  }
+  if (expression.literalType === "boolean") {
+    const flipped = booleanLiteralFlip(text, language);
+    return flipped ? [edit("boolean-literal", expression.span, flipped, `${text} → ${flipped}`)] : [];
+  }
+  return [];
+}
+
+/** Neighbouring positional arguments that differ, swapped (keyword and spread arguments left alone). */
+function argumentSwaps(expression: ExpressionOf<"call">): Mutation[] {
+  const results: Mutation[] = [];
+  const args = expression.arguments;
+  for (let index = 0; index + 1 < args.length; index++) {
+    const first = args[index]!;
+    const second = args[index + 1]!;
+    if (first.text === second.text || isKeywordArgument(first.text) || isKeywordArgument(second.text))
+      continue;
+    if (first.text.startsWith("*") || second.text.startsWith("*") || first.text.startsWith("..")) continue;
+    const between = expression.argumentList.text.slice(
+      first.end - expression.argumentList.start,
+      second.start - expression.argumentList.start,
+    );
+    results.push({
+      operator: "swap-arguments",
+      start: first.start,
+      end: second.end,
+      replacement: `${second.text}${between}${first.text}`,
+      line: first.startLine,
+      description: `arguments \`${abbreviate(first.text)}\` and \`${abbreviate(second.text)}\` swapped at line ${first.startLine}`,
+    });
+  }
+  return results;
+}
+
+/** A returned value replaced by the language's neutral value (none in Go and Rust, whose types forbid it). */
+function neutralReturns(expression: ExpressionOf<"return">, language: SourceLanguage): Mutation[] {
+  if (!expression.value) return [];
+  const neutral = isPython(language) ? "None" : language === "go" || language === "rust" ? null : "undefined";
+  if (!neutral || expression.value.text === neutral) return [];
+  return [
+    edit(
+      "neutral-return",
+      expression.value,
+      neutral,
+      `return value \`${abbreviate(expression.value.text)}\` → ${neutral}`,
+    ),
+  ];
+}
+
+/** Conditions of if, while and ternaries negated; an if's condition also made always true. */
+function conditionMutations(expression: ExpressionOf<"condition">, language: SourceLanguage): Mutation[] {
+  if (expression.owner !== "if" && expression.owner !== "while" && expression.owner !== "ternary") return [];
+  const text = expression.span.text;
+  const results = [
+    edit(
+      "negate-condition",
+      expression.span,
+      negated(text, language),
+      `condition \`${abbreviate(text)}\` negated`,
+    ),
+  ];
+  if (expression.owner === "if") {
+    const always = isPython(language) ? "True" : hasOuterParentheses(text) ? "(true)" : "true";
+    results.push(
+      edit("remove-condition", expression.span, always, `condition \`${abbreviate(text)}\` removed`),
+    );
+  }
+  return results;
 }
 
 function isKeywordArgument(text: string): boolean {

@@ -4,6 +4,7 @@ import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults } from "../../ports/validation.js";
 import { runTestSuite } from "../../test-run/index.js";
 import { type Candidate, candidateFiles, changedText } from "./candidate.js";
+import { restoreFiles, snapshotFiles } from "./file-snapshot.js";
 
 export type ScreenResult =
   | { status: "breaks"; broken: string[]; stillPassing: string[]; durationMs: number }
@@ -40,7 +41,7 @@ export async function dropBytecode(sandbox: SandboxView, files: readonly string[
   await sandbox.run({ command: `rm -f ${patterns.join(" ")}`, timeoutMs: 30_000 });
 }
 
-export interface AppliedCandidate {
+interface AppliedCandidate {
   restore(): Promise<void>;
 }
 
@@ -61,33 +62,20 @@ export async function applyCandidate(
       },
     };
   }
-  const originals = new Map<string, Buffer | null>();
-  for (const file of files) {
-    try {
-      originals.set(file, await sandbox.readFile(file));
-    } catch {
-      originals.set(file, null);
-    }
-  }
+  const originals = await snapshotFiles(sandbox, files);
   const applied = await sandbox.applyPatch(change.diff);
   if (applied.status !== "applied") return null;
   await dropBytecode(sandbox, files);
   return {
     restore: async () => {
-      const missing: string[] = [];
-      for (const [file, content] of originals) {
-        if (content === null) missing.push(file);
-        else await sandbox.writeFile(file, content);
-      }
-      if (missing.length > 0)
-        await sandbox.run({ command: `rm -f ${missing.map(quote).join(" ")}`, timeoutMs: 30_000 });
+      await restoreFiles(sandbox, originals);
       await dropBytecode(sandbox, files);
     },
   };
 }
 
 /** Baseline-passing tests that do not pass in `results` (a missing test counts as not passing). */
-export function brokenTests(baselinePassing: readonly string[], results: TestResults): string[] {
+function brokenTests(baselinePassing: readonly string[], results: TestResults): string[] {
   return baselinePassing.filter((id) => results[id] !== "passed");
 }
 

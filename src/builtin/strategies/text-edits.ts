@@ -31,17 +31,6 @@ export function applyTextEdits(text: string, edits: readonly Omit<TextEdit, "fil
   return result;
 }
 
-/** Edits grouped by file, in first-seen file order. */
-export function groupEditsByFile<T extends TextEdit>(edits: readonly T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const edit of edits) {
-    const group = groups.get(edit.file);
-    if (group) group.push(edit);
-    else groups.set(edit.file, [edit]);
-  }
-  return groups;
-}
-
 /** Start of the line holding `offset`. */
 export function lineStart(text: string, offset: number): number {
   return text.lastIndexOf("\n", offset - 1) + 1;

@@ -10,7 +10,7 @@ import {
 } from "../code-model/index.js";
 import { lineEnd, lineStart } from "../strategies/text-edits.js";
 
-export interface Weakening {
+interface Weakening {
   /** New text of every test file the weakening changes. */
   files: { file: string; original: string; changed: string }[];
   /** Test ids whose definition was removed. */

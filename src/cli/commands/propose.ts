@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { artifactId, writeArtifactDir } from "../../artifact/index.js";
+import { artifactId } from "../../artifact/index.js";
+import { writeArtifactDir } from "../../artifact-io/index.js";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";

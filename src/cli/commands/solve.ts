@@ -3,7 +3,8 @@
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { artifactId, readArtifactDir } from "../../artifact/index.js";
+import { artifactId } from "../../artifact/index.js";
+import { readArtifactDir } from "../../artifact-io/index.js";
 import { errorMessage } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { viewOf } from "../../ports/sandbox.js";

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { readArtifactDir } from "../../artifact/index.js";
+import { readArtifactDir } from "../../artifact-io/index.js";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
 import { openSandboxes } from "../../sandbox/index.js";

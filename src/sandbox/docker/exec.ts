@@ -2,13 +2,13 @@
 // stdout/stderr out, and timeout/abort that kill the command's whole process tree (see process-tree.sh).
 
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
+import { assetText } from "../../assets.js";
 import type { RunStatus } from "../../ports/sandbox.js";
 
 // Comment lines are dropped: the script travels as an argument and shows up in process listings.
-const PROCESS_TREE_SCRIPT = readFileSync(new URL("./process-tree.sh", import.meta.url), "utf8")
+const PROCESS_TREE_SCRIPT = assetText(import.meta.url, "./process-tree.sh")
   .split("\n")
   .filter((line) => !/^\s*#/.test(line))
   .join("\n");

@@ -2,7 +2,7 @@
 // validation report next to them: artifacts/<id>/ and artifacts/<id>/report.json.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeArtifactDir } from "../../artifact/index.js";
+import { writeArtifactDir } from "../../artifact-io/index.js";
 import type { ArtifactId, RunId, Store } from "../../store/index.js";
 import { writeFileAtomic } from "./atomic-write.js";
 

@@ -3,13 +3,8 @@
 // prompt; our additions say how the buggy state is made and how the task fared in the run.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import {
-  reverseDiff,
-  type SweBenchInstance,
-  semanticKey,
-  toSweBenchInstance,
-  unwrapDiff,
-} from "../../artifact/index.js";
+import { reverseDiff, type SweBenchInstance, semanticKey, unwrapDiff } from "../../artifact/index.js";
+import { toSweBenchInstance } from "../../artifact-io/index.js";
 import { DEFAULT_WORKDIR } from "../../ports/sandbox.js";
 import type { RunId, Store } from "../../store/index.js";
 import { renderSolverPrompt } from "../../validation/solver-task.js";

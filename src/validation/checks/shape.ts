@@ -62,9 +62,9 @@ export function checkShape(artifact: BugArtifact): ShapeOutcome {
     ok: true,
     summary: {
       oracleFiles,
-      bugFiles: bug.parts.map((part) => part.file),
+      bugFiles: bug.parts.map((part) => part.path),
       bugPaths: safety.bugFiles,
-      bugFileDiffs: bug.parts.map((part) => ({ file: part.file, diff: part.diff })),
+      bugFileDiffs: bug.parts.map((part) => ({ file: part.path, diff: part.diff })),
       weakenFiles: safety.weakenFiles,
     },
   };

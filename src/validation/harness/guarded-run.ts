@@ -46,7 +46,7 @@ export interface GuardedRun {
 export function touchedPaths(diffs: readonly string[]): string[] {
   return diffs.flatMap((diff) => {
     const parts = diffParts(diff);
-    return parts.status === "ok" ? parts.parts.flatMap((part) => part.files) : [];
+    return parts.status === "ok" ? parts.parts.flatMap((part) => part.paths) : [];
   });
 }
 

@@ -7,7 +7,7 @@ import {
 } from "../../test/support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { artifactId } from "./artifact-id.js";
+import { artifactId } from "../artifact/index.js";
 import { toSweBenchInstance } from "./swebench.js";
 
 const temp = makeTempDir("swe-selfplay-swebench-");
