@@ -53,25 +53,15 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
     const cgroup = parts.cgroups ? CommandCgroup.create(parts.cgroups, name, parts.limits) : undefined;
     let pid: number | undefined;
     const killTree = (started: number | undefined) => {
+      // The launcher has exec'd bwrap; its death takes the sandbox's pid 1 and so every process with it.
       if (started !== undefined) {
         pid = started;
-        try {
-          // The launcher has exec'd bwrap; its death takes the sandbox's pid 1 and so every process with it.
-          process.kill(started, "SIGKILL");
-        } catch {
-          // already gone
-        }
+        killProcess(started);
       }
       cgroup?.killAll();
     };
     command.killNow = () => {
-      if (pid !== undefined) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // gone
-        }
-      }
+      if (pid !== undefined) killProcess(pid);
       cgroup?.killAll();
       cgroup?.remove();
     };
@@ -220,6 +210,14 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
         ancestor = dirname(ancestor);
       }
     }
+  }
+}
+
+function killProcess(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
   }
 }
 
