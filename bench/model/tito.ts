@@ -141,8 +141,8 @@ async function main(): Promise<void> {
       ),
     );
     const policy = createAgentPolicy({
-      model: { baseUrl: vllm.baseUrl, model: vllm.model },
       client,
+      modelName: vllm.model,
       callFormat: "hermes",
       limits: { maxTurns: 3, maxContextTokens: 4096 },
     });

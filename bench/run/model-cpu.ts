@@ -9,6 +9,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { parseConfig } from "../../src/config/index.js";
+import { createModelClient } from "../../src/model/index.js";
 import type { Policy } from "../../src/ports/policy.js";
 import { runSelfPlay } from "../../src/selfplay/index.js";
 import { createScriptedPolicy } from "../../test/e2e/scripted-policy.js";
@@ -58,7 +59,7 @@ try {
 
   const agent = await measure(
     "agent+scripted-server",
-    createAgentPolicy({ model: { baseUrl, model: "scripted" } }),
+    createAgentPolicy({ client: createModelClient({ baseUrl, model: "scripted" }), modelName: "scripted" }),
   );
   const scripted = await measure("scripted", createScriptedPolicy({ artifact: pythonFixtureArtifact() }));
   const figures = { steps, groupSize, runs: [agent, scripted] };

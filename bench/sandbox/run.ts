@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { WorkspaceStrategy } from "../../src/sandbox/index.js";
 import { createLocalBackend } from "../../src/sandbox/local/backend.js";
-import type { WorkspaceStrategy } from "../../src/sandbox/local/workspace.js";
 import { dockerStatus } from "../../test/support/docker.js";
 import type { Row } from "./row.js";
 

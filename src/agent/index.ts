@@ -13,6 +13,7 @@ export {
   type LoopLimits,
   type LoopOptions,
   type LoopResult,
+  type LoopStats,
   runAgentLoop,
   type TrajectoryStep,
   truncateObservation,

@@ -11,8 +11,8 @@ import {
 } from "../../test/support/scripted-model-server.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { createModelClient } from "../model/openai-client.js";
-import { rolloutInvariantViolations } from "../model/rollout-record.js";
 import type { Sandbox, SandboxBackend } from "../ports/sandbox.js";
+import { rolloutInvariantViolations } from "../rollout/rollout-record.js";
 import { createLocalBackend } from "../sandbox/local/backend.js";
 import { nativeCallFormat, textCallFormat } from "./call-format.js";
 import { type LoopOptions, runAgentLoop, type TrajectoryStep } from "./loop.js";

@@ -9,11 +9,12 @@ import {
   startScriptedModelServer,
 } from "../../test/support/scripted-model-server.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { rolloutInvariantViolations } from "../model/rollout-record.js";
+import { createModelClient } from "../model/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { PolicyEpisode } from "../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../ports/sandbox.js";
 import type { ValidationReport } from "../ports/validation.js";
+import { rolloutInvariantViolations } from "../rollout/rollout-record.js";
 import { openSandboxes } from "../sandbox/index.js";
 import { createSolverTask, createValidator, grade, type Validator } from "../validation/index.js";
 import { createAgentPolicy } from "./policy.js";
@@ -50,7 +51,10 @@ const call = (name: string, args: Record<string, unknown>, content = "") => ({
 
 async function policyFor(script: Script) {
   server = await startScriptedModelServer(script);
-  return createAgentPolicy({ model: { baseUrl: server.baseUrl, model: "scripted" } });
+  return createAgentPolicy({
+    client: createModelClient({ baseUrl: server.baseUrl, model: "scripted" }),
+    modelName: "scripted",
+  });
 }
 
 function expectSoundSamples(episode: PolicyEpisode) {
@@ -176,7 +180,8 @@ describe("agent policy as proposer", () => {
     const sandbox = await sandboxes.create({ environment, label: "agent-propose-test" });
     try {
       const agent = createAgentPolicy({
-        model: { baseUrl: server!.baseUrl, model: "scripted" },
+        client: createModelClient({ baseUrl: server!.baseUrl, model: "scripted" }),
+        modelName: "scripted",
         limits: { maxTurns: 2 },
       });
       const outcome = await agent.propose({

@@ -6,7 +6,7 @@ import { createBuiltinPolicy } from "../builtin/index.js";
 import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { createTitoClient } from "../model/index.js";
+import { createModelClient, createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
 
 export type CallFormatOption = "native" | "hermes" | "text";
@@ -207,17 +207,18 @@ export function createPolicy(
     requestTimeoutMs: config.requestTimeoutMs,
   };
   const inference = config.inference;
+  // The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang.
+  const client =
+    inference.kind === "openai-chat"
+      ? createModelClient(model)
+      : createTitoClient({
+          ...model,
+          engine: inference.kind,
+          ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
+        });
   return createAgentPolicy({
-    model,
-    ...(inference.kind === "openai-chat"
-      ? {}
-      : {
-          client: createTitoClient({
-            ...model,
-            engine: inference.kind,
-            ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
-          }),
-        }),
+    client,
+    modelName: config.model,
     limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
     callFormat: extras.callFormat ?? config.callFormat,
     trajectoryDir: extras.trajectoryDir,

@@ -72,11 +72,22 @@ export async function requestJson(
   }
 }
 
-/** Whether an answer is worth another try: throttling, server errors, timeouts and dropped connections. */
+/** A 5xx whose body says this: the server could not handle the request itself, so sending it again fails again. */
+const INVALID_REQUEST =
+  /validation errors?|invalid|unprocessable|unrecognized|unsupported|not supported|not permitted|field required|missing required|is not of type/i;
+
+/**
+ * Whether an answer is worth another try: throttling, server errors, timeouts and dropped connections; not a
+ * server error that names the request itself as the problem.
+ */
 export function transientProblem(attempt: HttpAttempt): string | null {
   if (attempt.kind === "network") return attempt.message;
-  if (attempt.status === 429 || attempt.status === 408 || attempt.status >= 500)
-    return `HTTP ${attempt.status}: ${attempt.body.slice(0, 300)}`;
+  if (attempt.status === 429 || attempt.status === 408)
+    return `HTTP ${attempt.status}: ${errorDetail(attempt.body)}`;
+  if (attempt.status >= 500) {
+    const detail = errorDetail(attempt.body);
+    return INVALID_REQUEST.test(detail) ? null : `HTTP ${attempt.status}: ${detail}`;
+  }
   return null;
 }
 
@@ -145,7 +156,16 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export type Verdict<T> =
   | { kind: "done"; value: T }
   /** Worth another try (e.g. a body cut short); `code` names the error if no try succeeds. */
-  | { kind: "retry"; problem: string; code: string };
+  | { kind: "retry"; problem: string; code: string }
+  /** Send at once again, not counted as a failure: the request changed (e.g. it dropped a refused field). */
+  | { kind: "resend" };
+
+/** An answer the judge rules on: every HTTP response that is not transient, with how long its attempt took. */
+export interface JudgedResponse {
+  status: number;
+  body: string;
+  durationMs: number;
+}
 
 export interface RetryingPostOptions extends PostOptions {
   retry: RetryPolicy;
@@ -154,22 +174,25 @@ export interface RetryingPostOptions extends PostOptions {
 
 /**
  * Posts until `judge` accepts an answer: network failures, timeouts, 408/429/5xx and answers the judge calls
- * transient are retried with backoff; `judge` throws for answers no retry can mend.
+ * transient are retried with backoff; `judge` throws for answers no retry can mend. `body` is rendered again
+ * for every attempt, so a judge that changes what the request asks for can have it resent.
  */
 export async function postWithRetries<T>(
   url: string,
-  body: string,
+  body: string | (() => string),
   options: RetryingPostOptions,
-  judge: (response: { status: number; body: string }) => Verdict<T>,
+  judge: (response: JudgedResponse) => Verdict<T>,
 ): Promise<T> {
   let failures = 0;
   for (;;) {
-    const attempt = await postJson(url, body, options);
+    const started = performance.now();
+    const attempt = await postJson(url, typeof body === "string" ? body : body(), options);
     let problem = transientProblem(attempt);
     let code = "model-unreachable";
     if (problem === null && attempt.kind === "response") {
-      const verdict = judge(attempt);
+      const verdict = judge({ ...attempt, durationMs: performance.now() - started });
       if (verdict.kind === "done") return verdict.value;
+      if (verdict.kind === "resend") continue;
       problem = verdict.problem;
       code = verdict.code;
     }

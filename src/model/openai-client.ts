@@ -15,7 +15,17 @@ import type {
   ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
-import { CONTEXT_OVERFLOW, errorDetail, type HttpAttempt, oneLine, requestJson, sleep } from "./http.js";
+import {
+  CONTEXT_OVERFLOW,
+  errorDetail,
+  type HttpAttempt,
+  type JudgedResponse,
+  oneLine,
+  postWithRetries,
+  type RetryPolicy,
+  requestJson,
+  type Verdict,
+} from "./http.js";
 import { toWireMessage, toWireTool } from "./wire.js";
 
 /** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
@@ -55,37 +65,97 @@ export const PROBE_PROMPT = "Reply with OK.";
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
 
-/** A 5xx whose body says this: the server could not handle the request itself, so sending it again fails again. */
-const INVALID_REQUEST =
-  /validation errors?|invalid|unprocessable|unrecognized|unsupported|not supported|not permitted|field required|missing required|is not of type/i;
-
 interface WireToolCall {
   id?: unknown;
   function?: { name?: unknown; arguments?: unknown };
 }
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
-  const log = createLogger("model");
-  const baseUrl = options.baseUrl.replace(/\/+$/, "");
-  const url = `${baseUrl}/chat/completions`;
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const toolChoice = options.toolChoice ?? DEFAULT_TOOL_CHOICE;
-  const sampling: SamplingSettings = {
-    model: options.model,
-    temperature: options.temperature ?? DEFAULT_SAMPLING.temperature,
-    top_p: options.topP ?? DEFAULT_SAMPLING.topP,
-    max_tokens: options.maxTokens ?? DEFAULT_SAMPLING.maxTokens,
-    ...(options.topK === undefined ? {} : { top_k: options.topK }),
-    ...(options.minP === undefined ? {} : { min_p: options.minP }),
-    ...(options.extraBody && Object.keys(options.extraBody).length > 0
-      ? { extra_body: options.extraBody }
-      : {}),
-  };
-  let requestTokenIds = options.requestTokenIds ?? true;
-  let warnedMissingTokens = false;
+  return new ChatClient(options);
+}
 
-  function body(request: CompletionRequest): Record<string, unknown> {
-    const { extra_body: _extra, ...fields } = sampling;
+/** The chat-completions client: one instance serves every episode (it keeps no per-episode state). */
+class ChatClient implements ModelClient {
+  readonly sampling: SamplingSettings;
+  readonly tokenSource = "chat" as const;
+  private readonly log = createLogger("model");
+  private readonly baseUrl: string;
+  private readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly toolChoice: ToolChoiceSetting;
+  private readonly retry: RetryPolicy;
+  /** Turned off for good when the server refuses the token id / logprob fields. */
+  private requestTokenIds: boolean;
+  private warnedMissingTokens = false;
+
+  constructor(private readonly options: ModelClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.url = `${this.baseUrl}/chat/completions`;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.toolChoice = options.toolChoice ?? DEFAULT_TOOL_CHOICE;
+    this.retry = {
+      maxRetries: options.maxRetries ?? DEFAULT_RETRIES,
+      baseDelayMs: options.retryBaseDelayMs ?? 500,
+      maxDelayMs: options.retryMaxDelayMs ?? 30_000,
+    };
+    this.requestTokenIds = options.requestTokenIds ?? true;
+    this.sampling = {
+      model: options.model,
+      temperature: options.temperature ?? DEFAULT_SAMPLING.temperature,
+      top_p: options.topP ?? DEFAULT_SAMPLING.topP,
+      max_tokens: options.maxTokens ?? DEFAULT_SAMPLING.maxTokens,
+      ...(options.topK === undefined ? {} : { top_k: options.topK }),
+      ...(options.minP === undefined ? {} : { min_p: options.minP }),
+      ...(options.extraBody && Object.keys(options.extraBody).length > 0
+        ? { extra_body: options.extraBody }
+        : {}),
+    };
+  }
+
+  complete(request: CompletionRequest): Promise<CompletionResult> {
+    return postWithRetries(
+      this.url,
+      () => JSON.stringify(this.body(request)),
+      {
+        timeoutMs: this.timeoutMs,
+        retry: this.retry,
+        headers: this.headers(),
+        abortSignal: request.abortSignal,
+        onRetry: (details) => this.log.warn("model request failed; retrying", details),
+      },
+      (response) => this.judge(response),
+    );
+  }
+
+  /** Rules on an answer that is not transient: a completion, a context overflow, a refusal to mend, or an error. */
+  private judge(response: JudgedResponse): Verdict<CompletionResult> {
+    const { status } = response;
+    if (status >= 200 && status < 300) {
+      const { completion, tokenProblem } = parseCompletion(response.body, this.url, response.durationMs);
+      if (this.requestTokenIds && tokenProblem !== null && !this.warnedMissingTokens) {
+        this.warnedMissingTokens = true;
+        this.log.warn("server returned no usable token ids/logprobs; episodes get no trainable samples", {
+          url: this.url,
+          problem: tokenProblem,
+        });
+      }
+      return { kind: "done", value: { status: "ok", completion } };
+    }
+    const detail = errorDetail(response.body);
+    if (status < 400)
+      return { kind: "retry", problem: `HTTP ${status}: ${detail}`, code: "model-unreachable" };
+    if (status < 500 && CONTEXT_OVERFLOW.test(detail))
+      return { kind: "done", value: { status: "context-overflow", message: detail } };
+    if (status < 500 && this.requestTokenIds && /return_token_ids|logprobs/.test(detail)) {
+      this.log.warn("server refuses token id / logprob fields; continuing without them", { url: this.url });
+      this.requestTokenIds = false;
+      return { kind: "resend" };
+    }
+    throw this.rejected(status, detail, response.body);
+  }
+
+  private body(request: CompletionRequest): Record<string, unknown> {
+    const { extra_body: _extra, ...fields } = this.sampling;
     return {
       ...fields,
       messages: request.messages.map(toWireMessage),
@@ -94,178 +164,137 @@ export function createModelClient(options: ModelClientOptions): ModelClient {
       ...(request.tools && request.tools.length > 0
         ? {
             tools: request.tools.map(toWireTool),
-            ...(toolChoice === "omit" ? {} : { tool_choice: toolChoice }),
+            ...(this.toolChoice === "omit" ? {} : { tool_choice: this.toolChoice }),
           }
         : {}),
-      ...(requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
-      ...options.extraBody,
+      ...(this.requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
+      ...this.options.extraBody,
     };
   }
 
-  function send(
+  private headers(): Record<string, string> {
+    return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
+  }
+
+  /** One request without retries (the probe asks once and reports what it saw). */
+  private send(
     target: string,
     payload: Record<string, unknown> | null,
     abortSignal: AbortSignal | undefined,
   ): Promise<HttpAttempt> {
     return requestJson(target, payload === null ? null : JSON.stringify(payload), {
-      timeoutMs,
-      headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
+      timeoutMs: this.timeoutMs,
+      headers: this.headers(),
       abortSignal,
     });
   }
 
-  function rejected(status: number, detail: string, rawBody: string): InfrastructureError {
+  private rejected(status: number, detail: string, rawBody: string): InfrastructureError {
     return new InfrastructureError(
       "model-request-rejected",
-      `model server at ${url} rejected the request with HTTP ${status}: ${detail}` +
+      `model server at ${this.url} rejected the request with HTTP ${status}: ${detail}` +
         (status === 401 || status === 403 || status === 404
           ? " (check --base-url, --model and the API key)"
           : ""),
-      { data: { url, status, body: oneLine(rawBody) } },
+      { data: { url: this.url, status, body: oneLine(rawBody) } },
     );
   }
 
-  async function complete(request: CompletionRequest): Promise<CompletionResult> {
-    const maxRetries = options.maxRetries ?? DEFAULT_RETRIES;
-    let failures = 0;
-    for (;;) {
-      const started = performance.now();
-      const result = await send(url, body(request), request.abortSignal);
-      let transient: string;
-      if (result.kind === "network") transient = result.message;
-      else if (result.status >= 200 && result.status < 300) {
-        const { completion, tokenProblem } = parseCompletion(result.body, url, performance.now() - started);
-        if (requestTokenIds && tokenProblem !== null && !warnedMissingTokens) {
-          warnedMissingTokens = true;
-          log.warn("server returned no usable token ids/logprobs; episodes get no trainable samples", {
-            url,
-            problem: tokenProblem,
-          });
-        }
-        return { status: "ok", completion };
-      } else {
-        const detail = errorDetail(result.body);
-        if (result.status >= 400 && result.status < 500 && CONTEXT_OVERFLOW.test(detail))
-          return { status: "context-overflow", message: detail };
-        if (
-          result.status >= 400 &&
-          result.status < 500 &&
-          requestTokenIds &&
-          /return_token_ids|logprobs/.test(detail)
-        ) {
-          log.warn("server refuses token id / logprob fields; continuing without them", { url });
-          requestTokenIds = false;
-          continue;
-        }
-        const retryable =
-          result.status === 429 ||
-          result.status === 408 ||
-          (result.status >= 500 && !INVALID_REQUEST.test(detail)) ||
-          result.status < 400;
-        if (!retryable) throw rejected(result.status, detail, result.body);
-        transient = `HTTP ${result.status}: ${detail}`;
-      }
-      failures++;
-      if (failures > maxRetries)
-        throw new InfrastructureError(
-          "model-unreachable",
-          `model server at ${url} failed ${failures} times, last: ${transient}` +
-            (result.kind === "network" ? " (is the server up?)" : ""),
-          { data: { url, attempts: failures } },
-        );
-      const base = options.retryBaseDelayMs ?? 500;
-      const backoff = Math.min(options.retryMaxDelayMs ?? 30_000, base * 2 ** (failures - 1));
-      const retryAfterMs = result.kind === "response" ? result.retryAfterMs : null;
-      const delay = Math.min(
-        options.retryMaxDelayMs ?? 30_000,
-        retryAfterMs ?? backoff * (0.5 + Math.random() / 2),
-      );
-      log.warn("model request failed; retrying", {
-        url,
-        attempt: failures,
-        delayMs: Math.round(delay),
-        transient,
-      });
-      await sleep(delay, request.abortSignal);
-    }
+  async probe(abortSignal?: AbortSignal): Promise<ServerCapabilities> {
+    const listedModels = await this.listedModels(abortSignal);
+    const short = { ...this.body({ messages: [{ role: "user", content: PROBE_PROMPT }] }), max_tokens: 1 };
+    const { tokenIds, logprobs } = await this.probeTokens(short, abortSignal);
+    const nativeToolCalls = await this.probeToolCalls(short, abortSignal);
+    return {
+      url: this.baseUrl,
+      model: this.options.model,
+      listedModels,
+      tokenIds,
+      logprobs,
+      nativeToolCalls,
+    };
   }
 
-  async function probe(abortSignal?: AbortSignal): Promise<ServerCapabilities> {
-    const models = await send(`${baseUrl}/models`, null, abortSignal);
-    let listedModels: string[] | null = null;
-    if (models.kind === "response" && models.status === 200) {
-      try {
-        const data = (JSON.parse(models.body) as { data?: { id?: unknown }[] }).data;
-        if (Array.isArray(data)) listedModels = data.map((entry) => String(entry.id));
-      } catch {
-        // no usable model list: reported as null
-      }
+  private async listedModels(abortSignal?: AbortSignal): Promise<string[] | null> {
+    const models = await this.send(`${this.baseUrl}/models`, null, abortSignal);
+    if (models.kind !== "response" || models.status !== 200) return null;
+    try {
+      const data = (JSON.parse(models.body) as { data?: { id?: unknown }[] }).data;
+      if (Array.isArray(data)) return data.map((entry) => String(entry.id));
+    } catch {
+      // no usable model list: reported as null
     }
-    const short = { ...body({ messages: [{ role: "user", content: PROBE_PROMPT }] }), max_tokens: 1 };
-    const tokenAnswer = await send(url, { ...short, logprobs: true, return_token_ids: true }, abortSignal);
-    let tokenIds: CapabilityFinding;
-    let logprobs: CapabilityFinding;
-    if (tokenAnswer.kind === "network") throw unreachable(tokenAnswer.message);
-    if (tokenAnswer.status !== 200) {
-      const why = `refused token id / logprob fields: HTTP ${tokenAnswer.status}: ${errorDetail(tokenAnswer.body)}`;
-      tokenIds = { supported: false, detail: why };
-      logprobs = { supported: false, detail: why };
-    } else {
-      const parsed = JSON.parse(tokenAnswer.body) as Record<string, unknown>;
-      const choice = ((parsed.choices as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
-      const trace = parseTokens(parsed, choice);
-      const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
-      tokenIds =
+    return null;
+  }
+
+  private async probeTokens(
+    short: Record<string, unknown>,
+    abortSignal?: AbortSignal,
+  ): Promise<{ tokenIds: CapabilityFinding; logprobs: CapabilityFinding }> {
+    const answer = await this.send(
+      this.url,
+      { ...short, logprobs: true, return_token_ids: true },
+      abortSignal,
+    );
+    if (answer.kind === "network") throw this.unreachable(answer.message);
+    if (answer.status !== 200) {
+      const why = `refused token id / logprob fields: HTTP ${answer.status}: ${errorDetail(answer.body)}`;
+      return { tokenIds: { supported: false, detail: why }, logprobs: { supported: false, detail: why } };
+    }
+    const parsed = JSON.parse(answer.body) as Record<string, unknown>;
+    const choice = ((parsed.choices as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
+    const trace = parseTokens(parsed, choice);
+    const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
+    return {
+      tokenIds:
         typeof trace === "string"
           ? { supported: false, detail: trace }
-          : { supported: true, detail: `${trace.promptTokenIds.length} prompt token ids returned` };
-      logprobs = Array.isArray(content)
+          : { supported: true, detail: `${trace.promptTokenIds.length} prompt token ids returned` },
+      logprobs: Array.isArray(content)
         ? { supported: true, detail: "per-token logprobs returned" }
-        : { supported: false, detail: "no choices[0].logprobs.content" };
-    }
+        : { supported: false, detail: "no choices[0].logprobs.content" },
+    };
+  }
+
+  private async probeToolCalls(
+    short: Record<string, unknown>,
+    abortSignal?: AbortSignal,
+  ): Promise<CapabilityFinding> {
     const pingTool = {
       name: "ping",
       description: "Answers ping.",
       parameters: { type: "object", properties: {}, additionalProperties: false },
     };
-    const toolAnswer = await send(
-      url,
+    const answer = await this.send(
+      this.url,
       {
         ...short,
         max_tokens: 32,
         tools: [{ type: "function", function: pingTool }],
-        tool_choice: toolChoice === "omit" ? undefined : { type: "function", function: { name: "ping" } },
+        tool_choice:
+          this.toolChoice === "omit" ? undefined : { type: "function", function: { name: "ping" } },
       },
       abortSignal,
     );
-    let nativeToolCalls: CapabilityFinding;
-    if (toolAnswer.kind === "network") throw unreachable(toolAnswer.message);
-    if (toolAnswer.status !== 200)
-      nativeToolCalls = {
+    if (answer.kind === "network") throw this.unreachable(answer.message);
+    if (answer.status !== 200)
+      return {
         supported: false,
-        detail: `tools refused: HTTP ${toolAnswer.status}: ${errorDetail(toolAnswer.body)}`,
+        detail: `tools refused: HTTP ${answer.status}: ${errorDetail(answer.body)}`,
       };
-    else {
-      const { completion } = parseCompletion(toolAnswer.body, url, 0);
-      nativeToolCalls =
-        completion.toolCalls.length > 0
-          ? { supported: true, detail: `tool_calls returned (${completion.toolCalls[0]!.name})` }
-          : { supported: false, detail: "answered with text instead of tool_calls" };
-    }
-    return { url: baseUrl, model: options.model, listedModels, tokenIds, logprobs, nativeToolCalls };
+    const { completion } = parseCompletion(answer.body, this.url, 0);
+    return completion.toolCalls.length > 0
+      ? { supported: true, detail: `tool_calls returned (${completion.toolCalls[0]!.name})` }
+      : { supported: false, detail: "answered with text instead of tool_calls" };
   }
 
-  function unreachable(message: string): InfrastructureError {
+  private unreachable(message: string): InfrastructureError {
     return new InfrastructureError(
       "model-unreachable",
-      `model server at ${url}: ${message} (is the server up?)`,
-      {
-        data: { url },
-      },
+      `model server at ${this.url}: ${message} (is the server up?)`,
+      { data: { url: this.url } },
     );
   }
-
-  return { sampling, tokenSource: "chat", complete, probe };
 }
 
 function isTokenList(value: unknown): value is number[] {

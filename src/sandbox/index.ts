@@ -66,6 +66,7 @@ export function openSandboxes(options: OpenSandboxesOptions = {}): SandboxRouter
 }
 
 export { viewOf } from "../ports/sandbox.js";
+export { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "./local/workspace.js";
 export type { Destroyable } from "./registry.js";
 export { destroyAll, liveSandboxes, track } from "./registry.js";
 export type { DockerBackendOptions, LocalBackendOptions };

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { parseConfig } from "../../src/config/index.js";
+import { createModelClient } from "../../src/model/index.js";
 import { exportRollouts, readRolloutStep, rolloutRecordProblems } from "../../src/selfplay/exports/index.js";
 import { runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
@@ -34,7 +35,10 @@ describe("self-play end to end with the agent policy and the scripted model serv
       secondOrder: { enabled: false },
       store: join(temp.path, "store.db"),
     });
-    const policy = createAgentPolicy({ model: { baseUrl: server.baseUrl, model: "scripted" } });
+    const policy = createAgentPolicy({
+      client: createModelClient({ baseUrl: server.baseUrl, model: "scripted" }),
+      modelName: "scripted",
+    });
     store = openStore(config.store);
     result = await runSelfPlay(config, { store, policy });
   });

@@ -4,13 +4,13 @@
 // breaks; the SGLang protocol runs through an SGLang-shaped front on the same model.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/policy.js";
-import { rolloutInvariantViolations } from "../../src/model/rollout-record.js";
 import { createServerTokenizer } from "../../src/model/tito/server-tokenizer.js";
 import { createTitoClient, type TitoClientOptions } from "../../src/model/tito/tito-client.js";
 import type { ChatMessage, ModelClient } from "../../src/ports/model.js";
 import type { PolicyEpisode } from "../../src/ports/policy.js";
 import type { RolloutSample } from "../../src/ports/rollout.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../src/ports/sandbox.js";
+import { rolloutInvariantViolations } from "../../src/rollout/rollout-record.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
 import { createSolverTask, createValidator, type Validator } from "../../src/validation/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
@@ -70,8 +70,8 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     callFormat: "hermes" | "native" = "hermes",
   ): Promise<PolicyEpisode> {
     const policy = createAgentPolicy({
-      model: { baseUrl: vllm.baseUrl, model: vllm.model },
       client: withoutSeeds(client),
+      modelName: vllm.model,
       callFormat,
       limits,
     });
@@ -217,8 +217,8 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     "stores a proposer episode as one exact sample",
     async () => {
       const policy = createAgentPolicy({
-        model: { baseUrl: vllm.baseUrl, model: vllm.model },
         client: withoutSeeds(createTitoClient(titoOptions())),
+        modelName: vllm.model,
         callFormat: "hermes",
         limits: { ...limits, maxTurns: 2 },
       });

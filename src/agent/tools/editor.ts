@@ -61,11 +61,158 @@ function snippet(text: string, firstChangedLine: number, changedLineCount: numbe
   return numberLines(lines.slice(start - 1, end).join("\n"), start);
 }
 
-export function createEditorTool(): Tool {
-  /** Contents before each edit, per resolved path, for undo_edit; null = the file did not exist. */
-  const history = new Map<string, (string | null)[]>();
+type EditorArguments = z.output<typeof schema>;
 
-  async function write(
+export function createEditorTool(): Tool {
+  const editor = new Editor();
+  return defineTool({
+    name: "editor",
+    description: loadDescription("editor.md"),
+    schema,
+    run: (args, { sandbox }) => editor.run(args, sandbox),
+  });
+}
+
+/** One episode's editor: the commands, and the contents before each edit for undo_edit. */
+class Editor {
+  /** Contents before each edit, per resolved path; null = the file did not exist. */
+  private readonly history = new Map<string, (string | null)[]>();
+
+  run(args: EditorArguments, sandbox: SandboxView): Promise<ToolOutcome> {
+    const path = posix.isAbsolute(args.path)
+      ? posix.normalize(args.path)
+      : posix.join(sandbox.workdir, args.path);
+    switch (args.command) {
+      case "view":
+        return this.view(sandbox, path, args.view_range as [number, number] | undefined);
+      case "create":
+        return this.create(sandbox, path, args.file_text);
+      case "str_replace":
+        return this.replace(sandbox, path, args.old_str, args.new_str ?? "");
+      case "insert":
+        return this.insert(sandbox, path, args.insert_line, args.insert_text);
+      case "undo_edit":
+        return this.undo(sandbox, path);
+    }
+  }
+
+  private async view(
+    sandbox: SandboxView,
+    path: string,
+    range: [number, number] | undefined,
+  ): Promise<ToolOutcome> {
+    const probe = await sandbox.run({
+      command: `if [ -d ${quote(path)} ]; then echo directory; find ${quote(path)} -maxdepth 2 -not -path '*/.git' -not -path '*/.git/*' -not -name '*.pyc' | sort | head -n 1000; elif [ -f ${quote(path)} ]; then echo file; else echo missing; fi`,
+      timeoutMs: 30_000,
+    });
+    const [kind, ...listing] = probe.stdout.split("\n");
+    if (kind === "directory")
+      return {
+        status: "ok",
+        output: `Files and directories in ${path}, two levels deep:\n${listing.join("\n").trim()}`,
+      };
+    if (kind !== "file")
+      return invalid(`${path} does not exist. Use \`view\` on a directory to see what is there.`);
+    const text = await readText(sandbox, path);
+    if (text === null) return invalid(`${path} could not be read.`);
+    if (!range) return { status: "ok", output: numberLines(text) };
+    const lines = text.split("\n");
+    const total = text.endsWith("\n") ? lines.length - 1 : lines.length;
+    const [first, last] = range;
+    const end = last === -1 ? total : last;
+    if (first < 1 || first > Math.max(total, 1) || end < first || end > total)
+      return invalid(`view_range [${first}, ${last}] is outside ${path}, which has ${total} lines.`);
+    return { status: "ok", output: numberLines(lines.slice(first - 1, end).join("\n"), first) };
+  }
+
+  private async create(
+    sandbox: SandboxView,
+    path: string,
+    content: string | undefined,
+  ): Promise<ToolOutcome> {
+    if (content === undefined) return invalid("create needs `file_text`, the content of the new file.");
+    if ((await readText(sandbox, path)) !== null)
+      return invalid(
+        `${path} already exists; create never overwrites. Use str_replace or insert to change it.`,
+      );
+    await sandbox.run({ command: `mkdir -p ${quote(posix.dirname(path))}`, timeoutMs: 30_000 });
+    const failure = await this.write(sandbox, path, null, content);
+    return failure ? invalid(failure) : { status: "ok", output: `Created ${path}.` };
+  }
+
+  private async replace(
+    sandbox: SandboxView,
+    path: string,
+    oldText: string | undefined,
+    newText: string,
+  ): Promise<ToolOutcome> {
+    if (oldText === undefined || oldText === "")
+      return invalid("str_replace needs a non-empty `old_str` that occurs exactly once in the file.");
+    const text = await readText(sandbox, path);
+    if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
+    const first = text.indexOf(oldText);
+    if (first === -1)
+      return invalid(
+        `old_str does not occur in ${path}; it must match exactly, whitespace and indentation included.`,
+      );
+    const second = text.indexOf(oldText, first + 1);
+    if (second !== -1) {
+      const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
+      return invalid(
+        `old_str occurs more than once in ${path} (lines ${lineOf(first)} and ${lineOf(second)}, maybe more); include more surrounding lines so it is unique.`,
+      );
+    }
+    const after = text.slice(0, first) + newText + text.slice(first + oldText.length);
+    const failure = await this.write(sandbox, path, text, after);
+    if (failure) return invalid(failure);
+    const line = text.slice(0, first).split("\n").length;
+    return {
+      status: "ok",
+      output: `Edited ${path}. The changed region now reads:\n${snippet(after, line, newText.split("\n").length)}`,
+    };
+  }
+
+  private async insert(
+    sandbox: SandboxView,
+    path: string,
+    afterLine: number | undefined,
+    insertText: string | undefined,
+  ): Promise<ToolOutcome> {
+    if (afterLine === undefined || insertText === undefined)
+      return invalid("insert needs `insert_line` (0 = top of the file) and `insert_text`.");
+    const text = await readText(sandbox, path);
+    if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
+    const lines = text.split("\n");
+    const hadFinalNewline = text.endsWith("\n");
+    if (hadFinalNewline) lines.pop();
+    if (afterLine > lines.length)
+      return invalid(
+        `insert_line ${afterLine} is beyond the end of ${path}, which has ${lines.length} lines.`,
+      );
+    const inserted = insertText.replace(/\n$/, "").split("\n");
+    lines.splice(afterLine, 0, ...inserted);
+    const after = lines.join("\n") + (hadFinalNewline || text === "" ? "\n" : "");
+    const failure = await this.write(sandbox, path, text, after);
+    if (failure) return invalid(failure);
+    return {
+      status: "ok",
+      output: `Inserted ${inserted.length} line(s) into ${path}:\n${snippet(after, afterLine + 1, inserted.length)}`,
+    };
+  }
+
+  private async undo(sandbox: SandboxView, path: string): Promise<ToolOutcome> {
+    const before = this.history.get(path)?.pop();
+    if (before === undefined) return invalid(`There is no edit of ${path} to undo.`);
+    if (before === null) {
+      await sandbox.run({ command: `rm -f ${quote(path)}`, timeoutMs: 30_000 });
+      return { status: "ok", output: `Undid the creation of ${path}; the file is gone.` };
+    }
+    await sandbox.writeFile(path, before);
+    return { status: "ok", output: `Undid the last edit of ${path}.` };
+  }
+
+  /** Writes the new content and remembers the old; returns why the write failed, or null. */
+  private async write(
     sandbox: SandboxView,
     path: string,
     before: string | null,
@@ -76,116 +223,9 @@ export function createEditorTool(): Tool {
     } catch (error) {
       return `Could not write ${path}: ${(error as Error).message}`;
     }
-    const stack = history.get(path) ?? [];
+    const stack = this.history.get(path) ?? [];
     stack.push(before);
-    history.set(path, stack);
+    this.history.set(path, stack);
     return null;
   }
-
-  return defineTool({
-    name: "editor",
-    description: loadDescription("editor.md"),
-    schema,
-    async run(args, { sandbox }) {
-      const path = posix.isAbsolute(args.path)
-        ? posix.normalize(args.path)
-        : posix.join(sandbox.workdir, args.path);
-      switch (args.command) {
-        case "view": {
-          const probe = await sandbox.run({
-            command: `if [ -d ${quote(path)} ]; then echo directory; find ${quote(path)} -maxdepth 2 -not -path '*/.git' -not -path '*/.git/*' -not -name '*.pyc' | sort | head -n 1000; elif [ -f ${quote(path)} ]; then echo file; else echo missing; fi`,
-            timeoutMs: 30_000,
-          });
-          const [kind, ...listing] = probe.stdout.split("\n");
-          if (kind === "directory")
-            return {
-              status: "ok",
-              output: `Files and directories in ${path}, two levels deep:\n${listing.join("\n").trim()}`,
-            };
-          if (kind !== "file")
-            return invalid(`${path} does not exist. Use \`view\` on a directory to see what is there.`);
-          const text = await readText(sandbox, path);
-          if (text === null) return invalid(`${path} could not be read.`);
-          if (!args.view_range) return { status: "ok", output: numberLines(text) };
-          const lines = text.split("\n");
-          const total = text.endsWith("\n") ? lines.length - 1 : lines.length;
-          const [first, last] = args.view_range as [number, number];
-          const end = last === -1 ? total : last;
-          if (first < 1 || first > Math.max(total, 1) || end < first || end > total)
-            return invalid(`view_range [${first}, ${last}] is outside ${path}, which has ${total} lines.`);
-          return { status: "ok", output: numberLines(lines.slice(first - 1, end).join("\n"), first) };
-        }
-        case "create": {
-          if (args.file_text === undefined)
-            return invalid("create needs `file_text`, the content of the new file.");
-          if ((await readText(sandbox, path)) !== null)
-            return invalid(
-              `${path} already exists; create never overwrites. Use str_replace or insert to change it.`,
-            );
-          await sandbox.run({ command: `mkdir -p ${quote(posix.dirname(path))}`, timeoutMs: 30_000 });
-          const failure = await write(sandbox, path, null, args.file_text);
-          return failure ? invalid(failure) : { status: "ok", output: `Created ${path}.` };
-        }
-        case "str_replace": {
-          if (args.old_str === undefined || args.old_str === "")
-            return invalid("str_replace needs a non-empty `old_str` that occurs exactly once in the file.");
-          const text = await readText(sandbox, path);
-          if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
-          const first = text.indexOf(args.old_str);
-          if (first === -1)
-            return invalid(
-              `old_str does not occur in ${path}; it must match exactly, whitespace and indentation included.`,
-            );
-          const second = text.indexOf(args.old_str, first + 1);
-          if (second !== -1) {
-            const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
-            return invalid(
-              `old_str occurs more than once in ${path} (lines ${lineOf(first)} and ${lineOf(second)}, maybe more); include more surrounding lines so it is unique.`,
-            );
-          }
-          const newText = args.new_str ?? "";
-          const after = text.slice(0, first) + newText + text.slice(first + args.old_str.length);
-          const failure = await write(sandbox, path, text, after);
-          if (failure) return invalid(failure);
-          const line = text.slice(0, first).split("\n").length;
-          return {
-            status: "ok",
-            output: `Edited ${path}. The changed region now reads:\n${snippet(after, line, newText.split("\n").length)}`,
-          };
-        }
-        case "insert": {
-          if (args.insert_line === undefined || args.insert_text === undefined)
-            return invalid("insert needs `insert_line` (0 = top of the file) and `insert_text`.");
-          const text = await readText(sandbox, path);
-          if (text === null) return invalid(`${path} does not exist or is not a readable file.`);
-          const lines = text.split("\n");
-          const hadFinalNewline = text.endsWith("\n");
-          if (hadFinalNewline) lines.pop();
-          if (args.insert_line > lines.length)
-            return invalid(
-              `insert_line ${args.insert_line} is beyond the end of ${path}, which has ${lines.length} lines.`,
-            );
-          const inserted = args.insert_text.replace(/\n$/, "").split("\n");
-          lines.splice(args.insert_line, 0, ...inserted);
-          const after = lines.join("\n") + (hadFinalNewline || text === "" ? "\n" : "");
-          const failure = await write(sandbox, path, text, after);
-          if (failure) return invalid(failure);
-          return {
-            status: "ok",
-            output: `Inserted ${inserted.length} line(s) into ${path}:\n${snippet(after, args.insert_line + 1, inserted.length)}`,
-          };
-        }
-        case "undo_edit": {
-          const before = history.get(path)?.pop();
-          if (before === undefined) return invalid(`There is no edit of ${path} to undo.`);
-          if (before === null) {
-            await sandbox.run({ command: `rm -f ${quote(path)}`, timeoutMs: 30_000 });
-            return { status: "ok", output: `Undid the creation of ${path}; the file is gone.` };
-          }
-          await sandbox.writeFile(path, before);
-          return { status: "ok", output: `Undid the last edit of ${path}.` };
-        }
-      }
-    },
-  });
 }

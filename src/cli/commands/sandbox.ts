@@ -4,8 +4,7 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { Environment } from "../../ports/sandbox.js";
-import { openSandboxes } from "../../sandbox/index.js";
-import type { WorkspaceStrategy } from "../../sandbox/local/workspace.js";
+import { openSandboxes, WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../sandbox/index.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 
 interface ExecOptions {
@@ -16,8 +15,6 @@ interface ExecOptions {
   workspace?: string;
   json?: boolean;
 }
-
-const STRATEGIES: readonly WorkspaceStrategy[] = ["auto", "overlay", "reflink", "copy"];
 
 export function register(program: Command): void {
   const group = program.command("sandbox").description("Run commands in sandboxes.");
@@ -31,7 +28,7 @@ export function register(program: Command): void {
     .option("--image <name>", "environment: a container image holding the repository (Docker sandbox)")
     .option("--workdir <path>", "where the repository is inside the image (default /testbed)")
     .option("--timeout <seconds>", "wall-clock limit; the whole process tree is killed on expiry", "600")
-    .option("--workspace <strategy>", `local workspace: ${STRATEGIES.join(" | ")}`)
+    .option("--workspace <strategy>", `local workspace: ${WORKSPACE_STRATEGIES.join(" | ")}`)
     .option("--json", "print the run result as JSON on stdout")
     .argument("<command...>", "command to run (after --)")
     .action(async (words: string[], options: ExecOptions) => {
@@ -45,10 +42,13 @@ async function exec(words: string[], options: ExecOptions): Promise<number> {
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new InputError("usage", `--timeout must be a positive number of seconds, got "${options.timeout}"`);
   }
-  if (options.workspace !== undefined && !STRATEGIES.includes(options.workspace as WorkspaceStrategy)) {
+  if (
+    options.workspace !== undefined &&
+    !(WORKSPACE_STRATEGIES as readonly string[]).includes(options.workspace)
+  ) {
     throw new InputError(
       "usage",
-      `--workspace must be one of ${STRATEGIES.join(", ")}, got "${options.workspace}"`,
+      `--workspace must be one of ${WORKSPACE_STRATEGIES.join(", ")}, got "${options.workspace}"`,
     );
   }
   const command = words.length === 1 ? words[0]! : words.map(shellWord).join(" ");

@@ -10,7 +10,7 @@ import {
 } from "../../../test/support/scripted-tito-server.js";
 import { InfrastructureError } from "../../errors.js";
 import type { ChatMessage, CompletionResult, ModelClient } from "../../ports/model.js";
-import { RolloutAccumulator, rolloutInvariantViolations } from "../rollout-record.js";
+import { RolloutAccumulator, rolloutInvariantViolations } from "../../rollout/rollout-record.js";
 import { toWireMessage } from "../wire.js";
 import type { EngineKind } from "./engines.js";
 import { createTitoClient } from "./tito-client.js";

@@ -15,6 +15,7 @@ import type { SamplingSettings } from "../../ports/rollout.js";
 import {
   CONTEXT_OVERFLOW,
   errorDetail,
+  type JudgedResponse,
   notJsonVerdict,
   parseJsonObject,
   postWithRetries,
@@ -22,7 +23,7 @@ import {
   type Verdict,
 } from "../http.js";
 import type { ModelClientOptions } from "../openai-client.js";
-import { type EngineKind, engineNamed, type GenerateReply } from "./engines.js";
+import { type Engine, type EngineKind, engineNamed, type GenerateReply } from "./engines.js";
 import { type ChatTokenizer, createServerTokenizer } from "./server-tokenizer.js";
 
 /** The chat client's connection and sampling settings, plus which engine protocol and tokenizer to use. */
@@ -61,45 +62,69 @@ interface EpisodeTokens {
 }
 
 export function createTitoClient(options: TitoClientOptions): ModelClient {
-  const log = createLogger("model");
-  const engine = engineNamed(options.engine);
-  const url = `${options.baseUrl.replace(/\/+$/, "")}${engine.path}`;
-  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const retry: RetryPolicy = {
-    maxRetries: options.maxRetries ?? 5,
-    baseDelayMs: options.retryBaseDelayMs ?? 500,
-    maxDelayMs: options.retryMaxDelayMs ?? 30_000,
-  };
-  const sampling: SamplingSettings = {
-    model: options.model,
-    temperature: options.temperature ?? 1,
-    top_p: options.topP ?? 0.95,
-    max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
-  };
-  const tokenizer =
-    options.tokenizer ??
-    createServerTokenizer({
-      baseUrl: options.tokenizerUrl ?? defaultTokenizerUrl(options.engine, options.baseUrl),
-      model: options.model,
-      apiKey: options.apiKey,
-      timeoutMs,
-      retry,
-    });
-  const onRetry = (details: Record<string, unknown>) => log.warn("model request failed; retrying", details);
+  return new TitoClient(options);
+}
 
-  async function startTokens(request: CompletionRequest): Promise<EpisodeTokens> {
+/** The engine's connection, sampling and tokenizer; each episode keeps its tokens in a TitoEpisode. */
+class TitoClient implements ModelClient {
+  readonly sampling: SamplingSettings;
+  readonly tokenSource = "tito" as const;
+  readonly tokenizer: ChatTokenizer;
+  private readonly log = createLogger("model");
+  private readonly engine: Engine;
+  private readonly url: string;
+  private readonly timeoutMs: number;
+  private readonly retry: RetryPolicy;
+
+  constructor(readonly options: TitoClientOptions) {
+    this.engine = engineNamed(options.engine);
+    this.url = `${options.baseUrl.replace(/\/+$/, "")}${this.engine.path}`;
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.retry = {
+      maxRetries: options.maxRetries ?? 5,
+      baseDelayMs: options.retryBaseDelayMs ?? 500,
+      maxDelayMs: options.retryMaxDelayMs ?? 30_000,
+    };
+    this.sampling = {
+      model: options.model,
+      temperature: options.temperature ?? 1,
+      top_p: options.topP ?? 0.95,
+      max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
+    };
+    this.tokenizer =
+      options.tokenizer ??
+      createServerTokenizer({
+        baseUrl: options.tokenizerUrl ?? defaultTokenizerUrl(options.engine, options.baseUrl),
+        model: options.model,
+        apiKey: options.apiKey,
+        timeoutMs: this.timeoutMs,
+        retry: this.retry,
+      });
+  }
+
+  startEpisode(): ModelClient {
+    return new TitoEpisode(this);
+  }
+
+  /** An unbound call starts an episode of its own. */
+  complete(request: CompletionRequest): Promise<CompletionResult> {
+    return this.startEpisode().complete(request);
+  }
+
+  /** Renders the first messages, and finds the token that closes an assistant turn from a stand-in turn. */
+  async startTokens(request: CompletionRequest): Promise<EpisodeTokens> {
     const head = [...request.messages];
     const tools = request.tools;
     const signal = request.abortSignal;
     const [prompt, closed, sentinelTokens] = await Promise.all([
-      tokenizer.renderChat({ messages: head, tools, addGenerationPrompt: true, abortSignal: signal }),
-      tokenizer.renderChat({
+      this.tokenizer.renderChat({ messages: head, tools, addGenerationPrompt: true, abortSignal: signal }),
+      this.tokenizer.renderChat({
         messages: [...head, { role: "assistant", content: SENTINEL }],
         tools,
         addGenerationPrompt: false,
         abortSignal: signal,
       }),
-      tokenizer.encode(SENTINEL, signal),
+      this.tokenizer.encode(SENTINEL, signal),
     ]);
     const after = splitAfterSentinel(closed, prompt, sentinelTokens);
     if (after.length === 0)
@@ -119,7 +144,7 @@ export function createTitoClient(options: TitoClientOptions): ModelClient {
   }
 
   /** Tokens that follow a sampled turn: its closing (unless sampled), the observation, the next header. */
-  async function observationTokens(
+  async observationTokens(
     episode: EpisodeTokens,
     messages: readonly ChatMessage[],
     abortSignal?: AbortSignal,
@@ -133,7 +158,7 @@ export function createTitoClient(options: TitoClientOptions): ModelClient {
           (previous ? ` with a ${previous.role} message where the assistant turn belongs` : ""),
       );
     const fresh = messages.slice(episode.renderedMessages + 1);
-    const rendered = await tokenizer.renderChat({
+    const rendered = await this.tokenizer.renderChat({
       messages: [...episode.head, { role: "assistant", content: SENTINEL }, ...fresh],
       tools: episode.tools,
       addGenerationPrompt: true,
@@ -145,121 +170,126 @@ export function createTitoClient(options: TitoClientOptions): ModelClient {
     return last === episode.endOfTurn && after[0] === episode.endOfTurn ? after.slice(1) : after;
   }
 
-  function generate(
-    body: Record<string, unknown>,
-    abortSignal: AbortSignal | undefined,
+  /** Samples a continuation of `prompt`, up to `maxTokens` or the end of the turn. */
+  generate(
+    prompt: number[],
+    request: { maxTokens: number; endOfTurn: number; seed?: number; abortSignal?: AbortSignal },
   ): Promise<GenerateReply | { overflow: string }> {
+    const body = this.engine.body({
+      model: this.options.model,
+      promptTokenIds: prompt,
+      maxTokens: request.maxTokens,
+      temperature: this.sampling.temperature,
+      topP: this.sampling.top_p,
+      stopTokenIds: [request.endOfTurn],
+      seed: request.seed,
+      extraBody: this.options.extraBody,
+    });
     return postWithRetries(
-      url,
+      this.url,
       JSON.stringify(body),
       {
-        timeoutMs,
-        retry,
-        headers: options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {},
-        abortSignal,
-        onRetry,
+        timeoutMs: this.timeoutMs,
+        retry: this.retry,
+        headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
+        abortSignal: request.abortSignal,
+        onRetry: (details) => this.log.warn("model request failed; retrying", details),
       },
-      (response): Verdict<GenerateReply | { overflow: string }> => {
-        if (response.status >= 400) {
-          const detail = errorDetail(response.body);
-          if (CONTEXT_OVERFLOW.test(detail)) return { kind: "done", value: { overflow: detail } };
-          throw new InfrastructureError(
-            "model-request-rejected",
-            `model server at ${url} rejected the request with HTTP ${response.status}: ${detail} ` +
-              `(check the base URL, the model name and inference.kind: ${engine.kind})`,
-            { data: { url, status: response.status, body: response.body.slice(0, 2000) } },
-          );
-        }
-        const parsed = parseJsonObject(response.body);
-        if (parsed === null) return notJsonVerdict(response.body, "model-bad-response");
-        const reply = engine.read(parsed);
-        if (typeof reply === "string")
-          throw new InfrastructureError(
-            "model-bad-response",
-            `model server at ${url} answered with ${reply}; a token-in/token-out episode cannot go on without ` +
-              `the sampled token ids and their logprobs`,
-            { data: { url, body: response.body.slice(0, 2000) } },
-          );
-        return { kind: "done", value: reply };
-      },
+      (response) => this.judge(response),
     );
   }
 
-  function episodeClient(): ModelClient {
-    let episode: EpisodeTokens | null = null;
-
-    async function complete(request: CompletionRequest): Promise<CompletionResult> {
-      const started = performance.now();
-      let current = episode;
-      let prompt: number[];
-      if (current === null) {
-        current = await startTokens(request);
-        prompt = current.tokens;
-      } else {
-        prompt = [
-          ...current.tokens,
-          ...(await observationTokens(current, request.messages, request.abortSignal)),
-        ];
-      }
-      const limit = Math.min(
-        request.contextLimit ?? Number.POSITIVE_INFINITY,
-        tokenizer.maxModelLength ?? Number.POSITIVE_INFINITY,
+  private judge(response: JudgedResponse): Verdict<GenerateReply | { overflow: string }> {
+    const url = this.url;
+    if (response.status >= 400) {
+      const detail = errorDetail(response.body);
+      if (CONTEXT_OVERFLOW.test(detail)) return { kind: "done", value: { overflow: detail } };
+      throw new InfrastructureError(
+        "model-request-rejected",
+        `model server at ${url} rejected the request with HTTP ${response.status}: ${detail} ` +
+          `(check the base URL, the model name and inference.kind: ${this.engine.kind})`,
+        { data: { url, status: response.status, body: response.body.slice(0, 2000) } },
       );
-      const room = limit - prompt.length;
-      if (room <= 0)
-        return {
-          status: "context-overflow",
-          message: `the prompt has ${prompt.length} tokens; the context limit is ${limit}`,
-        };
-      const maxTokens = Math.min(request.maxTokens ?? sampling.max_tokens ?? DEFAULT_MAX_TOKENS, room);
-      const reply = await generate(
-        engine.body({
-          model: options.model,
-          promptTokenIds: prompt,
-          maxTokens,
-          temperature: sampling.temperature,
-          topP: sampling.top_p,
-          stopTokenIds: [current.endOfTurn],
-          seed: request.seed,
-          extraBody: options.extraBody,
-        }),
-        request.abortSignal,
-      );
-      if ("overflow" in reply) return { status: "context-overflow", message: reply.overflow };
-      // Only a successful call moves the episode on, so a failed one can be tried again with the same messages.
-      episode = {
-        ...current,
-        tokens: [...prompt, ...reply.tokenIds],
-        renderedMessages: request.messages.length,
-      };
-      return {
-        status: "ok",
-        completion: {
-          content: reply.text,
-          toolCalls: [],
-          finishReason: reply.finishReason,
-          usage: { promptTokens: prompt.length, completionTokens: reply.tokenIds.length },
-          tokens: {
-            promptTokenIds: prompt,
-            completionTokenIds: reply.tokenIds,
-            logprobs: reply.logprobs,
-            model: reply.model ?? options.model,
-          },
-          durationMs: performance.now() - started,
-        },
-      };
     }
+    const parsed = parseJsonObject(response.body);
+    if (parsed === null) return notJsonVerdict(response.body, "model-bad-response");
+    const reply = this.engine.read(parsed);
+    if (typeof reply === "string")
+      throw new InfrastructureError(
+        "model-bad-response",
+        `model server at ${url} answered with ${reply}; a token-in/token-out episode cannot go on without ` +
+          `the sampled token ids and their logprobs`,
+        { data: { url, body: response.body.slice(0, 2000) } },
+      );
+    return { kind: "done", value: reply };
+  }
+}
 
-    return { sampling, tokenSource: "tito", complete, startEpisode: episodeClient };
+/** One episode: its token list, extended only by sampled tokens and rendered observations. */
+class TitoEpisode implements ModelClient {
+  readonly sampling: SamplingSettings;
+  readonly tokenSource = "tito" as const;
+  private episode: EpisodeTokens | null = null;
+
+  constructor(private readonly client: TitoClient) {
+    this.sampling = client.sampling;
   }
 
-  // Unbound calls each start an episode of their own.
-  return {
-    sampling,
-    tokenSource: "tito",
-    complete: (request) => episodeClient().complete(request),
-    startEpisode: episodeClient,
-  };
+  startEpisode(): ModelClient {
+    return this.client.startEpisode();
+  }
+
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const started = performance.now();
+    const client = this.client;
+    const current = this.episode ?? (await client.startTokens(request));
+    const prompt =
+      this.episode === null
+        ? current.tokens
+        : [
+            ...current.tokens,
+            ...(await client.observationTokens(current, request.messages, request.abortSignal)),
+          ];
+    const limit = Math.min(
+      request.contextLimit ?? Number.POSITIVE_INFINITY,
+      client.tokenizer.maxModelLength ?? Number.POSITIVE_INFINITY,
+    );
+    const room = limit - prompt.length;
+    if (room <= 0)
+      return {
+        status: "context-overflow",
+        message: `the prompt has ${prompt.length} tokens; the context limit is ${limit}`,
+      };
+    const reply = await client.generate(prompt, {
+      maxTokens: Math.min(request.maxTokens ?? this.sampling.max_tokens ?? DEFAULT_MAX_TOKENS, room),
+      endOfTurn: current.endOfTurn,
+      seed: request.seed,
+      abortSignal: request.abortSignal,
+    });
+    if ("overflow" in reply) return { status: "context-overflow", message: reply.overflow };
+    // Only a successful call moves the episode on, so a failed one can be tried again with the same messages.
+    this.episode = {
+      ...current,
+      tokens: [...prompt, ...reply.tokenIds],
+      renderedMessages: request.messages.length,
+    };
+    return {
+      status: "ok",
+      completion: {
+        content: reply.text,
+        toolCalls: [],
+        finishReason: reply.finishReason,
+        usage: { promptTokens: prompt.length, completionTokens: reply.tokenIds.length },
+        tokens: {
+          promptTokenIds: prompt,
+          completionTokenIds: reply.tokenIds,
+          logprobs: reply.logprobs,
+          model: reply.model ?? client.options.model,
+        },
+        durationMs: performance.now() - started,
+      },
+    };
+  }
 }
 
 /**

@@ -12,8 +12,14 @@ import {
   type SandboxBackend,
   type SandboxSpec,
 } from "../../ports/sandbox.js";
+import {
+  applyStartingPatches,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  LiveSandboxes,
+} from "../backend-support.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
-import { track } from "../registry.js";
 import type { SandboxUser } from "./archive.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
 import { DockerSandbox } from "./docker-sandbox.js";
@@ -51,59 +57,159 @@ export interface DockerBackendOptions extends EngineConnection {
   reap?: boolean;
 }
 
-export const DEFAULT_LIMITS: Required<Pick<ResourceLimits, "pids" | "memoryBytes">> = {
-  pids: 1024,
-  memoryBytes: 4 * 1024 ** 3,
-};
+export { DEFAULT_LIMITS };
 
 export const DEFAULT_USER: SandboxUser = { uid: 1000, gid: 1000 };
 
-export interface DockerBackend extends SandboxBackend {
-  readonly kind: "docker";
-  create(spec: SandboxSpec): Promise<DockerSandbox>;
-}
+/** The Docker backend; `createDockerBackend` makes one. */
+export class DockerBackend implements SandboxBackend {
+  readonly kind = "docker" as const;
+  private readonly docker: Docker;
+  private readonly address: string;
+  private readonly socketPath: string | undefined;
+  private readonly runId: string;
+  private readonly owner = formatOwner(currentOwner());
+  private readonly ignores: readonly string[];
+  private readonly user: SandboxUser;
+  private readonly live = new LiveSandboxes<DockerSandbox>();
+  private readonly prepared = new Map<string, Promise<PreparedImage>>();
+  private readonly pool: WarmPool;
+  private closed = false;
+  private ready: Promise<void> | undefined;
 
-export function createDockerBackend(options: DockerBackendOptions = {}): DockerBackend {
-  const { docker, address } = connectEngine(options);
-  const socketPath = address.startsWith("/") ? address : undefined;
-  const runId = options.runId ?? `run-${randomBytes(6).toString("hex")}`;
-  const owner = formatOwner(currentOwner());
-  const ignores = options.ignores ?? DEFAULT_IGNORES;
-  const user = options.user ?? DEFAULT_USER;
-  const live = new Set<DockerSandbox>();
-  const prepared = new Map<string, Promise<PreparedImage>>();
-  let closed = false;
-  let ready: Promise<void> | undefined;
+  constructor(private readonly options: DockerBackendOptions = {}) {
+    const { docker, address } = connectEngine(options);
+    this.docker = docker;
+    this.address = address;
+    this.socketPath = address.startsWith("/") ? address : undefined;
+    this.runId = options.runId ?? `run-${randomBytes(6).toString("hex")}`;
+    this.ignores = options.ignores ?? DEFAULT_IGNORES;
+    this.user = options.user ?? DEFAULT_USER;
+    this.pool = new WarmPool(options.warmContainers ?? 1, this.socketPath);
+  }
 
-  const ensureReady = () => {
-    ready ??= (async () => {
-      await pingEngine(docker, address);
-      if (options.reap ?? true) {
-        const removed = await reapLeakedContainers(docker);
+  async create(spec: SandboxSpec): Promise<DockerSandbox> {
+    if (this.closed)
+      throw new InfrastructureError("backend-closed", "the Docker sandbox backend has been closed");
+    const environment = spec.environment;
+    if (environment.kind !== "image") {
+      throw new InputError(
+        "environment-unsupported",
+        `the Docker backend runs image environments only, not directory ${environment.path}; open sandboxes with openSandboxes() to route directories to the local backend`,
+      );
+    }
+    await this.ensureReady();
+    const workdir = environment.workdir ?? this.options.workdir ?? DEFAULT_WORKDIR;
+    const base = await this.preparedImage(environment.image, workdir);
+    const limits = { ...DEFAULT_LIMITS, ...this.options.limits, ...spec.limits };
+    const container = await this.containerFor(
+      environment.image,
+      containerConfiguration(base.image, workdir, limits),
+      spec.label ?? "",
+    );
+    try {
+      return await this.assemble(spec, { image: environment.image, workdir, tree: base.tree }, container);
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      if (error instanceof InputError || error instanceof InfrastructureError) throw error;
+      throw new InfrastructureError(
+        "sandbox-create-failed",
+        `cannot start a sandbox from ${environment.image}: ${describe(error)}`,
+        { cause: error, data: { image: environment.image } },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool.drain();
+    await this.live.destroyAll();
+  }
+
+  /** A started container for the sandbox: a warm spare when one is ready, and a new spare made behind it. */
+  private async containerFor(
+    image: string,
+    configuration: ContainerConfiguration,
+    label: string,
+  ): Promise<Docker.Container> {
+    const key = JSON.stringify(configuration);
+    let container: Docker.Container;
+    const spare = this.pool.take(key);
+    try {
+      container = (await spare?.catch(() => undefined)) ?? (await this.startContainer(configuration, label));
+    } catch (error) {
+      throw new InfrastructureError(
+        "sandbox-create-failed",
+        `cannot start a container from ${image}: ${describe(error)}`,
+        { cause: error, data: { image } },
+      );
+    }
+    if (!this.closed) this.pool.fill(key, () => this.startContainer(configuration, "warm spare"));
+    return container;
+  }
+
+  /** Change tracking and starting patches inside the container, then the sandbox itself. */
+  private async assemble(
+    spec: SandboxSpec,
+    environment: { image: string; workdir: string; tree: string },
+    container: Docker.Container,
+  ): Promise<DockerSandbox> {
+    const { image, workdir } = environment;
+    const id = container.id.slice(0, 12);
+    const tracker = new ChangeTracker(createContainerGitRunner(container, this.user), {
+      gitDir: TRACKING_GIT_DIR,
+      workTree: workdir,
+    });
+    const patched = await applyStartingPatches(tracker, TRACKING_INDEX, spec.patches ?? [], image);
+    const sandbox = this.live.adopt(
+      (onDestroyed) =>
+        new DockerSandbox({
+          id: `docker-${id}`,
+          spec,
+          workdir,
+          container,
+          user: this.user,
+          socketPath: this.socketPath,
+          tracker,
+          indexFile: TRACKING_INDEX,
+          startTree: patched ?? environment.tree,
+          defaultTimeoutMs: this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+          maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+          onDestroyed,
+        }),
+    );
+    log.debug("sandbox created", { id, image, label: spec.label, run: this.runId });
+    return sandbox;
+  }
+
+  /** Once per backend: the engine answers, leaked containers of dead runs are gone, stale images pruned. */
+  private ensureReady(): Promise<void> {
+    this.ready ??= (async () => {
+      await pingEngine(this.docker, this.address);
+      if (this.options.reap ?? true) {
+        const removed = await reapLeakedContainers(this.docker);
         if (removed.length > 0) log.info(`removed ${removed.length} leaked container(s) of finished runs`);
       }
       // Disk housekeeping only: nothing waits for it.
-      void pruneStalePreparedImages(docker).catch((error: unknown) =>
+      void pruneStalePreparedImages(this.docker).catch((error: unknown) =>
         log.debug("could not prune prepared images", { error: describe(error) }),
       );
     })();
-    ready.catch(() => {
-      ready = undefined;
+    this.ready.catch(() => {
+      this.ready = undefined;
     });
-    return ready;
-  };
-
-  const pool = new WarmPool(options.warmContainers ?? 1, socketPath);
+    return this.ready;
+  }
 
   /** Creates and starts one labelled container; removed again when it cannot start. */
-  const startContainer = async (
+  private async startContainer(
     configuration: ContainerConfiguration,
     label: string,
-  ): Promise<Docker.Container> => {
-    const container = await docker.createContainer({
+  ): Promise<Docker.Container> {
+    const container = await this.docker.createContainer({
       ...configuration,
       name: `swe-selfplay-${randomBytes(6).toString("hex")}`,
-      Labels: { [LABELS.run]: runId, [LABELS.owner]: owner, [LABELS.label]: label },
+      Labels: { [LABELS.run]: this.runId, [LABELS.owner]: this.owner, [LABELS.label]: label },
     });
     try {
       await container.start();
@@ -112,107 +218,23 @@ export function createDockerBackend(options: DockerBackendOptions = {}): DockerB
       throw error;
     }
     return container;
-  };
+  }
 
-  const preparedImage = async (image: string, workdir: string): Promise<PreparedImage> => {
-    const info = await inspectImage(docker, image);
+  private async preparedImage(image: string, workdir: string): Promise<PreparedImage> {
+    const info = await inspectImage(this.docker, image);
     const key = `${info.Id}\n${workdir}`;
-    let preparation = prepared.get(key);
+    let preparation = this.prepared.get(key);
     if (!preparation) {
-      preparation = prepareImage(docker, info, image, workdir, ignores, user);
-      prepared.set(key, preparation);
-      preparation.catch(() => prepared.delete(key));
+      preparation = prepareImage(this.docker, info, image, workdir, this.ignores, this.user);
+      this.prepared.set(key, preparation);
+      preparation.catch(() => this.prepared.delete(key));
     }
     return preparation;
-  };
+  }
+}
 
-  return {
-    kind: "docker",
-    async create(spec: SandboxSpec): Promise<DockerSandbox> {
-      if (closed)
-        throw new InfrastructureError("backend-closed", "the Docker sandbox backend has been closed");
-      const environment = spec.environment;
-      if (environment.kind !== "image") {
-        throw new InputError(
-          "environment-unsupported",
-          `the Docker backend runs image environments only, not directory ${environment.path}; open sandboxes with openSandboxes() to route directories to the local backend`,
-        );
-      }
-      await ensureReady();
-      const workdir = environment.workdir ?? options.workdir ?? DEFAULT_WORKDIR;
-      const base = await preparedImage(environment.image, workdir);
-      const limits = { ...DEFAULT_LIMITS, ...options.limits, ...spec.limits };
-      const configuration = containerConfiguration(base.image, workdir, limits);
-      const key = JSON.stringify(configuration);
-      const start = () => startContainer(configuration, spec.label ?? "");
-      let container: Docker.Container;
-      const spare = pool.take(key);
-      try {
-        container = (await spare?.catch(() => undefined)) ?? (await start());
-      } catch (error) {
-        throw new InfrastructureError(
-          "sandbox-create-failed",
-          `cannot start a container from ${environment.image}: ${describe(error)}`,
-          { cause: error, data: { image: environment.image } },
-        );
-      }
-      if (!closed) pool.fill(key, () => startContainer(configuration, "warm spare"));
-      const id = container.id.slice(0, 12);
-      let untrack = () => {};
-      try {
-        const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
-          gitDir: TRACKING_GIT_DIR,
-          workTree: workdir,
-        });
-        const patches = spec.patches ?? [];
-        for (const [position, patch] of patches.entries()) {
-          const applied = await tracker.apply(patch, TRACKING_INDEX);
-          if (applied.status === "rejected") {
-            throw new InputError(
-              "patch-rejected",
-              `patch ${position + 1} of ${patches.length} does not apply to ${environment.image}: ${applied.message}`,
-              { data: { patchIndex: position, file: applied.file, hunk: applied.hunk } },
-            );
-          }
-        }
-        const startTree = patches.length > 0 ? await tracker.stage(TRACKING_INDEX) : base.tree;
-        const sandbox = new DockerSandbox({
-          id: `docker-${id}`,
-          spec,
-          workdir,
-          container,
-          user,
-          socketPath,
-          tracker,
-          indexFile: TRACKING_INDEX,
-          startTree,
-          defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
-          maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
-          onDestroyed: () => {
-            live.delete(sandbox);
-            untrack();
-          },
-        });
-        live.add(sandbox);
-        untrack = track(sandbox);
-        log.debug("sandbox created", { id, image: environment.image, label: spec.label, run: runId });
-        return sandbox;
-      } catch (error) {
-        await container.remove({ force: true }).catch(() => undefined);
-        if (error instanceof InputError || error instanceof InfrastructureError) throw error;
-        throw new InfrastructureError(
-          "sandbox-create-failed",
-          `cannot start a sandbox from ${environment.image}: ${describe(error)}`,
-          { cause: error, data: { image: environment.image } },
-        );
-      }
-    },
-    async close(): Promise<void> {
-      closed = true;
-      await pool.drain();
-      await Promise.allSettled([...live].map((sandbox) => sandbox.destroy()));
-    },
-  };
+export function createDockerBackend(options: DockerBackendOptions = {}): DockerBackend {
+  return new DockerBackend(options);
 }
 
 export type { DockerSandbox } from "./docker-sandbox.js";

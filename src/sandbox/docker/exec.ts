@@ -5,7 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import { assetText } from "../../assets.js";
-import type { RunStatus } from "../../ports/sandbox.js";
+import { type CommandOutcome, CommandWatch, outcomeWithoutOutput } from "../command-outcome.js";
+import { shellQuote } from "../sandbox-base.js";
 
 // Comment lines are dropped: the script travels as an argument and shows up in process listings.
 const PROCESS_TREE_SCRIPT = assetText(import.meta.url, "./process-tree.sh")
@@ -26,43 +27,10 @@ export interface ExecOptions {
   abortSignal?: AbortSignal;
 }
 
-export interface ExecOutcome {
-  status: RunStatus;
-  exitCode: number | null;
-  stdout: Buffer;
-  stderr: Buffer;
-  truncated: boolean;
-  durationMs: number;
-}
-
 const WATCHDOG_GRACE_MS = 1_000;
 
 /** How long to wait for an exec's stream to close after its tree was killed before giving up on it. */
 const STREAM_GRACE_MS = 5_000;
-
-/** Keeps the first `limit` bytes of a stream and drops (but drains) the rest. */
-class CappedBuffer {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  truncated = false;
-
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.limit - this.kept;
-    if (chunk.length > room) {
-      this.truncated = true;
-      if (room <= 0) return;
-      chunk = chunk.subarray(0, room);
-    }
-    this.chunks.push(chunk);
-    this.kept += chunk.length;
-  }
-
-  value(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
 
 /**
  * Splits the engine's multiplexed exec stream (8-byte frame headers: stream type, 3 zero bytes, big-endian
@@ -94,23 +62,45 @@ export class StreamDemultiplexer {
 export async function execInContainer(
   container: Docker.Container,
   options: ExecOptions,
-): Promise<ExecOutcome> {
-  const started = performance.now();
-  const empty = (status: RunStatus): ExecOutcome => ({
-    status,
-    exitCode: null,
-    stdout: Buffer.alloc(0),
-    stderr: Buffer.alloc(0),
-    truncated: false,
-    durationMs: 0,
-  });
-  if (options.abortSignal?.aborted) return empty("aborted");
-
+): Promise<CommandOutcome> {
+  if (options.abortSignal?.aborted) return outcomeWithoutOutput("aborted");
+  let stream: Duplex | undefined;
+  let killing: Promise<void> | undefined;
   const marker = randomBytes(8).toString("hex");
+  const watch = new CommandWatch({
+    ...options,
+    onStop: () => {
+      killing = killTree(container, marker, options.user).catch(() => undefined);
+      // If something escaped the kill and still holds the output open, stop reading after a grace period.
+      setTimeout(() => stream?.destroy(), STREAM_GRACE_MS).unref();
+    },
+  });
+  const exec = await container.exec(execConfiguration(options, marker));
+  const hasStdin = options.stdin !== undefined;
+  stream = (await exec.start({ hijack: true, stdin: hasStdin })) as Duplex;
+  const ended = demultiplexed(stream, watch);
+  watch.start();
+  if (hasStdin) {
+    stream.on("error", () => undefined);
+    // Half-closing the hijacked connection is the engine's signal for end of input.
+    stream.end(Buffer.from(options.stdin!));
+  }
+  try {
+    await ended;
+  } catch (error) {
+    if (!watch.stopped) throw error;
+  } finally {
+    watch.end();
+  }
+  await killing;
+  return watch.outcome(watch.stopped ? null : await exitCodeOf(exec));
+}
+
+/** The exec that runs the command under the process-tree script, with the marker its killer looks for. */
+function execConfiguration(options: ExecOptions, marker: string): Docker.ExecCreateOptions {
   const command =
     typeof options.command === "string" ? options.command : options.command.map(shellQuote).join(" ");
-  const hasStdin = options.stdin !== undefined;
-  const exec = await container.exec({
+  return {
     Cmd: [
       "sh",
       "-c",
@@ -125,64 +115,25 @@ export async function execInContainer(
     Env: Object.entries(options.env ?? {}).map(([key, value]) => `${key}=${value}`),
     WorkingDir: "/",
     User: options.user,
-    AttachStdin: hasStdin,
+    AttachStdin: options.stdin !== undefined,
     AttachStdout: true,
     AttachStderr: true,
     Tty: false,
-  });
-  const stream = (await exec.start({ hijack: true, stdin: hasStdin })) as Duplex;
+  };
+}
 
-  const stdout = new CappedBuffer(options.maxOutputBytes);
-  const stderr = new CappedBuffer(options.maxOutputBytes);
+/** Feeds the exec's multiplexed stream into the watch's stdout and stderr; settles when the stream ends. */
+function demultiplexed(stream: Duplex, watch: CommandWatch): Promise<void> {
   const demultiplexer = new StreamDemultiplexer(
-    (chunk) => stdout.push(chunk),
-    (chunk) => stderr.push(chunk),
+    (chunk) => watch.stdout.push(chunk),
+    (chunk) => watch.stderr.push(chunk),
   );
-  let status: RunStatus = "exited";
-  let killing: Promise<void> | undefined;
-
-  const ended = new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     stream.on("data", (chunk: Buffer) => demultiplexer.push(chunk));
     stream.once("end", () => resolve());
     stream.once("close", () => resolve());
     stream.once("error", (error) => reject(error));
   });
-
-  const stop = (reason: RunStatus) => {
-    if (status !== "exited") return;
-    status = reason;
-    killing = killTree(container, marker, options.user).catch(() => undefined);
-    // If something escaped the kill and still holds the output open, stop reading after a grace period.
-    setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref();
-  };
-  const timer = setTimeout(() => stop("timed-out"), options.timeoutMs);
-  const onAbort = () => stop("aborted");
-  options.abortSignal?.addEventListener("abort", onAbort, { once: true });
-
-  if (hasStdin) {
-    stream.on("error", () => undefined);
-    // Half-closing the hijacked connection is the engine's signal for end of input.
-    stream.end(Buffer.from(options.stdin!));
-  }
-
-  try {
-    await ended;
-  } catch (error) {
-    if (status === "exited") throw error;
-  } finally {
-    clearTimeout(timer);
-    options.abortSignal?.removeEventListener("abort", onAbort);
-  }
-  await killing;
-  const exitCode = status === "exited" ? await exitCodeOf(exec) : null;
-  return {
-    status,
-    exitCode,
-    stdout: stdout.value(),
-    stderr: stderr.value(),
-    truncated: stdout.truncated || stderr.truncated,
-    durationMs: Math.round(performance.now() - started),
-  };
 }
 
 /** The in-container watchdog fires a little after our own timer, which normally wins and reports the timeout. */
@@ -219,8 +170,4 @@ async function killTree(
     stream.once("close", resolve);
     stream.once("error", () => resolve());
   });
-}
-
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -63,37 +63,7 @@ export async function prepareImage(
   });
   try {
     await container.start();
-    const probe = await execInContainer(container, {
-      command: [
-        "sh",
-        "-c",
-        'test -d "$1" || { echo "no directory $1 in the image" >&2; exit 3; }; command -v git >/dev/null || { echo "git is not installed in the image" >&2; exit 4; }; mkdir -p "$2" /run/swe-selfplay && chown -R "$3" "$1" "$2" /run/swe-selfplay',
-        "probe",
-        workdir,
-        TRACKING_GIT_DIR,
-        userSpec(user),
-      ],
-      // The only step as root: hand the repository and our state to the sandbox's user.
-      user: "0:0",
-      cwd: "/",
-      // Changing owners copies every file up into the container's layer: slow for large repositories, once.
-      timeoutMs: 30 * 60_000,
-      maxOutputBytes: 65_536,
-    });
-    if (probe.exitCode === 3) {
-      throw new InputError(
-        "environment-workdir-missing",
-        `image ${sourceName} has no directory ${workdir}: put the repository there or give the environment's workdir`,
-        { data: { image: sourceName, workdir } },
-      );
-    }
-    if (probe.exitCode !== 0) {
-      throw new InfrastructureError(
-        "docker-image-unusable",
-        `image ${sourceName} cannot host sandboxes: ${probe.stderr.toString("utf8").trim() || `probe ${probe.status} (exit ${probe.exitCode})`}; the Docker backend needs sh, git and coreutils in the image`,
-        { data: { image: sourceName } },
-      );
-    }
+    await handOverRepository(container, sourceName, workdir, user);
     const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
       gitDir: TRACKING_GIT_DIR,
       workTree: workdir,
@@ -119,6 +89,48 @@ export async function prepareImage(
     return { image: reference, tree };
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Checks that the image has the workdir and git, and hands the repository and our state to the sandbox's
+ * user: the only step that runs as root.
+ */
+async function handOverRepository(
+  container: Docker.Container,
+  sourceName: string,
+  workdir: string,
+  user: SandboxUser,
+): Promise<void> {
+  const probe = await execInContainer(container, {
+    command: [
+      "sh",
+      "-c",
+      'test -d "$1" || { echo "no directory $1 in the image" >&2; exit 3; }; command -v git >/dev/null || { echo "git is not installed in the image" >&2; exit 4; }; mkdir -p "$2" /run/swe-selfplay && chown -R "$3" "$1" "$2" /run/swe-selfplay',
+      "probe",
+      workdir,
+      TRACKING_GIT_DIR,
+      userSpec(user),
+    ],
+    user: "0:0",
+    cwd: "/",
+    // Changing owners copies every file up into the container's layer: slow for large repositories, once.
+    timeoutMs: 30 * 60_000,
+    maxOutputBytes: 65_536,
+  });
+  if (probe.exitCode === 3) {
+    throw new InputError(
+      "environment-workdir-missing",
+      `image ${sourceName} has no directory ${workdir}: put the repository there or give the environment's workdir`,
+      { data: { image: sourceName, workdir } },
+    );
+  }
+  if (probe.exitCode !== 0) {
+    throw new InfrastructureError(
+      "docker-image-unusable",
+      `image ${sourceName} cannot host sandboxes: ${probe.stderr.toString("utf8").trim() || `probe ${probe.status} (exit ${probe.exitCode})`}; the Docker backend needs sh, git and coreutils in the image`,
+      { data: { image: sourceName } },
+    );
   }
 }
 

@@ -13,8 +13,14 @@ import {
   type SandboxBackend,
   type SandboxSpec,
 } from "../../ports/sandbox.js";
+import {
+  applyStartingPatches,
+  DEFAULT_LIMITS,
+  DEFAULT_MAX_OUTPUT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  LiveSandboxes,
+} from "../backend-support.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
-import { track } from "../registry.js";
 import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
@@ -52,146 +58,153 @@ export interface LocalBackendOptions {
   ignores?: readonly string[];
 }
 
-export const DEFAULT_LIMITS: Required<Pick<ResourceLimits, "pids" | "memoryBytes">> = {
-  pids: 1024,
-  memoryBytes: 4 * 1024 ** 3,
-};
+export { DEFAULT_LIMITS };
 
-export interface LocalBackend extends SandboxBackend {
-  readonly kind: "local";
-  create(spec: SandboxSpec): Promise<LocalSandbox>;
+interface HostSetup {
+  bubblewrap: string;
+  cgroups: CgroupSupport | null;
+  etc: string;
 }
 
-export function createLocalBackend(options: LocalBackendOptions = {}): LocalBackend {
-  const runtimeDirectory = options.runtimeDirectory ?? defaultRuntimeDirectory();
-  const runner = createHostGitRunner();
-  const ignores = options.ignores ?? DEFAULT_IGNORES;
-  const live = new Set<LocalSandbox>();
-  const bases = new Map<string, Promise<EnvironmentBase>>();
-  let closed = false;
-  let setup: Promise<{ bubblewrap: string; cgroups: CgroupSupport | null; etc: string }> | undefined;
+/** The local backend; `createLocalBackend` makes one. */
+export class LocalBackend implements SandboxBackend {
+  readonly kind = "local" as const;
+  private readonly runtimeDirectory: string;
+  private readonly runner = createHostGitRunner();
+  private readonly ignores: readonly string[];
+  private readonly live = new LiveSandboxes<LocalSandbox>();
+  private readonly bases = new Map<string, Promise<EnvironmentBase>>();
+  private closed = false;
+  private setup: Promise<HostSetup> | undefined;
 
-  const prepare = () => {
-    setup ??= (async () => {
-      const bubblewrap = locateBubblewrap();
-      ensurePrivateDirectory(runtimeDirectory);
-      await removeStaleSandboxes(runtimeDirectory);
-      await removeOrphanedBases(runtimeDirectory);
-      const etc = ensureEtcView(join(runtimeDirectory, "system"));
-      removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
-      const cgroups = detectCgroups();
-      if (cgroups) {
-        // bwrap's die-with-parent alone does not always take the sandbox down when we are SIGKILLed; the
-        // helper outlives us just long enough to kill what is left in our groups.
-        const watching = await mountRequest({
-          op: "watch",
-          parents: Object.values(cgroups.parents),
-          prefix: `p${process.pid}-`,
-        });
-        if (!watching?.ok)
-          log.debug("no helper watches our control groups; an abrupt exit may leave processes");
-        removeStaleCgroups(cgroups, (name) => {
-          const pid = name.match(/^p(\d+)-/)?.[1];
-          return pid !== undefined && isOwnerAlive(`${pid} 0`);
-        });
-      }
-      log.debug("local backend ready", { runtimeDirectory, cgroups: cgroups?.version ?? "none" });
-      return { bubblewrap, cgroups, etc };
-    })();
-    setup.catch(() => {
-      setup = undefined;
-    });
-    return setup;
-  };
+  constructor(private readonly options: LocalBackendOptions = {}) {
+    this.runtimeDirectory = options.runtimeDirectory ?? defaultRuntimeDirectory();
+    this.ignores = options.ignores ?? DEFAULT_IGNORES;
+  }
 
-  const baseOf = (source: string) => {
-    let base = bases.get(source);
-    if (!base) {
-      base = prepareEnvironmentBase(runtimeDirectory, source, runner, ignores);
-      bases.set(source, base);
-      base.catch(() => bases.delete(source));
+  async create(spec: SandboxSpec): Promise<LocalSandbox> {
+    if (this.closed)
+      throw new InfrastructureError("backend-closed", "the local sandbox backend has been closed");
+    const host = await this.prepare();
+    const environment = spec.environment;
+    if (environment.kind !== "dir") {
+      throw new InputError(
+        "environment-unsupported",
+        `the local backend runs directory environments only, not image ${environment.image}; open sandboxes with openSandboxes() to route images to Docker`,
+      );
     }
-    return base;
-  };
+    const source = await realDirectory(environment.path);
+    const base = await this.baseOf(source);
+    const id = `local-${randomBytes(5).toString("hex")}`;
+    const stateDirectory = join(this.runtimeDirectory, "sandboxes", id);
+    await mkdir(stateDirectory, { mode: 0o700 });
+    writeOwner(stateDirectory);
+    try {
+      return await this.assemble(spec, { id, source, base, host, stateDirectory });
+    } catch (error) {
+      await removeStateDirectory(stateDirectory).catch(() => undefined);
+      throw error;
+    }
+  }
 
-  return {
-    kind: "local",
-    async create(spec: SandboxSpec): Promise<LocalSandbox> {
-      if (closed)
-        throw new InfrastructureError("backend-closed", "the local sandbox backend has been closed");
-      const { bubblewrap, cgroups, etc } = await prepare();
-      const environment = spec.environment;
-      if (environment.kind !== "dir") {
-        throw new InputError(
-          "environment-unsupported",
-          `the local backend runs directory environments only, not image ${environment.image}; open sandboxes with openSandboxes() to route images to Docker`,
-        );
-      }
-      const source = await realDirectory(environment.path);
-      const base = await baseOf(source);
-      const id = `local-${randomBytes(5).toString("hex")}`;
-      const stateDirectory = join(runtimeDirectory, "sandboxes", id);
-      await mkdir(stateDirectory, { mode: 0o700 });
-      writeOwner(stateDirectory);
-      try {
-        const temporary = join(stateDirectory, "tmp");
-        await mkdir(temporary, { mode: 0o1777 });
-        const workspace = await createWorkspace(source, stateDirectory, options.workspace ?? "auto");
-        const workspaceReal = await realpath(workspace.path);
-        const tracker = new ChangeTracker(runner, { gitDir: base.gitDir, workTree: workspaceReal });
-        const indexFile = join(stateDirectory, "index");
-        await runner.copyFile(base.indexFile, indexFile);
-        let startTree = base.tree;
-        const patches = spec.patches ?? [];
-        for (const [position, patch] of patches.entries()) {
-          const applied = await tracker.apply(patch, indexFile);
-          if (applied.status === "rejected") {
-            throw new InputError(
-              "patch-rejected",
-              `patch ${position + 1} of ${patches.length} does not apply to ${source}: ${applied.message}`,
-              { data: { patchIndex: position, file: applied.file, hunk: applied.hunk } },
-            );
-          }
-        }
-        if (patches.length > 0) startTree = await tracker.stage(indexFile);
-        let untrack = () => {};
-        const sandbox = new LocalSandbox({
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.live.destroyAll();
+  }
+
+  /** The workspace, tracking index and starting state of a new sandbox in its state directory. */
+  private async assemble(
+    spec: SandboxSpec,
+    place: { id: string; source: string; base: EnvironmentBase; host: HostSetup; stateDirectory: string },
+  ): Promise<LocalSandbox> {
+    const { id, source, base, host, stateDirectory } = place;
+    const options = this.options;
+    const temporary = join(stateDirectory, "tmp");
+    await mkdir(temporary, { mode: 0o1777 });
+    const workspace = await createWorkspace(source, stateDirectory, options.workspace ?? "auto");
+    const workspaceReal = await realpath(workspace.path);
+    const tracker = new ChangeTracker(this.runner, { gitDir: base.gitDir, workTree: workspaceReal });
+    const indexFile = join(stateDirectory, "index");
+    await this.runner.copyFile(base.indexFile, indexFile);
+    const patched = await applyStartingPatches(tracker, indexFile, spec.patches ?? [], source);
+    const temporaryReal = await realpath(temporary);
+    log.debug("sandbox created", { id, label: spec.label, workspace: workspace.strategy });
+    return this.live.adopt(
+      (onDestroyed) =>
+        new LocalSandbox({
           id,
           spec,
           workdir: options.workdir ?? DEFAULT_WORKDIR,
-          bubblewrap,
-          etc,
+          ...host,
           stateDirectory,
           workspace,
           workspaceReal,
-          temporary: await realpath(temporary),
+          temporary: temporaryReal,
           tracker,
           indexFile,
-          startTree,
-          cgroups,
+          startTree: patched ?? base.tree,
           limits: { ...DEFAULT_LIMITS, ...options.limits, ...spec.limits },
-          defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
-          maxOutputBytes: options.maxOutputBytes ?? 1024 * 1024,
+          defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+          maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
           readOnlyPaths: options.readOnlyPaths ?? [],
-          onDestroyed: () => {
-            live.delete(sandbox);
-            untrack();
-          },
-        });
-        live.add(sandbox);
-        untrack = track(sandbox);
-        log.debug("sandbox created", { id, label: spec.label, workspace: workspace.strategy });
-        return sandbox;
-      } catch (error) {
-        await removeStateDirectory(stateDirectory).catch(() => undefined);
-        throw error;
-      }
-    },
-    async close(): Promise<void> {
-      closed = true;
-      await Promise.allSettled([...live].map((sandbox) => sandbox.destroy()));
-    },
-  };
+          onDestroyed,
+        }),
+    );
+  }
+
+  /** Once per backend: bwrap located, stale state of dead processes removed, /etc view and cgroups ready. */
+  private prepare(): Promise<HostSetup> {
+    this.setup ??= this.setUpHost();
+    this.setup.catch(() => {
+      this.setup = undefined;
+    });
+    return this.setup;
+  }
+
+  private async setUpHost(): Promise<HostSetup> {
+    const runtimeDirectory = this.runtimeDirectory;
+    const bubblewrap = locateBubblewrap();
+    ensurePrivateDirectory(runtimeDirectory);
+    await removeStaleSandboxes(runtimeDirectory);
+    await removeOrphanedBases(runtimeDirectory);
+    const etc = ensureEtcView(join(runtimeDirectory, "system"));
+    removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
+    const cgroups = detectCgroups();
+    if (cgroups) await watchControlGroups(cgroups);
+    log.debug("local backend ready", { runtimeDirectory, cgroups: cgroups?.version ?? "none" });
+    return { bubblewrap, cgroups, etc };
+  }
+
+  private baseOf(source: string): Promise<EnvironmentBase> {
+    let base = this.bases.get(source);
+    if (!base) {
+      base = prepareEnvironmentBase(this.runtimeDirectory, source, this.runner, this.ignores);
+      this.bases.set(source, base);
+      base.catch(() => this.bases.delete(source));
+    }
+    return base;
+  }
+}
+
+export function createLocalBackend(options: LocalBackendOptions = {}): LocalBackend {
+  return new LocalBackend(options);
+}
+
+/**
+ * bwrap's die-with-parent alone does not always take the sandbox down when we are SIGKILLed; the helper
+ * outlives us just long enough to kill what is left in our groups. Groups of dead processes are removed.
+ */
+async function watchControlGroups(cgroups: CgroupSupport): Promise<void> {
+  const watching = await mountRequest({
+    op: "watch",
+    parents: Object.values(cgroups.parents),
+    prefix: `p${process.pid}-`,
+  });
+  if (!watching?.ok) log.debug("no helper watches our control groups; an abrupt exit may leave processes");
+  removeStaleCgroups(cgroups, (name) => {
+    const pid = name.match(/^p(\d+)-/)?.[1];
+    return pid !== undefined && isOwnerAlive(`${pid} 0`);
+  });
 }
 
 async function realDirectory(path: string): Promise<string> {

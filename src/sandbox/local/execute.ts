@@ -1,9 +1,9 @@
 // Runs one launcher process to completion: stdin in, capped stdout/stderr out, timeout and abort kill the
 // whole tree. The outcome is data; only a launcher that cannot start at all is an error.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
-import type { RunStatus } from "../../ports/sandbox.js";
+import { type CommandOutcome, CommandWatch, outcomeWithoutOutput } from "../command-outcome.js";
 
 export interface ExecuteOptions {
   program: string;
@@ -21,136 +21,72 @@ export interface ExecuteOptions {
   killTree: (pid: number | undefined) => void;
 }
 
-export interface ExecuteOutcome {
-  status: RunStatus;
-  exitCode: number | null;
-  stdout: Buffer;
-  stderr: Buffer;
-  truncated: boolean;
-  durationMs: number;
-}
-
-/** Keeps the first `limit` bytes of a stream and drops (but drains) the rest. */
-class CappedBuffer {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  truncated = false;
-
-  constructor(private readonly limit: number) {}
-
-  push(chunk: Buffer): void {
-    if (this.kept >= this.limit) {
-      this.truncated = true;
-      return;
-    }
-    const room = this.limit - this.kept;
-    if (chunk.length > room) {
-      this.chunks.push(chunk.subarray(0, room));
-      this.kept = this.limit;
-      this.truncated = true;
-      return;
-    }
-    this.chunks.push(chunk);
-    this.kept += chunk.length;
-  }
-
-  value(): Buffer {
-    return Buffer.concat(this.chunks);
-  }
-}
-
-export function execute(options: ExecuteOptions): Promise<ExecuteOutcome> {
-  const started = performance.now();
+export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
+  if (options.abortSignal?.aborted) return Promise.resolve(outcomeWithoutOutput("aborted"));
   return new Promise((resolve, reject) => {
-    if (options.abortSignal?.aborted) {
-      resolve({
-        status: "aborted",
-        exitCode: null,
-        stdout: Buffer.alloc(0),
-        stderr: Buffer.alloc(0),
-        truncated: false,
-        durationMs: 0,
-      });
-      return;
-    }
     const gated = options.beforeStart !== undefined;
+    const watch = new CommandWatch({ ...options, onStop: () => options.killTree(child.pid) });
     const child = spawn(options.program, [...options.args], {
       stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
       env: {},
     });
-    const stdout = new CappedBuffer(options.maxOutputBytes);
-    const stderr = new CappedBuffer(options.maxOutputBytes);
-    let status: RunStatus = "exited";
     let failed: Error | undefined;
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.stdout!.on("data", (chunk: Buffer) => watch.stdout.push(chunk));
+    child.stderr!.on("data", (chunk: Buffer) => watch.stderr.push(chunk));
     child.on("error", (error) => {
       failed = error;
     });
-    const stop = (reason: RunStatus) => {
-      if (status !== "exited") return;
-      status = reason;
-      options.killTree(child.pid);
-    };
-    const timer = setTimeout(() => stop("timed-out"), options.timeoutMs);
+    watch.start();
     if (gated) {
-      gate(
-        child.stdio[3] as NodeJS.ReadableStream,
-        child.stdio[4] as NodeJS.WritableStream,
-        (child.stdio as unknown as NodeJS.WritableStream[])[5]!,
-      );
-    }
-    const onAbort = () => stop("aborted");
-    options.abortSignal?.addEventListener("abort", onAbort, { once: true });
-    function gate(
-      info: NodeJS.ReadableStream,
-      release: NodeJS.WritableStream,
-      go: NodeJS.WritableStream,
-    ): void {
-      let text = "";
-      let released = false;
-      release.on("error", () => {});
-      go.on("error", () => {});
-      info.setEncoding("utf8");
-      info.on("data", (chunk: string) => {
-        text += chunk;
-        if (released) return;
-        const pid = text.match(/"child-pid"\s*:\s*(\d+)/)?.[1];
-        if (pid === undefined) return;
-        released = true;
-        try {
-          options.beforeStart!(Number(pid));
-          release.end("x");
-          go.end("go\n");
-        } catch (error) {
-          failed = error as Error;
-          stop("aborted");
-        }
+      gate(child, options.beforeStart!, (error) => {
+        failed = error;
+        watch.stop("aborted");
       });
     }
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      options.abortSignal?.removeEventListener("abort", onAbort);
+      watch.end();
       // Nothing may outlive its command, even a daemon that closed its output.
       options.killTree(undefined);
-      if (failed && (child.pid === undefined || gated)) {
-        reject(failed);
-        return;
-      }
-      const exitCode = status !== "exited" ? null : (code ?? 128 + signalNumber(signal));
-      resolve({
-        status,
-        exitCode,
-        stdout: stdout.value(),
-        stderr: stderr.value(),
-        truncated: stdout.truncated || stderr.truncated,
-        durationMs: Math.round(performance.now() - started),
-      });
+      if (failed && (child.pid === undefined || gated)) reject(failed);
+      else resolve(watch.outcome(code ?? 128 + signalNumber(signal)));
     });
-    child.stdin.on("error", () => {
+    child.stdin!.on("error", () => {
       // the command did not read its input: fine
     });
-    child.stdin.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
+    child.stdin!.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
+  });
+}
+
+/**
+ * Reads bwrap's info (fd 3) until it names the sandbox's first process, hands that pid to `beforeStart`, then
+ * releases bwrap (fd 4) and the gated command (fd 5).
+ */
+function gate(
+  child: ChildProcess,
+  beforeStart: (sandboxPid: number) => void,
+  onFailure: (error: Error) => void,
+): void {
+  const info = child.stdio[3] as NodeJS.ReadableStream;
+  const release = child.stdio[4] as NodeJS.WritableStream;
+  const go = (child.stdio as unknown as NodeJS.WritableStream[])[5]!;
+  let text = "";
+  let released = false;
+  release.on("error", () => {});
+  go.on("error", () => {});
+  info.setEncoding("utf8");
+  info.on("data", (chunk: string) => {
+    text += chunk;
+    if (released) return;
+    const pid = text.match(/"child-pid"\s*:\s*(\d+)/)?.[1];
+    if (pid === undefined) return;
+    released = true;
+    try {
+      beforeStart(Number(pid));
+      release.end("x");
+      go.end("go\n");
+    } catch (error) {
+      onFailure(error as Error);
+    }
   });
 }
 

@@ -11,7 +11,9 @@ import { mountRequest } from "./mount-helper.js";
 
 const run = promisify(execFile);
 
-export type WorkspaceStrategy = "auto" | "overlay" | "reflink" | "copy";
+/** How a sandbox gets its private copy of the environment, "auto" first. */
+export const WORKSPACE_STRATEGIES = ["auto", "overlay", "reflink", "copy"] as const;
+export type WorkspaceStrategy = (typeof WORKSPACE_STRATEGIES)[number];
 export type ConcreteStrategy = Exclude<WorkspaceStrategy, "auto">;
 
 export interface Workspace {

@@ -1,4 +1,4 @@
-// Builds rollout.v1 samples (DESIGN §8) from per-turn token traces, and checks their invariants.
+// Pure: builds rollout.v1 samples (DESIGN §8) from per-turn token traces, and checks their invariants.
 // A turn whose prompt does not extend the previous tokens starts a new sample: we never re-tokenize.
 
 import type { TokenTrace } from "../ports/model.js";
