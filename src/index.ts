@@ -72,6 +72,8 @@ export {
   type SweBenchLine,
 } from "./selfplay/index.js";
 export { openStore, Store } from "./store/index.js";
+// Running a test suite in a sandbox (test_script.sh, then test_parser.py), shared by validation and the builtin policy.
+export { type RunTestSuiteOptions, runTestSuite } from "./test-run/index.js";
 // Validation: test runs, the consistency checks, solver tasks, grading, second-order bugs, rewards.
 export {
   createSolverTask,
@@ -83,7 +85,6 @@ export {
   grade,
   makeSecondOrderArtifact,
   proposerReward,
-  runTestSuite,
   type SolverTask,
   type SolverTaskOptions,
   solveRate,
