@@ -10,16 +10,10 @@ import type { RunId } from "../../src/ports/store.js";
 import { openSqliteStore, type SqliteStore } from "../../src/store/index.js";
 import { writeSyntheticStep } from "../../test/support/dashboard-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
+import { positiveOption } from "../support/options.js";
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const index = args.indexOf(name);
-  if (index < 0) return fallback;
-  const value = Number(args[index + 1]);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} needs a positive integer, got ${args[index + 1]}`);
-  return value;
-};
+const option = (name: string, fallback: number) => positiveOption(args, name, fallback);
 const steps = option("--steps", 2_000);
 const groupSize = option("--group-size", 8);
 const samples = option("--samples", 9);

@@ -1,23 +1,2 @@
 // The store's ids and records now live in its port; re-exported here for existing imports.
-export type {
-  ArtifactId,
-  AttemptId,
-  AttemptRecord,
-  CandidateId,
-  CandidateRecord,
-  EnvironmentRecord,
-  EpisodeId,
-  EpisodeRecord,
-  EpisodeSampleCount,
-  GroupId,
-  GroupRecord,
-  Outcome,
-  RewardRecord,
-  RunId,
-  RunRecord,
-  RunStatus,
-  StepRecord,
-  StepState,
-  StoredArtifact,
-  StoredValidation,
-} from "../ports/store.js";
+export type * from "../ports/store-records.js";
