@@ -19,7 +19,7 @@ export async function secondOrderOf(
   runGroup: RunGroup,
 ): Promise<void> {
   const settings = scope.config.secondOrder;
-  if (group.order !== 1 || !settings.enabled || settings.maxPerGroup <= 0) return;
+  if (scope.repairOnly || group.order !== 1 || !settings.enabled || settings.maxPerGroup <= 0) return;
   let candidates = scope.store.listCandidates(group.id);
   if (candidates.length === 0) {
     const failed = scope.store

@@ -36,6 +36,8 @@ export interface StepScope extends RunnerParts {
   proposer: Policy;
   solver: Policy;
   groupSize: number;
+  /** Repair only: no duplicate check, no second-order bugs. */
+  repairOnly: boolean;
   /** Aborted when the runner or this step is interrupted. */
   signal: AbortSignal;
   emit: (event: SelfPlayEvent) => void;

@@ -39,6 +39,11 @@ export interface StepRequest {
   solver?: Policy;
   /** Solver attempts per valid artifact; default config.groupSize. */
   groupSize?: number;
+  /**
+   * Repair only (a step stored in state `validating` with a given artifact): no duplicate check, no
+   * proposer reward, no second-order bugs.
+   */
+  repairOnly?: boolean;
 }
 
 export interface StepRunOptions {
@@ -131,6 +136,7 @@ async function runStep(
     proposer: request.proposer,
     solver: request.solver ?? request.proposer,
     groupSize: request.groupSize ?? parts.config.groupSize,
+    repairOnly: request.repairOnly ?? false,
     signal,
     emit: (event) => {
       try {

@@ -23,7 +23,10 @@ export async function validationStage(scope: StepScope, step: StepRecord): Promi
   if (!stored)
     throw new InfrastructureError("store-inconsistent", `step ${step.stepIndex}: artifact missing`);
   // One artifact, one task: an identical artifact takes the first one's verdict, without a second run.
-  const claim = await scope.duplicates.identicalTo(stored.id, step.stepIndex);
+  // A repair-only step is asked to solve that very artifact again.
+  const claim = scope.repairOnly
+    ? { settle: () => {} }
+    : await scope.duplicates.identicalTo(stored.id, step.stepIndex);
   if (!("settle" in claim)) {
     recordDuplicate(scope, step, null, claim.stepIndex, "identical", claim.verdict);
     return;
@@ -37,7 +40,9 @@ export async function validationStage(scope: StepScope, step: StepRecord): Promi
   }
   claim.settle(report.verdict);
   const sameBug =
-    report.verdict === "valid" ? scope.duplicates.claimSemantic(step.stepIndex, stored.artifact) : null;
+    report.verdict === "valid" && !scope.repairOnly
+      ? scope.duplicates.claimSemantic(step.stepIndex, stored.artifact)
+      : null;
   if (sameBug !== null && scope.config.duplicates.semantic === "skip") {
     recordDuplicate(scope, step, report, sameBug, "semantic", "valid");
     return;

@@ -138,7 +138,10 @@ function number(value: string | undefined, flag: string): number | undefined {
   return parsed;
 }
 
-function environmentsFrom(flags: RunFlags): EnvironmentConfig[] | undefined {
+export function environmentsFrom(flags: {
+  repo?: string[];
+  image?: string[];
+}): EnvironmentConfig[] | undefined {
   const split = (value: string): [string | null, string] => {
     const equals = value.indexOf("=");
     return equals > 0 ? [value.slice(0, equals), value.slice(equals + 1)] : [null, value];
@@ -220,7 +223,7 @@ function relativeToHere(path: string): string {
 }
 
 /** Builds the shipped Python example once into the store's directory and returns it as the environment. */
-async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
+export async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
   const path = join(dirname(config.store), "examples", DEFAULT_EXAMPLE);
   const built = existsSync(join(path, ".git"));
   if (!built) {
