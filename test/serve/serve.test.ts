@@ -120,6 +120,32 @@ describe("swe-selfplay serve", () => {
     firstDone = done;
   }, 180_000);
 
+  it("repairs a stored artifact on demand (POST /v1/solve): solver samples only, no proposer reward", async () => {
+    const artifactId = firstDone?.result.artifact_id ?? null;
+    if (artifactId === null) return; // needs the model step's artifact
+    const body = {
+      request_id: "solve-1",
+      artifact_id: artifactId,
+      group_size: 2,
+      inference: inference("full"),
+      policy_version: "v7",
+    };
+    const accepted = await call(`${service.url}/v1/solve`, { body });
+    expect(accepted.status).toBe(202);
+    const done = await waitDone(service.url, accepted.body.step_id);
+    expect(done).toMatchObject({
+      status: "done",
+      result: { artifact_id: artifactId, valid: true, solve_rate: 0.5 },
+    });
+    expect(done.result.episodes.map((episode: { role: string }) => episode.role)).toEqual([
+      "solver",
+      "solver",
+    ]);
+    for (const sample of done.result.samples)
+      expect(sample).toMatchObject({ role: "solver", policy_version: "v7" });
+    expect((await call(`${service.url}/v1/solve`, { body })).body.step_id).toBe(accepted.body.step_id);
+  }, 120_000);
+
   it("answers 400 with the bad field's path, 404, 413 and the OpenAPI document", async () => {
     const base = { request_id: "bad", inference: { kind: "builtin" }, policy_version: "v" };
     const cases: [unknown, string][] = [
