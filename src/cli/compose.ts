@@ -8,10 +8,10 @@ import type { SandboxBackend } from "../ports/sandbox.js";
 import { openSandboxes } from "../sandbox/index.js";
 import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
 import type { PolicyChoice } from "../serve/index.js";
-import { openStore, type Store } from "../store/index.js";
+import { openSqliteStore, openStore, type Store } from "../store/index.js";
 import { createPolicy } from "./policy-factory.js";
 
-export { openSandboxes, openStore };
+export { openSandboxes, openSqliteStore, openStore };
 
 export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
   /** Default: opens config.store (and closes it at the end). */

@@ -9,7 +9,7 @@ import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
-import type { RunId, RunRecord, StepRecord, Store } from "../store/index.js";
+import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
 import type { SelfPlayEvent } from "./events.js";
 import { deriveSeed } from "./seeds.js";
 import { Semaphore } from "./semaphore.js";

@@ -6,7 +6,7 @@ import { createLogger } from "../log.js";
 import type { BugArtifact, Strategy } from "../ports/artifact.js";
 import type { Policy } from "../ports/policy.js";
 import { viewOf } from "../ports/sandbox.js";
-import type { ArtifactId, StepRecord } from "../store/index.js";
+import type { ArtifactId, StepRecord } from "../ports/store.js";
 import { proposerReward } from "../validation/index.js";
 import { holdingSandbox } from "./sandbox-limit.js";
 import {

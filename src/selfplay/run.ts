@@ -3,7 +3,7 @@
 import type { SelfPlayConfig } from "../config/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
-import type { RunId, Store } from "../store/index.js";
+import type { RunId, Store } from "../ports/store.js";
 import type { SelfPlayEvent } from "./events.js";
 import { type OrchestratorResult, orchestrate } from "./orchestrator.js";
 import { type RunSummary, summarizeRun } from "./summary.js";

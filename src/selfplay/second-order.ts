@@ -3,7 +3,7 @@
 import { artifactId as contentId } from "../artifact/index.js";
 import { errorMessage, InfrastructureError } from "../errors.js";
 import type { BugArtifact } from "../ports/artifact.js";
-import type { ArtifactId, CandidateRecord, GroupId, GroupRecord, StepRecord } from "../store/index.js";
+import type { ArtifactId, CandidateRecord, GroupId, GroupRecord, StepRecord } from "../ports/store.js";
 import { makeSecondOrderArtifact } from "../validation/index.js";
 import { acquireOrThrow, environmentOf, type StepScope, throwIfInterrupted } from "./step-context.js";
 import { newGroup, validate } from "./validation-stage.js";

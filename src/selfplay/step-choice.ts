@@ -3,7 +3,7 @@
 import type { SelfPlayConfig } from "../config/index.js";
 import { createLogger } from "../log.js";
 import type { Strategy } from "../ports/artifact.js";
-import type { RunId, Store } from "../store/index.js";
+import type { RunId, Store } from "../ports/store.js";
 import { chooseStrategy } from "./seeds.js";
 import { configuredWeights, strategyOutcomes, strategyWeights } from "./strategy-weights.js";
 

@@ -5,7 +5,7 @@ import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InputError } from "../errors.js";
 import type { Policy, PolicyEpisode } from "../ports/policy.js";
 import type { Environment } from "../ports/sandbox.js";
-import type { EpisodeId, RunId, Store } from "../store/index.js";
+import type { EpisodeId, RunId, Store } from "../ports/store.js";
 import type { Validator } from "../validation/index.js";
 import type { DuplicateRegistry } from "./dedupe.js";
 import type { EarlyStop } from "./early-stop.js";

@@ -7,7 +7,7 @@ import { errorMessage, InfrastructureError, InputError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
-import type { RunId, StepRecord, Store } from "../store/index.js";
+import type { RunId, StepRecord, Store } from "../ports/store.js";
 import { createValidator } from "../validation/index.js";
 import { DuplicateRegistry } from "./dedupe.js";
 import { EarlyStop } from "./early-stop.js";

@@ -1,7 +1,7 @@
 // The end-of-run summary, computed from the store (so a resumed run reports everything it ever did),
 // and its plain-text table for stdout.
 import { semanticKey } from "../artifact/index.js";
-import type { EpisodeSampleCount, GroupRecord, RunId, StepRecord, Store } from "../store/index.js";
+import type { EpisodeSampleCount, GroupRecord, RunId, StepRecord, Store } from "../ports/store.js";
 
 export interface SolveRateBucket {
   label: string;

@@ -3,8 +3,8 @@
 import { InfrastructureError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { BugArtifact } from "../ports/artifact.js";
+import type { ArtifactId, AttemptRecord, GroupId, NewGroup, StepRecord } from "../ports/store.js";
 import type { ValidationReport } from "../ports/validation.js";
-import type { ArtifactId, AttemptRecord, GroupId, NewGroup, StepRecord } from "../store/index.js";
 import { proposerReward } from "../validation/index.js";
 import { duplicateReward } from "./dedupe.js";
 import { deriveSeed } from "./seeds.js";

@@ -18,7 +18,7 @@ import {
   pruneServiceSteps,
   type RunId,
   type ServiceStepRecord,
-  type Store,
+  type SqliteStore,
   serviceState,
   serviceStepCounts,
   setServiceState,
@@ -42,7 +42,7 @@ export interface PolicyChoice {
 
 export interface ServiceDeps {
   config: SelfPlayConfig;
-  store: Store;
+  store: SqliteStore;
   sandboxes: SandboxBackend;
   /** Builds the policy that plays a role for one step (the composition root picks the adapter). */
   policies: (choice: PolicyChoice) => Policy;
@@ -71,7 +71,7 @@ class StepService implements Service {
   readonly replicaId: string;
   readonly version: string;
   readonly events = new StepEvents();
-  private readonly store: Store;
+  private readonly store: SqliteStore;
   private readonly config: SelfPlayConfig;
   private readonly stopping = new AbortController();
   private readonly runner: StepRunner;
@@ -329,7 +329,7 @@ class StepService implements Service {
 }
 
 /** The configured replica id, else the one kept in the store, else a new one (kept from then on). */
-function replicaIdOf(store: Store, config: SelfPlayConfig): string {
+function replicaIdOf(store: SqliteStore, config: SelfPlayConfig): string {
   if (config.serve.replicaId) return config.serve.replicaId;
   const kept = serviceState(store, "replica_id");
   if (kept) return kept;

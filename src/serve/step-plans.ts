@@ -13,8 +13,8 @@ import {
   nextStepIndex,
   type RunId,
   type ServiceStepRecord,
+  type SqliteStore,
   type StepRecord,
-  type Store,
   serviceState,
   setServiceState,
   startServiceStep,
@@ -23,7 +23,7 @@ import { RequestError } from "./request-error.js";
 import type { SolveBody, StepBody } from "./schemas.js";
 
 /** Opens the replica's run (kept in the store) or creates it; episodes left running by a crash are aborted. */
-export function openServiceRun(store: Store, config: SelfPlayConfig, replicaId: string): RunId {
+export function openServiceRun(store: SqliteStore, config: SelfPlayConfig, replicaId: string): RunId {
   const kept = serviceState(store, "run_id") as RunId | null;
   let runId: RunId;
   if (kept && store.getRun(kept)) {
@@ -52,7 +52,7 @@ export class StepPlanner {
   private readonly runSeed: number;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: SqliteStore,
     config: SelfPlayConfig,
     private readonly runId: RunId,
   ) {

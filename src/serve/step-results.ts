@@ -1,10 +1,10 @@
 // A finished step's result as the wire shows it: the artifact, its validation summary, the solve rate of
 // its first solver group, the rollout.v1 samples with their rewards, and the episodes.
-import type { RunId, ServiceStepRecord, Store } from "../store/index.js";
+import type { RunId, ServiceStepRecord, SqliteStore } from "../store/index.js";
 import { stepEpisodes } from "../store/index.js";
 import type { StepResult, StepView } from "./schemas.js";
 
-export function buildStepResult(store: Store, runId: RunId, stepIndex: number): StepResult {
+export function buildStepResult(store: SqliteStore, runId: RunId, stepIndex: number): StepResult {
   const step = store.getStep(runId, stepIndex);
   const report = step?.artifactId
     ? (store.getValidation(step.artifactId, step.environment)?.report ?? null)

@@ -1,4 +1,12 @@
-// SQLite persistence (WAL, numbered migrations, idempotent transactional writes) and its branded id types.
+// SQLite persistence (WAL, numbered migrations, idempotent transactional writes) behind the Store port.
+// `openStore` gives the port; `openSqliteStore` the SQLite store itself, for readers of its tables.
+export type {
+  NewGroup,
+  RewardInput,
+  SampleContext,
+  Store,
+  TrainerIteration,
+} from "../ports/store.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export {
   abortStepEpisodes,
@@ -21,17 +29,6 @@ export {
   startServiceStep,
   stepEpisodes,
 } from "./service-steps.js";
-export {
-  attemptIdOf,
-  type NewGroup,
-  openStore,
-  type RewardInput,
-  type SampleContext,
-  Store,
-} from "./store.js";
-export {
-  listTrainerIterations,
-  recordTrainerIteration,
-  type TrainerIteration,
-} from "./trainer-iterations.js";
+export { attemptIdOf, openSqliteStore, openStore, type SqliteStore } from "./store.js";
+export { listTrainerIterations, recordTrainerIteration } from "./trainer-iterations.js";
 export type * from "./types.js";

@@ -1,26 +1,27 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeFirstSchemaStore } from "../../test/support/first-schema-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { PolicyEpisode } from "../ports/policy.js";
 import type { RolloutSample } from "../ports/rollout.js";
 import type { GradeResult, ValidationReport } from "../ports/validation.js";
 import { MIGRATIONS } from "./migrations.js";
-import { attemptIdOf, openStore, type Store } from "./store.js";
+import { attemptIdOf, openSqliteStore, type SqliteStore } from "./store.js";
 import type { ArtifactId, EpisodeId, GroupId, RunId } from "./types.js";
 
 const temps: { remove(): void }[] = [];
-const stores: Store[] = [];
+const stores: SqliteStore[] = [];
 afterEach(() => {
   for (const store of stores.splice(0)) store.close();
   for (const temp of temps.splice(0)) temp.remove();
 });
 
-function freshStore(): { store: Store; path: string } {
+function freshStore(): { store: SqliteStore; path: string } {
   const temp = makeTempDir();
   temps.push(temp);
   const path = join(temp.path, "nested", "store.db");
-  const store = openStore(path);
+  const store = openSqliteStore(path);
   stores.push(store);
   return { store, path };
 }
@@ -111,7 +112,7 @@ describe("store", () => {
     expect(store.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
     store.createRun({ id: "run-1" as RunId, config: { a: 1 }, seed: 7 });
     store.close();
-    const again = openStore(path);
+    const again = openSqliteStore(path);
     stores.push(again);
     expect(again.latestRun()).toMatchObject({ id: "run-1", status: "running", seed: 7, config: { a: 1 } });
   });
@@ -287,5 +288,38 @@ describe("store", () => {
     });
     store.reactivateEnvironments(runId);
     expect(store.listEnvironments(runId)[0]).toMatchObject({ status: "active", consecutiveFailures: 0 });
+  });
+
+  it("names the table, the column and the value of a row it cannot read", () => {
+    const { store } = freshStore();
+    const runId = "run-4" as RunId;
+    store.createRun({ id: runId, config: {}, seed: 1 });
+    store.insertStep({ runId, stepIndex: 0, environment: "fixture", strategy: "removal", seed: 3 });
+    store.db.prepare("UPDATE runs SET config = '{not json' WHERE id = ?").run(runId);
+    expect(() => store.getRun(runId)).toThrow(/store table runs, column config: not JSON.*\{not json/);
+    store.db.prepare("UPDATE steps SET seed = 'three' WHERE run_id = ?").run(runId);
+    expect(() => store.listSteps(runId)).toThrow(/store table steps, column seed: .*"three"/);
+  });
+
+  it("opens a store of the first schema: read-only as it is, then migrated with its rows kept", () => {
+    const temp = makeTempDir();
+    temps.push(temp);
+    const path = join(temp.path, "schema-1.db");
+    writeFirstSchemaStore(
+      path,
+      "INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z')",
+    );
+    const reader = openSqliteStore(path, { readonly: true });
+    stores.push(reader);
+    expect(reader.schemaVersion()).toBe(1);
+    expect(reader.listSteps("run-old" as RunId)).toMatchObject([
+      { seed: 5, outcome: "invalid", duplicateOf: null },
+    ]);
+    expect(reader.listTrainerIterations("run-old" as RunId)).toEqual([]);
+    reader.close();
+    const writer = openSqliteStore(path);
+    stores.push(writer);
+    expect(writer.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
+    expect(writer.getStep("run-old" as RunId, 0)).toMatchObject({ state: "done", duplicateKind: null });
   });
 });

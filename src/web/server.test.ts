@@ -2,12 +2,12 @@
 // security headers, the token rule, live progress as server-sent events, and read-only access.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../test/support/cli.js";
 import { writeSyntheticStep } from "../../test/support/dashboard-store.js";
+import { writeFirstSchemaStore } from "../../test/support/first-schema-store.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { MIGRATIONS, openStore, type RunId, recordTrainerIteration, type Store } from "../store/index.js";
+import { openStore, type RunId, recordTrainerIteration, type Store } from "../store/index.js";
 import { CONTENT_SECURITY_POLICY } from "./plugin.js";
 import { type Dashboard, isLoopback, parseListen, readToken, startDashboard, TOKEN_ENV } from "./server.js";
 
@@ -302,15 +302,7 @@ describe("dashboard access rules", () => {
 
   it("reads a store of the first schema, which has no trainer table and none of the later indexes", async () => {
     const path = join(temp.path, "schema-1.db");
-    const database = new Database(path);
-    database.exec(MIGRATIONS[0]!.sql);
-    database.pragma("user_version = 1");
-    database
-      .prepare(
-        "INSERT INTO runs (id, status, config, seed, created_at, updated_at) VALUES (?, 'completed', '{}', 0, ?, ?)",
-      )
-      .run("run-old", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z");
-    database.close();
+    writeFirstSchemaStore(path);
     const dashboard = await startDashboard({
       storePath: path,
       listen: { host: "127.0.0.1", port: 0 },

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { errorMessage, InputError } from "../errors.js";
-import { openStore, type Store } from "../store/index.js";
+import { openSqliteStore, type SqliteStore } from "../store/index.js";
 import { dashboardPlugin } from "./plugin.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8765";
@@ -50,7 +50,7 @@ export function readToken(options: { tokenFile?: string; env?: NodeJS.ProcessEnv
 
 export interface Dashboard {
   app: FastifyInstance;
-  store: Store;
+  store: SqliteStore;
   /** The URL it answers on (with the port actually bound). */
   url: string;
   close(): Promise<void>;
@@ -72,7 +72,7 @@ export async function startDashboard(options: {
       "store-missing",
       `no store at ${options.storePath}: run \`swe-selfplay run\` first or pass --store`,
     );
-  const store = openStore(options.storePath, { readonly: true });
+  const store = openSqliteStore(options.storePath, { readonly: true });
   if (store.schemaVersion() === 0) {
     store.close();
     throw new InputError(

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
-import { openStore, type Store } from "../../src/store/index.js";
+import { openSqliteStore, openStore, type SqliteStore } from "../../src/store/index.js";
 import { projectRoot, runCli } from "../support/cli.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -25,9 +25,9 @@ function randomSequence(seed: number): () => number {
 /** What the store has finished so far, as a comparable string; "" before the store exists. */
 function progressSignature(path: string): string {
   if (!existsSync(path)) return "";
-  let store: Store | undefined;
+  let store: SqliteStore | undefined;
   try {
-    store = openStore(path, { readonly: true });
+    store = openSqliteStore(path, { readonly: true });
     const row = store.db
       .prepare(
         `SELECT (SELECT COUNT(*) FROM steps WHERE state != 'proposing') AS steps,

@@ -8,7 +8,7 @@ import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { createService, startService } from "../../serve/index.js";
 import { isLoopback, parseListen } from "../../web/index.js";
-import { openSandboxes, openStore, servicePolicy } from "../compose.js";
+import { openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "./run.js";
 
 const log = createLogger("serve");
@@ -87,7 +87,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       version: string;
     }
   ).version;
-  const store = openStore(config.store);
+  const store = openSqliteStore(config.store);
   const sandboxes = openSandboxes();
   const service = createService({
     config,

@@ -11,7 +11,7 @@ import {
   unwrapDiff,
 } from "../../artifact/index.js";
 import { DEFAULT_WORKDIR } from "../../ports/sandbox.js";
-import type { RunId, Store } from "../../store/index.js";
+import type { RunId, Store } from "../../ports/store.js";
 import { renderSolverPrompt } from "../../validation/solver-task.js";
 import { writeFileAtomic } from "./atomic-write.js";
 

@@ -3,7 +3,7 @@
 import type { CheckResult, ValidationReport } from "../../ports/validation.js";
 import { renderDiff } from "../diff-view.js";
 import { html } from "../html.js";
-import type { ArtifactView, GroupView } from "../queries.js";
+import type { ArtifactView, GroupView } from "../queries/artifact.js";
 import { artifactHref, episodeHref, formatMs, formatNumber, page, runHref } from "./layout.js";
 
 /** Evidence values: lists of test ids become lists, everything else compact JSON. */

@@ -2,7 +2,7 @@
 // reason, counts and reward, and for token-level samples the loss-masked spans a trainer trains on.
 import type { RolloutSample } from "../../ports/rollout.js";
 import { html } from "../html.js";
-import type { EpisodeView } from "../queries.js";
+import type { EpisodeView } from "../queries/episode.js";
 import { artifactHref, formatNumber, page, runHref } from "./layout.js";
 
 type Entry = Record<string, unknown>;

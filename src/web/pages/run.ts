@@ -1,16 +1,11 @@
 // The Run page: live totals (server-sent events), plots, trainer iterations when a trainer recorded any,
 // and the run's steps with filters and pages.
-import type { EnvironmentRecord, RunRecord } from "../../store/index.js";
+import type { EnvironmentRecord, RunRecord } from "../../ports/store.js";
 import { html, jsonForScript } from "../html.js";
-import {
-  type FilterChoices,
-  type Page,
-  type RunPlots,
-  type RunTotals,
-  type StepFilters,
-  type StepRow,
-  VERDICTS,
-} from "../queries.js";
+import type { RunPlots } from "../queries/plots.js";
+import type { RunTotals } from "../queries/runs.js";
+import { type FilterChoices, type StepFilters, type StepRow, VERDICTS } from "../queries/steps.js";
+import type { Page } from "../queries/values.js";
 import { artifactHref, episodeHref, formatNumber, page, pager, runHref } from "./layout.js";
 
 export interface RunPageData {

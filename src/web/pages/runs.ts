@@ -1,6 +1,7 @@
 // The Runs page: every run in the store with its status, steps, outcomes, solve rate, rewards, throughput.
 import { html } from "../html.js";
-import type { Page, RunOverview } from "../queries.js";
+import type { RunOverview } from "../queries/runs.js";
+import type { Page } from "../queries/values.js";
 import { formatNumber, page, pager, runHref } from "./layout.js";
 
 export function runsPage(runs: Page<RunOverview>, storePath: string) {
