@@ -58,6 +58,7 @@ try {
     runSecondsPerStep: runSeconds / steps,
     serveSecondsPerStep: serveSeconds / steps,
     serveOverheadRatio: serveSeconds / runSeconds - 1,
+    serveOverheadMsPerStep: ((serveSeconds - runSeconds) * 1000) / steps,
     ...underLoad,
   };
   if (json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
@@ -66,7 +67,7 @@ try {
       [
         `steps: ${steps} (agent policy, scripted model, proposal ends without an artifact)`,
         `run:   ${figures.runSecondsPerStep.toFixed(3)} s/step`,
-        `serve: ${figures.serveSecondsPerStep.toFixed(3)} s/step  overhead ${(figures.serveOverheadRatio * 100).toFixed(1)} % (goal ≤ 2 %)`,
+        `serve: ${figures.serveSecondsPerStep.toFixed(3)} s/step  overhead ${(figures.serveOverheadRatio * 100).toFixed(1)} % (goal ≤ 2 %), ${figures.serveOverheadMsPerStep.toFixed(1)} ms per step`,
         `/v1/health under ${underLoad.inFlight} in-flight steps: p50 ${underLoad.healthP50Ms.toFixed(2)} ms, p99 ${underLoad.healthP99Ms.toFixed(2)} ms`,
         `memory: ${underLoad.rssIdleMiB.toFixed(1)} MiB idle, ${underLoad.rssLoadedMiB.toFixed(1)} MiB with ${underLoad.inFlight} in flight = ${underLoad.mibPerInFlightStep.toFixed(2)} MiB per step`,
         "",
