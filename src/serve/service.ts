@@ -31,6 +31,7 @@ import { openServiceRun, type StepPlan, StepPlanner } from "./step-plans.js";
 import { buildStepResult, stepView } from "./step-results.js";
 
 const log = createLogger("serve");
+const POLICIES_KEPT = 16;
 
 export interface PolicyChoice {
   inference: Inference;
@@ -82,6 +83,7 @@ class StepService implements Service {
   private readonly stepLimit: number;
   private highestPolicyStep: number;
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly policies = new Map<string, Policy>();
 
   constructor(private readonly deps: ServiceDeps) {
     this.store = deps.store;
@@ -265,6 +267,18 @@ class StepService implements Service {
     this.running.set(step.stepId, { controller, work });
   }
 
+  /** Policies are kept per choice (a few), so steps of one policy version share their clients' connections. */
+  private policyFor(choice: PolicyChoice): Policy {
+    const key = canonicalJson({ ...choice, policyStep: undefined });
+    let policy = this.policies.get(key);
+    if (!policy) {
+      policy = this.deps.policies(choice);
+      this.policies.set(key, policy);
+      if (this.policies.size > POLICIES_KEPT) this.policies.delete(this.policies.keys().next().value!);
+    }
+    return policy;
+  }
+
   private finish(stepId: string, end: Parameters<typeof endServiceStep>[2]): void {
     if (endServiceStep(this.store, stepId, end)) this.events.end(stepId, end.status, end.reason);
   }
@@ -274,7 +288,7 @@ class StepService implements Service {
     const body = JSON.parse(record.request) as StepBody & SolveBody;
     const choice = (inference: Inference, role: PolicyChoice["role"]): Policy =>
       withPolicyStep(
-        this.deps.policies({
+        this.policyFor({
           inference,
           role,
           policyVersion: body.policy_version,
