@@ -17,6 +17,15 @@ export { createProgress, formatDuration, type ProgressDisplay, type ProgressOpti
 export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
+export { pickEnvironment, StrategyChooser } from "./step-choice.js";
+export {
+  createStepRunner,
+  type StepRequest,
+  type StepRunner,
+  type StepRunnerDeps,
+  type StepRunOptions,
+  type StepRunResult,
+} from "./step-runner.js";
 export {
   formatSummary,
   formatTrainable,

@@ -8,6 +8,27 @@ export type {
   TrainerIteration,
 } from "../ports/store.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
+export {
+  abortStepEpisodes,
+  ackServiceStep,
+  endServiceStep,
+  getServiceStep,
+  getServiceStepByRequest,
+  insertRepairStep,
+  insertServiceStep,
+  listServiceSteps,
+  type NewServiceStep,
+  nextStepIndex,
+  pruneServiceSteps,
+  type ServiceStepRecord,
+  type ServiceStepStatus,
+  type StepEpisode,
+  serviceState,
+  serviceStepCounts,
+  setServiceState,
+  startServiceStep,
+  stepEpisodes,
+} from "./service-steps.js";
 export { attemptIdOf, openSqliteStore, openStore, type SqliteStore } from "./store.js";
 export { listTrainerIterations, recordTrainerIteration } from "./trainer-iterations.js";
 export type * from "./types.js";

@@ -5,10 +5,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/index.js";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createModelClient } from "../../src/model/index.js";
 import { exportRollouts, readRolloutStep, rolloutRecordProblems } from "../../src/selfplay/exports/index.js";
-import { runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
+import type { SelfPlayResult } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
@@ -40,7 +41,7 @@ describe("self-play end to end with the agent policy and the scripted model serv
       modelName: "scripted",
     });
     store = openStore(config.store);
-    result = await runSelfPlay(config, { store, policy });
+    result = await runConfiguredSelfPlay(config, { store, policy });
   });
 
   afterAll(async () => {

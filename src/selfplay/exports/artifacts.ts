@@ -3,7 +3,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeArtifactDir } from "../../artifact-io/index.js";
-import type { ArtifactId, RunId, Store } from "../../store/index.js";
+import type { ArtifactId, RunId, Store } from "../../ports/store.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export async function exportArtifacts(options: {

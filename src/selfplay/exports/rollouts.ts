@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RolloutSample } from "../../ports/rollout.js";
-import type { RunId, Store } from "../../store/index.js";
+import type { RunId, Store } from "../../ports/store.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export interface RolloutManifest {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { reverseDiff, type SweBenchInstance, semanticKey, unwrapDiff } from "../../artifact/index.js";
 import { toSweBenchInstance } from "../../artifact-io/index.js";
 import { DEFAULT_WORKDIR } from "../../ports/sandbox.js";
-import type { RunId, Store } from "../../store/index.js";
+import type { RunId, Store } from "../../ports/store.js";
 import { renderSolverPrompt } from "../../validation/solver-task.js";
 import { writeFileAtomic } from "./atomic-write.js";
 

@@ -1,0 +1,188 @@
+// The architecture's rules, checked on the source itself (docs/architecture.md, DESIGN §5): ports import
+// nothing outside ports, adapters never import each other, the domain reaches adapters only through ports,
+// adapters are chosen in the composition root, no import cycles, and every production file and function
+// stays small enough to be read in one sitting.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../..");
+const src = join(root, "src");
+
+const MAX_FILE_LINES = 400;
+const MAX_FUNCTION_LINES = 80;
+
+/**
+ * Declarative tables that are long by nature, not logic: each entry says why. Keep this list short.
+ */
+const LONG_FILE_EXCEPTIONS: Record<string, string> = {};
+const LONG_FUNCTION_EXCEPTIONS: Record<string, string> = {};
+
+/** Adapters implement ports; none imports another. */
+const ADAPTERS = ["sandbox", "model", "store", "agent", "builtin"] as const;
+/** The domain reaches adapters only through ports. */
+const DOMAIN = ["artifact", "validation", "selfplay", "testing", "concurrency", "rollout"] as const;
+
+interface SourceFile {
+  path: string; // relative to src/, with forward slashes
+  text: string;
+  imports: { target: string; typeOnly: boolean }[]; // relative to src/ for project files, else the specifier
+}
+
+function productionFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return productionFiles(path);
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [path] : [];
+  });
+}
+
+function load(path: string): SourceFile {
+  const text = readFileSync(path, "utf8");
+  const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+  const imports: SourceFile["imports"] = [];
+  for (const statement of file.statements) {
+    if (
+      !(ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) ||
+      !statement.moduleSpecifier ||
+      !ts.isStringLiteral(statement.moduleSpecifier)
+    )
+      continue;
+    const specifier = statement.moduleSpecifier.text;
+    const typeOnly = ts.isImportDeclaration(statement)
+      ? Boolean(statement.importClause?.isTypeOnly) ||
+        Boolean(
+          statement.importClause?.namedBindings &&
+            ts.isNamedImports(statement.importClause.namedBindings) &&
+            !statement.importClause.name &&
+            statement.importClause.namedBindings.elements.length > 0 &&
+            statement.importClause.namedBindings.elements.every((element) => element.isTypeOnly),
+        )
+      : statement.isTypeOnly;
+    const target = specifier.startsWith(".")
+      ? relative(src, resolve(dirname(path), specifier))
+          .replaceAll("\\", "/")
+          .replace(/\.js$/, ".ts")
+      : specifier;
+    imports.push({ target, typeOnly });
+  }
+  return { path: relative(src, path).replaceAll("\\", "/"), text, imports };
+}
+
+// Test support kept beside the code it serves (it imports vitest) is not production code.
+const files = productionFiles(src)
+  .map(load)
+  .filter((file) => !file.imports.some(({ target }) => target === "vitest"));
+const topOf = (path: string) => (path.includes("/") ? path.slice(0, path.indexOf("/")) : path);
+const isProject = (target: string) => target.endsWith(".ts") && !target.startsWith("..");
+
+function violations(predicate: (file: SourceFile, target: string, typeOnly: boolean) => boolean): string[] {
+  return files.flatMap((file) =>
+    file.imports
+      .filter(({ target, typeOnly }) => predicate(file, target, typeOnly))
+      .map(({ target }) => `${file.path} imports ${target}`),
+  );
+}
+
+describe("layers", () => {
+  it("ports import nothing but other ports", () => {
+    expect(violations((file, target) => topOf(file.path) === "ports" && topOf(target) !== "ports")).toEqual(
+      [],
+    );
+  });
+
+  it("adapters never import each other", () => {
+    const adapters = new Set<string>(ADAPTERS);
+    expect(
+      violations(
+        (file, target) =>
+          adapters.has(topOf(file.path)) &&
+          isProject(target) &&
+          adapters.has(topOf(target)) &&
+          topOf(target) !== topOf(file.path),
+      ),
+    ).toEqual([]);
+  });
+
+  it("the domain reaches adapters only through ports", () => {
+    const domain = new Set<string>(DOMAIN);
+    const adapters = new Set<string>([...ADAPTERS, "cli", "web", "serve"]);
+    expect(
+      violations(
+        (file, target) => domain.has(topOf(file.path)) && isProject(target) && adapters.has(topOf(target)),
+      ),
+    ).toEqual([]);
+  });
+
+  it("the roles do not import the validation layer sideways", () => {
+    expect(
+      violations(
+        (file, target) =>
+          (topOf(file.path) === "builtin" || topOf(file.path) === "agent") && topOf(target) === "validation",
+      ),
+    ).toEqual([]);
+  });
+
+  it("the artifact layer is pure: no file system, process or network modules", () => {
+    const io = /^node:(fs|fs\/promises|child_process|net|http|https|os)$/;
+    expect(violations((file, target) => topOf(file.path) === "artifact" && io.test(target))).toEqual([]);
+  });
+
+  it("has no import cycles", () => {
+    const graph = new Map(
+      files.map((file) => [file.path, file.imports.filter((i) => !i.typeOnly && isProject(i.target))]),
+    );
+    const cycles: string[] = [];
+    const state = new Map<string, "open" | "done">();
+    const visit = (path: string, trail: string[]) => {
+      if (state.get(path) === "done") return;
+      if (state.get(path) === "open") {
+        cycles.push([...trail.slice(trail.indexOf(path)), path].join(" → "));
+        return;
+      }
+      state.set(path, "open");
+      for (const { target } of graph.get(path) ?? []) visit(target, [...trail, path]);
+      state.set(path, "done");
+    };
+    for (const path of graph.keys()) visit(path, []);
+    expect(cycles).toEqual([]);
+  });
+});
+
+describe("size", () => {
+  it(`no production file is over ${MAX_FILE_LINES} lines`, () => {
+    const long = files
+      .map((file) => ({ path: file.path, lines: file.text.split("\n").length - 1 }))
+      .filter(({ path, lines }) => lines > MAX_FILE_LINES && !(path in LONG_FILE_EXCEPTIONS))
+      .map(({ path, lines }) => `${path}: ${lines} lines`);
+    expect(long).toEqual([]);
+  });
+
+  it(`no function is over ${MAX_FUNCTION_LINES} lines`, () => {
+    const long: string[] = [];
+    for (const file of files) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && "body" in node && node.body) {
+          const first = tree.getLineAndCharacterOfPosition(node.getStart()).line;
+          const last = tree.getLineAndCharacterOfPosition(node.getEnd()).line;
+          const name = `${file.path}:${first + 1} ${functionName(node)}`;
+          if (last - first + 1 > MAX_FUNCTION_LINES && !(name in LONG_FUNCTION_EXCEPTIONS))
+            long.push(`${name}: ${last - first + 1} lines`);
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(long).toEqual([]);
+  });
+});
+
+function functionName(node: ts.SignatureDeclaration): string {
+  if (node.name) return node.name.getText();
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) || ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent))
+    return parent.name.getText();
+  return "<anonymous>";
+}
