@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
+import { createModelClient } from "../../src/model/index.js";
 import { call, startServe } from "../../test/serve/serve-process.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { type ScriptStep, startScriptedModelServer } from "../../test/support/scripted-model-server.js";
@@ -85,7 +86,10 @@ async function timeRun(repo: string, baseUrl: string): Promise<number> {
     concurrency: { ...concurrency, pipelineSteps: concurrency.proposers },
     store: join(temp.path, "run.db"),
   });
-  const policy = createAgentPolicy({ model: { baseUrl, model: "quick" } });
+  const policy = createAgentPolicy({
+    client: createModelClient({ baseUrl, model: "quick" }),
+    modelName: "quick",
+  });
   // One untimed run of a step first, so both sides run warm code.
   await runConfiguredSelfPlay(
     { ...config, limits: { ...config.limits, steps: 1 }, store: join(temp.path, "warm.db") },

@@ -4,6 +4,7 @@
 // to the store before the next begins, so a restarted run continues exactly where it stopped.
 import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
+import { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -12,7 +13,6 @@ import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
 import type { SelfPlayEvent } from "./events.js";
 import { deriveSeed } from "./seeds.js";
-import { Semaphore } from "../concurrency/semaphore.js";
 import { pickEnvironment, StrategyChooser } from "./step-choice.js";
 import { environmentSpec, Interrupted } from "./step-context.js";
 import { createStepRunner, type StepRunner } from "./step-runner.js";

@@ -1,6 +1,7 @@
 // What every stage of a step shares: the runner's long-lived parts (store, limited sandboxes, validator,
 // stage semaphores, duplicate registry) and the step's own choices (policies, group size, signal, events).
 import { randomBytes } from "node:crypto";
+import type { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InputError } from "../errors.js";
 import type { Policy, PolicyEpisode } from "../ports/policy.js";
@@ -11,7 +12,6 @@ import type { DuplicateRegistry } from "./dedupe.js";
 import type { EarlyStop } from "./early-stop.js";
 import type { SelfPlayEvent } from "./events.js";
 import type { LimitedSandboxBackend } from "./sandbox-limit.js";
-import type { Semaphore } from "../concurrency/semaphore.js";
 
 /** Why a unit of work stopped without a result: the run or the step was interrupted, nothing to record. */
 export class Interrupted extends Error {}

@@ -2,6 +2,7 @@
 // order), from whatever state the store holds for it. The `run` scheduler and the service both call it;
 // each step names its own policies (proposer and solver may differ) and group size.
 import { setMaxListeners } from "node:events";
+import { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InfrastructureError, InputError } from "../errors.js";
 import { createLogger } from "../log.js";
@@ -14,7 +15,6 @@ import { EarlyStop } from "./early-stop.js";
 import type { SelfPlayEvent } from "./events.js";
 import { proposerStage } from "./proposer-stage.js";
 import { limitSandboxes } from "./sandbox-limit.js";
-import { Semaphore } from "../concurrency/semaphore.js";
 import { runGroup } from "./solver-groups.js";
 import { environmentsOf, Interrupted, type RunnerParts, type StepScope } from "./step-context.js";
 import { validationStage } from "./validation-stage.js";
