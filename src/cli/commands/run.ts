@@ -1,21 +1,15 @@
-// `swe-selfplay run`: the self-play job. Config file, then flags; resumes the store's run; live progress on
-// stderr, summary on stdout (--json for JSON). With nothing configured it plays a small bounded job on the
-// shipped Python example with the built-in policy.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import {
   configSchema,
   DEFAULT_STORE_PATH,
-  type EnvironmentConfig,
   loadConfig,
   parseDuration,
   type SelfPlayConfig,
 } from "../../config/index.js";
 import { InputError } from "../../errors.js";
-import { buildExampleRepo } from "../../examples/build.js";
 import { createLogger } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
 import {
@@ -28,6 +22,12 @@ import {
 } from "../../selfplay/index.js";
 import type { RunId } from "../../store/index.js";
 import { openStore, runConfiguredSelfPlay } from "../compose.js";
+import {
+  checkEnvironmentDirectories,
+  DEFAULT_EXAMPLE,
+  defaultEnvironment,
+  environmentsFrom,
+} from "../environments.js";
 import { probeAndReport, untrainableReason } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -41,7 +41,6 @@ import {
 const log = createLogger("run");
 
 /** The example played when nothing is configured, and the size of that default job. */
-export const DEFAULT_EXAMPLE = "inkwell";
 export const DEFAULT_JOB = { steps: 4, groupSize: 4, testRunBudget: 10 } as const;
 
 interface RunFlags extends PolicyFlags {
@@ -138,26 +137,6 @@ function number(value: string | undefined, flag: string): number | undefined {
   return parsed;
 }
 
-export function environmentsFrom(flags: {
-  repo?: string[];
-  image?: string[];
-}): EnvironmentConfig[] | undefined {
-  const split = (value: string): [string | null, string] => {
-    const equals = value.indexOf("=");
-    return equals > 0 ? [value.slice(0, equals), value.slice(equals + 1)] : [null, value];
-  };
-  const environments: EnvironmentConfig[] = [];
-  for (const value of flags.repo ?? []) {
-    const [name, path] = split(value);
-    environments.push({ name: name ?? basename(resolve(path)), path: resolve(path) });
-  }
-  for (const value of flags.image ?? []) {
-    const [name, image] = split(value);
-    environments.push({ name: name ?? image, image });
-  }
-  return environments.length > 0 ? environments : undefined;
-}
-
 export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defaultJob: boolean } {
   const overrides: Record<string, unknown> = {
     store: flags.store,
@@ -220,43 +199,6 @@ export function nextSteps(config: SelfPlayConfig, haveArtifacts: boolean): strin
 function relativeToHere(path: string): string {
   const relativePath = relative(process.cwd(), path);
   return relativePath === "" || relativePath.startsWith("..") ? path : relativePath;
-}
-
-/** Builds the shipped Python example once into the store's directory and returns it as the environment. */
-export async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
-  const path = join(dirname(config.store), "examples", DEFAULT_EXAMPLE);
-  const built = existsSync(join(path, ".git"));
-  if (!built) {
-    if (existsSync(path) && readdirSync(path).length > 0)
-      throw new InputError(
-        "example-dir-dirty",
-        `${path} exists but holds no git repository: remove it and retry`,
-      );
-    log.info("building the example repository", { example: DEFAULT_EXAMPLE, path });
-    await buildExampleRepo(DEFAULT_EXAMPLE, path);
-  }
-  return { name: DEFAULT_EXAMPLE, path };
-}
-
-/** A directory environment must be an existing git checkout: said before the run starts, not per step. */
-export function checkEnvironmentDirectories(environments: readonly EnvironmentConfig[]): void {
-  for (const environment of environments) {
-    if (!("path" in environment) || environment.path === undefined) continue;
-    const { name, path } = environment;
-    let isDirectory = false;
-    try {
-      isDirectory = statSync(path).isDirectory();
-    } catch {
-      throw new InputError("environment-missing", `environment ${name}: ${path} does not exist`);
-    }
-    if (!isDirectory)
-      throw new InputError("environment-not-directory", `environment ${name}: ${path} is not a directory`);
-    if (!existsSync(join(path, ".git")))
-      throw new InputError(
-        "environment-not-git",
-        `environment ${name}: ${path} is not a git checkout (no .git); make it one with: git init && git add -A && git commit -m import`,
-      );
-  }
 }
 
 async function run(flags: RunFlags): Promise<number> {

@@ -9,7 +9,7 @@ import { createLogger } from "../../log.js";
 import { createService, startService } from "../../serve/index.js";
 import { isLoopback, parseListen } from "../../web/index.js";
 import { openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
-import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "./run.js";
+import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 
 const log = createLogger("serve");
 export const SERVE_TOKEN_ENV = "SWE_SELFPLAY_TOKEN";
