@@ -1,5 +1,7 @@
 """GRPO-style advantages from SSR rewards: per role, per group, reward minus the group's mean, divided by
-its standard deviation; groups whose rewards do not vary carry no signal and are dropped.
+its standard deviation; groups whose rewards do not vary carry no signal and are dropped. `baseline="none"`
+uses the rewards themselves (REINFORCE without a baseline): every sample then moves the policy, which is
+what a smoke test with two tiny groups needs.
 
 A self-play step has G solver samples in one group but a single proposer sample, so proposer samples are by
 default compared across the whole batch (`proposer_grouping="batch"`); "group" keeps the service's ids."""
@@ -16,6 +18,7 @@ from .samples import Sample
 
 @dataclass(frozen=True)
 class AdvantageSettings:
+    baseline: Literal["group", "none"] = "group"
     normalise_std: bool = True
     drop_zero_variance: bool = True
     proposer_grouping: Literal["batch", "group"] = "batch"
@@ -48,6 +51,9 @@ def compute_advantages(samples: list[Sample], settings: AdvantageSettings = Adva
         mean = sum(rewards) / len(rewards)
         variance = sum((reward - mean) ** 2 for reward in rewards) / len(rewards)
         std = math.sqrt(variance)
+        if settings.baseline == "none":
+            result.kept.extend(zip(members, rewards))
+            continue
         if settings.drop_zero_variance and std < settings.epsilon:
             result.dropped_groups += 1
             result.dropped_samples += len(members)

@@ -54,6 +54,14 @@ class Sample:
     def sampled_tokens(self) -> int:
         return sum(self.loss_mask)
 
+    def record(self) -> dict[str, Any]:
+        """Back to a rollout.v1 record."""
+        return {"schema": "rollout.v1", "sample_id": self.sample_id, "group_id": self.group_id,
+                "episode_id": self.episode_id, "role": self.role, "policy_version": self.policy_version,
+                "sampling": self.sampling, "tokens": self.tokens, "prompt_len": self.prompt_len,
+                "loss_mask": self.loss_mask, "logprobs": self.logprobs, "reward": self.reward,
+                "status": self.status, "meta": self.meta}
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -57,6 +57,7 @@ class TrainerSettings:
     run_id: str | None = None
     follow_rollouts: list[str] = field(default_factory=list)
     service_token: str | None = None
+    max_minutes: float | None = None
 
 
 class TrainerState:
@@ -116,8 +117,13 @@ class Trainer:
             self.vllm.load_adapter(name, str(self.adapter_dir(step)))
 
     def run(self) -> list[dict[str, Any]]:
+        """Up to `iterations` iterations; with a time budget, no iteration starts after it is spent."""
         reports = []
+        started = time.monotonic()
         for _ in range(self.settings.iterations):
+            if self.settings.max_minutes and time.monotonic() - started > self.settings.max_minutes * 60:
+                log.info("time budget of %s min spent after %d iterations", self.settings.max_minutes, len(reports))
+                break
             reports.append(self.iteration())
         return reports
 
@@ -127,6 +133,7 @@ class Trainer:
         started = time.monotonic()
         batch = collect(self.pool, self.settings.rollout, iteration, current, self.step, self.followed)
         rollout_s = time.monotonic() - started
+        self.keep_samples(iteration, batch)
         fresh, stale = split_stale(batch.samples, self.step, self.names, self.settings.staleness)
         for sample in stale:
             log.info("stale sample %s (version %s) not trained on", sample.sample_id, sample.policy_version)
@@ -153,6 +160,15 @@ class Trainer:
             self.settings.run_id = record_in_store(self.settings.store, self.settings.run_id, iteration, name, report)
         log.info("iteration %d: %s", iteration, json.dumps({key: report[key] for key in ("reward_mean", "loss")}))
         return report
+
+    def keep_samples(self, iteration: int, batch: RolloutBatch) -> None:
+        """The iteration's samples as received (rollout.v1 lines), for audits and replays."""
+        directory = self.out / "samples"
+        directory.mkdir(exist_ok=True)
+        path = directory / f"iteration-{iteration:06d}.jsonl"
+        with open(path, "w", encoding="utf-8") as file:
+            for sample in batch.samples:
+                file.write(json.dumps(sample.record()) + "\n")
 
     def update(self, kept: list[tuple[Sample, float]]) -> dict[str, float]:
         """PPO-clip epochs over the kept samples: gradients accumulate per sample (token-mean loss over
@@ -287,6 +303,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--lora-rank", type=int, default=8)
     parser.add_argument("--lora-alpha", type=int, default=16)
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--baseline", default="group", choices=["group", "none"],
+                        help="group: GRPO (reward minus the group's mean); none: the reward itself")
     parser.add_argument("--no-std-normalisation", action="store_true")
     parser.add_argument("--keep-zero-variance", action="store_true")
     parser.add_argument("--proposer-grouping", default="batch", choices=["batch", "group"])
@@ -295,6 +313,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--run-id", help="the store's run to record under [its newest]")
     parser.add_argument("--run-name", default="train", help="prefix of the step request ids")
     parser.add_argument("--step-timeout", type=float, default=3600.0)
+    parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     args = parser.parse_args(argv)
     if not args.service and not args.follow_rollouts:
         parser.error("give at least one --service or --follow-rollouts")
@@ -313,11 +332,11 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
         ),
         iterations=args.iterations, staleness=args.staleness, learning_rate=args.lr, epochs=args.epochs,
         clip_low=args.clip_low, clip_high=args.clip_high,
-        advantages=AdvantageSettings(normalise_std=not args.no_std_normalisation,
+        advantages=AdvantageSettings(baseline=args.baseline, normalise_std=not args.no_std_normalisation,
                                      drop_zero_variance=not args.keep_zero_variance,
                                      proposer_grouping=args.proposer_grouping),
         dtype=args.dtype, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, threads=args.threads,
-        store=args.store, run_id=args.run_id, follow_rollouts=args.follow_rollouts,
+        store=args.store, run_id=args.run_id, follow_rollouts=args.follow_rollouts, max_minutes=args.max_minutes,
     )
 
 

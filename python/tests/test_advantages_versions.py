@@ -41,6 +41,12 @@ def test_without_std_normalisation_advantages_are_centred_rewards():
     assert [round(value, 4) for _, value in result.kept] == [1.3333, -0.6667, -0.6667]
 
 
+def test_without_a_baseline_rewards_are_the_advantages_even_in_uniform_groups():
+    result = compute_advantages(samples(("a-s0", "solver", "g", -1.0), ("b-s0", "solver", "g", -1.0)),
+                                AdvantageSettings(baseline="none"))
+    assert [value for _, value in result.kept] == [-1.0, -1.0] and result.dropped_groups == 0
+
+
 def test_version_names_round_trip():
     assert names.name(0) == "qwen" and names.name(3) == "policy-v3"
     assert names.step_of("policy-v3") == 3 and names.step_of("qwen") == 0 and names.step_of("other") is None
