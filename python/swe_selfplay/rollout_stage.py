@@ -5,13 +5,14 @@ being followed). Pure orchestration over the client; no torch."""
 from __future__ import annotations
 
 import logging
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from .client import Inference, ReplicaPool, Sampling, StepRequest, StepView
 from .errors import SampleError, StepFailed
-from .rollouts import RolloutDirectory
+from .rollouts import RolloutDirectory, read_rollouts
 from .samples import Sample, parse_sample
 
 log = logging.getLogger("swe_selfplay.rollout")
@@ -31,6 +32,40 @@ class RolloutSettings:
     step_timeout_s: float = 3600.0
     #: Request ids are `{run_name}-i{iteration}-s{index}`, so a resumed trainer gets the same steps back.
     run_name: str = "train"
+
+
+@dataclass
+class RunCommand:
+    """One machine without the service: each iteration runs `swe-selfplay run` as a fresh run with the
+    current version as the model (both roles), exporting its rollouts, which the trainer then reads."""
+
+    #: How to call the CLI, e.g. ["npx", "swe-selfplay"] or ["node", "bin/swe-selfplay.js"].
+    command: list[str]
+    config: str
+    #: Exported rollouts go to `{directory}/iteration-NNNNNN`.
+    directory: str
+    timeout_s: float = 3600.0
+
+    def arguments(self, settings: RolloutSettings, model: str, out: str) -> list[str]:
+        inference = settings.inference
+        arguments = [*self.command, "run", "--config", self.config, "--new-run", "--no-progress",
+                     "--steps", str(settings.steps_per_iteration), "--group-size", str(settings.group_size),
+                     "--policy", "openai", "--inference", str(inference.get("kind", "vllm")),
+                     "--call-format", str(inference.get("tool_call_format", "hermes")),
+                     "--base-url", str(inference["base_url"]), "--model", model, "--rollouts", out]
+        if "max_tokens" in settings.sampling:
+            arguments += ["--max-tokens", str(settings.sampling["max_tokens"])]
+        if "temperature" in settings.sampling:
+            arguments += ["--temperature", str(settings.sampling["temperature"])]
+        return arguments
+
+    def play(self, settings: RolloutSettings, iteration: int, model: str) -> list[Any]:
+        out = f"{self.directory}/iteration-{iteration:06d}"
+        completed = subprocess.run(self.arguments(settings, model, out), capture_output=True, text=True,
+                                   timeout=self.timeout_s)
+        if completed.returncode not in (0, 1):
+            raise RuntimeError(f"swe-selfplay run exited {completed.returncode}: {completed.stderr[-2000:]}")
+        return list(read_rollouts(out))
 
 
 @dataclass
@@ -86,6 +121,7 @@ def collect(
     model: str,
     step: int,
     followed: list[RolloutDirectory] = (),  # type: ignore[assignment]
+    run_command: RunCommand | None = None,
 ) -> RolloutBatch:
     """Runs one iteration's steps (in parallel, one thread per step) and gathers every sample.
 
@@ -111,6 +147,10 @@ def collect(
                     continue
                 batch.steps.append(outcome)
                 add_records(batch, list((outcome.result or {}).get("samples", [])))
+    if run_command is not None:
+        for exported in run_command.play(settings, iteration, model):
+            batch.samples.extend(exported.samples)
+            batch.refused.extend(exported.refused)
     for directory in followed:
         for exported in directory.new_steps():
             batch.samples.extend(exported.samples)

@@ -24,7 +24,7 @@ from .client import ReplicaPool
 from .errors import ServiceUnavailable
 from .inference import VllmAdmin
 from .metrics import append_jsonl, record_in_store, solve_rate_histogram
-from .rollout_stage import RolloutBatch, RolloutSettings, acknowledge, collect
+from .rollout_stage import RolloutBatch, RolloutSettings, RunCommand, acknowledge, collect
 from .rollouts import RolloutDirectory
 from .samples import Sample
 from .versions import DEFAULT_STALENESS, VersionNames, split_stale, versions_to_unload
@@ -58,6 +58,7 @@ class TrainerSettings:
     follow_rollouts: list[str] = field(default_factory=list)
     service_token: str | None = None
     max_minutes: float | None = None
+    run_command: RunCommand | None = None
 
 
 class TrainerState:
@@ -131,7 +132,8 @@ class Trainer:
         iteration = self.step + 1
         current = self.names.name(self.step)
         started = time.monotonic()
-        batch = collect(self.pool, self.settings.rollout, iteration, current, self.step, self.followed)
+        batch = collect(self.pool, self.settings.rollout, iteration, current, self.step, self.followed,
+                        self.settings.run_command)
         rollout_s = time.monotonic() - started
         self.keep_samples(iteration, batch)
         fresh, stale = split_stale(batch.samples, self.step, self.names, self.settings.staleness)
@@ -284,6 +286,9 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--service-token-env", help="environment variable holding the services' bearer token")
     parser.add_argument("--follow-rollouts", action="append", default=[],
                         help="an exported rollouts directory whose new steps join each iteration (repeatable)")
+    parser.add_argument("--run-config", help="without a service: play each iteration as `swe-selfplay run "
+                        "--config RUN_CONFIG` with the current version as the model (both roles)")
+    parser.add_argument("--cli", default="npx swe-selfplay", help="how to call the CLI for --run-config")
     parser.add_argument("--inference-url", help="base URL the service's episodes use for vLLM [VLLM_URL/v1]")
     parser.add_argument("--inference-kind", default="vllm", choices=["vllm", "sglang"])
     parser.add_argument("--tool-call-format", default="hermes", choices=["hermes", "text"])
@@ -315,8 +320,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--step-timeout", type=float, default=3600.0)
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     args = parser.parse_args(argv)
-    if not args.service and not args.follow_rollouts:
-        parser.error("give at least one --service or --follow-rollouts")
+    if not args.service and not args.follow_rollouts and not args.run_config:
+        parser.error("give at least one --service, --run-config or --follow-rollouts")
     inference = {"kind": args.inference_kind, "base_url": args.inference_url or args.vllm_url.rstrip("/") + "/v1",
                  "tool_call_format": args.tool_call_format}
     return TrainerSettings(
@@ -325,7 +330,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
         service_token=os.environ.get(args.service_token_env) if args.service_token_env else None,
         rollout=RolloutSettings(
             inference=inference,  # type: ignore[arg-type]
-            steps_per_iteration=args.steps if args.service else 0, group_size=args.group_size,
+            steps_per_iteration=args.steps if args.service or args.run_config else 0, group_size=args.group_size,
             environment=args.environment, strategy=args.strategy, solver_only=args.solver_only,
             sampling={"max_tokens": args.max_tokens, "temperature": args.temperature},
             step_timeout_s=args.step_timeout, run_name=args.run_name,
@@ -337,6 +342,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
                                      proposer_grouping=args.proposer_grouping),
         dtype=args.dtype, lora_rank=args.lora_rank, lora_alpha=args.lora_alpha, threads=args.threads,
         store=args.store, run_id=args.run_id, follow_rollouts=args.follow_rollouts, max_minutes=args.max_minutes,
+        run_command=RunCommand(args.cli.split(), args.run_config, str(Path(args.out) / "runs"))
+        if args.run_config else None,
     )
 
 
