@@ -1,14 +1,13 @@
 // The learning loop end to end on real engines: vLLM (CPU) serving Qwen2.5-Coder-0.5B with runtime LoRA
-// loading, `swe-selfplay serve` playing solver-only steps on the example library (the built-in policy
-// proposes, the model solves), and the reference trainer (python -m swe_selfplay.train, peft + torch)
-// updating a LoRA adapter from the rewards and hot-loading it. Two iterations, with the trainer killed
+// loading, each iteration's self-play played by `swe-selfplay run` on the example library with the current
+// version as the model, and the reference trainer (python -m swe_selfplay.train, peft + torch) updating a
+// LoRA adapter from the rewards and hot-loading it. Two iterations, with the trainer killed
 // between them and started again: the second resumes at the first's version, its samples were sampled with
 // that version, vLLM serves the new weights (its logprobs differ from the base model's and match the
 // trainer's), and samples older than the staleness bound are counted and not trained on.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectRoot, runProgram } from "../support/cli.js";
@@ -47,62 +46,11 @@ interface Probe {
   version: string;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const temp = makeTempDir("swe-selfplay-train-");
 const out = join(temp.path, "trainer");
 const storePath = join(temp.path, "store.db");
 let vllm: VllmServer;
-let service: ChildProcess | undefined;
-let serviceUrl: string;
-
-async function startService(configPath: string): Promise<void> {
-  const port = await freePort();
-  serviceUrl = `http://127.0.0.1:${port}`;
-  let log = "";
-  service = spawn(
-    "nice",
-    [
-      "-n",
-      "10",
-      process.execPath,
-      join(projectRoot, "bin/swe-selfplay.js"),
-      "serve",
-      "--config",
-      configPath,
-      "--listen",
-      `127.0.0.1:${port}`,
-    ],
-    {
-      cwd: projectRoot,
-      env: { ...process.env, SWE_SELFPLAY_LOG: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  service.stderr?.on("data", (chunk: Buffer) => {
-    log = (log + chunk.toString("utf8")).slice(-4000);
-  });
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (service.exitCode !== null) throw new Error(`serve exited with ${service.exitCode}:\n${log}`);
-    try {
-      if ((await fetch(`${serviceUrl}/v1/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`serve did not answer /v1/health:\n${log}`);
-}
+let runConfig: string;
 
 function trainerArguments(extra: string[]): string[] {
   return [
@@ -119,9 +67,10 @@ function trainerArguments(extra: string[]): string[] {
     vllm.model,
     "--vllm-url",
     vllm.rootUrl,
-    "--service",
-    serviceUrl,
-    "--solver-only",
+    "--run-config",
+    runConfig,
+    "--cli",
+    `${process.execPath} ${join(projectRoot, "bin/swe-selfplay.js")}`,
     "--steps",
     "1",
     "--group-size",
@@ -199,21 +148,28 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       makePythonFixtureRepo(temp.path),
     ]);
     vllm = server;
-    const configPath = join(temp.path, "serve.yaml");
+    runConfig = join(temp.path, "run.yaml");
     writeFileSync(
-      configPath,
+      runConfig,
       JSON.stringify({
         environments: [{ name: "inkwell", path: repo }],
         groupSize: 2,
         secondOrder: { enabled: false },
         store: storePath,
+        policy: {
+          kind: "openai",
+          baseUrl: vllm.baseUrl,
+          model: vllm.model,
+          maxTurns: 2,
+          callFormat: "hermes",
+          inference: { kind: "vllm" },
+          contextWindow: 4096,
+        },
       }),
     );
-    await startService(configPath);
   }, 900_000);
 
   afterAll(async () => {
-    service?.kill("SIGTERM");
     await vllm?.stop();
     temp.remove();
   }, 60_000);
@@ -271,15 +227,15 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     // k = 0: policy-v1 is beyond the window once policy-v2 is served.
     expect(two.unloaded).toEqual(["policy-v1"]);
 
-    // Iteration 2's own samples name the adapter of iteration 1, turn by turn.
-    const sampled = readLines<{ policy_version: string; meta: { turn_models: string[] }; sample_id: string }>(
+    // Iteration 1's samples were sampled by the base model, iteration 2's by the adapter of iteration 1,
+    // turn by turn.
+    for (const sample of base as unknown as { meta: { turn_models: string[] } }[])
+      expect(new Set(sample.meta.turn_models)).toEqual(new Set([vllm.model]));
+    const sampled = readLines<{ meta: { turn_models: string[] }; sample_id: string }>(
       join(out, "samples", "iteration-000002.jsonl"),
     ).filter((sample) => !base.some((old) => old.sample_id === sample.sample_id));
     expect(sampled.length).toBeGreaterThan(0);
-    for (const sample of sampled) {
-      expect(sample.policy_version).toBe("policy-v1");
-      expect(new Set(sample.meta.turn_models)).toEqual(new Set(["policy-v1"]));
-    }
+    for (const sample of sampled) expect(new Set(sample.meta.turn_models)).toEqual(new Set(["policy-v1"]));
 
     // vLLM serves policy-v2: on a fixed sampled sequence its logprobs match the trainer's and differ from
     // the base model's.
@@ -295,7 +251,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     expect(matchError).toBeLessThan(1e-2);
     expect(shift).toBeGreaterThan(5e-2);
 
-    // The iterations are in the service's store for `run` summaries and the dashboard.
+    // The iterations are in the store for `run` summaries and the dashboard.
     const rows = await runProgram(
       python as string,
       [
