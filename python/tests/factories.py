@@ -41,7 +41,8 @@ def step_samples(step: str, solver_rewards: list[float], version: str = "base") 
 class StandInService:
     """Steps finish at once with canned samples; request ids are idempotent; capacity gives 429s."""
 
-    def __init__(self, solver_rewards: list[float] | None = None, capacity: int = 100, fail_requests: set | None = None):
+    def __init__(self, solver_rewards: list[float] | None = None, capacity: int = 100, fail_requests: set | None = None,
+                 vanish_after_posts: int | None = None):
         self.solver_rewards = [1.0, -1.0] if solver_rewards is None else solver_rewards
         self.capacity = capacity
         self.fail_requests = fail_requests or set()
@@ -50,6 +51,7 @@ class StandInService:
         self.posts: list[dict[str, Any]] = []
         self.acked: list[str] = []
         self.rejections = 0
+        self.vanish_after_posts = vanish_after_posts
         self.in_flight = 0
         owner = self
 
@@ -121,7 +123,10 @@ class StandInService:
                         "artifact_id": "a" * 8, "valid": True, "validation": {}, "solve_rate": 0.5,
                         "samples": step_samples(step_id, owner.solver_rewards, version), "episodes": []},
                 }
-                return self.send(202, {"step_id": step_id, "request_id": body["request_id"]})
+                self.send(202, {"step_id": step_id, "request_id": body["request_id"]})
+                if owner.vanish_after_posts is not None and len(owner.posts) >= owner.vanish_after_posts:
+                    threading.Thread(target=owner.close, daemon=True).start()
+                return None
 
             def do_DELETE(self) -> None:  # noqa: N802
                 step = owner.steps.get(self.path.split("/")[3])

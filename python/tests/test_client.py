@@ -109,3 +109,12 @@ def test_an_iteration_collects_every_step_and_counts_failures():
         assert sorted(p["request_id"] for p in service.posts) == ["t-i1-s0", "t-i1-s1", "t-i1-s2"]
     finally:
         service.close()
+
+
+def test_an_iteration_whose_service_vanishes_is_retried_then_reported():
+    service = StandInService(vanish_after_posts=2)
+    pool = ReplicaPool([ServiceClient(service.url, retry=RetryPolicy(attempts=3), sleep=no_sleep)])
+    settings = RolloutSettings(inference={"kind": "vllm", "base_url": "http://v/v1"}, steps_per_iteration=2)
+    with pytest.raises(ServiceUnavailable) as caught:
+        collect(pool, settings, iteration=4, model="policy-v3", step=3)
+    assert caught.value.attempts == 3 and "/v1/steps/step-" in caught.value.url

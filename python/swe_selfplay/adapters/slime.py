@@ -11,13 +11,12 @@ SWE_SELFPLAY_TOOL_CALL_FORMAT, SWE_SELFPLAY_SOLVER_ONLY=1, SWE_SELFPLAY_SERVICE_
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
 from typing import Any
 
-from .steps import SharedSteps, StepSettings, split_sample
-
-_registry: dict[tuple, SharedSteps] = {}
+from .steps import StepSettings, shared_steps, split_sample
 
 
 def settings_from_environment(args: Any, metadata: dict[str, Any]) -> StepSettings:
@@ -36,14 +35,6 @@ def settings_from_environment(args: Any, metadata: dict[str, Any]) -> StepSettin
         token=os.environ.get("SWE_SELFPLAY_SERVICE_TOKEN"),
         run_name=os.environ.get("SWE_SELFPLAY_RUN_NAME", "slime"),
     )
-
-
-def _steps(settings: StepSettings) -> SharedSteps:
-    key = (tuple(settings.services), tuple(sorted(settings.inference.items())), settings.group_size,
-           settings.environment, settings.strategy, settings.solver_only, settings.run_name)
-    if key not in _registry:
-        _registry[key] = SharedSteps(settings)
-    return _registry[key]
 
 
 def to_slime_sample(template: Any, rollout: Any, index: int) -> Any:
@@ -68,11 +59,9 @@ def to_slime_sample(template: Any, rollout: Any, index: int) -> Any:
 async def generate(args: Any, sample: Any, sampling_params: dict[str, Any]) -> list[Any]:
     """One step for this prompt sample: [proposer, solver_1, ..., solver_G] as slime Samples."""
     settings = settings_from_environment(args, dict(sample.metadata or {}))
-    steps = _steps(settings)
+    steps = shared_steps(settings)
     model = os.environ.get("SWE_SELFPLAY_MODEL", "policy")
     row = str(sample.index if sample.index is not None else id(sample))
     request = steps.request(row, int((sample.metadata or {}).get("round", 0)), model, None)
-    import asyncio
-
     rollouts = await asyncio.to_thread(steps.play, request)
     return [to_slime_sample(sample, rollout, rank) for rank, rollout in enumerate(rollouts)]

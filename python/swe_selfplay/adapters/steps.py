@@ -108,3 +108,15 @@ class SharedSteps:
         # Repeats fill the engine's fixed number of copies; the adapters zero their loss mask so that no
         # sample is trained on twice.
         return samples[min(index, len(samples) - 1)], index >= len(samples)
+
+
+_registry: dict[tuple, SharedSteps] = {}
+
+
+def shared_steps(settings: StepSettings) -> SharedSteps:
+    """One registry per configuration and process: engines build a new rollout object for every row copy."""
+    key = (tuple(settings.services), tuple(sorted(settings.inference.items())), settings.group_size,
+           settings.environment, settings.strategy, settings.solver_only, settings.run_name)
+    if key not in _registry:
+        _registry[key] = SharedSteps(settings)
+    return _registry[key]

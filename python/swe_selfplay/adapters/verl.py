@@ -20,18 +20,7 @@ from typing import Any
 
 from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput
 
-from .steps import SharedSteps, StepSettings, split_sample
-
-_shared: dict[tuple, SharedSteps] = {}
-
-
-def shared_steps(settings: StepSettings) -> SharedSteps:
-    """One registry per configuration and process: verl builds a new agent loop object for every row copy."""
-    key = (tuple(settings.services), tuple(sorted(settings.inference.items())), settings.group_size,
-           settings.environment, settings.strategy, settings.solver_only, settings.run_name)
-    if key not in _shared:
-        _shared[key] = SharedSteps(settings)
-    return _shared[key]
+from .steps import StepSettings, shared_steps, split_sample
 
 
 class SweSelfplayAgentLoop(AgentLoopBase):
