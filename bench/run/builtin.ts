@@ -3,9 +3,9 @@
 // Usage: npx tsx bench/run/builtin.ts [--steps 3] [--group-size 2] [--image swe-selfplay/toolz:latest | --repo DIR] [--json]
 import { join } from "node:path";
 import { createBuiltinPolicy } from "../../src/builtin/index.js";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
-import { runSelfPlay } from "../../src/selfplay/index.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { sandboxShares, timedSandboxes } from "./timed-sandboxes.js";
 
@@ -30,7 +30,10 @@ try {
     store: join(temp.path, "store.db"),
   });
   const cpuBefore = process.cpuUsage();
-  const result = await runSelfPlay(config, { policy: createBuiltinPolicy(), sandboxes: sandboxes.backend });
+  const result = await runConfiguredSelfPlay(config, {
+    policy: createBuiltinPolicy(),
+    sandboxes: sandboxes.backend,
+  });
   const cpu = process.cpuUsage(cpuBefore);
   const shares = sandboxShares(sandboxes.times);
   const figures = {

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createAgentPolicy } from "../../src/agent/index.js";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { Policy } from "../../src/ports/policy.js";
-import { runSelfPlay } from "../../src/selfplay/index.js";
 import { createScriptedPolicy } from "../../test/e2e/scripted-policy.js";
 import { pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
@@ -43,7 +43,7 @@ try {
       store: join(temp.path, `${name}.db`),
     });
     const before = process.cpuUsage();
-    const result = await runSelfPlay(config, { policy });
+    const result = await runConfiguredSelfPlay(config, { policy });
     const cpu = process.cpuUsage(before);
     const cpuMs = (cpu.user + cpu.system) / 1000;
     return {

@@ -37,6 +37,8 @@ export interface AgentExtras {
   callFormat?: CallFormatOption;
   /** Directory for one JSONL trajectory file per episode. */
   trajectoryDir?: string;
+  /** Version written into episodes and samples (a trainer's policy version); default the prompt version. */
+  version?: string;
 }
 
 export function addPolicyOptions(command: Command): Command {
@@ -221,5 +223,6 @@ export function createPolicy(
     limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
     callFormat: extras.callFormat ?? config.callFormat,
     trajectoryDir: extras.trajectoryDir,
+    ...(extras.version === undefined ? {} : { version: extras.version }),
   });
 }

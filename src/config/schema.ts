@@ -259,6 +259,41 @@ export const sandboxSettingsSchema = z
   })
   .describe("Resource limits applied to every sandbox.");
 
+export const serveSchema = z
+  .strictObject({
+    listen: z
+      .string()
+      .default("127.0.0.1:8780")
+      .describe("HOST:PORT the service listens on; a non-loopback host needs a bearer token."),
+    replicaId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/)
+      .optional()
+      .describe(
+        "This replica's id, the prefix of its step ids. Default: generated once and kept in the store.",
+      ),
+    queueCapacity: positiveInteger
+      .default(64)
+      .describe("Steps queued or running at once; a request beyond it gets 429 with Retry-After."),
+    stepsInFlight: positiveInteger
+      .optional()
+      .describe(
+        "Steps running at once (the rest wait queued). Default: concurrency.pipelineSteps, else proposers + validations + 1.",
+      ),
+    maxStaleness: nonNegativeInteger
+      .default(2)
+      .describe(
+        "A queued step whose policy_step is below the highest seen minus this is not started: it fails as stale.",
+      ),
+    retentionMs: positiveInteger
+      .default(7 * 24 * 3_600_000)
+      .describe("How long an unacknowledged result is kept after its step ended, ms (default 7 days)."),
+    bodyLimitBytes: positiveInteger
+      .default(1_048_576)
+      .describe("Largest request body accepted, bytes; larger gets 413."),
+  })
+  .describe("The HTTP service (`swe-selfplay serve`).");
+
 export const DEFAULT_STORE_PATH = ".swe-selfplay/store.db";
 
 export const configSchema = z
@@ -286,6 +321,7 @@ export const configSchema = z
     sandbox: sandboxSettingsSchema.prefault({}).describe("Resource limits applied to every sandbox."),
     seed: nonNegativeInteger.default(0).describe("Seed of the run; step and attempt seeds derive from it."),
     store: z.string().min(1).default(DEFAULT_STORE_PATH).describe("Path of the SQLite store."),
+    serve: serveSchema.prefault({}).describe("The HTTP service (`swe-selfplay serve`)."),
   })
   .superRefine((config, context) => {
     const seen = new Set<string>();
@@ -309,4 +345,5 @@ export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
 export type OpenaiPolicyConfig = z.output<typeof openaiPolicySchema>;
 export type SamplingConfig = z.output<typeof samplingSchema>;
+export type ServeConfig = z.output<typeof serveSchema>;
 export type StrategyMix = z.output<typeof strategyMixSchema>;

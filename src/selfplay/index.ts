@@ -18,6 +18,15 @@ export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
 export { Semaphore } from "./semaphore.js";
+export { pickEnvironment, StrategyChooser } from "./step-choice.js";
+export {
+  createStepRunner,
+  type StepRequest,
+  type StepRunner,
+  type StepRunnerDeps,
+  type StepRunOptions,
+  type StepRunResult,
+} from "./step-runner.js";
 export {
   formatSummary,
   formatTrainable,

@@ -1,7 +1,7 @@
 // The end-of-run summary, computed from the store (so a resumed run reports everything it ever did),
 // and its plain-text table for stdout.
 import { semanticKey } from "../artifact/index.js";
-import type { EpisodeSampleCount, GroupRecord, RunId, Store } from "../store/index.js";
+import type { EpisodeSampleCount, GroupRecord, RunId, StepRecord, Store } from "../store/index.js";
 
 export interface SolveRateBucket {
   label: string;
@@ -118,12 +118,6 @@ export function summarizeRun(
     .filter((attempt) => attempt.state === "done");
   const rewards = store.listRewards(runId);
   const candidates = store.listAllCandidates(runId);
-  const failedChecks: Record<string, number> = {};
-  for (const step of steps) {
-    if (step.outcome !== "invalid" || !step.artifactId) continue;
-    const check = store.getValidation(step.artifactId, step.environment)?.report.failedCheck ?? "unknown";
-    failedChecks[check] = (failedChecks[check] ?? 0) + 1;
-  }
   const mean = (values: number[]) =>
     values.length === 0 ? null : values.reduce((sum, value) => sum + value, 0) / values.length;
   const proposerRewards = rewards
@@ -143,24 +137,7 @@ export function summarizeRun(
       failed: steps.filter((step) => step.state === "failed").length,
       unfinished: steps.length - finished,
     },
-    artifacts: {
-      valid: steps.filter((step) => step.outcome === "valid").length,
-      invalid: steps.filter((step) => step.outcome === "invalid").length,
-      noArtifact: steps.filter((step) => step.outcome === "no-artifact").length,
-      failedChecks,
-      duplicate: steps.filter((step) => step.outcome === "duplicate").length,
-      duplicates: {
-        identical: steps.filter((step) => step.duplicateKind === "identical").length,
-        semantic: steps.filter((step) => step.duplicateKind === "semantic").length,
-      },
-      distinctBugs: new Set(
-        steps.flatMap((step) => {
-          if (step.outcome !== "valid" || !step.artifactId) return [];
-          const stored = store.getArtifact(step.artifactId);
-          return stored ? [semanticKey(stored.artifact.bugInjectDiff) ?? step.artifactId] : [];
-        }),
-      ).size,
-    },
+    artifacts: artifactCounts(store, steps),
     secondOrder: {
       candidates: candidates.length,
       valid: candidates.filter((candidate) => candidate.outcome === "valid").length,
@@ -192,6 +169,34 @@ export function summarizeRun(
       status: environment.status,
       reason: environment.disabledReason,
     })),
+  };
+}
+
+/** What the steps' proposers made: verdicts, failed checks, duplicates and distinct bugs. */
+function artifactCounts(store: Store, steps: readonly StepRecord[]): RunSummary["artifacts"] {
+  const failedChecks: Record<string, number> = {};
+  for (const step of steps) {
+    if (step.outcome !== "invalid" || !step.artifactId) continue;
+    const check = store.getValidation(step.artifactId, step.environment)?.report.failedCheck ?? "unknown";
+    failedChecks[check] = (failedChecks[check] ?? 0) + 1;
+  }
+  return {
+    valid: steps.filter((step) => step.outcome === "valid").length,
+    invalid: steps.filter((step) => step.outcome === "invalid").length,
+    noArtifact: steps.filter((step) => step.outcome === "no-artifact").length,
+    failedChecks,
+    duplicate: steps.filter((step) => step.outcome === "duplicate").length,
+    duplicates: {
+      identical: steps.filter((step) => step.duplicateKind === "identical").length,
+      semantic: steps.filter((step) => step.duplicateKind === "semantic").length,
+    },
+    distinctBugs: new Set(
+      steps.flatMap((step) => {
+        if (step.outcome !== "valid" || !step.artifactId) return [];
+        const stored = store.getArtifact(step.artifactId);
+        return stored ? [semanticKey(stored.artifact.bugInjectDiff) ?? step.artifactId] : [];
+      }),
+    ).size,
   };
 }
 

@@ -211,4 +211,36 @@ CREATE INDEX episodes_policy ON episodes (id, policy);
 CREATE INDEX validation_reports_verdicts ON validation_reports (artifact_id, environment, verdict, failed_check);
 `,
   },
+  {
+    version: 4,
+    name: "service steps",
+    // One row per step the service accepted: the request (canonical JSON) keyed by its request_id, so a
+    // repeated request finds its step; the status; the result once done (never changed after). The
+    // service's own settings (replica id, highest policy step seen) are key/value rows.
+    sql: `
+CREATE TABLE service_steps (
+  step_id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('step', 'solve')),
+  request TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+  reason TEXT,
+  policy_version TEXT NOT NULL,
+  policy_step INTEGER,
+  run_id TEXT REFERENCES runs(id),
+  step_index INTEGER,
+  result TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT,
+  acked_at TEXT,
+  pruned INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX service_steps_by_status ON service_steps (status, created_at);
+CREATE TABLE service_state (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -2,8 +2,9 @@
 // pipeline bound and every stage within its concurrency limit.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
-import { runSelfPlay, type SelfPlayEvent } from "../../src/selfplay/index.js";
+import type { SelfPlayEvent } from "../../src/selfplay/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -33,7 +34,7 @@ describe("back-pressure", () => {
       answer: () => "fix",
     });
     const events: { at: number; event: SelfPlayEvent }[] = [];
-    const result = await runSelfPlay(config, {
+    const result = await runConfiguredSelfPlay(config, {
       policy,
       onEvent: (event) => events.push({ at: Date.now(), event }),
     });

@@ -3,9 +3,10 @@
 // skipped when configured so; the proposer of a repeat gets the duplicate reward.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { SelfPlayEvent } from "../../src/selfplay/index.js";
-import { formatSummary, runSelfPlay } from "../../src/selfplay/index.js";
+import { formatSummary } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore } from "../../src/store/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
@@ -46,7 +47,11 @@ describe("duplicate artifacts in a run", { timeout: 600_000 }, () => {
     });
     const store = openStore(config.store);
     try {
-      const result = await runSelfPlay(config, { store, policy, onEvent: (event) => events.push(event) });
+      const result = await runConfiguredSelfPlay(config, {
+        store,
+        policy,
+        onEvent: (event) => events.push(event),
+      });
       return {
         result,
         events,

@@ -2,8 +2,8 @@
 // consistent store that a second run resumes to completion; a duration limit aborts episodes in flight.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
-import { runSelfPlay } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore } from "../../src/store/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
@@ -30,7 +30,7 @@ describe("run control", () => {
       secondOrder: { enabled: false },
       store: join(temp.path, "environments.db"),
     });
-    const result = await runSelfPlay(config, {
+    const result = await runConfiguredSelfPlay(config, {
       policy: createScriptedPolicy({ artifact: pythonFixtureArtifact() }),
     });
     expect(result.status).toBe("completed");
@@ -67,7 +67,7 @@ describe("run control", () => {
     });
     const policy = createScriptedPolicy({ artifact: pythonFixtureArtifact(), solveDelayMs: 300 });
     const interrupt = new AbortController();
-    const first = await runSelfPlay(config, {
+    const first = await runConfiguredSelfPlay(config, {
       policy,
       signal: interrupt.signal,
       onEvent: (event) => {
@@ -83,7 +83,7 @@ describe("run control", () => {
     } finally {
       store.close();
     }
-    const second = await runSelfPlay(config, { policy });
+    const second = await runConfiguredSelfPlay(config, { policy });
     expect(second).toMatchObject({ status: "completed", resumed: true, runId: first.runId });
     expect(second.summary).toMatchObject({ starts: 2, steps: { total: 2, done: 2, unfinished: 0 } });
     expect(second.summary.attempts.graded).toBe(4);
@@ -97,7 +97,7 @@ describe("run control", () => {
       store: join(temp.path, "duration.db"),
     });
     const started = Date.now();
-    const result = await runSelfPlay(config, {
+    const result = await runConfiguredSelfPlay(config, {
       policy: createScriptedPolicy({ artifact: pythonFixtureArtifact(), proposeDelayMs: 60_000 }),
     });
     expect(Date.now() - started).toBeLessThan(20_000);

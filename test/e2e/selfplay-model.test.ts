@@ -5,9 +5,10 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/index.js";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import { exportRollouts, readRolloutStep, rolloutRecordProblems } from "../../src/selfplay/exports/index.js";
-import { runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
+import type { SelfPlayResult } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
@@ -36,7 +37,7 @@ describe("self-play end to end with the agent policy and the scripted model serv
     });
     const policy = createAgentPolicy({ model: { baseUrl: server.baseUrl, model: "scripted" } });
     store = openStore(config.store);
-    result = await runSelfPlay(config, { store, policy });
+    result = await runConfiguredSelfPlay(config, { store, policy });
   });
 
   afterAll(async () => {

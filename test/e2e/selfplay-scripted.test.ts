@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import {
   exportArtifacts,
@@ -11,7 +12,7 @@ import {
   readRolloutStep,
 } from "../../src/selfplay/exports/index.js";
 import type { SelfPlayEvent } from "../../src/selfplay/index.js";
-import { formatSummary, runSelfPlay, type SelfPlayResult } from "../../src/selfplay/index.js";
+import { formatSummary, type SelfPlayResult } from "../../src/selfplay/index.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { proposerReward } from "../../src/validation/index.js";
 import { runCli } from "../support/cli.js";
@@ -49,7 +50,7 @@ describe("self-play end to end with a scripted policy on the Python fixture", ()
       failProposal: (seed) => seed === -1,
     });
     store = openStore(config.store);
-    result = await runSelfPlay(config, { store, policy, onEvent: (event) => events.push(event) });
+    result = await runConfiguredSelfPlay(config, { store, policy, onEvent: (event) => events.push(event) });
   });
 
   afterAll(() => {

@@ -5,6 +5,7 @@ import { register as registerImages } from "./images.js";
 import { register as registerPropose } from "./propose.js";
 import { register as registerRun } from "./run.js";
 import { register as registerSandbox } from "./sandbox.js";
+import { register as registerServe } from "./serve.js";
 import { register as registerSolve } from "./solve.js";
 import { register as registerUi } from "./ui.js";
 import { register as registerValidate } from "./validate.js";
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
     registerSandbox,
     registerImages,
     registerUi,
+    registerServe,
   ]) {
     register(program);
   }

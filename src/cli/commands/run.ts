@@ -17,14 +17,17 @@ import {
 import { InputError } from "../../errors.js";
 import { buildExampleRepo } from "../../examples/build.js";
 import { createLogger } from "../../log.js";
+import type { Policy } from "../../ports/policy.js";
 import {
   createProgress,
   exportRollouts,
   formatSummary,
   formatTrainable,
-  runSelfPlay,
+  type ProgressDisplay,
+  type SelfPlayResult,
 } from "../../selfplay/index.js";
-import { openStore, type RunId } from "../../store/index.js";
+import type { RunId } from "../../store/index.js";
+import { openStore, runConfiguredSelfPlay } from "../compose.js";
 import { probeAndReport, untrainableReason } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -135,7 +138,10 @@ function number(value: string | undefined, flag: string): number | undefined {
   return parsed;
 }
 
-function environmentsFrom(flags: RunFlags): EnvironmentConfig[] | undefined {
+export function environmentsFrom(flags: {
+  repo?: string[];
+  image?: string[];
+}): EnvironmentConfig[] | undefined {
   const split = (value: string): [string | null, string] => {
     const equals = value.indexOf("=");
     return equals > 0 ? [value.slice(0, equals), value.slice(equals + 1)] : [null, value];
@@ -217,7 +223,7 @@ function relativeToHere(path: string): string {
 }
 
 /** Builds the shipped Python example once into the store's directory and returns it as the environment. */
-async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
+export async function defaultEnvironment(config: SelfPlayConfig): Promise<EnvironmentConfig> {
   const path = join(dirname(config.store), "examples", DEFAULT_EXAMPLE);
   const built = existsSync(join(path, ".git"));
   if (!built) {
@@ -282,7 +288,38 @@ async function run(flags: RunFlags): Promise<number> {
     );
     return EXIT_NEGATIVE;
   }
+  if (defaultJob)
+    log.info("no environment configured: playing the shipped example", {
+      example: DEFAULT_EXAMPLE,
+      steps: config.limits.steps,
+      groupSize: config.groupSize,
+    });
+  const controls = runControls();
+  const progress =
+    flags.progress === false
+      ? null
+      : createProgress({
+          stepsTarget: config.limits.steps ?? null,
+          durationMs: config.limits.durationMs ?? null,
+        });
+  try {
+    const result = await playRun(config, flags, policy, controls, progress);
+    progress?.stop();
+    return report(config, flags, result);
+  } finally {
+    progress?.stop();
+    controls.dispose();
+  }
+}
 
+interface RunControls {
+  interrupt: AbortSignal;
+  drain: AbortSignal;
+  dispose(): void;
+}
+
+/** Ctrl-C once drains (in-flight steps finish), twice aborts; SIGTERM aborts. The run can be resumed. */
+function runControls(): RunControls {
   const interrupt = new AbortController();
   const drain = new AbortController();
   let interrupts = 0;
@@ -298,67 +335,67 @@ async function run(flags: RunFlags): Promise<number> {
   const onSigterm = () => interrupt.abort();
   process.on("SIGINT", onSigint);
   process.on("SIGTERM", onSigterm);
+  return {
+    interrupt: interrupt.signal,
+    drain: drain.signal,
+    dispose: () => {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigterm);
+    },
+  };
+}
 
-  const progress =
-    flags.progress === false
-      ? null
-      : createProgress({
-          stepsTarget: config.limits.steps ?? null,
-          durationMs: config.limits.durationMs ?? null,
-        });
+/** Runs self-play; with --rollouts every finished step is exported at once, so a trainer can consume it live. */
+async function playRun(
+  config: SelfPlayConfig,
+  flags: RunFlags,
+  policy: Policy,
+  controls: RunControls,
+  progress: ProgressDisplay | null,
+): Promise<SelfPlayResult> {
+  const store = openStore(config.store);
+  let runId: RunId | null = null;
+  const exportFinished = () => {
+    if (flags.rollouts && runId) exportRollouts({ store, runId, outDir: resolve(flags.rollouts) });
+  };
   try {
-    if (defaultJob)
-      log.info("no environment configured: playing the shipped example", {
-        example: DEFAULT_EXAMPLE,
-        steps: config.limits.steps,
-        groupSize: config.groupSize,
-      });
-    // With --rollouts, every finished step is exported at once, so a trainer can consume the run live.
-    const store = openStore(config.store);
-    let runId: RunId | null = null;
-    const exportFinished = () => {
-      if (flags.rollouts && runId) exportRollouts({ store, runId, outDir: resolve(flags.rollouts) });
-    };
-    let result: Awaited<ReturnType<typeof runSelfPlay>>;
-    try {
-      result = await runSelfPlay(config, {
-        policy,
-        store,
-        signal: interrupt.signal,
-        drainSignal: drain.signal,
-        newRun: flags.newRun,
-        onEvent: (event) => {
-          progress?.onEvent(event);
-          if (event.type === "run-started") runId = event.runId as RunId;
-          if (event.type === "step-finished" || event.type === "step-failed") exportFinished();
-        },
-      });
-      exportFinished();
-    } finally {
-      store.close();
-    }
-    progress?.stop();
-    if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
-    else process.stdout.write(formatSummary(result.summary));
-    if (result.status === "failed") {
-      // One line per environment that was taken out, with its reason (which names the fix).
-      for (const environment of result.summary.environments.filter((entry) => entry.status === "disabled"))
-        process.stderr.write(
-          `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
-        );
-      return EXIT_ERROR;
-    }
-    if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
-      process.stderr.write(
-        `swe-selfplay: --rollouts exported no trainable samples: ${formatTrainable(result.summary.trainable)}; pass --allow-untrainable to accept that\n`,
-      );
-      return EXIT_NEGATIVE;
-    }
-    if (!flags.json) process.stdout.write(nextSteps(config, result.summary.artifacts.valid > 0));
-    return EXIT_OK;
+    const result = await runConfiguredSelfPlay(config, {
+      policy,
+      store,
+      signal: controls.interrupt,
+      drainSignal: controls.drain,
+      newRun: flags.newRun,
+      onEvent: (event) => {
+        progress?.onEvent(event);
+        if (event.type === "run-started") runId = event.runId as RunId;
+        if (event.type === "step-finished" || event.type === "step-failed") exportFinished();
+      },
+    });
+    exportFinished();
+    return result;
   } finally {
-    progress?.stop();
-    process.off("SIGINT", onSigint);
-    process.off("SIGTERM", onSigterm);
+    store.close();
   }
+}
+
+/** Prints the summary and decides the exit code. */
+function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+  else process.stdout.write(formatSummary(result.summary));
+  if (result.status === "failed") {
+    // One line per environment that was taken out, with its reason (which names the fix).
+    for (const environment of result.summary.environments.filter((entry) => entry.status === "disabled"))
+      process.stderr.write(
+        `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
+      );
+    return EXIT_ERROR;
+  }
+  if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
+    process.stderr.write(
+      `swe-selfplay: --rollouts exported no trainable samples: ${formatTrainable(result.summary.trainable)}; pass --allow-untrainable to accept that\n`,
+    );
+    return EXIT_NEGATIVE;
+  }
+  if (!flags.json) process.stdout.write(nextSteps(config, result.summary.artifacts.valid > 0));
+  return EXIT_OK;
 }

@@ -6,10 +6,12 @@ import type { Command } from "commander";
 import { artifactId, readArtifactDir } from "../../artifact/index.js";
 import { errorMessage } from "../../errors.js";
 import { createLogger } from "../../log.js";
-import { viewOf } from "../../ports/sandbox.js";
-import type { GradeResult } from "../../ports/validation.js";
-import { openSandboxes } from "../../sandbox/index.js";
+import type { BugArtifact } from "../../ports/artifact.js";
+import type { Policy } from "../../ports/policy.js";
+import { type Environment, type SandboxBackend, viewOf } from "../../ports/sandbox.js";
+import type { GradeResult, ValidationReport } from "../../ports/validation.js";
 import { createSolverTask, createValidator, grade } from "../../validation/index.js";
+import { openSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -45,8 +47,14 @@ export function register(program: Command): void {
   });
 }
 
+type AttemptResult = {
+  attempt: number;
+  seed: number;
+  grade: GradeResult;
+  episode: ReturnType<typeof summary>;
+};
+
 async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
-  const log = createLogger("solve");
   const { environment } = environmentFrom(flags);
   const attempts = integerFlag(flags.attempts, "--attempts", 1);
   const seed = integerFlag(flags.seed, "--seed", 0);
@@ -69,57 +77,22 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
       (report) => `${report.verdict}, ${report.testRuns.length} test runs`,
     );
     const id = artifactId(artifact);
-    if (report.verdict !== "valid") {
-      const result = {
-        artifactId: id,
-        verdict: "invalid",
-        failedCheck: report.failedCheck,
-        reason: report.reason,
-      };
-      process.stdout.write(
-        flags.json
-          ? `${JSON.stringify(result)}\n`
-          : `artifact ${id} is invalid: ${report.failedCheck}: ${report.reason}\n`,
-      );
-      return EXIT_NEGATIVE;
-    }
-    const results: {
-      attempt: number;
-      seed: number;
-      grade: GradeResult;
-      episode: ReturnType<typeof summary>;
-    }[] = [];
+    if (report.verdict !== "valid") return reportInvalid(id, report, flags);
+    const results: AttemptResult[] = [];
     const print = (text: string) => {
       if (!flags.json) process.stdout.write(text);
     };
     for (let attempt = 0; attempt < attempts; attempt++) {
       const label = `attempt ${attempt + 1}/${attempts}`;
       try {
-        const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
-        let outcome: Awaited<ReturnType<typeof policy.solve>>;
-        try {
-          outcome = await policy.solve({
-            sandbox: viewOf(task.sandbox),
-            specification: task.specification,
-            prompt: task.prompt,
-            seed: seed + attempt,
-            onStep: episodeProgress(label),
-          });
-        } finally {
-          await task.sandbox.destroy();
-        }
-        const graded = await timed(
-          `${label}: grading`,
-          () => grade({ sandboxes, environment, artifact, report, patch: outcome.patch }),
-          (graded) => graded.status,
-        );
-        results.push({ attempt, seed: seed + attempt, grade: graded, episode: summary(outcome.episode) });
-        log.info("attempt graded", {
+        const graded = await solveAttempt(
+          { sandboxes, environment, artifact, report, policy },
           attempt,
-          status: graded.status,
-          exitReason: outcome.episode.exitReason,
-        });
-        print(`${label}: ${graded.status}${graded.reason ? ` (${graded.reason})` : ""}\n`);
+          seed,
+          label,
+        );
+        results.push(graded);
+        print(`${label}: ${graded.grade.status}${graded.grade.reason ? ` (${graded.grade.reason})` : ""}\n`);
       } catch (error) {
         // The attempts already graded are still the user's result: print them; the error follows on one line.
         const resolved = results.filter((result) => result.grade.resolved).length;
@@ -145,4 +118,60 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   } finally {
     await sandboxes.close();
   }
+}
+
+function reportInvalid(id: string, report: ValidationReport, flags: SolveFlags): number {
+  const result = {
+    artifactId: id,
+    verdict: "invalid",
+    failedCheck: report.failedCheck,
+    reason: report.reason,
+  };
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify(result)}\n`
+      : `artifact ${id} is invalid: ${report.failedCheck}: ${report.reason}\n`,
+  );
+  return EXIT_NEGATIVE;
+}
+
+interface AttemptParts {
+  sandboxes: SandboxBackend;
+  environment: Environment;
+  artifact: BugArtifact;
+  report: ValidationReport;
+  policy: Policy;
+}
+
+/** One solver episode in a fresh solver-task sandbox, then its grade. */
+async function solveAttempt(
+  { sandboxes, environment, artifact, report, policy }: AttemptParts,
+  attempt: number,
+  seed: number,
+  label: string,
+): Promise<AttemptResult> {
+  const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
+  let outcome: Awaited<ReturnType<typeof policy.solve>>;
+  try {
+    outcome = await policy.solve({
+      sandbox: viewOf(task.sandbox),
+      specification: task.specification,
+      prompt: task.prompt,
+      seed: seed + attempt,
+      onStep: episodeProgress(label),
+    });
+  } finally {
+    await task.sandbox.destroy();
+  }
+  const graded = await timed(
+    `${label}: grading`,
+    () => grade({ sandboxes, environment, artifact, report, patch: outcome.patch }),
+    (graded) => graded.status,
+  );
+  createLogger("solve").info("attempt graded", {
+    attempt,
+    status: graded.status,
+    exitReason: outcome.episode.exitReason,
+  });
+  return { attempt, seed: seed + attempt, grade: graded, episode: summary(outcome.episode) };
 }

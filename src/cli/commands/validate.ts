@@ -118,25 +118,7 @@ export function register(program: Command): void {
         "Run the consistency checks on a bug artifact directory; exit 0 valid, 1 rejected, 2 error",
       )
       .argument("<artifact-dir>", "directory with the five artifact files (and meta.json)"),
-  ).action(async (artifactDir: string, flags: CheckFlags) => {
-    const environment = environmentFrom(flags);
-    const artifact = await readArtifactDir(resolve(artifactDir));
-    const thresholds = thresholdsFrom(flags);
-    const report = await withBackend(async (sandboxes) => {
-      const validator = createValidator({
-        sandboxes,
-        thresholds,
-        concurrency: integer("--concurrency", flags.concurrency) || undefined,
-      });
-      try {
-        return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });
-      } finally {
-        await validator.close();
-      }
-    });
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    process.exitCode = report.verdict === "valid" ? EXIT_OK : EXIT_NEGATIVE;
-  });
+  ).action(validateCommand);
 
   addCheckOptions(
     program
@@ -146,49 +128,7 @@ export function register(program: Command): void {
       )
       .argument("<artifact-dir>", "directory with the five artifact files")
       .argument("<patch-file>", "the predicted patch (git diff relative to the buggy state)"),
-  ).action(async (artifactDir: string, patchFile: string, flags: CheckFlags) => {
-    const environment = environmentFrom(flags);
-    const artifact = await readArtifactDir(resolve(artifactDir));
-    let patch: string;
-    try {
-      patch = readFileSync(resolve(patchFile), "utf8");
-    } catch (error) {
-      throw new InputError("usage", `cannot read the patch file ${patchFile}: ${(error as Error).message}`);
-    }
-    const thresholds = thresholdsFrom(flags);
-    const abortSignal = interruptSignal();
-    const outcome = await withBackend(async (sandboxes) => {
-      const validator = createValidator({ sandboxes, thresholds });
-      try {
-        const report = await validator.validate(environment, artifact, { abortSignal });
-        if (report.verdict !== "valid") return { report, grade: null };
-        const result = await grade({
-          sandboxes,
-          environment,
-          artifact,
-          report,
-          patch,
-          timeoutMs: thresholds.testTimeoutMs,
-          abortSignal,
-        });
-        return { report, grade: result };
-      } finally {
-        await validator.close();
-      }
-    });
-    if (flags.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
-    else if (outcome.grade === null) {
-      process.stdout.write(
-        `the artifact is not valid, so there is nothing to grade against\n\n${formatReport(outcome.report)}`,
-      );
-    } else process.stdout.write(formatGrade(outcome.grade));
-    if (outcome.grade === null)
-      throw new InputError(
-        "invalid-artifact",
-        `artifact ${outcome.report.artifactId} is invalid (${outcome.report.reason}); grading needs a valid artifact`,
-      );
-    process.exitCode = outcome.grade.resolved ? EXIT_OK : EXIT_NEGATIVE;
-  });
+  ).action(gradeCommand);
 
   addEnvironmentOptions(
     program
@@ -199,38 +139,107 @@ export function register(program: Command): void {
       .argument("<artifact-dir>", "directory with the five artifact files")
       .requiredOption("--out <dir>", "where to write repo/, prompt.md and specification.diff")
       .option("--json", "print what was written as JSON"),
-  ).action(async (artifactDir: string, flags: EnvironmentFlags & { out: string; json?: boolean }) => {
-    const environment = environmentFrom(flags);
-    const artifact = await readArtifactDir(resolve(artifactDir));
-    const out = resolve(flags.out);
-    const repo = join(out, "repo");
-    mkdirSync(repo, { recursive: true });
-    await withBackend(async (sandboxes) => {
-      const task = await createSolverTask({ sandboxes, environment, artifact, label: "cli:task" });
-      try {
-        // The tree travels as base64 text, since command output is text.
-        const packed = await task.sandbox.run({
-          command: "tar -cf - . | gzip -1 | base64 -w 0",
-          cwd: task.sandbox.workdir,
-          timeoutMs: 300_000,
-          maxOutputBytes: 1024 * 1024 * 1024,
-        });
-        if (packed.status !== "exited" || packed.exitCode !== 0 || packed.truncated) {
-          throw new InfrastructureError(
-            "task-export-failed",
-            `could not pack the buggy tree in sandbox ${task.sandbox.id}: ${packed.status} ${packed.stderr.trim()}`,
-          );
-        }
-        execFileSync("tar", ["-xzf", "-", "-C", repo], { input: Buffer.from(packed.stdout, "base64") });
-        writeFileSync(join(out, "prompt.md"), task.prompt);
-        writeFileSync(join(out, "specification.diff"), task.specification);
-      } finally {
-        await task.sandbox.destroy();
-      }
+  ).action(taskCommand);
+}
+
+async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<void> {
+  const environment = environmentFrom(flags);
+  const artifact = await readArtifactDir(resolve(artifactDir));
+  const thresholds = thresholdsFrom(flags);
+  const report = await withBackend(async (sandboxes) => {
+    const validator = createValidator({
+      sandboxes,
+      thresholds,
+      concurrency: integer("--concurrency", flags.concurrency) || undefined,
     });
-    const written = { repo, prompt: join(out, "prompt.md"), specification: join(out, "specification.diff") };
-    process.stdout.write(
-      flags.json ? `${JSON.stringify(written, null, 2)}\n` : `${Object.values(written).join("\n")}\n`,
-    );
+    try {
+      return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });
+    } finally {
+      await validator.close();
+    }
   });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  process.exitCode = report.verdict === "valid" ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+async function gradeCommand(artifactDir: string, patchFile: string, flags: CheckFlags): Promise<void> {
+  const environment = environmentFrom(flags);
+  const artifact = await readArtifactDir(resolve(artifactDir));
+  let patch: string;
+  try {
+    patch = readFileSync(resolve(patchFile), "utf8");
+  } catch (error) {
+    throw new InputError("usage", `cannot read the patch file ${patchFile}: ${(error as Error).message}`);
+  }
+  const thresholds = thresholdsFrom(flags);
+  const abortSignal = interruptSignal();
+  const outcome = await withBackend(async (sandboxes) => {
+    const validator = createValidator({ sandboxes, thresholds });
+    try {
+      const report = await validator.validate(environment, artifact, { abortSignal });
+      if (report.verdict !== "valid") return { report, grade: null };
+      const result = await grade({
+        sandboxes,
+        environment,
+        artifact,
+        report,
+        patch,
+        timeoutMs: thresholds.testTimeoutMs,
+        abortSignal,
+      });
+      return { report, grade: result };
+    } finally {
+      await validator.close();
+    }
+  });
+  if (flags.json) process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+  else if (outcome.grade === null) {
+    process.stdout.write(
+      `the artifact is not valid, so there is nothing to grade against\n\n${formatReport(outcome.report)}`,
+    );
+  } else process.stdout.write(formatGrade(outcome.grade));
+  if (outcome.grade === null)
+    throw new InputError(
+      "invalid-artifact",
+      `artifact ${outcome.report.artifactId} is invalid (${outcome.report.reason}); grading needs a valid artifact`,
+    );
+  process.exitCode = outcome.grade.resolved ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+async function taskCommand(
+  artifactDir: string,
+  flags: EnvironmentFlags & { out: string; json?: boolean },
+): Promise<void> {
+  const environment = environmentFrom(flags);
+  const artifact = await readArtifactDir(resolve(artifactDir));
+  const out = resolve(flags.out);
+  const repo = join(out, "repo");
+  mkdirSync(repo, { recursive: true });
+  await withBackend(async (sandboxes) => {
+    const task = await createSolverTask({ sandboxes, environment, artifact, label: "cli:task" });
+    try {
+      // The tree travels as base64 text, since command output is text.
+      const packed = await task.sandbox.run({
+        command: "tar -cf - . | gzip -1 | base64 -w 0",
+        cwd: task.sandbox.workdir,
+        timeoutMs: 300_000,
+        maxOutputBytes: 1024 * 1024 * 1024,
+      });
+      if (packed.status !== "exited" || packed.exitCode !== 0 || packed.truncated) {
+        throw new InfrastructureError(
+          "task-export-failed",
+          `could not pack the buggy tree in sandbox ${task.sandbox.id}: ${packed.status} ${packed.stderr.trim()}`,
+        );
+      }
+      execFileSync("tar", ["-xzf", "-", "-C", repo], { input: Buffer.from(packed.stdout, "base64") });
+      writeFileSync(join(out, "prompt.md"), task.prompt);
+      writeFileSync(join(out, "specification.diff"), task.specification);
+    } finally {
+      await task.sandbox.destroy();
+    }
+  });
+  const written = { repo, prompt: join(out, "prompt.md"), specification: join(out, "specification.diff") };
+  process.stdout.write(
+    flags.json ? `${JSON.stringify(written, null, 2)}\n` : `${Object.values(written).join("\n")}\n`,
+  );
 }

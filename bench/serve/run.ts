@@ -1,0 +1,189 @@
+// Benchmark of `swe-selfplay serve`, side by side in one run:
+//  1. per-step overhead: the same steps (agent policy against the scripted model server, on the Python
+//     fixture) played by `run` in process and by a serve process through HTTP (goal ≤ 2 %);
+//  2. p50/p99 latency of GET /v1/health while 32 steps are in flight;
+//  3. memory (RSS) of the service per in-flight step.
+// Usage: npx tsx bench/serve/run.ts [--steps 12] [--json]
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createAgentPolicy } from "../../src/agent/index.js";
+import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { parseConfig } from "../../src/config/index.js";
+import { call, startServe } from "../../test/serve/serve-process.js";
+import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { type ScriptStep, startScriptedModelServer } from "../../test/support/scripted-model-server.js";
+import { makeTempDir } from "../../test/support/tmp.js";
+
+function option(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+const steps = Number(option("steps") ?? 32);
+const json = process.argv.includes("--json");
+const concurrency = { proposers: 4, validations: 1, solvers: 2, sandboxes: 40 };
+
+/** Each proposer turn calls an unknown tool: the episode ends on format errors, the step without an artifact. */
+const script = (request: { body: { model: string } }): ScriptStep => ({
+  reply: { content: "no", toolCalls: [{ name: "nope", arguments: {} }] },
+  ...(request.body.model === "slow" ? { delayMs: 3000 } : {}),
+});
+
+const temp = makeTempDir("swe-selfplay-bench-serve-");
+const model = await startScriptedModelServer(script, { keepRequests: false });
+try {
+  const repo = await makePythonFixtureRepo(temp.path);
+  const runSeconds = await timeRun(repo, model.baseUrl);
+  const serveArgs = [
+    "--repo",
+    `inkwell=${repo}`,
+    ...Object.entries(concurrency).flatMap(([key, value]) => ["--set", `concurrency.${key}=${value}`]),
+    "--set",
+    `serve.stepsInFlight=${concurrency.proposers}`,
+  ];
+  const serveSeconds = await timeServe([...serveArgs, "--store", join(temp.path, "serve.db")], model.baseUrl);
+  const underLoad = await healthUnderLoad(
+    [
+      ...serveArgs.slice(0, -1),
+      "serve.stepsInFlight=32",
+      "--set",
+      "concurrency.proposers=32",
+      "--store",
+      join(temp.path, "load.db"),
+    ],
+    model.baseUrl,
+  );
+  const figures = {
+    steps,
+    runSecondsPerStep: runSeconds / steps,
+    serveSecondsPerStep: serveSeconds / steps,
+    serveOverheadRatio: serveSeconds / runSeconds - 1,
+    ...underLoad,
+  };
+  if (json) process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  else
+    process.stdout.write(
+      [
+        `steps: ${steps} (agent policy, scripted model, proposal ends without an artifact)`,
+        `run:   ${figures.runSecondsPerStep.toFixed(3)} s/step`,
+        `serve: ${figures.serveSecondsPerStep.toFixed(3)} s/step  overhead ${(figures.serveOverheadRatio * 100).toFixed(1)} % (goal ≤ 2 %)`,
+        `/v1/health under ${underLoad.inFlight} in-flight steps: p50 ${underLoad.healthP50Ms.toFixed(2)} ms, p99 ${underLoad.healthP99Ms.toFixed(2)} ms`,
+        `memory: ${underLoad.rssIdleMiB.toFixed(1)} MiB idle, ${underLoad.rssLoadedMiB.toFixed(1)} MiB with ${underLoad.inFlight} in flight = ${underLoad.mibPerInFlightStep.toFixed(2)} MiB per step`,
+        "",
+      ].join("\n"),
+    );
+} finally {
+  await model.close();
+  temp.remove();
+}
+
+async function timeRun(repo: string, baseUrl: string): Promise<number> {
+  const config = parseConfig({
+    environments: [{ name: "inkwell", path: repo }],
+    limits: { steps },
+    concurrency: { ...concurrency, pipelineSteps: concurrency.proposers },
+    store: join(temp.path, "run.db"),
+  });
+  const policy = createAgentPolicy({ model: { baseUrl, model: "quick" } });
+  // One untimed run of a step first, so both sides run warm code.
+  await runConfiguredSelfPlay(
+    { ...config, limits: { ...config.limits, steps: 1 }, store: join(temp.path, "warm.db") },
+    { policy },
+  );
+  const started = performance.now();
+  const result = await runConfiguredSelfPlay(config, { policy });
+  if (result.summary.steps.done !== steps)
+    throw new Error(`run finished ${result.summary.steps.done} of ${steps}`);
+  return (performance.now() - started) / 1000;
+}
+
+async function timeServe(args: string[], baseUrl: string): Promise<number> {
+  const service = await startServe(args);
+  try {
+    // One untimed step first: the service process compiles its code on first use, as `run`'s has already.
+    const warm = await call(`${service.url}/v1/steps`, {
+      body: {
+        request_id: "warm-up",
+        inference: { kind: "openai-chat", base_url: baseUrl, model: "quick" },
+        policy_version: "bench",
+      },
+    });
+    await waitDone(service.url, warm.body.step_id);
+    const started = performance.now();
+    const accepted = await Promise.all(
+      Array.from({ length: steps }, (_, index) =>
+        call(`${service.url}/v1/steps`, {
+          body: {
+            request_id: `bench-${index}`,
+            inference: { kind: "openai-chat", base_url: baseUrl, model: "quick" },
+            policy_version: "bench",
+          },
+        }),
+      ),
+    );
+    for (const answer of accepted) await waitDone(service.url, answer.body.step_id);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await service.stop();
+  }
+}
+
+async function healthUnderLoad(args: string[], baseUrl: string) {
+  const service = await startServe(args);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const rssIdle = rssMiB(service.child.pid!);
+    const inFlight = 32;
+    const accepted = await Promise.all(
+      Array.from({ length: inFlight }, (_, index) =>
+        call(`${service.url}/v1/steps`, {
+          body: {
+            request_id: `load-${index}`,
+            inference: { kind: "openai-chat", base_url: baseUrl, model: "slow" },
+            policy_version: "bench",
+          },
+        }),
+      ),
+    );
+    // Wait until every step is running (each holds a sandbox and waits on its slow model reply).
+    for (;;) {
+      const stats = (await call(`${service.url}/v1/stats`)).body;
+      if (stats.in_flight === inFlight) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const latencies: number[] = [];
+    for (let index = 0; index < 300; index++) {
+      const started = performance.now();
+      await call(`${service.url}/v1/health`);
+      latencies.push(performance.now() - started);
+    }
+    const rssLoaded = rssMiB(service.child.pid!);
+    for (const answer of accepted)
+      await call(`${service.url}/v1/steps/${answer.body.step_id}`, { method: "DELETE" });
+    latencies.sort((a, b) => a - b);
+    return {
+      inFlight,
+      healthP50Ms: latencies[Math.floor(latencies.length * 0.5)]!,
+      healthP99Ms: latencies[Math.floor(latencies.length * 0.99)]!,
+      rssIdleMiB: rssIdle,
+      rssLoadedMiB: rssLoaded,
+      mibPerInFlightStep: (rssLoaded - rssIdle) / inFlight,
+    };
+  } finally {
+    await service.stop();
+  }
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kib / 1024;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the step view is read field by field.
+async function waitDone(url: string, stepId: string): Promise<any> {
+  for (;;) {
+    const { body } = await call(`${url}/v1/steps/${stepId}?wait=30`);
+    if (body.status !== "queued" && body.status !== "running") return body;
+  }
+}

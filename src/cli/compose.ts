@@ -1,0 +1,77 @@
+// The composition root: the one place that picks adapters (SQLite store, sandbox backends, policies) for
+// what a configuration names, and hands them to the self-play code, which sees only ports.
+import { formatIssues, type SelfPlayConfig } from "../config/index.js";
+import { openaiPolicySchema } from "../config/schema.js";
+import { InputError } from "../errors.js";
+import type { Policy } from "../ports/policy.js";
+import type { SandboxBackend } from "../ports/sandbox.js";
+import { openSandboxes } from "../sandbox/index.js";
+import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
+import type { PolicyChoice } from "../serve/index.js";
+import { openStore, type Store } from "../store/index.js";
+import { createPolicy } from "./policy-factory.js";
+
+export { openSandboxes, openStore };
+
+export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
+  /** Default: opens config.store (and closes it at the end). */
+  store?: Store;
+  /** Default: openSandboxes() (local for directories, Docker for images); closed at the end. */
+  sandboxes?: SandboxBackend;
+  /** Default: the policy config.policy names. */
+  policy?: Policy;
+}
+
+/** Runs self-play with the adapters the configuration names, for whatever the caller did not pass. */
+export async function runConfiguredSelfPlay(
+  config: SelfPlayConfig,
+  options: ConfiguredRunOptions = {},
+): Promise<SelfPlayResult> {
+  const policy = options.policy ?? createPolicy(config.policy);
+  const store = options.store ?? openStore(config.store);
+  const sandboxes = options.sandboxes ?? openSandboxes();
+  try {
+    return await runSelfPlay(config, { ...options, policy, store, sandboxes });
+  } finally {
+    if (!options.sandboxes) await sandboxes.close();
+    if (!options.store) store.close();
+  }
+}
+
+/**
+ * The service's policy for one role of one step: the built-in policy, or the agent against the inference
+ * server the request names, with the configuration's agent settings and the request's sampling.
+ */
+export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Policy {
+  const base = config.policy;
+  if (choice.inference.kind === "builtin")
+    return createPolicy(base.kind === "builtin" ? base : { kind: "builtin" });
+  const { inference, sampling } = choice;
+  const file = base.kind === "openai" ? base : undefined;
+  const parsed = openaiPolicySchema.safeParse({
+    kind: "openai",
+    baseUrl: inference.base_url,
+    model: inference.model,
+    apiKeyEnv: inference.api_key_env ?? file?.apiKeyEnv ?? "OPENAI_API_KEY",
+    sampling: {
+      ...file?.sampling,
+      ...(sampling?.max_tokens === undefined ? {} : { maxTokens: sampling.max_tokens }),
+      ...(sampling?.temperature === undefined ? {} : { temperature: sampling.temperature }),
+      ...(sampling?.top_p === undefined ? {} : { topP: sampling.top_p }),
+      ...(sampling?.top_k === undefined ? {} : { topK: sampling.top_k }),
+      ...(sampling?.min_p === undefined ? {} : { minP: sampling.min_p }),
+    },
+    toolChoice: file?.toolChoice ?? "auto",
+    maxTurns: file?.maxTurns ?? 64,
+    callFormat: inference.tool_call_format ?? (inference.kind === "openai-chat" ? "native" : "hermes"),
+    inference: { kind: inference.kind },
+    contextWindow: file?.contextWindow ?? 32_768,
+    requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
+  });
+  if (!parsed.success)
+    throw new InputError(
+      "bad-inference",
+      `the ${choice.role}'s inference settings are invalid: ${formatIssues(parsed.error)}`,
+    );
+  return createPolicy(parsed.data, { version: choice.policyVersion });
+}
