@@ -8,7 +8,8 @@
 #   bash scripts/experiment.sh [MINUTES] [extra trainer flags...]      # default 60 minutes
 #
 # Environment: EXPERIMENT_DIR (work directory, default a temporary one), VLLM_PORT (18300), SERVE_PORT (18301),
-# STEPS (steps per iteration, 2), GROUP_SIZE (4), MAX_TOKENS (96), LR (0.0005).
+# STEPS (steps per iteration, 2), GROUP_SIZE (4), MAX_TOKENS (96), MAX_TURNS (4), LR (0.0005),
+# OUTPUT_DIR (where experiment.jsonl and experiment.png go, default docs/training).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -37,6 +38,16 @@ environments:
 groupSize: ${GROUP_SIZE:-4}
 secondOrder: { enabled: false }
 store: $work/store.db
+# Agent settings of the model's episodes; the trainer's requests name the server and the model (version).
+policy:
+  kind: openai
+  baseUrl: "http://127.0.0.1:$vllm_port/v1"
+  model: qwen
+  maxTurns: ${MAX_TURNS:-4}
+  callFormat: hermes
+  inference: { kind: vllm }
+  contextWindow: 4096
+serve: { listen: "127.0.0.1:$serve_port" }
 YAML
 
 log "starting vLLM on 127.0.0.1:$vllm_port"
@@ -65,8 +76,9 @@ PYTHONPATH="$root/python" nice -n 10 "$SWE_SELFPLAY_TRAINER_PYTHON" -m swe_selfp
   --max-tokens "${MAX_TOKENS:-96}" --lr "${LR:-0.0005}" --iterations 1000 --max-minutes "$minutes" \
   --store "$work/store.db" --run-name "experiment-$(date +%s)" "$@"
 
-mkdir -p "$root/docs/training"
-cp "$work/trainer/metrics.jsonl" "$root/docs/training/experiment.jsonl"
+output="${OUTPUT_DIR:-$root/docs/training}"
+mkdir -p "$output"
+cp "$work/trainer/metrics.jsonl" "$output/experiment.jsonl"
 PYTHONPATH="$root/python" "$SWE_SELFPLAY_TRAINER_PYTHON" -m swe_selfplay.plot "$work/trainer/metrics.jsonl" \
-  "$root/docs/training/experiment.png" "Qwen2.5-Coder-0.5B LoRA, solver-only on inkwell (direct bugs), CPU"
-log "wrote docs/training/experiment.jsonl and docs/training/experiment.png"
+  "$output/experiment.png" "Qwen2.5-Coder-0.5B LoRA, solver-only on inkwell (direct bugs), CPU"
+log "wrote $output/experiment.jsonl and $output/experiment.png"
