@@ -1,11 +1,13 @@
 // The learning loop end to end on real engines: vLLM (CPU) serving Qwen2.5-Coder-0.5B with runtime LoRA
-// loading, each iteration's self-play played by `swe-selfplay run` on the example library with the current
-// version as the model, and the reference trainer (python -m swe_selfplay.train, peft + torch) updating a
-// LoRA adapter from the rewards and hot-loading it. Two iterations, with the trainer killed
+// loading, self-play on the example library with the current version as the model, and the reference
+// trainer (python -m swe_selfplay.train, peft + torch) updating a LoRA adapter from the rewards and
+// hot-loading it. The steps come from `swe-selfplay run` started per iteration (default), or with
+// SWE_SELFPLAY_LOOP_SOURCE=serve from `swe-selfplay serve` playing solver-only steps (the built-in policy
+// proposes, the model solves). Two iterations, with the trainer killed
 // between them and started again: the second resumes at the first's version, its samples were sampled with
 // that version, vLLM serves the new weights (its logprobs differ from the base model's and match the
 // trainer's), and samples older than the staleness bound are counted and not trained on.
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +16,7 @@ import { projectRoot, runProgram } from "../support/cli.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { makeTempDir } from "../support/tmp.js";
 import { findTrainerPython } from "../support/trainer-python.js";
-import { findVllm, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
+import { findVllm, freePort, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
 
 const installation = findVllm();
 const python = findTrainerPython();
@@ -49,8 +51,51 @@ interface Probe {
 const temp = makeTempDir("swe-selfplay-train-");
 const out = join(temp.path, "trainer");
 const storePath = join(temp.path, "store.db");
+const source = process.env.SWE_SELFPLAY_LOOP_SOURCE === "serve" ? "serve" : "run";
 let vllm: VllmServer;
-let runConfig: string;
+let service: ChildProcess | undefined;
+let serviceUrl: string;
+let configPath: string;
+
+async function startService(config: string): Promise<void> {
+  const port = await freePort();
+  serviceUrl = `http://127.0.0.1:${port}`;
+  let log = "";
+  const child = spawn(
+    "nice",
+    [
+      "-n",
+      "10",
+      process.execPath,
+      join(projectRoot, "bin/swe-selfplay.js"),
+      "serve",
+      "--config",
+      config,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, SWE_SELFPLAY_LOG: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  service = child;
+  child.stderr?.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-4000);
+  });
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${log}`);
+    try {
+      if ((await fetch(`${serviceUrl}/v1/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`serve did not answer /v1/health:\n${log}`);
+}
 
 function trainerArguments(extra: string[]): string[] {
   return [
@@ -67,10 +112,14 @@ function trainerArguments(extra: string[]): string[] {
     vllm.model,
     "--vllm-url",
     vllm.rootUrl,
-    "--run-config",
-    runConfig,
-    "--cli",
-    `${process.execPath} ${join(projectRoot, "bin/swe-selfplay.js")}`,
+    ...(source === "serve"
+      ? ["--service", serviceUrl, "--solver-only"]
+      : [
+          "--run-config",
+          configPath,
+          "--cli",
+          `${process.execPath} ${join(projectRoot, "bin/swe-selfplay.js")}`,
+        ]),
     "--steps",
     "1",
     "--group-size",
@@ -148,9 +197,9 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       makePythonFixtureRepo(temp.path),
     ]);
     vllm = server;
-    runConfig = join(temp.path, "run.yaml");
+    configPath = join(temp.path, "selfplay.yaml");
     writeFileSync(
-      runConfig,
+      configPath,
       JSON.stringify({
         environments: [{ name: "inkwell", path: repo }],
         groupSize: 2,
@@ -167,9 +216,11 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
         },
       }),
     );
+    if (source === "serve") await startService(configPath);
   }, 900_000);
 
   afterAll(async () => {
+    service?.kill("SIGTERM");
     await vllm?.stop();
     temp.remove();
   }, 60_000);
@@ -228,14 +279,27 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     expect(two.unloaded).toEqual(["policy-v1"]);
 
     // Iteration 1's samples were sampled by the base model, iteration 2's by the adapter of iteration 1,
-    // turn by turn.
-    for (const sample of base as unknown as { meta: { turn_models: string[] } }[])
+    // turn by turn; the service's samples also say so with their version and step (`run` names its
+    // prompts' version there).
+    type Sampled = {
+      policy_version: string;
+      meta: { turn_models: string[]; policy_step: number };
+      sample_id: string;
+    };
+    for (const sample of base as unknown as Sampled[]) {
+      if (source === "serve")
+        expect(sample).toMatchObject({ policy_version: vllm.model, meta: { policy_step: 0 } });
       expect(new Set(sample.meta.turn_models)).toEqual(new Set([vllm.model]));
-    const sampled = readLines<{ meta: { turn_models: string[] }; sample_id: string }>(
-      join(out, "samples", "iteration-000002.jsonl"),
-    ).filter((sample) => !base.some((old) => old.sample_id === sample.sample_id));
+    }
+    const sampled = readLines<Sampled>(join(out, "samples", "iteration-000002.jsonl")).filter(
+      (sample) => !base.some((old) => old.sample_id === sample.sample_id),
+    );
     expect(sampled.length).toBeGreaterThan(0);
-    for (const sample of sampled) expect(new Set(sample.meta.turn_models)).toEqual(new Set(["policy-v1"]));
+    for (const sample of sampled) {
+      if (source === "serve")
+        expect(sample).toMatchObject({ policy_version: "policy-v1", meta: { policy_step: 1 } });
+      expect(new Set(sample.meta.turn_models)).toEqual(new Set(["policy-v1"]));
+    }
 
     // vLLM serves policy-v2: on a fixed sampled sequence its logprobs match the trainer's and differ from
     // the base model's.
@@ -251,7 +315,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     expect(matchError).toBeLessThan(1e-2);
     expect(shift).toBeGreaterThan(5e-2);
 
-    // The iterations are in the store for `run` summaries and the dashboard.
+    // The iterations are in the store for the dashboard.
     const rows = await runProgram(
       python as string,
       [
