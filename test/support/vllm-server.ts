@@ -49,7 +49,8 @@ export interface VllmServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -60,13 +61,36 @@ async function freePort(): Promise<number> {
   });
 }
 
+export interface VllmOptions {
+  timeoutMs?: number;
+  /** Serve LoRA adapters loaded at run time (`/v1/load_lora_adapter`) up to this rank. */
+  loraRank?: number;
+  /**
+   * Accept per-request seeds: vLLM 0.32's CPU worker dies on a seeded request whose prefill is chunked
+   * ("CPU Generator does not use offset"); with chunked prefill off and a whole context per batch, three
+   * concurrent seeded 2,500-token prompts are served.
+   */
+  acceptSeeds?: boolean;
+}
+
 /**
  * Starts vLLM and waits until it answers `/health` (one to three minutes on two cores), or fails with its log.
  * SWE_SELFPLAY_VLLM_URL (a root such as http://127.0.0.1:8000) reuses a server already serving the model.
  */
-export async function startVllm(installation: VllmInstallation, timeoutMs = 540_000): Promise<VllmServer> {
+export async function startVllm(
+  installation: VllmInstallation,
+  options: VllmOptions = {},
+): Promise<VllmServer> {
+  const timeoutMs = options.timeoutMs ?? 540_000;
+  const lora =
+    options.loraRank === undefined
+      ? []
+      : ["--enable-lora", "--max-lora-rank", String(options.loraRank), "--max-loras", "4"];
+  const seeds = options.acceptSeeds
+    ? ["--no-enable-chunked-prefill", "--max-num-batched-tokens", "4096"]
+    : [];
   const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
-  if (running)
+  if (running && lora.length === 0 && seeds.length === 0)
     return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
   const port = await freePort();
   const child: ChildProcess = spawn(
@@ -94,6 +118,8 @@ export async function startVllm(installation: VllmInstallation, timeoutMs = 540_
       "--enable-auto-tool-choice",
       "--tool-call-parser",
       "hermes",
+      ...lora,
+      ...seeds,
     ],
     {
       env: {
@@ -101,6 +127,7 @@ export async function startVllm(installation: VllmInstallation, timeoutMs = 540_
         VLLM_CPU_KVCACHE_SPACE: "4",
         VLLM_LOGGING_LEVEL: "WARNING",
         HF_HUB_OFFLINE: "1",
+        ...(lora.length > 0 ? { VLLM_ALLOW_RUNTIME_LORA_UPDATING: "True" } : {}),
       },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
