@@ -246,6 +246,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await firstExit;
+    expect(existsSync(statePath), `the first trainer saved no version:\n${firstLog}`).toBe(true);
     expect(JSON.parse(readFileSync(statePath, "utf8")), firstLog).toMatchObject({
       step: 1,
       version: "policy-v1",
