@@ -26,6 +26,8 @@ export {
   writeArtifactDir,
 } from "./artifact-io/index.js";
 export { type BuiltinPolicyOptions, createBuiltinPolicy } from "./builtin/index.js";
+// Self-play with the adapters a configuration names (store, sandboxes, policies), as the `run` command does.
+export { type ConfiguredRunOptions, runConfiguredSelfPlay } from "./cli/compose.js";
 // Configuration: one schema that is also the type, loaded from YAML plus overrides.
 export {
   configSchema,
@@ -57,6 +59,7 @@ export {
 } from "./sandbox/index.js";
 // Self-play: the run, its events and summary, and what a run's store exports.
 export {
+  createStepRunner,
   exportArtifacts,
   exportRollouts,
   exportSweBench,
