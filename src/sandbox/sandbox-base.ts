@@ -5,6 +5,7 @@
 import { posix } from "node:path";
 import { InfrastructureError, InputError } from "../errors.js";
 import type { ApplyResult, RunOptions, RunResult, Sandbox, SandboxSpec } from "../ports/sandbox.js";
+import { shellQuote } from "../shell-quote.js";
 import { type ChangeTracker, TrackedTree } from "./change-tracking.js";
 import { type CommandOutcome, outcomeWithoutOutput, runResultOf } from "./command-outcome.js";
 
@@ -188,9 +189,4 @@ export abstract class SandboxBase<Parts extends SandboxBaseParts> implements San
       data: { sandbox: this.id, path: inside },
     });
   }
-}
-
-/** Quotes one word for a POSIX shell. */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }

@@ -4,4 +4,3 @@
 export type { RunTestSuiteOptions, TreeEdits } from "./options.js";
 export { interpretParserOutput, type ParsedOutput } from "./parser-output.js";
 export { runTestSuite } from "./run-test-suite.js";
-export { shellQuote } from "./shell-quote.js";

@@ -3,9 +3,9 @@
 // grading and the builtin proposer all run suites this way.
 import type { RunResult, SandboxView } from "../ports/sandbox.js";
 import type { TestRun } from "../ports/validation.js";
+import { shellQuote } from "../shell-quote.js";
 import type { RunTestSuiteOptions } from "./options.js";
 import { interpretParserOutput, type ParsedOutput } from "./parser-output.js";
-import { shellQuote } from "./shell-quote.js";
 
 /** Outside the repository tree, so the script and parser never show up in diffs or test collection. */
 export const PRIVATE_DIR = "/tmp/.swe-selfplay";

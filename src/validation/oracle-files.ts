@@ -2,7 +2,7 @@
 // that edits tests gains nothing).
 import { InfrastructureError } from "../errors.js";
 import type { SandboxView } from "../ports/sandbox.js";
-import { shellQuote } from "../test-run/shell-quote.js";
+import { shellQuote } from "../shell-quote.js";
 import { shippedFile } from "./sandbox-work.js";
 
 export type OracleSnapshot =

@@ -3,6 +3,7 @@
 import { posix } from "node:path";
 import { z } from "zod";
 import type { SandboxView } from "../../ports/sandbox.js";
+import { shellQuote } from "../../shell-quote.js";
 import { defineTool, loadDescription, type Tool, type ToolOutcome } from "./tool.js";
 
 const SNIPPET_CONTEXT = 4;
@@ -36,10 +37,6 @@ export function numberLines(text: string, firstLine = 1): string {
   const lines = text.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   return lines.map((line, index) => `${String(firstLine + index).padStart(6)}\t${line}`).join("\n");
-}
-
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function invalid(output: string): ToolOutcome {
@@ -102,7 +99,7 @@ class Editor {
     range: [number, number] | undefined,
   ): Promise<ToolOutcome> {
     const probe = await sandbox.run({
-      command: `if [ -d ${quote(path)} ]; then echo directory; find ${quote(path)} -maxdepth 2 -not -path '*/.git' -not -path '*/.git/*' -not -name '*.pyc' | sort | head -n 1000; elif [ -f ${quote(path)} ]; then echo file; else echo missing; fi`,
+      command: `if [ -d ${shellQuote(path)} ]; then echo directory; find ${shellQuote(path)} -maxdepth 2 -not -path '*/.git' -not -path '*/.git/*' -not -name '*.pyc' | sort | head -n 1000; elif [ -f ${shellQuote(path)} ]; then echo file; else echo missing; fi`,
       timeoutMs: 30_000,
     });
     const [kind, ...listing] = probe.stdout.split("\n");
@@ -135,7 +132,7 @@ class Editor {
       return invalid(
         `${path} already exists; create never overwrites. Use str_replace or insert to change it.`,
       );
-    await sandbox.run({ command: `mkdir -p ${quote(posix.dirname(path))}`, timeoutMs: 30_000 });
+    await sandbox.run({ command: `mkdir -p ${shellQuote(posix.dirname(path))}`, timeoutMs: 30_000 });
     const failure = await this.write(sandbox, path, null, content);
     return failure ? invalid(failure) : { status: "ok", output: `Created ${path}.` };
   }
@@ -204,7 +201,7 @@ class Editor {
     const before = this.history.get(path)?.pop();
     if (before === undefined) return invalid(`There is no edit of ${path} to undo.`);
     if (before === null) {
-      await sandbox.run({ command: `rm -f ${quote(path)}`, timeoutMs: 30_000 });
+      await sandbox.run({ command: `rm -f ${shellQuote(path)}`, timeoutMs: 30_000 });
       return { status: "ok", output: `Undid the creation of ${path}; the file is gone.` };
     }
     await sandbox.writeFile(path, before);

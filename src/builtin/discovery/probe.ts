@@ -1,7 +1,8 @@
 // What detectors share: the repository's file list and a sandbox to read files and try commands in,
 // recording everything looked at.
 import type { RunResult, SandboxView } from "../../ports/sandbox.js";
-import { type ScriptPlan, shellQuote } from "./scripts.js";
+import { shellWord } from "../../shell-quote.js";
+import type { ScriptPlan } from "./scripts.js";
 import type { DiscoveryOptions, TestFramework, TestLanguage } from "./types.js";
 
 export interface Probe {
@@ -74,7 +75,7 @@ export async function createProbe(sandbox: SandboxView, options: DiscoveryOption
     filesContaining: async (pattern, paths) => {
       if (paths.length === 0) return [];
       // Paths go through stdin, so any number of them and any characters in them are safe.
-      const result = await run(`xargs -0 grep -lE -e ${shellQuote(pattern)} -- 2>/dev/null`, {
+      const result = await run(`xargs -0 grep -lE -e ${shellWord(pattern)} -- 2>/dev/null`, {
         stdin: `${paths.join("\0")}\0`,
       });
       const wanted = new Set(paths);

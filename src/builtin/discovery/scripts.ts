@@ -1,6 +1,7 @@
 // test_script.sh and test_parser.py for each supported framework. Script templates live in ./scripts,
 // parsers in ./parsers; both ship with the package and are read relative to this module.
 import { assetText } from "../../assets.js";
+import { shellWord } from "../../shell-quote.js";
 import type { TestFramework } from "./types.js";
 
 /** How a test script runs one framework; discovery fills it in from the repository's own configuration. */
@@ -51,35 +52,27 @@ export function parserSource(framework: TestFramework): string {
   return assetText(import.meta.url, `./parsers/${PARSER_FILES[framework]}`);
 }
 
-/** Quotes a word for bash unless it is plainly safe. */
-export function shellQuote(word: string): string {
-  if (/^[\w@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `KEY=value` with only the value quoted, so that bash still reads an assignment. */
 function quoteAssignment(assignment: string): string {
   const at = assignment.indexOf("=");
-  return at < 0
-    ? shellQuote(assignment)
-    : `${assignment.slice(0, at)}=${shellQuote(assignment.slice(at + 1))}`;
+  return at < 0 ? shellWord(assignment) : `${assignment.slice(0, at)}=${shellWord(assignment.slice(at + 1))}`;
 }
 
 function words(list: readonly string[] | undefined): string {
-  return (list ?? []).map((word) => ` ${shellQuote(word)}`).join("");
+  return (list ?? []).map((word) => ` ${shellWord(word)}`).join("");
 }
 
 /** The test_script.sh for a plan. */
 export function testScriptFor(plan: ScriptPlan): string {
   const values: Record<string, string> = {
-    workdir: shellQuote(plan.workdir),
-    python: shellQuote(plan.python ?? "python3"),
-    binary: shellQuote(plan.binary ?? ""),
+    workdir: shellWord(plan.workdir),
+    python: shellWord(plan.python ?? "python3"),
+    binary: shellWord(plan.binary ?? ""),
     arguments: words(plan.arguments),
     environment: (plan.environment ?? []).map((assignment) => `${quoteAssignment(assignment)} `).join(""),
     flags: words(plan.nodeFlags),
-    files: (plan.files ?? []).map(shellQuote).join(" "),
-    directories: (plan.directories ?? []).map(shellQuote).join(" "),
+    files: (plan.files ?? []).map(shellWord).join(" "),
+    directories: (plan.directories ?? []).map(shellWord).join(" "),
   };
   return assetText(import.meta.url, `./scripts/${SCRIPT_FILES[plan.framework]}`).replace(
     /\{\{(\w+)\}\}/g,

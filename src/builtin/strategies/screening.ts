@@ -2,6 +2,7 @@
 // Candidates that fail no test or break everything are dropped before the (costly) full validation.
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults } from "../../ports/validation.js";
+import { shellQuote } from "../../shell-quote.js";
 import { runTestSuite } from "../../test-run/index.js";
 import { type Candidate, candidateFiles, changedText } from "./candidate.js";
 import { restoreFiles, snapshotFiles } from "./file-snapshot.js";
@@ -21,10 +22,6 @@ export interface SuiteSettings {
   abortSignal?: AbortSignal;
 }
 
-function quote(path: string): string {
-  return `'${path.replace(/'/g, "'\\''")}'`;
-}
-
 /**
  * Removes the bytecode Python cached for `files`: .pyc files record the source's mtime in whole seconds
  * and its size, so a same-size edit written within the same second would otherwise run the stale code.
@@ -36,7 +33,7 @@ export async function dropBytecode(sandbox: SandboxView, files: readonly string[
     const slash = file.lastIndexOf("/");
     const directory = slash < 0 ? "." : file.slice(0, slash);
     const stem = file.slice(slash + 1, -".py".length);
-    return `${quote(directory)}/__pycache__/${quote(stem)}.*.pyc`;
+    return `${shellQuote(directory)}/__pycache__/${shellQuote(stem)}.*.pyc`;
   });
   await sandbox.run({ command: `rm -f ${patterns.join(" ")}`, timeoutMs: 30_000 });
 }

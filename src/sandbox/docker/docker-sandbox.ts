@@ -4,6 +4,7 @@
 import { posix } from "node:path";
 import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
+import { shellQuote } from "../../shell-quote.js";
 import type { CommandOutcome } from "../command-outcome.js";
 import {
   type InFlightCommand,
@@ -11,7 +12,6 @@ import {
   READ_LIMIT,
   SandboxBase,
   type SandboxBaseParts,
-  shellQuote,
 } from "../sandbox-base.js";
 import { readFromArchive, type SandboxUser, userSpec, writeThroughArchive } from "./archive.js";
 import { describe, removeContainerSync } from "./engine.js";

@@ -5,8 +5,8 @@ import { randomBytes } from "node:crypto";
 import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import { assetText } from "../../assets.js";
+import { shellQuote } from "../../shell-quote.js";
 import { type CommandOutcome, CommandWatch, outcomeWithoutOutput } from "../command-outcome.js";
-import { shellQuote } from "../sandbox-base.js";
 
 // Comment lines are dropped: the script travels as an argument and shows up in process listings.
 const PROCESS_TREE_SCRIPT = assetText(import.meta.url, "./process-tree.sh")

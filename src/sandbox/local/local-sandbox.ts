@@ -8,13 +8,13 @@ import { dirname, join, posix } from "node:path";
 import { InfrastructureError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import type { ResourceLimits } from "../../ports/sandbox.js";
+import { shellQuote } from "../../shell-quote.js";
 import type { CommandOutcome } from "../command-outcome.js";
 import {
   type InFlightCommand,
   type LaunchOptions,
   SandboxBase,
   type SandboxBaseParts,
-  shellQuote,
 } from "../sandbox-base.js";
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
 import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
