@@ -3,8 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
-import { errorMessage, InputError } from "../errors.js";
+import { InputError } from "../errors.js";
 import { openSqliteStore, type SqliteStore } from "../store/index.js";
+import { listenAt } from "./listen.js";
 import { dashboardPlugin } from "./plugin.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8765";
@@ -83,23 +84,17 @@ export async function startDashboard(options: {
   // Fastify's own request log stays off: URLs may carry a sign-in token. Closing ends open event streams.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(dashboardPlugin, { store, token: options.token, pollMs: options.pollMs });
+  let url: string;
   try {
-    await app.listen({ host: options.listen.host, port: options.listen.port });
+    url = await listenAt(app, options.listen);
   } catch (error) {
     store.close();
-    throw new InputError(
-      "listen-failed",
-      `cannot listen on ${options.listen.host}:${options.listen.port}: ${errorMessage(error)}`,
-      { cause: error },
-    );
+    throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : options.listen.port;
-  const host = options.listen.host.includes(":") ? `[${options.listen.host}]` : options.listen.host;
   return {
     app,
     store,
-    url: `http://${host}:${port}/`,
+    url: `${url}/`,
     async close() {
       await app.close();
       store.close();

@@ -84,7 +84,8 @@ export async function removeOrphanedBases(runtimeDirectory: string): Promise<num
   return removed;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;

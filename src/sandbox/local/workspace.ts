@@ -3,10 +3,11 @@
 
 import { execFile, spawnSync } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../../errors.js";
+import { exists } from "./environment-base.js";
 import { mountRequest } from "./mount-helper.js";
 
 const run = promisify(execFile);
@@ -163,13 +164,4 @@ export function removeStateDirectorySync(stateDirectory: string): void {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   rmSync(stateDirectory, { recursive: true, force: true });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
