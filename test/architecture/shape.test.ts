@@ -2,7 +2,7 @@
 // nothing outside ports, adapters never import each other, the domain reaches adapters only through ports,
 // adapters are chosen in the composition root, no import cycles, and every production file and function
 // stays small enough to be read in one sitting.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
@@ -147,6 +147,19 @@ describe("layers", () => {
     };
     for (const path of graph.keys()) visit(path, []);
     expect(cycles).toEqual([]);
+  });
+});
+
+describe("the concept map in docs/architecture.md", () => {
+  it("names only files that exist", () => {
+    const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");
+    const section = doc.split("\n## Where each concept lives\n")[1]?.split("\n## ")[0];
+    expect(section, "docs/architecture.md has a section 'Where each concept lives'").toBeDefined();
+    const named = [...(section ?? "").matchAll(/`((?:src|python)\/[^`]+\.(?:ts|py))`/g)].map(
+      (match) => match[1]!,
+    );
+    expect(named.length).toBeGreaterThan(40);
+    expect(named.filter((path) => !existsSync(join(root, path)))).toEqual([]);
   });
 });
 
