@@ -1,6 +1,7 @@
 // The built-in repair solver: restore the specification's tests, run them, localise from failures and stack
-// traces, then try inverse-mutation repairs at suspicious places within a budget of test runs. It sees
-// only what the request gives it (the buggy tree and the specification), never the original code.
+// traces, then try reverse-operator repairs (each mutation operator undone) at suspicious places within a
+// budget of test runs. It sees only what the request gives it (the buggy tree and the specification), never
+// the original code.
 import type { Logger } from "../../log.js";
 import type { PolicyInfo, SolveOutcome, SolveRequest } from "../../ports/policy.js";
 import type { SandboxView } from "../../ports/sandbox.js";
