@@ -51,7 +51,7 @@ serve: { listen: "127.0.0.1:$serve_port" }
 YAML
 
 log "starting vLLM on 127.0.0.1:$vllm_port"
-VLLM_CPU_KVCACHE_SPACE=4 VLLM_ALLOW_RUNTIME_LORA_UPDATING=True HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL=WARNING \
+VLLM_CPU_KVCACHE_SPACE=1 VLLM_ALLOW_RUNTIME_LORA_UPDATING=True HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL=WARNING \
   setsid nice -n 10 "$SWE_SELFPLAY_VLLM_PYTHON" -m vllm.entrypoints.openai.api_server \
   --model "$SWE_SELFPLAY_VLLM_MODEL" --served-model-name qwen --dtype float32 --max-model-len 4096 \
   --host 127.0.0.1 --port "$vllm_port" --enforce-eager --enable-lora --max-lora-rank 8 --max-loras 4 \

@@ -1,9 +1,9 @@
 // A real vLLM (CPU build) serving the small Qwen2.5-Coder model that scripts/prepare-vllm.sh prepared, on
 // loopback. Required in CI and with REQUIRE_VLLM=1; elsewhere the tests that need it say why they skip.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModelClient } from "../../src/ports/model.js";
 
@@ -63,6 +63,8 @@ export async function freePort(): Promise<number> {
 
 export interface VllmOptions {
   timeoutMs?: number;
+  /** How long to wait for another test file's vLLM server to stop [40 min]. */
+  lockWaitMs?: number;
   /** Serve LoRA adapters loaded at run time (`/v1/load_lora_adapter`) up to this rank. */
   loraRank?: number;
   /**
@@ -71,6 +73,44 @@ export interface VllmOptions {
    * concurrent seeded 2,500-token prompts are served.
    */
   acceptSeeds?: boolean;
+}
+
+/**
+ * One vLLM server at a time on this machine: each takes several GiB (weights in float32, its KV cache, the
+ * CPU worker), and two of them beside a training process do not fit in 24 GiB. Test files that start one
+ * wait here for the other's to stop; a lock whose owner process is gone is taken over.
+ */
+const LOCK = join(tmpdir(), "swe-selfplay-vllm.lock");
+
+async function acquireVllmLock(waitMs: number): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, "pid"), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number(readFileSync(join(LOCK, "pid"), "utf8"));
+    } catch {
+      // being written or removed: look again
+    }
+    if (Number.isInteger(owner) && !processAlive(owner)) rmSync(LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`another vLLM server held ${LOCK} for ${waitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /**
@@ -92,6 +132,8 @@ export async function startVllm(
   const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
   if (running && lora.length === 0 && seeds.length === 0)
     return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
+  // Waiting for another test file's server counts apart from this one's start-up time.
+  const release = await acquireVllmLock(options.lockWaitMs ?? 2_400_000);
   const port = await freePort();
   const child: ChildProcess = spawn(
     installation.python,
@@ -124,7 +166,8 @@ export async function startVllm(
     {
       env: {
         ...process.env,
-        VLLM_CPU_KVCACHE_SPACE: "4",
+        // GiB; a test's contexts (≤ 4,096 tokens of a 0.5B model: about 0.1 GiB) fit many times over.
+        VLLM_CPU_KVCACHE_SPACE: process.env.SWE_SELFPLAY_VLLM_KV_GIB ?? "1",
         VLLM_LOGGING_LEVEL: "WARNING",
         HF_HUB_OFFLINE: "1",
         ...(lora.length > 0 ? { VLLM_ALLOW_RUNTIME_LORA_UPDATING: "True" } : {}),
@@ -142,6 +185,7 @@ export async function startVllm(
   let exited: number | null = null;
   child.on("exit", (code) => {
     exited = code ?? -1;
+    release();
   });
   const rootUrl = `http://127.0.0.1:${port}`;
   const stop = async () => {

@@ -217,7 +217,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       }),
     );
     if (source === "serve") await startService(configPath);
-  }, 900_000);
+  }, 3_300_000);
 
   afterAll(async () => {
     service?.kill("SIGTERM");

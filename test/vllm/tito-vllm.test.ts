@@ -47,7 +47,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     ]);
     sandboxes = openSandboxes();
     validator = createValidator({ sandboxes });
-  }, 600_000);
+  }, 3_000_000);
 
   afterAll(async () => {
     await front?.close();
