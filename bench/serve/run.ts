@@ -3,10 +3,14 @@
 //     fixture) played by `run` in process and by a serve process through HTTP (goal ≤ 2 %);
 //  2. p50/p99 latency of GET /v1/health while 32 steps are in flight;
 //  3. memory (RSS) of the service per in-flight step.
-// Usage: npx tsx bench/serve/run.ts [--steps 12] [--json]
+// Usage: npx tsx bench/serve/run.ts [--steps 12] [--policy scripted|builtin] [--json]
+// --policy builtin plays whole steps (built-in proposer on direct bugs, validation, G built-in solvers,
+// grading) on both sides, so the overhead is measured against steps of realistic length; the default
+// scripted policy ends each proposal at once, which isolates the service's fixed cost per step.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAgentPolicy } from "../../src/agent/index.js";
+import { createBuiltinPolicy } from "../../src/builtin/index.js";
 import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createModelClient } from "../../src/model/index.js";
@@ -20,7 +24,10 @@ function option(name: string): string | undefined {
   return index === -1 ? undefined : process.argv[index + 1];
 }
 
-const steps = Number(option("steps") ?? 32);
+const builtin = option("policy") === "builtin";
+const steps = Number(option("steps") ?? (builtin ? 6 : 32));
+/** Whole built-in steps: direct bugs, four solvers with a small repair budget. */
+const BUILTIN = { groupSize: 4, testRunBudget: 6 };
 const json = process.argv.includes("--json");
 const concurrency = { proposers: 4, validations: 1, solvers: 2, sandboxes: 40 };
 
@@ -66,7 +73,9 @@ try {
   else
     process.stdout.write(
       [
-        `steps: ${steps} (agent policy, scripted model, proposal ends without an artifact)`,
+        builtin
+          ? `steps: ${steps} (built-in policy, direct bugs, G = ${BUILTIN.groupSize}: whole steps)`
+          : `steps: ${steps} (agent policy, scripted model, proposal ends without an artifact)`,
         `run:   ${figures.runSecondsPerStep.toFixed(3)} s/step`,
         `serve: ${figures.serveSecondsPerStep.toFixed(3)} s/step  overhead ${(figures.serveOverheadRatio * 100).toFixed(1)} % (goal ≤ 2 %), ${figures.serveOverheadMsPerStep.toFixed(1)} ms per step`,
         `/v1/health under ${underLoad.inFlight} in-flight steps: p50 ${underLoad.healthP50Ms.toFixed(2)} ms, p99 ${underLoad.healthP99Ms.toFixed(2)} ms`,
@@ -85,11 +94,17 @@ async function timeRun(repo: string, baseUrl: string): Promise<number> {
     limits: { steps },
     concurrency: { ...concurrency, pipelineSteps: concurrency.proposers },
     store: join(temp.path, "run.db"),
+    ...(builtin
+      ? {
+          groupSize: BUILTIN.groupSize,
+          strategies: { removal: 0, history: 0, direct: 1 },
+          policy: { kind: "builtin", testRunBudget: BUILTIN.testRunBudget },
+        }
+      : {}),
   });
-  const policy = createAgentPolicy({
-    client: createModelClient({ baseUrl, model: "quick" }),
-    modelName: "quick",
-  });
+  const policy = builtin
+    ? createBuiltinPolicy({ testRunBudget: BUILTIN.testRunBudget })
+    : createAgentPolicy({ client: createModelClient({ baseUrl, model: "quick" }), modelName: "quick" });
   // One untimed run of a step first, so both sides run warm code.
   await runConfiguredSelfPlay(
     { ...config, limits: { ...config.limits, steps: 1 }, store: join(temp.path, "warm.db") },
@@ -102,28 +117,35 @@ async function timeRun(repo: string, baseUrl: string): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-async function timeServe(args: string[], baseUrl: string): Promise<number> {
-  const service = await startServe(args);
-  try {
-    // One untimed step first: the service process compiles its code on first use, as `run`'s has already.
-    const warm = await call(`${service.url}/v1/steps`, {
-      body: {
-        request_id: "warm-up",
+/** The request body of one timed step: the same player as the run side. */
+function stepBody(requestId: string, baseUrl: string) {
+  return builtin
+    ? {
+        request_id: requestId,
+        inference: { kind: "builtin" },
+        strategy: "direct",
+        group_size: BUILTIN.groupSize,
+        policy_version: "bench",
+      }
+    : {
+        request_id: requestId,
         inference: { kind: "openai-chat", base_url: baseUrl, model: "quick" },
         policy_version: "bench",
-      },
-    });
+      };
+}
+
+async function timeServe(args: string[], baseUrl: string): Promise<number> {
+  const service = await startServe(
+    builtin ? [...args, "--set", `policy.testRunBudget=${BUILTIN.testRunBudget}`] : args,
+  );
+  try {
+    // One untimed step first: the service process compiles its code on first use, as `run`'s has already.
+    const warm = await call(`${service.url}/v1/steps`, { body: stepBody("warm-up", baseUrl) });
     await waitDone(service.url, warm.body.step_id);
     const started = performance.now();
     const accepted = await Promise.all(
       Array.from({ length: steps }, (_, index) =>
-        call(`${service.url}/v1/steps`, {
-          body: {
-            request_id: `bench-${index}`,
-            inference: { kind: "openai-chat", base_url: baseUrl, model: "quick" },
-            policy_version: "bench",
-          },
-        }),
+        call(`${service.url}/v1/steps`, { body: stepBody(`bench-${index}`, baseUrl) }),
       ),
     );
     for (const answer of accepted) await waitDone(service.url, answer.body.step_id);
