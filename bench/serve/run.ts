@@ -136,7 +136,9 @@ function stepBody(requestId: string, baseUrl: string) {
 
 async function timeServe(args: string[], baseUrl: string): Promise<number> {
   const service = await startServe(
-    builtin ? [...args, "--set", `policy.testRunBudget=${BUILTIN.testRunBudget}`] : args,
+    builtin
+      ? [...args, "--set", "policy.kind=builtin", "--set", `policy.testRunBudget=${BUILTIN.testRunBudget}`]
+      : args,
   );
   try {
     // One untimed step first: the service process compiles its code on first use, as `run`'s has already.
