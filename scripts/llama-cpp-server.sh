@@ -31,7 +31,9 @@ mkdir -p "$CACHE"
 if ! "$VENV/bin/python" -c "import llama_cpp, llama_cpp.server" 2>/dev/null; then
   echo "building llama-cpp-python $LLAMA_CPP_PYTHON_VERSION from source (20-45 min on 2 cores)" >&2
   python3 -m venv "$VENV"
-  CMAKE_ARGS="-DGGML_NATIVE=OFF" nice -n "${NICE:-10}" "$VENV/bin/pip" install --no-cache-dir \
+  # Only the shared libraries the server loads: no multimodal library, tools, examples or tests.
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF" \
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" nice -n "${NICE:-10}" "$VENV/bin/pip" install --no-cache-dir \
     "llama-cpp-python[server]==$LLAMA_CPP_PYTHON_VERSION"
 fi
 

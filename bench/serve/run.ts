@@ -1,6 +1,8 @@
 // Benchmark of `swe-selfplay serve`, side by side in one run:
 //  1. per-step overhead: the same steps (agent policy against the scripted model server, on the Python
-//     fixture) played by `run` in process and by a serve process through HTTP (goal ≤ 2 %);
+//     fixture) played by `run` in process and by a serve process through HTTP (goal ≤ 2 %). The service
+//     is asked for the very steps `run` played: each request carries the environment, strategy and seed
+//     of the matching `run` step, so both sides inject the same bugs and grade the same attempts;
 //  2. p50/p99 latency of GET /v1/health while 32 steps are in flight;
 //  3. memory (RSS) of the service per in-flight step.
 // Usage: npx tsx bench/serve/run.ts [--steps 12] [--policy scripted|builtin] [--json]
@@ -11,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { createBuiltinPolicy } from "../../src/builtin/index.js";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { openStore, runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createModelClient } from "../../src/model/index.js";
 import { call, startServe } from "../../test/serve/serve-process.js";
@@ -41,7 +43,7 @@ const temp = makeTempDir("swe-selfplay-bench-serve-");
 const model = await startScriptedModelServer(script, { keepRequests: false });
 try {
   const repo = await makePythonFixtureRepo(temp.path);
-  const runSeconds = await timeRun(repo, model.baseUrl);
+  const { seconds: runSeconds, plays } = await timeRun(repo, model.baseUrl);
   const serveArgs = [
     "--repo",
     `inkwell=${repo}`,
@@ -49,7 +51,11 @@ try {
     "--set",
     `serve.stepsInFlight=${concurrency.proposers}`,
   ];
-  const serveSeconds = await timeServe([...serveArgs, "--store", join(temp.path, "serve.db")], model.baseUrl);
+  const serveSeconds = await timeServe(
+    [...serveArgs, "--store", join(temp.path, "serve.db")],
+    model.baseUrl,
+    plays,
+  );
   const underLoad = await healthUnderLoad(
     [
       ...serveArgs.slice(0, -1),
@@ -88,7 +94,14 @@ try {
   temp.remove();
 }
 
-async function timeRun(repo: string, baseUrl: string): Promise<number> {
+/** What decides a step's play: the service is asked for exactly these. */
+interface StepPlay {
+  environment: string;
+  strategy: string;
+  seed: number;
+}
+
+async function timeRun(repo: string, baseUrl: string): Promise<{ seconds: number; plays: StepPlay[] }> {
   const config = parseConfig({
     environments: [{ name: "inkwell", path: repo }],
     limits: { steps },
@@ -112,13 +125,25 @@ async function timeRun(repo: string, baseUrl: string): Promise<number> {
   );
   const started = performance.now();
   const result = await runConfiguredSelfPlay(config, { policy });
+  const seconds = (performance.now() - started) / 1000;
   if (result.summary.steps.done !== steps)
     throw new Error(`run finished ${result.summary.steps.done} of ${steps}`);
-  return (performance.now() - started) / 1000;
+  const store = openStore(config.store, { readonly: true });
+  try {
+    const plays = store
+      .listSteps(result.runId)
+      .map(({ environment, strategy, seed }) => ({ environment, strategy, seed }));
+    return { seconds, plays };
+  } finally {
+    store.close();
+  }
 }
 
-/** The request body of one timed step: the same player as the run side. */
-function stepBody(requestId: string, baseUrl: string) {
+/** The request body of one timed step: the same player, and the same step, as the run side. */
+function stepBody(requestId: string, baseUrl: string, play?: StepPlay) {
+  const same = play
+    ? { environment: play.environment, strategy: play.strategy, sampling: { seed: play.seed } }
+    : {};
   return builtin
     ? {
         request_id: requestId,
@@ -126,15 +151,17 @@ function stepBody(requestId: string, baseUrl: string) {
         strategy: "direct",
         group_size: BUILTIN.groupSize,
         policy_version: "bench",
+        ...same,
       }
     : {
         request_id: requestId,
         inference: { kind: "openai-chat", base_url: baseUrl, model: "quick" },
         policy_version: "bench",
+        ...same,
       };
 }
 
-async function timeServe(args: string[], baseUrl: string): Promise<number> {
+async function timeServe(args: string[], baseUrl: string, plays: StepPlay[]): Promise<number> {
   const service = await startServe(
     builtin
       ? [...args, "--set", "policy.kind=builtin", "--set", `policy.testRunBudget=${BUILTIN.testRunBudget}`]
@@ -146,8 +173,8 @@ async function timeServe(args: string[], baseUrl: string): Promise<number> {
     await waitDone(service.url, warm.body.step_id);
     const started = performance.now();
     const accepted = await Promise.all(
-      Array.from({ length: steps }, (_, index) =>
-        call(`${service.url}/v1/steps`, { body: stepBody(`bench-${index}`, baseUrl) }),
+      plays.map((play, index) =>
+        call(`${service.url}/v1/steps`, { body: stepBody(`bench-${index}`, baseUrl, play) }),
       ),
     );
     for (const answer of accepted) await waitDone(service.url, answer.body.step_id);
