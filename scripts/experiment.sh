@@ -31,7 +31,8 @@ cleanup() {
 trap cleanup EXIT
 
 log "work directory $work"
-node --import tsx -e "import('$root/src/examples/build.ts').then((m) => m.buildExampleRepo('inkwell', '$work/inkwell'))"
+# An existing work directory is reused (the trainer resumes from its last version there).
+[ -d "$work/inkwell/.git" ] || node --import tsx -e "import('$root/src/examples/build.ts').then((m) => m.buildExampleRepo('inkwell', '$work/inkwell'))"
 cat >"$work/serve.yaml" <<YAML
 environments:
   - { name: inkwell, path: $work/inkwell }

@@ -14,7 +14,7 @@ import { createSolverTask } from "../../src/validation/index.js";
 import { pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { makeTempDir } from "../../test/support/tmp.js";
-import { findVllm, startVllm, type VllmServer, withoutSeeds } from "../../test/support/vllm-server.js";
+import { findVllm, startVllm, type VllmServer } from "../../test/support/vllm-server.js";
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -52,8 +52,7 @@ function recorded(client: ModelClient, calls: Call[]): ModelClient {
 
 /**
  * The model's own time for a call: the same token prompt, the same number of output tokens, nothing else.
- * Known bias: the replay finds its whole prompt in vLLM's prefix cache while the original call found only the
- * previous turn's, so the difference also holds the new tokens' prefill; on a busy machine it dominates.
+ * The server runs without prefix caching, so the replay pays the whole prefill as the original call did.
  */
 async function bareMs(vllm: VllmServer, call: Call): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
@@ -115,7 +114,8 @@ async function conversation(client: ModelClient): Promise<void> {
 async function main(): Promise<void> {
   const installation = findVllm();
   if (typeof installation === "string") throw new Error(installation);
-  const vllm = await startVllm(installation);
+  // No prefix caching: a replay must not find its prompt cached when the call it is compared with did not.
+  const vllm = await startVllm(installation, { acceptSeeds: true, prefixCaching: false });
   const temp = makeTempDir("bench-tito-");
   const sandboxes = openSandboxes();
   try {
@@ -134,11 +134,9 @@ async function main(): Promise<void> {
     // A real solver episode: wall time vs the model's own time and the sandbox's.
     const environment = { kind: "dir" as const, path: await makePythonFixtureRepo(temp.path) };
     const episodeCalls: Call[] = [];
-    const client = withoutSeeds(
-      recorded(
-        createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
-        episodeCalls,
-      ),
+    const client = recorded(
+      createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
+      episodeCalls,
     );
     const policy = createAgentPolicy({
       client,

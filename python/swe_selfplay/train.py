@@ -291,7 +291,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--cli", default="npx swe-selfplay", help="how to call the CLI for --run-config")
     parser.add_argument("--inference-url", help="base URL the service's episodes use for vLLM [VLLM_URL/v1]")
     parser.add_argument("--inference-kind", default="vllm", choices=["vllm", "sglang"])
-    parser.add_argument("--tool-call-format", default="hermes", choices=["hermes", "text"])
+    parser.add_argument("--tool-call-format", default="hermes", choices=["hermes", "json", "text"])
     parser.add_argument("--iterations", type=int, default=1)
     parser.add_argument("--steps", type=int, default=2, help="self-play steps per iteration")
     parser.add_argument("--group-size", type=int, default=2)

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Completion } from "../ports/model.js";
-import { callFormatNamed, hermesCallFormat, nativeCallFormat, textCallFormat } from "./call-format.js";
+import {
+  callFormatNamed,
+  hermesCallFormat,
+  jsonCallFormat,
+  nativeCallFormat,
+  textCallFormat,
+} from "./call-format.js";
 import { truncateObservation } from "./loop.js";
 
 function completion(content: string | null, toolCalls: Completion["toolCalls"] = []): Completion {
@@ -111,5 +117,43 @@ describe("hermes call format", () => {
       "[budget]",
     );
     expect(message).toEqual({ role: "tool", toolCallId: "call_0_0", content: "ok\n\n[budget]" });
+  });
+});
+
+describe("json call format", () => {
+  it("reads hermes blocks, fenced JSON calls and a reply that is one JSON call", () => {
+    expect(callFormatNamed("json")).toBe(jsonCallFormat);
+    const hermes = '<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>';
+    expect(jsonCallFormat.parse(completion(hermes), 0)).toEqual(
+      hermesCallFormat.parse(completion(hermes), 0),
+    );
+    const fenced =
+      'I will look.\n```json\n{\n  "name": "editor",\n  "arguments": {"command": "view", "path": "a.py"}\n}\n```\n' +
+      '```\n[{"name": "bash", "arguments": {"command": "pytest"}}]\n```';
+    expect(jsonCallFormat.parse(completion(fenced), 3)).toEqual({
+      status: "calls",
+      calls: [
+        { id: "call_3_0", name: "editor", arguments: '{"command":"view","path":"a.py"}' },
+        { id: "call_3_1", name: "bash", arguments: '{"command":"pytest"}' },
+      ],
+    });
+    expect(jsonCallFormat.parse(completion('  {"name": "submit"}\n'), 1)).toEqual({
+      status: "calls",
+      calls: [{ id: "call_1_0", name: "submit", arguments: "{}" }],
+    });
+  });
+
+  it("is a format error when no block holds a call, and keeps hermes' errors for broken hermes blocks", () => {
+    for (const content of [
+      "no call",
+      '```json\n{"title": "x"}\n```',
+      "```python\nprint(1)\n```",
+      "{not json}",
+    ]) {
+      const parsed = jsonCallFormat.parse(completion(content), 0);
+      expect(parsed.status, content).toBe("format-error");
+    }
+    const broken = jsonCallFormat.parse(completion('<tool_call>{"name": "bash"'), 0);
+    expect(broken).toEqual(hermesCallFormat.parse(completion('<tool_call>{"name": "bash"'), 0));
   });
 });

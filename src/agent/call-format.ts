@@ -1,11 +1,12 @@
 // The ways a model calls tools: native tool calling (the server parses calls from OpenAI `tools`), `hermes`
 // (`<tool_call>{"name", "arguments"}</tool_call>` blocks in the sampled text, as Qwen's and many other chat
 // templates teach; the tools go to the template) and a strict text format of `<tool: NAME> … </tool>` blocks
-// for models without tool calling (exactly one call per reply).
+// for models without tool calling (exactly one call per reply). `json` reads hermes blocks too, and else the
+// JSON objects small models write instead: `{"name", "arguments"}` in a ```json fence or as the whole reply.
 import { assetText } from "../assets.js";
 import type { ChatMessage, Completion, ToolCall, ToolSpecification } from "../ports/model.js";
 
-export type CallFormatName = "native" | "hermes" | "text";
+export type CallFormatName = "native" | "hermes" | "json" | "text";
 
 export type ParsedReply =
   | { status: "calls"; calls: ToolCall[] }
@@ -31,6 +32,7 @@ export interface CallFormat {
 }
 
 const HERMES_CALL = /<tool_call>([\s\S]*?)<\/tool_call>/g;
+const FENCED_JSON = /```(?:json)?[ \t]*\n([\s\S]*?)```/g;
 const TEXT_CALL = /<tool:\s*([A-Za-z_][\w-]*)\s*>\n?([\s\S]*?)<\/tool>/g;
 const textInstructions = assetText(import.meta.url, "text-format.md");
 
@@ -156,9 +158,46 @@ export const hermesCallFormat: CallFormat = {
   ],
 };
 
+/** The JSON texts of a reply that may be calls: its fenced blocks, or else the whole reply if it is an object. */
+function jsonCandidates(content: string): string[] {
+  const fenced = [...content.matchAll(FENCED_JSON)].map((block) => block[1]!.trim());
+  if (fenced.length > 0) return fenced.filter((text) => text.startsWith("{") || text.startsWith("["));
+  const whole = content.trim();
+  return whole.startsWith("{") && whole.endsWith("}") ? [whole] : [];
+}
+
+export const jsonCallFormat: CallFormat = {
+  ...hermesCallFormat,
+  name: "json",
+  parse(completion, turn) {
+    const content = completion.content ?? "";
+    if (content.includes("<tool_call>")) return hermesCallFormat.parse(completion, turn);
+    const calls: ToolCall[] = [];
+    for (const text of jsonCandidates(content)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
+        const call = hermesCall(JSON.stringify(item), `call_${turn}_${calls.length}`);
+        if (typeof call !== "string") calls.push(call);
+      }
+    }
+    if (calls.length > 0) return { status: "calls", calls };
+    return {
+      status: "format-error",
+      message:
+        'Your reply called no tool. Call one as <tool_call>{"name": ..., "arguments": {...}}</tool_call>; when you are done, call submit.',
+    };
+  },
+};
+
 const CALL_FORMATS: Record<CallFormatName, CallFormat> = {
   native: nativeCallFormat,
   hermes: hermesCallFormat,
+  json: jsonCallFormat,
   text: textCallFormat,
 };
 

@@ -67,7 +67,7 @@ describe("policyConfigFrom", () => {
   it("says what is missing for the openai policy, and rejects unknown values", () => {
     expect(() => policyConfigFrom({ policy: "openai" }, {})).toThrow(/--base-url and --model/);
     expect(() => policyConfigFrom({ policy: "gpt" }, {})).toThrow(InputError);
-    expect(() => agentExtrasFrom({ callFormat: "xml" })).toThrow(/native, hermes or text/);
+    expect(() => agentExtrasFrom({ callFormat: "xml" })).toThrow(/native, hermes, json or text/);
     expect(() =>
       policyConfigFrom({ policy: "openai", baseUrl: "http://x/v1", model: "m", inference: "tgi" }, {}),
     ).toThrow(/--inference expects openai-chat, vllm, sglang, got "tgi"/);
@@ -143,6 +143,7 @@ describe("policyConfigFrom", () => {
         topK: "20",
         minP: "0.05",
         extraBody: '{"chat_template_kwargs":{"enable_thinking":false}}',
+        seeds: "off",
         toolChoice: "omit",
       },
       {},
@@ -150,6 +151,7 @@ describe("policyConfigFrom", () => {
     expect(config).toMatchObject({
       toolChoice: "omit",
       sampling: {
+        seeds: false,
         maxTokens: 512,
         temperature: 0.7,
         topP: 0.9,

@@ -9,7 +9,7 @@ import { InputError } from "../errors.js";
 import { createModelClient, createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
 
-export type CallFormatOption = "native" | "hermes" | "text";
+export type CallFormatOption = "native" | "hermes" | "json" | "text";
 export type InferenceKind = "openai-chat" | "vllm" | "sglang";
 const INFERENCE_KINDS: readonly InferenceKind[] = ["openai-chat", "vllm", "sglang"];
 
@@ -28,6 +28,7 @@ export interface PolicyFlags {
   topK?: string;
   minP?: string;
   extraBody?: string;
+  seeds?: string;
   toolChoice?: string;
   config?: string;
 }
@@ -51,7 +52,7 @@ export function addPolicyOptions(command: Command): Command {
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
     .option(
       "--call-format <format>",
-      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | text (<tool: NAME> blocks) [native]",
+      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | json (hermes, or JSON call objects as small models write them) | text (<tool: NAME> blocks) [native]",
     )
     .option(
       "--inference <kind>",
@@ -67,6 +68,10 @@ export function addPolicyOptions(command: Command): Command {
     .option(
       "--extra-body <json>",
       "JSON object merged into every request, e.g. '{\"repetition_penalty\":1.05}'",
+    )
+    .option(
+      "--seeds <on|off>",
+      "send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [on]",
     )
     .option("--tool-choice <choice>", "tool_choice sent with the tools: auto | required | none | omit [auto]")
     .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
@@ -109,6 +114,7 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       topK: decimal(flags.topK, "--top-k"),
       minP: decimal(flags.minP, "--min-p"),
       extraBody: extraBodyFrom(flags.extraBody),
+      seeds: onOff(flags.seeds, "--seeds"),
     }),
   };
   const parsed = openaiPolicySchema.safeParse({
@@ -141,6 +147,12 @@ function decimal(value: string | undefined, flag: string): number | undefined {
   return number;
 }
 
+function onOff(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "on" || value === "off") return value === "on";
+  throw new InputError("bad-flag", `${flag} expects on or off, got "${value}"`);
+}
+
 function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   let parsed: unknown;
@@ -160,8 +172,8 @@ function extraBodyFrom(value: string | undefined): Record<string, unknown> | und
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
   const format = flags.callFormat;
   if (format === undefined) return undefined;
-  if (format !== "native" && format !== "hermes" && format !== "text")
-    throw new InputError("bad-flag", `--call-format expects native, hermes or text, got "${format}"`);
+  if (format !== "native" && format !== "hermes" && format !== "json" && format !== "text")
+    throw new InputError("bad-flag", `--call-format expects native, hermes, json or text, got "${format}"`);
   return format;
 }
 
@@ -205,6 +217,7 @@ export function createPolicy(
     topK: config.sampling.topK,
     minP: config.sampling.minP,
     extraBody: config.sampling.extraBody,
+    sendSeeds: config.sampling.seeds,
     toolChoice: config.toolChoice,
     requestTimeoutMs: config.requestTimeoutMs,
   };

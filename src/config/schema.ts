@@ -60,6 +60,12 @@ export const samplingSchema = z
       .describe(
         "Extra fields merged into every request body, e.g. {chat_template_kwargs: {enable_thinking: false}} or {repetition_penalty: 1.05}.",
       ),
+    seeds: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Send each request a seed derived from its step, so a replayed step samples alike; false for servers that fail on seeded requests (vLLM 0.32's CPU backend with chunked prefill on: serve it with --no-enable-chunked-prefill, or set this to false).",
+      ),
   })
   .describe(
     "Sampling settings of every model request; recorded in each rollout sample's `sampling` as sent.",
@@ -92,10 +98,10 @@ export const openaiPolicySchema = z
     maxTokens: positiveInteger.optional().describe("Older place of sampling.maxTokens; when given it wins."),
     maxTurns: positiveInteger.default(64).describe("Maximum tool-calling turns per episode."),
     callFormat: z
-      .enum(["native", "hermes", "text"])
+      .enum(["native", "hermes", "json", "text"])
       .default("native")
       .describe(
-        "How the model calls tools: native tool calling (the server parses calls), hermes (<tool_call>{json}</tool_call> in the sampled text, parsed here; the format token-in/token-out episodes of Qwen-style models use), or <tool: NAME> blocks in text for models without tool calling.",
+        "How the model calls tools: native tool calling (the server parses calls), hermes (<tool_call>{json}</tool_call> in the sampled text, parsed here; the format token-in/token-out episodes of Qwen-style models use), json (hermes blocks, or else {name, arguments} objects in a fenced json block or as the whole reply, as small models often write them), or <tool: NAME> blocks in text for models without tool calling.",
       ),
     inference: z
       .strictObject({

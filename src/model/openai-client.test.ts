@@ -184,6 +184,19 @@ describe("createModelClient", () => {
       extra_body: { repetition_penalty: 1.1 },
     });
   });
+
+  it("leaves the per-request seed out when seeds are off, and records that it did", async () => {
+    server = await startScriptedModelServer([{ reply: { content: "a" } }, { reply: { content: "b" } }]);
+    const seeded = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    await seeded.complete({ messages: [{ role: "user", content: "hi" }], seed: 11 });
+    const unseeded = createModelClient({ baseUrl: server.baseUrl, model: "m", sendSeeds: false });
+    await unseeded.complete({ messages: [{ role: "user", content: "hi" }], seed: 11 });
+    expect(server.requests[0]!.body.seed).toBe(11);
+    expect(server.requests[1]!.body).not.toHaveProperty("seed");
+    expect(server.requests[1]!.body).not.toHaveProperty("seeds");
+    expect(seeded.sampling).not.toHaveProperty("seeds");
+    expect(unseeded.sampling.seeds).toBe(false);
+  });
 });
 
 describe("createModelClient against a llama.cpp-shaped server", () => {

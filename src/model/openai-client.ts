@@ -56,6 +56,30 @@ export interface ModelClientOptions {
   requestTokenIds?: boolean;
   /** Extra fields merged into every request body (e.g. `chat_template_kwargs`). */
   extraBody?: Record<string, unknown>;
+  /**
+   * Send each request's seed (derived from the step, so a replayed step samples alike) [true]. Off for servers
+   * that fail on seeded requests, e.g. vLLM 0.32's CPU backend with chunked prefill on.
+   */
+  sendSeeds?: boolean;
+}
+
+/** The sampling settings a client records in each sample, from its options and its defaults. */
+export function samplingSettings(
+  options: ModelClientOptions,
+  defaults: { temperature: number; topP: number; maxTokens: number },
+): SamplingSettings {
+  return {
+    model: options.model,
+    temperature: options.temperature ?? defaults.temperature,
+    top_p: options.topP ?? defaults.topP,
+    max_tokens: options.maxTokens ?? defaults.maxTokens,
+    ...(options.topK === undefined ? {} : { top_k: options.topK }),
+    ...(options.minP === undefined ? {} : { min_p: options.minP }),
+    ...(options.extraBody && Object.keys(options.extraBody).length > 0
+      ? { extra_body: options.extraBody }
+      : {}),
+    ...(options.sendSeeds === false ? { seeds: false as const } : {}),
+  };
 }
 
 export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95, maxTokens: 4096 } as const;
@@ -99,17 +123,7 @@ class ChatClient implements ModelClient {
       maxDelayMs: options.retryMaxDelayMs ?? 30_000,
     };
     this.requestTokenIds = options.requestTokenIds ?? true;
-    this.sampling = {
-      model: options.model,
-      temperature: options.temperature ?? DEFAULT_SAMPLING.temperature,
-      top_p: options.topP ?? DEFAULT_SAMPLING.topP,
-      max_tokens: options.maxTokens ?? DEFAULT_SAMPLING.maxTokens,
-      ...(options.topK === undefined ? {} : { top_k: options.topK }),
-      ...(options.minP === undefined ? {} : { min_p: options.minP }),
-      ...(options.extraBody && Object.keys(options.extraBody).length > 0
-        ? { extra_body: options.extraBody }
-        : {}),
-    };
+    this.sampling = samplingSettings(options, DEFAULT_SAMPLING);
   }
 
   complete(request: CompletionRequest): Promise<CompletionResult> {
@@ -155,12 +169,12 @@ class ChatClient implements ModelClient {
   }
 
   private body(request: CompletionRequest): Record<string, unknown> {
-    const { extra_body: _extra, ...fields } = this.sampling;
+    const { extra_body: _extra, seeds: _seeds, ...fields } = this.sampling;
     return {
       ...fields,
       messages: request.messages.map(toWireMessage),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
-      ...(request.seed === undefined ? {} : { seed: request.seed }),
+      ...(request.seed === undefined || this.options.sendSeeds === false ? {} : { seed: request.seed }),
       ...(request.tools && request.tools.length > 0
         ? {
             tools: request.tools.map(toWireTool),

@@ -12,6 +12,8 @@ export interface SamplingSettings {
   min_p?: number;
   /** Extra request-body fields sent with every call (e.g. `chat_template_kwargs`, `repetition_penalty`). */
   extra_body?: Record<string, unknown>;
+  /** Present (false) only when requests were sent without their per-request seeds. */
+  seeds?: false;
 }
 
 export interface RolloutSample {

@@ -22,7 +22,7 @@ export const inferenceSchema = z
           .describe("The inference server, e.g. http://10.0.0.5:8000/v1."),
         model: z.string().min(1).describe("Model (or LoRA adapter) name sent with every request."),
         tool_call_format: z
-          .enum(["hermes", "text"])
+          .enum(["hermes", "json", "text"])
           .optional()
           .describe(
             "How the model writes tool calls in its text; default hermes for vllm/sglang, native calls for openai-chat.",

@@ -5,7 +5,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ModelClient } from "../../src/ports/model.js";
 
 export const SERVED_MODEL = "qwen2.5-coder-0.5b";
 
@@ -73,6 +72,8 @@ export interface VllmOptions {
    * concurrent seeded 2,500-token prompts are served.
    */
   acceptSeeds?: boolean;
+  /** Keep vLLM's automatic prefix caching on [true]; off, a repeated prompt costs its whole prefill again. */
+  prefixCaching?: boolean;
 }
 
 /**
@@ -130,7 +131,8 @@ export async function startVllm(
     ? ["--no-enable-chunked-prefill", "--max-num-batched-tokens", "4096"]
     : [];
   const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
-  if (running && lora.length === 0 && seeds.length === 0)
+  const caching = options.prefixCaching === false ? ["--no-enable-prefix-caching"] : [];
+  if (running && lora.length === 0 && seeds.length === 0 && caching.length === 0)
     return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
   // Waiting for another test file's server counts apart from this one's start-up time.
   const release = await acquireVllmLock(options.lockWaitMs ?? 2_400_000);
@@ -162,6 +164,7 @@ export async function startVllm(
       "hermes",
       ...lora,
       ...seeds,
+      ...caching,
     ],
     {
       env: {
@@ -219,17 +222,4 @@ export async function startVllm(
   }
   await stop();
   throw new Error(`vLLM did not answer /health within ${timeoutMs} ms:\n${log}`);
-}
-
-/**
- * The client without per-request seeds: vLLM 0.32's CPU worker dies on a seeded request ("CPU Generator does
- * not use offset"), taking the engine down. Episodes, start and all, are otherwise untouched.
- */
-export function withoutSeeds(client: ModelClient): ModelClient {
-  return {
-    sampling: client.sampling,
-    tokenSource: client.tokenSource,
-    complete: (request) => client.complete({ ...request, seed: undefined }),
-    ...(client.startEpisode ? { startEpisode: () => withoutSeeds(client.startEpisode!()) } : {}),
-  };
 }

@@ -17,7 +17,7 @@ import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type SglangFront, startSglangFront } from "../support/sglang-front.js";
 import { makeTempDir } from "../support/tmp.js";
-import { findVllm, startVllm, type VllmServer, vllmRequired, withoutSeeds } from "../support/vllm-server.js";
+import { findVllm, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
 
 const installation = findVllm();
 if (typeof installation === "string") {
@@ -40,7 +40,8 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
   beforeAll(async () => {
     if (typeof installation === "string") return;
     [vllm] = await Promise.all([
-      startVllm(installation),
+      // Seeded requests, as the clients send them (chunked prefill off: see VllmOptions.acceptSeeds).
+      startVllm(installation, { acceptSeeds: true }),
       makePythonFixtureRepo(temp.path).then((path) => {
         environment = { kind: "dir", path };
       }),
@@ -70,7 +71,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     callFormat: "hermes" | "native" = "hermes",
   ): Promise<PolicyEpisode> {
     const policy = createAgentPolicy({
-      client: withoutSeeds(client),
+      client,
       modelName: vllm.model,
       callFormat,
       limits,
@@ -217,7 +218,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
     "stores a proposer episode as one exact sample",
     async () => {
       const policy = createAgentPolicy({
-        client: withoutSeeds(createTitoClient(titoOptions())),
+        client: createTitoClient(titoOptions()),
         modelName: vllm.model,
         callFormat: "hermes",
         limits: { ...limits, maxTurns: 2 },

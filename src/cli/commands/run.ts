@@ -78,6 +78,7 @@ const POLICY_FLAGS = [
   "topK",
   "minP",
   "extraBody",
+  "seeds",
   "toolChoice",
   "maxTurns",
   "contextTokens",

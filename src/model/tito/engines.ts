@@ -11,6 +11,8 @@ export interface GenerateRequest {
   maxTokens: number;
   temperature: number;
   topP: number;
+  topK?: number;
+  minP?: number;
   stopTokenIds: readonly number[];
   seed?: number;
   extraBody?: Record<string, unknown>;
@@ -44,6 +46,8 @@ const vllm: Engine = {
     max_tokens: request.maxTokens,
     temperature: request.temperature,
     top_p: request.topP,
+    ...(request.topK === undefined ? {} : { top_k: request.topK }),
+    ...(request.minP === undefined ? {} : { min_p: request.minP }),
     ...(request.seed === undefined ? {} : { seed: request.seed }),
     stop_token_ids: request.stopTokenIds,
     logprobs: 0,
@@ -79,6 +83,8 @@ const sglang: Engine = {
       max_new_tokens: request.maxTokens,
       temperature: request.temperature,
       top_p: request.topP,
+      ...(request.topK === undefined ? {} : { top_k: request.topK }),
+      ...(request.minP === undefined ? {} : { min_p: request.minP }),
       stop_token_ids: request.stopTokenIds,
       ...(request.seed === undefined ? {} : { sampling_seed: request.seed }),
     },

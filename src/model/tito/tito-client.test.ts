@@ -152,6 +152,28 @@ describe.each(["vllm", "sglang"] as const)("createTitoClient (%s)", (engine) => 
     });
   });
 
+  it("sends top-k, min-p and the request's seed in the engine's fields; no seed when seeds are off", async () => {
+    server = await startScriptedTitoServer(() => ({ reply: "done" }));
+    const messages: ChatMessage[] = [...head];
+    const seeded = clientFor(engine, server, { topK: 20, minP: 0.05 }).startEpisode!();
+    ok(await seeded.complete({ messages, tools, seed: 5 }));
+    const unseeded = clientFor(engine, server, { sendSeeds: false }).startEpisode!();
+    ok(await unseeded.complete({ messages, tools, seed: 5 }));
+    const [first, second] = server.requests.slice(-2).map((request) => request.body);
+    if (engine === "vllm") {
+      expect(first).toMatchObject({ top_k: 20, min_p: 0.05, seed: 5 });
+      expect(second).not.toHaveProperty("seed");
+    } else {
+      expect(first!.sampling_params).toMatchObject({ top_k: 20, min_p: 0.05, sampling_seed: 5 });
+      expect(second!.sampling_params).not.toHaveProperty("sampling_seed");
+    }
+    expect(clientFor(engine, server, { topK: 20, minP: 0.05 }).sampling).toMatchObject({
+      top_k: 20,
+      min_p: 0.05,
+    });
+    expect(clientFor(engine, server, { sendSeeds: false }).sampling.seeds).toBe(false);
+  });
+
   it("keeps the episode whole across a server restart mid-episode", async () => {
     server = await startScriptedTitoServer(() => ({ reply: "ok" }));
     const running = server;

@@ -22,7 +22,7 @@ import {
   type RetryPolicy,
   type Verdict,
 } from "../http.js";
-import type { ModelClientOptions } from "../openai-client.js";
+import { type ModelClientOptions, samplingSettings } from "../openai-client.js";
 import { type Engine, type EngineKind, engineNamed, type GenerateReply } from "./engines.js";
 import { type ChatTokenizer, createServerTokenizer } from "./server-tokenizer.js";
 
@@ -85,12 +85,7 @@ class TitoClient implements ModelClient {
       baseDelayMs: options.retryBaseDelayMs ?? 500,
       maxDelayMs: options.retryMaxDelayMs ?? 30_000,
     };
-    this.sampling = {
-      model: options.model,
-      temperature: options.temperature ?? 1,
-      top_p: options.topP ?? 0.95,
-      max_tokens: options.maxTokens ?? DEFAULT_MAX_TOKENS,
-    };
+    this.sampling = samplingSettings(options, { temperature: 1, topP: 0.95, maxTokens: DEFAULT_MAX_TOKENS });
     this.tokenizer =
       options.tokenizer ??
       createServerTokenizer({
@@ -181,8 +176,10 @@ class TitoClient implements ModelClient {
       maxTokens: request.maxTokens,
       temperature: this.sampling.temperature,
       topP: this.sampling.top_p,
+      ...(this.sampling.top_k === undefined ? {} : { topK: this.sampling.top_k }),
+      ...(this.sampling.min_p === undefined ? {} : { minP: this.sampling.min_p }),
       stopTokenIds: [request.endOfTurn],
-      seed: request.seed,
+      ...(this.options.sendSeeds === false ? {} : { seed: request.seed }),
       extraBody: this.options.extraBody,
     });
     return postWithRetries(
