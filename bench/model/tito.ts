@@ -2,7 +2,9 @@
 // 1. per-turn client overhead, TITO vs chat, on the same server and the same conversation: each call's time
 //    minus a bare replay of its exact token prompt (same length of output), so what is left is rendering,
 //    tokenizing and HTTP on either side;
-// 2. the share of a real solver episode's wall time spent outside the model and the sandbox.
+// 2. the share of a real solver episode's wall time spent outside the model and the sandbox;
+// 3. prefix breaks: the same solver episode through the chat client (native tool calls), whose every turn
+//    the server renders again from the messages, beside the token-in/token-out episode's.
 // Usage: npx tsx bench/model/tito.ts [--turns 4] [--json]
 import { performance } from "node:perf_hooks";
 import { createAgentPolicy } from "../../src/agent/index.js";
@@ -111,6 +113,33 @@ async function conversation(client: ModelClient): Promise<void> {
   }
 }
 
+/** One solver episode on the fixture artifact through `client`, in `callFormat`. */
+async function solveWith(
+  client: ModelClient,
+  callFormat: "hermes" | "native",
+  sandboxes: ReturnType<typeof openSandboxes>,
+  environment: { kind: "dir"; path: string },
+) {
+  const policy = createAgentPolicy({
+    client,
+    modelName: "bench",
+    callFormat,
+    limits: { maxTurns: 4, maxContextTokens: 4096 },
+  });
+  const task = await createSolverTask({ sandboxes, environment, artifact: pythonFixtureArtifact() });
+  try {
+    const outcome = await policy.solve({
+      sandbox: viewOf(task.sandbox),
+      specification: task.specification,
+      prompt: task.prompt,
+      seed: 2,
+    });
+    return outcome.episode;
+  } finally {
+    await task.sandbox.destroy();
+  }
+}
+
 async function main(): Promise<void> {
   const installation = findVllm();
   if (typeof installation === "string") throw new Error(installation);
@@ -157,6 +186,12 @@ async function main(): Promise<void> {
     let modelMs = 0;
     for (const call of episodeCalls) modelMs += await bareMs(vllm, call);
     const sandboxMs = outcome.episode.stats.toolMs ?? 0;
+    const chatEpisode = await solveWith(
+      createModelClient({ baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
+      "native",
+      sandboxes,
+      environment,
+    );
     const outsideMs = Math.max(0, wallMs - modelMs - sandboxMs);
     const report = {
       turns,
@@ -169,6 +204,13 @@ async function main(): Promise<void> {
         modelMs: Math.round(modelMs),
         sandboxMs: Math.round(sandboxMs),
         outsideShare: outsideMs / wallMs,
+        prefixBreaks: outcome.episode.stats.prefixMismatches ?? 0,
+        samples: outcome.episode.samples.length,
+      },
+      chatEpisode: {
+        turns: chatEpisode.stats.turns,
+        prefixBreaks: chatEpisode.stats.prefixMismatches ?? 0,
+        samples: chatEpisode.samples.length,
       },
     };
     if (json) console.log(JSON.stringify(report));
@@ -182,6 +224,10 @@ async function main(): Promise<void> {
       console.log(
         `solver episode: ${report.episode.turns} turns, wall ${report.episode.wallMs} ms, model ${report.episode.modelMs} ms, ` +
           `sandbox ${report.episode.sandboxMs} ms; outside model and sandbox ${(report.episode.outsideShare * 100).toFixed(1)} % (goal <= 5 %)`,
+      );
+      console.log(
+        `prefix breaks: tito ${report.episode.prefixBreaks} in ${report.episode.turns} turns (${report.episode.samples} sample), ` +
+          `chat ${report.chatEpisode.prefixBreaks} in ${report.chatEpisode.turns} turns (${report.chatEpisode.samples} samples)`,
       );
     }
   } finally {
