@@ -71,8 +71,11 @@ export const stepBodySchema = z.strictObject({
 export const sweBenchInstanceSchema = z
   .looseObject({
     instance_id: z.string().min(1),
-    environment: z.string().min(1).optional().describe("A configured environment; default the `repo` field."),
-    repo: z.string().min(1),
+    environment: z
+      .unknown()
+      .optional()
+      .describe("The environment's settings as exported; not read: `repo` names the configured environment."),
+    repo: z.string().min(1).describe("The configured environment (unless the body names one)."),
     bug_patch: z.string().min(1).describe("bug_inject.diff: makes the buggy state from the environment."),
     weaken_patch: z.string().min(1).describe("test_weaken.diff: hides the bug from the tests."),
     test_script: z.string().min(1),

@@ -72,7 +72,7 @@ export class StepPlanner {
       });
     if (solve.swebench_instance)
       this.environmentNamed(
-        solve.environment ?? solve.swebench_instance.environment ?? solve.swebench_instance.repo,
+        solve.environment ?? solve.swebench_instance.repo,
         solve.environment ? "body.environment" : "body.swebench_instance.repo",
       );
   }
@@ -124,7 +124,7 @@ export class StepPlanner {
       return { artifact: stored.artifact, environment: body.environment ?? stored.meta.environment };
     }
     const instance = body.swebench_instance!;
-    const environment = body.environment ?? instance.environment ?? instance.repo;
+    const environment = body.environment ?? instance.repo;
     return {
       environment,
       artifact: {

@@ -5,6 +5,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sweBenchLines } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore, type RunId } from "../../src/store/index.js";
 import { selfPlayScript } from "../e2e/model-script.js";
@@ -144,6 +145,45 @@ describe("swe-selfplay serve", () => {
     for (const sample of done.result.samples)
       expect(sample).toMatchObject({ role: "solver", policy_version: "v7" });
     expect((await call(`${service.url}/v1/solve`, { body })).body.step_id).toBe(accepted.body.step_id);
+  }, 120_000);
+
+  it("repairs a SWE-bench-style line as `export --format swebench` writes it (POST /v1/solve)", async () => {
+    const artifactId = firstDone?.result.artifact_id ?? null;
+    if (artifactId === null) return; // needs the model step's artifact
+    const reader = openStore(store(), { readonly: true });
+    let line: unknown;
+    try {
+      const lines = sweBenchLines(reader, reader.latestRun()!.id);
+      line = JSON.parse(JSON.stringify(lines.find((each) => each.artifact_id === artifactId)));
+    } finally {
+      reader.close();
+    }
+    expect(line).toBeTruthy();
+    const body = {
+      request_id: "solve-swebench",
+      swebench_instance: line,
+      group_size: 2,
+      inference: inference("full"),
+      policy_version: "v8",
+    };
+    const accepted = await call(`${service.url}/v1/solve`, { body });
+    expect(accepted.status).toBe(202);
+    const done = await waitDone(service.url, accepted.body.step_id);
+    // The same five files: the same artifact, validated again in this environment and solved by the group.
+    expect(done).toMatchObject({ status: "done", result: { artifact_id: artifactId, valid: true } });
+    expect(done.result.episodes.map((episode: { role: string }) => episode.role)).toEqual([
+      "solver",
+      "solver",
+    ]);
+    for (const sample of done.result.samples)
+      expect(sample).toMatchObject({ role: "solver", policy_version: "v8" });
+
+    const elsewhere = { ...(line as object), repo: "nowhere" };
+    const bad = await call(`${service.url}/v1/solve`, {
+      body: { ...body, request_id: "solve-swebench-bad", swebench_instance: elsewhere },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.path).toBe("body.swebench_instance.repo");
   }, 120_000);
 
   it("answers 400 with the bad field's path, 404, 413 and the OpenAPI document", async () => {
