@@ -9,7 +9,9 @@
 #
 # Environment: EXPERIMENT_DIR (work directory, default a temporary one), VLLM_PORT (18300), SERVE_PORT (18301),
 # STEPS (steps per iteration, 2), GROUP_SIZE (4), MAX_TOKENS (96), MAX_TURNS (4), LR (0.0005),
-# OUTPUT_DIR (where experiment.jsonl and experiment.png go, default docs/training).
+# MODEL_DIR (a Hugging Face model directory, default the prepared 0.5B), MODEL_LABEL (its name in the plot),
+# DTYPE (float32 | bfloat16, the same for vLLM and the trainer), CALL_FORMAT (hermes | json | text),
+# TEMPERATURE (1.0), OUTPUT_DIR (where experiment.jsonl and experiment.png go, default docs/training).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +23,9 @@ log() { echo "[experiment] $*" >&2; }
 eval "$(bash "$here/prepare-vllm.sh" | tail -n 2)"
 eval "$(bash "$here/prepare-trainer.sh" | tail -n 1)"
 work="${EXPERIMENT_DIR:-$(mktemp -d)}"
+model_dir="${MODEL_DIR:-$SWE_SELFPLAY_VLLM_MODEL}"
+dtype="${DTYPE:-float32}"
+call_format="${CALL_FORMAT:-hermes}"
 mkdir -p "$work"
 vllm_port="${VLLM_PORT:-18300}"
 serve_port="${SERVE_PORT:-18301}"
@@ -38,6 +43,8 @@ environments:
   - { name: inkwell, path: $work/inkwell }
 groupSize: ${GROUP_SIZE:-4}
 secondOrder: { enabled: false }
+# A group's attempts run at once, so vLLM batches their turns.
+concurrency: { solvers: ${GROUP_SIZE:-4}, sandboxes: $(( ${GROUP_SIZE:-4} + 4 )) }
 store: $work/store.db
 # Agent settings of the model's episodes; the trainer's requests name the server and the model (version).
 policy:
@@ -45,7 +52,7 @@ policy:
   baseUrl: "http://127.0.0.1:$vllm_port/v1"
   model: qwen
   maxTurns: ${MAX_TURNS:-4}
-  callFormat: hermes
+  callFormat: $call_format
   inference: { kind: vllm }
   contextWindow: 4096
 serve: { listen: "127.0.0.1:$serve_port" }
@@ -54,7 +61,7 @@ YAML
 log "starting vLLM on 127.0.0.1:$vllm_port"
 VLLM_CPU_KVCACHE_SPACE=1 VLLM_ALLOW_RUNTIME_LORA_UPDATING=True HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL=WARNING \
   setsid nice -n 10 "$SWE_SELFPLAY_VLLM_PYTHON" -m vllm.entrypoints.openai.api_server \
-  --model "$SWE_SELFPLAY_VLLM_MODEL" --served-model-name qwen --dtype float32 --max-model-len 4096 \
+  --model "$model_dir" --served-model-name qwen --dtype "$dtype" --max-model-len 4096 \
   --host 127.0.0.1 --port "$vllm_port" --enforce-eager --enable-lora --max-lora-rank 8 --max-loras 4 \
   --no-enable-chunked-prefill --max-num-batched-tokens 4096 >"$work/vllm.log" 2>&1 &
 pids+=($!)
@@ -71,7 +78,8 @@ curl -sf "http://127.0.0.1:$serve_port/v1/health" >/dev/null || { log "serve did
 
 log "training for $minutes minutes"
 PYTHONPATH="$root/python" nice -n 10 "$SWE_SELFPLAY_TRAINER_PYTHON" -m swe_selfplay.train \
-  --out "$work/trainer" --model-dir "$SWE_SELFPLAY_VLLM_MODEL" --base-model qwen \
+  --out "$work/trainer" --model-dir "$model_dir" --base-model qwen --dtype "$dtype" \
+  --tool-call-format "$call_format" --temperature "${TEMPERATURE:-1.0}" \
   --vllm-url "http://127.0.0.1:$vllm_port" --service "http://127.0.0.1:$serve_port" \
   --solver-only --strategy direct --steps "${STEPS:-2}" --group-size "${GROUP_SIZE:-4}" \
   --max-tokens "${MAX_TOKENS:-96}" --lr "${LR:-0.0005}" --iterations 1000 --max-minutes "$minutes" \
@@ -81,5 +89,5 @@ output="${OUTPUT_DIR:-$root/docs/training}"
 mkdir -p "$output"
 cp "$work/trainer/metrics.jsonl" "$output/experiment.jsonl"
 PYTHONPATH="$root/python" "$SWE_SELFPLAY_TRAINER_PYTHON" -m swe_selfplay.plot "$work/trainer/metrics.jsonl" \
-  "$output/experiment.png" "Qwen2.5-Coder-0.5B LoRA, solver-only on inkwell (direct bugs), CPU"
+  "$output/experiment.png" "${MODEL_LABEL:-Qwen2.5-Coder-0.5B} LoRA, solver-only on inkwell (direct bugs), CPU"
 log "wrote $output/experiment.jsonl and $output/experiment.png"
