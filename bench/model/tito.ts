@@ -10,11 +10,10 @@ import { performance } from "node:perf_hooks";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { createModelClient, createTitoClient } from "../../src/model/index.js";
 import type { ChatMessage, CompletionRequest, CompletionResult, ModelClient } from "../../src/ports/model.js";
-import { viewOf } from "../../src/ports/sandbox.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
-import { createSolverTask } from "../../src/validation/index.js";
 import { pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { type SolveTaskOptions, solveTask } from "../../test/support/solve-task.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { findVllm, startVllm, type VllmServer } from "../../test/support/vllm-server.js";
 
@@ -114,30 +113,19 @@ async function conversation(client: ModelClient): Promise<void> {
 }
 
 /** One solver episode on the fixture artifact through `client`, in `callFormat`. */
-async function solveWith(
+function solveWith(
   client: ModelClient,
   callFormat: "hermes" | "native",
-  sandboxes: ReturnType<typeof openSandboxes>,
-  environment: { kind: "dir"; path: string },
+  options: Omit<SolveTaskOptions, "artifact" | "seed">,
+  seed: number,
 ) {
   const policy = createAgentPolicy({
     client,
     modelName: "bench",
     callFormat,
-    limits: { maxTurns: 4, maxContextTokens: 4096 },
+    limits: { maxTurns: 3, maxContextTokens: 4096 },
   });
-  const task = await createSolverTask({ sandboxes, environment, artifact: pythonFixtureArtifact() });
-  try {
-    const outcome = await policy.solve({
-      sandbox: viewOf(task.sandbox),
-      specification: task.specification,
-      prompt: task.prompt,
-      seed: 2,
-    });
-    return outcome.episode;
-  } finally {
-    await task.sandbox.destroy();
-  }
+  return solveTask(policy, { ...options, artifact: pythonFixtureArtifact(), seed });
 }
 
 async function main(): Promise<void> {
@@ -167,31 +155,18 @@ async function main(): Promise<void> {
       createTitoClient({ engine: "vllm", baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
       episodeCalls,
     );
-    const policy = createAgentPolicy({
-      client,
-      modelName: vllm.model,
-      callFormat: "hermes",
-      limits: { maxTurns: 3, maxContextTokens: 4096 },
-    });
-    const task = await createSolverTask({ sandboxes, environment, artifact: pythonFixtureArtifact() });
-    const started = performance.now();
-    const outcome = await policy.solve({
-      sandbox: viewOf(task.sandbox),
-      specification: task.specification,
-      prompt: task.prompt,
-      seed: 1,
-    });
-    const wallMs = performance.now() - started;
-    await task.sandbox.destroy();
+    const { outcome, wallMs } = await solveWith(client, "hermes", { sandboxes, environment }, 1);
     let modelMs = 0;
     for (const call of episodeCalls) modelMs += await bareMs(vllm, call);
     const sandboxMs = outcome.episode.stats.toolMs ?? 0;
-    const chatEpisode = await solveWith(
-      createModelClient({ baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
-      "native",
-      sandboxes,
-      environment,
-    );
+    const chatEpisode = (
+      await solveWith(
+        createModelClient({ baseUrl: vllm.baseUrl, model: vllm.model, maxTokens: 64 }),
+        "native",
+        { sandboxes, environment },
+        1,
+      )
+    ).outcome.episode;
     const outsideMs = Math.max(0, wallMs - modelMs - sandboxMs);
     const report = {
       turns,

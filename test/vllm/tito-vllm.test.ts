@@ -12,10 +12,11 @@ import type { RolloutSample } from "../../src/ports/rollout.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../src/ports/sandbox.js";
 import { rolloutInvariantViolations } from "../../src/rollout/rollout-record.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
-import { createSolverTask, createValidator, type Validator } from "../../src/validation/index.js";
+import { createValidator, type Validator } from "../../src/validation/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type SglangFront, startSglangFront } from "../support/sglang-front.js";
+import { solveTask } from "../support/solve-task.js";
 import { makeTempDir } from "../support/tmp.js";
 import { findVllm, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
 
@@ -76,18 +77,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
       callFormat,
       limits,
     });
-    const task = await createSolverTask({ sandboxes, environment, artifact });
-    try {
-      const outcome = await policy.solve({
-        sandbox: viewOf(task.sandbox),
-        specification: task.specification,
-        prompt: task.prompt,
-        seed: 11,
-      });
-      return outcome.episode;
-    } finally {
-      await task.sandbox.destroy();
-    }
+    return (await solveTask(policy, { sandboxes, environment, artifact, seed: 11 })).outcome.episode;
   }
 
   /** The server's own logprob of every sampled token when it scores the stored tokens as a prompt. */
