@@ -5,7 +5,9 @@
 //     of the matching `run` step, so both sides inject the same bugs and grade the same attempts;
 //  2. p50/p99 latency of GET /v1/health while 32 steps are in flight;
 //  3. memory (RSS) of the service per in-flight step.
-// Usage: npx tsx bench/serve/run.ts [--steps 12] [--policy scripted|builtin] [--json]
+// Usage: npx tsx bench/serve/run.ts [--steps 12] [--rounds 1] [--policy scripted|builtin] [--json]
+// --rounds R times both sides R times, in alternating order (run first, then serve first, ...), and reports
+// each round and the totals, so a machine whose load drifts does not favour one side.
 // --policy builtin plays whole steps (built-in proposer on direct bugs, validation, G built-in solvers,
 // grading) on both sides, so the overhead is measured against steps of realistic length; the default
 // scripted policy ends each proposal at once, which isolates the service's fixed cost per step.
@@ -28,6 +30,7 @@ function option(name: string): string | undefined {
 
 const builtin = option("policy") === "builtin";
 const steps = Number(option("steps") ?? (builtin ? 6 : 32));
+const rounds = Number(option("rounds") ?? 1);
 /** Whole built-in steps: direct bugs, four solvers with a small repair budget. */
 const BUILTIN = { groupSize: 4, testRunBudget: 6 };
 const json = process.argv.includes("--json");
@@ -43,7 +46,6 @@ const temp = makeTempDir("swe-selfplay-bench-serve-");
 const model = await startScriptedModelServer(script, { keepRequests: false });
 try {
   const repo = await makePythonFixtureRepo(temp.path);
-  const { seconds: runSeconds, plays } = await timeRun(repo, model.baseUrl);
   const serveArgs = [
     "--repo",
     `inkwell=${repo}`,
@@ -51,11 +53,24 @@ try {
     "--set",
     `serve.stepsInFlight=${concurrency.proposers}`,
   ];
-  const serveSeconds = await timeServe(
-    [...serveArgs, "--store", join(temp.path, "serve.db")],
-    model.baseUrl,
-    plays,
-  );
+  // The run's seed is fixed, so every round's run plays the same steps; the service is asked for those of
+  // the first round's run. Rounds alternate which side goes first.
+  const perRound: { run: number; serve: number }[] = [];
+  let plays: StepPlay[] = [];
+  const serveRound = (round: number) =>
+    timeServe([...serveArgs, "--store", join(temp.path, `serve-${round}.db`)], model.baseUrl, plays);
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      const run = await timeRun(repo, model.baseUrl, `round-${round}`);
+      if (round === 0) plays = run.plays;
+      perRound.push({ run: run.seconds, serve: await serveRound(round) });
+    } else {
+      const serve = await serveRound(round);
+      perRound.push({ run: (await timeRun(repo, model.baseUrl, `round-${round}`)).seconds, serve });
+    }
+  }
+  const runSeconds = perRound.reduce((sum, round) => sum + round.run, 0) / rounds;
+  const serveSeconds = perRound.reduce((sum, round) => sum + round.serve, 0) / rounds;
   const underLoad = await healthUnderLoad(
     [
       ...serveArgs.slice(0, -1),
@@ -69,6 +84,7 @@ try {
   );
   const figures = {
     steps,
+    rounds: perRound.map((round) => ({ ...round, overheadRatio: round.serve / round.run - 1 })),
     runSecondsPerStep: runSeconds / steps,
     serveSecondsPerStep: serveSeconds / steps,
     serveOverheadRatio: serveSeconds / runSeconds - 1,
@@ -82,7 +98,11 @@ try {
         builtin
           ? `steps: ${steps} (built-in policy, direct bugs, G = ${BUILTIN.groupSize}: whole steps)`
           : `steps: ${steps} (agent policy, scripted model, proposal ends without an artifact)`,
-        `run:   ${figures.runSecondsPerStep.toFixed(3)} s/step`,
+        ...figures.rounds.map(
+          (round, index) =>
+            `round ${index + 1} (${index % 2 === 0 ? "run first" : "serve first"}): run ${round.run.toFixed(1)} s, serve ${round.serve.toFixed(1)} s, overhead ${(round.overheadRatio * 100).toFixed(1)} %`,
+        ),
+        `run:   ${figures.runSecondsPerStep.toFixed(3)} s/step (mean of ${rounds} round${rounds === 1 ? "" : "s"})`,
         `serve: ${figures.serveSecondsPerStep.toFixed(3)} s/step  overhead ${(figures.serveOverheadRatio * 100).toFixed(1)} % (goal ≤ 2 %), ${figures.serveOverheadMsPerStep.toFixed(1)} ms per step`,
         `/v1/health under ${underLoad.inFlight} in-flight steps: p50 ${underLoad.healthP50Ms.toFixed(2)} ms, p99 ${underLoad.healthP99Ms.toFixed(2)} ms`,
         `memory: ${underLoad.rssIdleMiB.toFixed(1)} MiB idle, ${underLoad.rssLoadedMiB.toFixed(1)} MiB with ${underLoad.inFlight} in flight = ${underLoad.mibPerInFlightStep.toFixed(2)} MiB per step`,
@@ -101,12 +121,16 @@ interface StepPlay {
   seed: number;
 }
 
-async function timeRun(repo: string, baseUrl: string): Promise<{ seconds: number; plays: StepPlay[] }> {
+async function timeRun(
+  repo: string,
+  baseUrl: string,
+  label: string,
+): Promise<{ seconds: number; plays: StepPlay[] }> {
   const config = parseConfig({
     environments: [{ name: "inkwell", path: repo }],
     limits: { steps },
     concurrency: { ...concurrency, pipelineSteps: concurrency.proposers },
-    store: join(temp.path, "run.db"),
+    store: join(temp.path, `run-${label}.db`),
     ...(builtin
       ? {
           groupSize: BUILTIN.groupSize,
@@ -120,7 +144,7 @@ async function timeRun(repo: string, baseUrl: string): Promise<{ seconds: number
     : createAgentPolicy({ client: createModelClient({ baseUrl, model: "quick" }), modelName: "quick" });
   // One untimed run of a step first, so both sides run warm code.
   await runConfiguredSelfPlay(
-    { ...config, limits: { ...config.limits, steps: 1 }, store: join(temp.path, "warm.db") },
+    { ...config, limits: { ...config.limits, steps: 1 }, store: join(temp.path, `warm-${label}.db`) },
     { policy },
   );
   const started = performance.now();
