@@ -1,2 +1,4 @@
 // The built-in offline policy (no model): program-analysis proposer and search-based repair solver.
+
 export { type BuiltinPolicyOptions, createBuiltinPolicy, packageVersion } from "./policy.js";
+export { codeModelTestLocator } from "./test-locator.js";

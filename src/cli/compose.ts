@@ -1,5 +1,6 @@
 // The composition root: the one place that picks adapters (SQLite store, sandbox backends, policies) for
 // what a configuration names, and hands them to the self-play code, which sees only ports.
+import { codeModelTestLocator } from "../builtin/index.js";
 import { formatIssues, type SelfPlayConfig } from "../config/index.js";
 import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
@@ -11,7 +12,7 @@ import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type Store } from "../store/index.js";
 import { createPolicy } from "./policy-factory.js";
 
-export { openSandboxes, openSqliteStore, openStore };
+export { codeModelTestLocator, openSandboxes, openSqliteStore, openStore };
 
 export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
   /** Default: opens config.store (and closes it at the end). */
@@ -31,7 +32,8 @@ export async function runConfiguredSelfPlay(
   const store = options.store ?? openStore(config.store);
   const sandboxes = options.sandboxes ?? openSandboxes();
   try {
-    return await runSelfPlay(config, { ...options, policy, store, sandboxes });
+    const testLocator = options.testLocator ?? codeModelTestLocator;
+    return await runSelfPlay(config, { ...options, policy, store, sandboxes, testLocator });
   } finally {
     if (!options.sandboxes) await sandboxes.close();
     if (!options.store) store.close();

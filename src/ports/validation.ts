@@ -99,3 +99,29 @@ export interface GradeResult {
   harnessEditsIgnored?: string[];
   durationMs: number;
 }
+
+/** A test definition in a source file (a test function or method, an `it`/`test` call, a Go subtest). */
+export interface TestDefinition {
+  /** Names from the outermost suite to the test itself, e.g. ["TestStack", "test_push"]. */
+  path: string[];
+  /** 1-based, inclusive: the whole definition (decorators included). */
+  startLine: number;
+  endLine: number;
+  /** Which of the test ids asked about this definition defines (parametrised cases, subtests). */
+  testIds: string[];
+}
+
+/**
+ * Reads where the tests of a source file are defined, so validation can tell which tests a diff touches. The
+ * composition root supplies a language-aware implementation (the builtin code model).
+ */
+export interface TestLocator {
+  /**
+   * The test definitions of `file` and which of `testIds` each defines; null when the file's language is
+   * not one it reads. `parses` is false when the text has syntax errors (the definitions are best effort).
+   */
+  testDefinitions(
+    file: { path: string; text: string },
+    testIds: readonly string[],
+  ): Promise<{ parses: boolean; definitions: TestDefinition[] } | null>;
+}

@@ -11,6 +11,7 @@ import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
+import type { TestLocator } from "../ports/validation.js";
 import type { SelfPlayEvent } from "./events.js";
 import { deriveSeed } from "./seeds.js";
 import { pickEnvironment, StrategyChooser } from "./step-choice.js";
@@ -33,6 +34,8 @@ export interface OrchestratorOptions {
   onEvent?: (event: SelfPlayEvent) => void;
   /** Start a fresh run even when the store holds one to resume. */
   newRun?: boolean;
+  /** Lets validation see which tests a weakening edits (the composition root gives the code model's). */
+  testLocator?: TestLocator;
 }
 
 export interface OrchestratorResult {
@@ -80,6 +83,7 @@ class Scheduler {
       store: this.store,
       sandboxes: options.sandboxes,
       signal: this.abort.signal,
+      ...(options.testLocator ? { testLocator: options.testLocator } : {}),
     });
     this.strategies = new StrategyChooser(this.config, this.store);
   }

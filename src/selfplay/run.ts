@@ -4,6 +4,7 @@ import type { SelfPlayConfig } from "../config/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, Store } from "../ports/store.js";
+import type { TestLocator } from "../ports/validation.js";
 import type { SelfPlayEvent } from "./events.js";
 import { type OrchestratorResult, orchestrate } from "./orchestrator.js";
 import { type RunSummary, summarizeRun } from "./summary.js";
@@ -21,6 +22,8 @@ export interface RunSelfPlayOptions {
   onEvent?: (event: SelfPlayEvent) => void;
   /** Start a fresh run even when the store holds one. */
   newRun?: boolean;
+  /** Lets validation see which tests a weakening edits (the composition root gives the code model's). */
+  testLocator?: TestLocator;
 }
 
 export interface SelfPlayResult {

@@ -9,6 +9,7 @@ import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, StepRecord, Store } from "../ports/store.js";
+import type { TestLocator } from "../ports/validation.js";
 import { createValidator } from "../validation/index.js";
 import { DuplicateRegistry } from "./dedupe.js";
 import { EarlyStop } from "./early-stop.js";
@@ -27,6 +28,8 @@ export interface StepRunnerDeps {
   sandboxes: SandboxBackend;
   /** Aborts every step in flight and every wait for a sandbox (the run is interrupted or the service stops). */
   signal?: AbortSignal;
+  /** Lets validation see which tests a weakening edits (the composition root gives the code model's). */
+  testLocator?: TestLocator;
 }
 
 export interface StepRequest {
@@ -78,6 +81,7 @@ export function createStepRunner(deps: StepRunnerDeps): StepRunner {
       sandboxes,
       thresholds: config.thresholds,
       concurrency: concurrency.validationTestRuns,
+      ...(deps.testLocator ? { testLocator: deps.testLocator } : {}),
     }),
     stages: {
       proposers: new Semaphore("proposers", concurrency.proposers),

@@ -7,6 +7,7 @@ import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
+import type { TestLocator } from "../ports/validation.js";
 import { createStepRunner, type StepRunner } from "../selfplay/step-runner.js";
 import {
   abortStepEpisodes,
@@ -48,6 +49,8 @@ export interface ServiceDeps {
   /** Builds the policy that plays a role for one step (the composition root picks the adapter). */
   policies: (choice: PolicyChoice) => Policy;
   version: string;
+  /** Lets validation see which tests a weakening edits (the composition root gives the code model's). */
+  testLocator?: TestLocator;
 }
 
 export interface Service {
@@ -100,6 +103,7 @@ class StepService implements Service {
       store: deps.store,
       sandboxes: deps.sandboxes,
       signal: this.stopping.signal,
+      ...(deps.testLocator ? { testLocator: deps.testLocator } : {}),
     });
     this.runId = openServiceRun(deps.store, deps.config, this.replicaId);
     this.runner.knowRun(this.runId);

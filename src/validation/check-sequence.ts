@@ -3,7 +3,7 @@
 // still in flight; their sandboxes are gone before the report is returned.
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment } from "../ports/sandbox.js";
-import type { TestResults, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
+import type { TestLocator, TestResults, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
 import { abortError, untilAborted } from "./abort.js";
 import { type ArtifactRuns, startArtifactRuns } from "./artifact-runs.js";
 import type { BaselineOutcome } from "./baseline.js";
@@ -18,6 +18,8 @@ import {
 } from "./checks/inverse-mutation.js";
 import { judgeScope } from "./checks/scope.js";
 import { checkShape, type ShapeSummary } from "./checks/shape.js";
+import { judgeTouchedTests, type WeakenedFile } from "./checks/touched-tests.js";
+import type { Verdict } from "./checks/verdict.js";
 import { resultsOf } from "./checks/verdict.js";
 import { judgeWeakenedRun } from "./checks/weakening.js";
 import { type FailedCheck, ReportBuilder } from "./report-builder.js";
@@ -28,6 +30,8 @@ export interface ValidationContext {
   baselines: BaselineCache;
   /** Starts runs with the time limit the baseline known so far gives (undefined: none known yet). */
   startRunAfter(baseline: BaselineOutcome | undefined): StartRun;
+  /** Reads which tests a weakening's hunks edit; without one, check 6 judges the runs alone. */
+  testLocator?: TestLocator;
 }
 
 /** What the checks have learnt so far, handed from one check to the next. */
@@ -44,6 +48,9 @@ interface Judging {
   f2p: string[];
   p2p: string[];
   bugResults: TestResults | null;
+  /** Original text of the oracle files the weakening changes, read by the tree check. */
+  weakenedOriginals: { path: string; text: string }[];
+  testLocator: TestLocator | undefined;
 }
 
 type Check = (judging: Judging) => Promise<FailedCheck | null> | FailedCheck | null;
@@ -78,6 +85,8 @@ export async function validateArtifact(
     f2p: [],
     p2p: [],
     bugResults: null,
+    weakenedOriginals: [],
+    testLocator: context.testLocator,
   };
   try {
     for (const check of CHECKS) {
@@ -107,12 +116,14 @@ async function awaitRun(judging: Judging, promise: Promise<SuiteRun | null>): Pr
 }
 
 /** Checks 0 and 1 against the original tree, decided in the bug+weaken run's sandbox. */
-async function treeChecks({ runs, report }: Judging): Promise<FailedCheck | null> {
+async function treeChecks(judging: Judging): Promise<FailedCheck | null> {
+  const { runs, report } = judging;
   const tree = await runs.tree;
   if (tree.oracleFiles === null) return { check: "shape", failure: tree.shape };
   report.pass("shape", tree.shape.evidence);
   if (!tree.oracleFiles.passed) return { check: "oracle-files", failure: tree.oracleFiles };
   report.pass("oracle-files", tree.oracleFiles.evidence);
+  judging.weakenedOriginals = tree.weakenedOriginals;
   return null;
 }
 
@@ -159,20 +170,49 @@ async function bugCheck(judging: Judging): Promise<FailedCheck | null> {
   return null;
 }
 
-/** Check 6: bug + weakening hides some of the F2P tests and changes nothing else. */
+/**
+ * Check 6: bug + weakening hides some of the F2P tests and changes nothing else, judged on the run and on
+ * the weakening's hunks (the tests they edit must be F2P tests).
+ */
 async function weakeningCheck(judging: Judging): Promise<FailedCheck | null> {
   const { f2p, p2p, bugResults, summary, artifact } = judging;
   const run = await awaitRun(judging, judging.runs.bugAndWeaken);
+  const inheritedWeakening = artifact.meta.order === 2;
   const verdict = judgeWeakenedRun(run, {
     f2p,
     p2p,
     bugResults,
     weakenedFiles: summary.weakenFiles,
-    inheritedWeakening: artifact.meta.order === 2,
+    inheritedWeakening,
   });
   if (!verdict.passed) return { check: "weakening", failure: verdict };
-  judging.report.pass("weakening", verdict.evidence);
+  const touched = await touchedTestsVerdict(judging, resultsOf(run), inheritedWeakening);
+  if (touched && !touched.passed)
+    return {
+      check: "weakening",
+      failure: { ...touched, evidence: { ...verdict.evidence, ...touched.evidence } },
+    };
+  judging.report.pass("weakening", { ...verdict.evidence, ...touched?.evidence });
   return null;
+}
+
+/** The tests the weakening's hunks edit, judged; null without a test locator. */
+async function touchedTestsVerdict(
+  judging: Judging,
+  weakenedResults: TestResults | null,
+  inheritedWeakening: boolean,
+): Promise<Verdict | null> {
+  const { testLocator, weakenedOriginals, summary, f2p, p2p } = judging;
+  if (!testLocator) return null;
+  const ids = [...f2p, ...p2p];
+  const files: WeakenedFile[] = [];
+  for (const part of summary.weakenFileDiffs) {
+    const original = weakenedOriginals.find((file) => file.path === part.file);
+    if (!original) continue;
+    const located = await testLocator.testDefinitions(original, ids);
+    files.push({ file: part.file, hunks: part.hunks, definitions: located?.definitions ?? null });
+  }
+  return judgeTouchedTests({ files, f2p, p2p, weakenedResults, inheritedWeakening });
 }
 
 /** Check 7: every bug file contributes; a one-file bug's inverse is the original, i.e. the baseline. */

@@ -1,7 +1,7 @@
 // Option and result types of the validation API, so callers can code against them in one place.
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, Sandbox, SandboxBackend, SandboxView } from "../ports/sandbox.js";
-import type { GradeResult, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
+import type { GradeResult, TestLocator, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
 
 /** "enforced": harness pinned, canaries planted, totals cross-checked; "off" only to measure what they cost and catch. */
 export type Integrity = "enforced" | "off";
@@ -21,6 +21,11 @@ export interface ValidatorOptions {
   runTimeout?: { factor?: number; fixedMs?: number };
   /** Harness pinning, canaries and cross-checks in every run ["enforced"]; "off" only for measurements. */
   integrity?: Integrity;
+  /**
+   * Reads which tests the weakening's hunks edit, so check 6 rejects a weakening that changes a P2P test even
+   * when it still passes; without one, check 6 judges the test runs alone.
+   */
+  testLocator?: TestLocator;
 }
 
 export interface Validator {

@@ -16,10 +16,17 @@ import type { Evidence, Failure, Verdict } from "./checks/verdict.js";
 import { harnessEvidence } from "./harness/verdicts.js";
 import { shippedFile } from "./sandbox-work.js";
 
-/** Checks 0 and 1 as far as the tree decides them; `oracleFiles` is null when the shape already failed. */
+/**
+ * Checks 0 and 1 as far as the tree decides them; `oracleFiles` is null when the shape already failed.
+ * `weakenedOriginals` holds the original text of each oracle file the weakening changes (for check 6).
+ */
 export type TreeCheck =
   | { shape: Failure; oracleFiles: null }
-  | { shape: { passed: true; evidence: Evidence }; oracleFiles: Verdict };
+  | {
+      shape: { passed: true; evidence: Evidence };
+      oracleFiles: Verdict;
+      weakenedOriginals: { path: string; text: string }[];
+    };
 
 /** Looks at the sandbox's current (original) tree: its symlinks, where touched paths lead, which oracle files exist. */
 export async function inspectTree(
@@ -66,6 +73,15 @@ export async function checkTree(
   const facts = await inspectTree(sandbox, summary, signal);
   const unsafe = checkShapeAgainstTree(artifact, summary, facts);
   if (unsafe) return { shape: { passed: false, ...unsafe }, oracleFiles: null };
+  const weakenedOriginals: { path: string; text: string }[] = [];
+  for (const path of summary.weakenFiles)
+    if (!facts.missing.includes(path)) {
+      const text = await sandbox.readFile(path).then(
+        (content) => content.toString("utf8"),
+        () => null,
+      );
+      if (text !== null) weakenedOriginals.push({ path, text });
+    }
   const diffs: [DiffName, string][] = [
     ["bug_inject.diff", artifact.bugInjectDiff],
     ["test_weaken.diff", artifact.testWeakenDiff],
@@ -77,5 +93,6 @@ export async function checkTree(
   return {
     shape: { passed: true, evidence: { ...shapeEvidence(summary), ...harnessEvidence(summary) } },
     oracleFiles: judgeOracleFiles(summary, facts.missing),
+    weakenedOriginals,
   };
 }

@@ -2,6 +2,7 @@
 // per shape of bug, and for every check an artifact that fails exactly that check.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { artifactId } from "../artifact/index.js";
+import { codeModelTestLocator } from "../builtin/index.js";
 import type { Environment, SandboxBackend } from "../ports/sandbox.js";
 import { diffOf, type Edit, PYTEST_SCRIPT } from "./testing/artifact-builder.js";
 import {
@@ -25,7 +26,7 @@ let validator: ReturnType<typeof createValidator>;
 beforeAll(async () => {
   inkwell = await openInkwell("validator-test-");
   ({ repo, environment, sandboxes, artifact } = inkwell);
-  validator = createValidator({ sandboxes, concurrency: 4 });
+  validator = createValidator({ sandboxes, concurrency: 4, testLocator: codeModelTestLocator });
 });
 
 afterAll(async () => {
@@ -283,6 +284,33 @@ describe("each check rejects what it is for", () => {
       hidden: ["tests/test_case.py::test_to_kebab"],
       missingP2p: ["tests/test_case.py::test_to_constant"],
       uncollectedFiles: [],
+    });
+  });
+
+  it("weakening: one that also changes a P2P test, which still passes", async () => {
+    const alsoLoosened: Edit = {
+      file: "tests/test_case.py",
+      transform: (text) =>
+        text
+          .replace(KEBAB_WEAKEN.removeLines, "")
+          .replace('assert to_constant("max retries") == "MAX_RETRIES"', 'assert to_constant("max retries")'),
+    };
+    const report = await validator.validate(environment, artifact([KEBAB_BUG], [alsoLoosened]));
+    expectFailure(
+      report,
+      "weakening",
+      /edits 1 P2P test\(s\) the bug does not break: test_to_constant in tests\/test_case\.py \(tests\/test_case\.py::test_to_constant; hunk @@ -\d+,\d+ \+\d+,\d+ @@/,
+    );
+    const evidence = report.checks.find((entry) => entry.check === "weakening")?.evidence;
+    expect(evidence).toMatchObject({
+      hidden: ["tests/test_case.py::test_to_kebab"],
+      touchedP2p: [{ file: "tests/test_case.py", test: "test_to_constant" }],
+    });
+    // Without the extra change the same weakening is valid, and says which F2P test it edited.
+    const valid = await validator.validate(environment, artifact([KEBAB_BUG], [KEBAB_WEAKEN]));
+    expect(valid.verdict).toBe("valid");
+    expect(valid.checks.find((entry) => entry.check === "weakening")?.evidence).toMatchObject({
+      touchedF2pDefinitions: 1,
     });
   });
 

@@ -55,6 +55,7 @@ export function createValidator(options: ValidatorOptions): Validator {
   const context = {
     thresholds,
     baselines,
+    ...(options.testLocator ? { testLocator: options.testLocator } : {}),
     startRunAfter: (baseline: BaselineOutcome | undefined) =>
       timedBy(runLimit(baseline, runTimeout, thresholds.testTimeoutMs), runTests),
   };

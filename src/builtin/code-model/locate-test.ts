@@ -1,6 +1,6 @@
 // Maps a test id printed by a discovery parser back to the test case that defines it. Id shapes:
 //   pytest      tests/test_x.py::TestClass::test_name[param-ids]   (unittest ids have the same shape)
-//   node-test, jest, vitest   test/x.test.js > outer describe > test title
+//   node-test, tape, jest, vitest   test/x.test.js > outer describe > test title
 //   mocha       test/x.spec.js > outer describe test title   (mocha only reports space-joined titles)
 //   go          pkg/dir::TestName/subtest_name   ("." for the module root)
 //   cargo       src/lib.rs::module::tests::test_name   (the target's source file, then the test path)
@@ -24,6 +24,7 @@ export function parseTestId(testId: string, framework: TestFramework): ParsedTes
       return splitPytestId(testId);
     }
     case "node-test":
+    case "tape":
     case "jest":
     case "vitest": {
       const parts = testId.split(JAVASCRIPT_SEPARATOR);
@@ -96,6 +97,7 @@ export function locateTest(
     case "unittest":
       return locatePytest(testId, files);
     case "node-test":
+    case "tape":
     case "jest":
     case "vitest":
       return locateJavascript(testId, files, JAVASCRIPT_SEPARATOR);

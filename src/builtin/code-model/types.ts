@@ -8,6 +8,7 @@ export type TestFramework =
   | "pytest"
   | "unittest"
   | "node-test"
+  | "tape"
   | "jest"
   | "vitest"
   | "mocha"

@@ -1,4 +1,4 @@
-// Node projects: package.json's test script and dependencies name Vitest, Jest, Mocha or `node --test`;
+// Node projects: package.json's test script and dependencies name Vitest, Jest, Mocha, tape or `node --test`;
 // without them, test files that import "node:test" mean Node's built-in runner.
 import { parse as parseYaml } from "yaml";
 import { globMatcher, matchesAny } from "./glob.js";
@@ -7,7 +7,7 @@ import type { ScriptPlan } from "./scripts.js";
 import { commandSegments } from "./shell-words.js";
 import type { TestFramework, TestLanguage } from "./types.js";
 
-type JavascriptFramework = Extract<TestFramework, "vitest" | "jest" | "mocha" | "node-test">;
+type JavascriptFramework = Extract<TestFramework, "vitest" | "jest" | "mocha" | "tape" | "node-test">;
 
 interface PackageJson {
   scripts?: Record<string, string>;
@@ -21,6 +21,7 @@ const DEFAULT_GLOBS: Record<JavascriptFramework, string[]> = {
   jest: ["**/__tests__/**/*.[jt]s?(x)", "**/?(*.)+(spec|test).[jt]s?(x)"],
   vitest: ["**/*.{test,spec}.?(c|m)[jt]s?(x)"],
   mocha: ["test/*.{js,cjs,mjs}"],
+  tape: ["test/**/*.{js,cjs,mjs}", "tests/**/*.{js,cjs,mjs}", "test.{js,cjs,mjs}"],
   "node-test": [
     "**/*.test.?(c|m)js",
     "**/*-test.?(c|m)js",
@@ -35,6 +36,7 @@ const RUNNER_WORDS: Record<Exclude<JavascriptFramework, "node-test">, RegExp> = 
   vitest: /(^|\/)vitest$/,
   jest: /(^|\/)jest$/,
   mocha: /(^|\/)(mocha|_mocha)$/,
+  tape: /(^|\/)tape$/,
 };
 
 /** Flags that take a value as the next word (in any of the runners). */
@@ -100,16 +102,19 @@ function splitArguments(words: readonly string[]): { flags: string[]; positional
   return { flags, positional };
 }
 
+/** Coverage tools that run the command after their own `--flag=value` words (`nyc --reporter=text tape`). */
+const COVERAGE_TOOLS = /^(?:\S*\/)?(nyc|c8)$/;
+
 /** Which runner a package.json test command calls, and how. */
 export function parseTestCommand(command: string): RunnerCommand | null {
   for (const segment of commandSegments(command)) {
     const environment: string[] = [];
     let index = 0;
-    while (
-      index < segment.length &&
-      (/^[A-Za-z_]\w*=/.test(segment[index]!) || ["cross-env", "npx", "env"].includes(segment[index]!))
-    ) {
-      if (segment[index]!.includes("=")) environment.push(segment[index]!);
+    while (index < segment.length) {
+      const word = segment[index]!;
+      if (/^[A-Za-z_]\w*=/.test(word)) environment.push(word);
+      else if (COVERAGE_TOOLS.test(word)) while (segment[index + 1]?.startsWith("-")) index++;
+      else if (!["cross-env", "npx", "env"].includes(word)) break;
       index++;
     }
     const runner = segment[index];
@@ -266,6 +271,18 @@ async function readMochaConfig(probe: Probe, packageJson: PackageJson): Promise<
   }
 }
 
+/** The runner's executable in node_modules/.bin, or why the repository cannot use it. */
+async function installedBinary(probe: Probe, framework: JavascriptFramework): Promise<string | Detection> {
+  const binary = `node_modules/.bin/${framework}`;
+  const present = await probe.run(`test -x ${binary}`);
+  if (present.status === "exited" && present.exitCode === 0) return binary;
+  return {
+    status: "unusable",
+    framework,
+    reason: `package.json names ${framework} but ${binary} is missing (are the dependencies installed?)`,
+  };
+}
+
 export async function detectJavascript(probe: Probe): Promise<Detection | null> {
   const text = await probe.read("package.json");
   if (text === null) return null;
@@ -279,7 +296,7 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
   const runner = resolveTestCommand(packageJson.scripts ?? {}, "test");
   const dependencies = { ...packageJson.dependencies, ...packageJson.devDependencies };
   let framework: JavascriptFramework | null = runner?.framework ?? null;
-  for (const candidate of ["vitest", "jest", "mocha"] as const) {
+  for (const candidate of ["vitest", "jest", "mocha", "tape"] as const) {
     if (!framework && candidate in dependencies) framework = candidate;
   }
   if (!framework) {
@@ -292,7 +309,7 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
     if (script === undefined || named === null) return null;
     return {
       status: "unusable",
-      reason: `${named} is not supported yet: package.json's test script is \`${script}\` (supported runners: vitest, jest, mocha, node --test)`,
+      reason: `${named} is not supported yet: package.json's test script is \`${script}\` (supported runners: vitest, jest, mocha, tape, node --test)`,
     };
   }
   if (framework === "mocha") await readMochaConfig(probe, packageJson);
@@ -317,16 +334,14 @@ export async function detectJavascript(probe: Probe): Promise<Detection | null> 
     }
     plan.nodeFlags = kept?.flags ?? [];
     plan.files = testFiles;
+  } else if (framework === "tape") {
+    const binary = await installedBinary(probe, framework);
+    if (typeof binary !== "string") return binary;
+    // One file per run, so the ids can name it: the command's flags (`-r babel-register`) stay, its globs go.
+    Object.assign(plan, { binary, arguments: kept?.flags ?? [], files: testFiles });
   } else {
-    const binary = `node_modules/.bin/${framework}`;
-    const present = await probe.run(`test -x ${binary}`);
-    if (present.status !== "exited" || present.exitCode !== 0) {
-      return {
-        status: "unusable",
-        framework,
-        reason: `package.json names ${framework} but ${binary} is missing (are the dependencies installed?)`,
-      };
-    }
+    const binary = await installedBinary(probe, framework);
+    if (typeof binary !== "string") return binary;
     plan.binary = binary;
     plan.arguments = [...(kept?.flags ?? []), ...(kept?.positional ?? [])];
   }

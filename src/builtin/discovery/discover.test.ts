@@ -225,21 +225,55 @@ describe("discoverTests in a local sandbox", () => {
 
   it("names a runner it does not support instead of saying no test script was found", async () => {
     const sandbox = await sandboxOf(
-      makeRepo("tape-suite", {
+      makeRepo("ava-suite", {
         "package.json": JSON.stringify({
-          scripts: { test: "eslint . && nyc --reporter=text tape test/*.js" },
-          devDependencies: { tape: "^5.0.0" },
+          scripts: { test: "eslint . && nyc --reporter=text ava test/*.js" },
+          devDependencies: { ava: "^6.0.0" },
         }),
         "index.js": "module.exports = (a, b) => a + b;\n",
-        "test/index.js": "require('tape')('adds', (t) => { t.equal(require('../')(1, 2), 3); t.end(); });\n",
+        "test/index.js": "require('ava')('adds', (t) => { t.is(require('../')(1, 2), 3); });\n",
       }),
     );
     const result = await discoverTests(sandbox);
     if (result.status !== "not-found") throw new Error(`unexpectedly found ${result.framework}`);
     expect(result.message).toContain(
-      "tape is not supported yet: package.json's test script is `eslint . && nyc --reporter=text tape test/*.js`",
+      "ava is not supported yet: package.json's test script is `eslint . && nyc --reporter=text ava test/*.js` (supported runners: vitest, jest, mocha, tape, node --test)",
     );
     expect(result.message).not.toContain("none of package.json");
+  });
+
+  it("runs a tape suite file by file with the real tape, its flags kept, and reads each test's result", async () => {
+    const root = makeRepo("tape-suite", {
+      "package.json": JSON.stringify({
+        scripts: { test: "eslint . && nyc --reporter=text tape -r ./test/setup.js 'test/*.test.js'" },
+        devDependencies: { tape: "^5.0.0" },
+      }),
+      "index.js": "module.exports = { add: (a, b) => a + b, sub: (a, b) => a + b };\n",
+      "test/setup.js": "globalThis.SETUP = 1;\n",
+      "test/add.test.js":
+        "const test = require('tape');\nconst { add } = require('../');\n\ntest('adds', (t) => {\n  t.equal(add(1, 2), 3);\n  t.equal(globalThis.SETUP, 1);\n  t.end();\n});\n",
+      "test/sub.test.js":
+        "const test = require('tape');\nconst { sub } = require('../');\n\ntest('subtracts', (t) => {\n  t.equal(sub(3, 1), 2);\n  t.end();\n});\n\ntest('keeps zero', (t) => {\n  t.equal(sub(0, 0), 0);\n  t.end();\n});\n",
+      ".gitignore": "node_modules/\n",
+    });
+    // The real tape from npm: the project's own devDependency, so the package manager's cache has it.
+    execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts"], {
+      cwd: root,
+      stdio: "pipe",
+    });
+    const sandbox = await sandboxOf(root);
+    const found = await discoverTests(sandbox);
+    if (found.status !== "found") throw new Error(found.message);
+    expect(found.framework).toBe("tape");
+    expect(found.testFiles).toEqual(["test/add.test.js", "test/sub.test.js"]);
+    expect(found.testScript).toContain('node_modules/.bin/tape -r ./test/setup.js "$file"');
+    const results = await runDiscovered(sandbox, found);
+    expect(results).toEqual({
+      "test/add.test.js > adds": "passed",
+      "test/sub.test.js > keeps zero": "passed",
+      "test/sub.test.js > subtracts": "failed",
+    });
+    await expectAllLocated(sandbox, found, Object.keys(results));
   });
 
   it("finds go test for a Go module when the go tool is there, and says so when it is not", async () => {

@@ -17,7 +17,7 @@ const DETECTORS: readonly ((probe: Probe) => Promise<Detection | null>)[] = [
 
 /** Config files whose absence is worth reporting when nothing is found. */
 const LOOKED_FOR =
-  "package.json (test script, jest/vitest/mocha, node:test), pytest.ini, pyproject.toml, setup.cfg, tox.ini, conftest.py, test*.py, go.mod with *_test.go, Cargo.toml with #[test]";
+  "package.json (test script, jest/vitest/mocha/tape, node:test), pytest.ini, pyproject.toml, setup.cfg, tox.ini, conftest.py, test*.py, go.mod with *_test.go, Cargo.toml with #[test]";
 
 export async function discoverTests(
   sandbox: SandboxView,

@@ -143,6 +143,36 @@ describe("test parsers on captured outputs", () => {
     });
   });
 
+  it("tape's TAP, one file at a time: failed assertions, tests that never end or throw, totals that are not tests", async () => {
+    const results = parse("tape", testdata("tape.out"));
+    expect(results).toEqual({
+      "test/a.js > adds": "passed",
+      "test/a.js > inner": "passed",
+      "test/a.js > nested": "passed",
+      "test/a.js > never ends": "failed",
+      "test/a.js > no assertions": "passed",
+      "test/a.js > subtracts": "failed",
+      "test/b.js > fine": "passed",
+      // The process died inside it (an uncaught exception), so the tests after it are missing.
+      "test/b.js > throws": "failed",
+    });
+    const located = await locateAll("tape", Object.keys(results), [
+      ["test/a.js", "tape-a.js.fixture"],
+      ["test/b.js", "tape-b.js.fixture"],
+    ]);
+    expect(located).toEqual({
+      "test/a.js > adds": "test/a.js:3",
+      // tape prints a subtest's name alone, so it is not found under its parent.
+      "test/a.js > inner": null,
+      "test/a.js > nested": "test/a.js:5",
+      "test/a.js > never ends": "test/a.js:8",
+      "test/a.js > no assertions": "test/a.js:6",
+      "test/a.js > subtracts": "test/a.js:4",
+      "test/b.js > fine": "test/b.js:2",
+      "test/b.js > throws": "test/b.js:3",
+    });
+  });
+
   it("node --test TAP from older runners that wrap each file in a subtest named by its path", () => {
     const output = [
       "@@swe-selfplay file test/a.test.js",

@@ -11,7 +11,7 @@ export interface ScriptPlan {
   workdir: string;
   /** Python interpreter that has pytest (pytest only), e.g. "python3". */
   python?: string;
-  /** Runner executable relative to the repository, e.g. "node_modules/.bin/jest" (jest, vitest, mocha). */
+  /** Runner executable relative to the repository, e.g. "node_modules/.bin/jest" (jest, vitest, mocha, tape). */
   binary?: string;
   /** Extra runner arguments kept from the repository's own test command (config files, spec globs). */
   arguments?: readonly string[];
@@ -19,7 +19,7 @@ export interface ScriptPlan {
   environment?: readonly string[];
   /** Node flags kept from the repository's test command, e.g. ["--import", "tsx"] (node-test only). */
   nodeFlags?: readonly string[];
-  /** Test files, repository-relative (node-test runs them one by one). */
+  /** Test files, repository-relative (node-test and tape run them one by one). */
   files?: readonly string[];
   /** Top-level directories to run unittest discovery in, repository-relative ("." for the root). */
   directories?: readonly string[];
@@ -29,6 +29,7 @@ const PARSER_FILES: Record<TestFramework, string> = {
   pytest: "pytest.py",
   unittest: "unittest.py",
   "node-test": "node_tap.py",
+  tape: "tape_tap.py",
   jest: "jest_json.py",
   vitest: "jest_json.py",
   mocha: "mocha_json.py",
@@ -40,6 +41,7 @@ const SCRIPT_FILES: Record<TestFramework, string> = {
   pytest: "pytest.sh",
   unittest: "unittest.sh",
   "node-test": "node-test.sh",
+  tape: "tape.sh",
   jest: "jest.sh",
   vitest: "vitest.sh",
   mocha: "mocha.sh",

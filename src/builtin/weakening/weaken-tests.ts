@@ -147,7 +147,7 @@ export function locateAnywhere(
   testFiles: readonly SourceAnalysis[],
 ): TestLocation | null {
   const direct = locateTest(testId, framework, testFiles);
-  if (direct || !["node-test", "jest", "vitest", "mocha"].includes(framework)) return direct;
+  if (direct || !["node-test", "tape", "jest", "vitest", "mocha"].includes(framework)) return direct;
   for (const file of testFiles) {
     const located = locateTest(`${file.path} > ${testId}`, framework, [file]);
     if (located) return located;

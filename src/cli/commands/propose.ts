@@ -13,6 +13,7 @@ import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { createValidator, resolveThresholds } from "../../validation/index.js";
+import { codeModelTestLocator } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -105,7 +106,7 @@ async function propose(flags: ProposeFlags): Promise<number> {
   });
   const sandboxes = openSandboxes();
   try {
-    const validator = createValidator({ sandboxes, thresholds });
+    const validator = createValidator({ sandboxes, thresholds, testLocator: codeModelTestLocator });
     const sandbox = await sandboxes.create({ environment, label: "propose" });
     log.info("proposer episode started", { environment: name, strategy, seed, policy: policy.info.kind });
     let outcome: Awaited<ReturnType<typeof policy.propose>>;

@@ -8,7 +8,7 @@ import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { createService, startService } from "../../serve/index.js";
 import { isLoopback, parseListen } from "../../web/index.js";
-import { openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
+import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 
 const log = createLogger("serve");
@@ -95,6 +95,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     sandboxes,
     version,
     policies: (choice) => servicePolicy(config, choice),
+    testLocator: codeModelTestLocator,
   });
   const shutdown = async () => {
     await service.close();

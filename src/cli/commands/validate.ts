@@ -16,6 +16,7 @@ import {
   grade,
   resolveThresholds,
 } from "../../validation/index.js";
+import { codeModelTestLocator } from "../compose.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 
 interface EnvironmentFlags {
@@ -151,6 +152,7 @@ async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<
       sandboxes,
       thresholds,
       concurrency: integer("--concurrency", flags.concurrency) || undefined,
+      testLocator: codeModelTestLocator,
     });
     try {
       return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });
@@ -174,7 +176,7 @@ async function gradeCommand(artifactDir: string, patchFile: string, flags: Check
   const thresholds = thresholdsFrom(flags);
   const abortSignal = interruptSignal();
   const outcome = await withBackend(async (sandboxes) => {
-    const validator = createValidator({ sandboxes, thresholds });
+    const validator = createValidator({ sandboxes, thresholds, testLocator: codeModelTestLocator });
     try {
       const report = await validator.validate(environment, artifact, { abortSignal });
       if (report.verdict !== "valid") return { report, grade: null };

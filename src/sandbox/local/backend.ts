@@ -24,6 +24,7 @@ import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
+import { GoBuildCaches } from "./go-build-cache.js";
 import { createHostGitRunner } from "./host-git.js";
 import { LocalSandbox } from "./local-sandbox.js";
 import { mountRequest } from "./mount-helper.js";
@@ -35,7 +36,7 @@ import {
   removeStaleSystemViews,
   writeOwner,
 } from "./runtime-directory.js";
-import { createWorkspace, removeStateDirectory, type WorkspaceStrategy } from "./workspace.js";
+import { createWorkspace, NESTED_STATES, removeStateDirectory, type WorkspaceStrategy } from "./workspace.js";
 
 const log = createLogger("sandbox.local");
 
@@ -66,6 +67,24 @@ interface HostSetup {
   etc: string;
 }
 
+/** Where a new sandbox comes from and lives. */
+interface Place {
+  id: string;
+  source: string;
+  base: EnvironmentBase;
+  host: HostSetup;
+  stateDirectory: string;
+  /** The environment's warmed Go build cache (shared: the sandbox gets its own view) or one to warm. */
+  goCache: { path: string; shared: boolean } | null;
+}
+
+/** A sandbox's own copy-on-write view of a shared Go build cache, beside its workspace. */
+async function goCacheView(shared: string, stateDirectory: string, strategy: WorkspaceStrategy) {
+  const directory = join(stateDirectory, NESTED_STATES[0]);
+  await mkdir(directory, { mode: 0o700 });
+  return createWorkspace(shared, directory, strategy);
+}
+
 /** The local backend; `createLocalBackend` makes one. */
 export class LocalBackend implements SandboxBackend {
   readonly kind = "local" as const;
@@ -74,12 +93,14 @@ export class LocalBackend implements SandboxBackend {
   private readonly ignores: readonly string[];
   private readonly live = new LiveSandboxes<LocalSandbox>();
   private readonly bases = new Map<string, Promise<EnvironmentBase>>();
+  private readonly goCaches: GoBuildCaches;
   private closed = false;
   private setup: Promise<HostSetup> | undefined;
 
   constructor(private readonly options: LocalBackendOptions = {}) {
     this.runtimeDirectory = options.runtimeDirectory ?? defaultRuntimeDirectory();
     this.ignores = options.ignores ?? DEFAULT_IGNORES;
+    this.goCaches = new GoBuildCaches(join(this.runtimeDirectory, "go-caches"));
   }
 
   async create(spec: SandboxSpec): Promise<LocalSandbox> {
@@ -95,15 +116,51 @@ export class LocalBackend implements SandboxBackend {
     }
     const source = await realDirectory(environment.path);
     const base = await this.baseOf(source);
+    const goCache = await this.goCaches.cacheFor(source, base.tree, (directory, command, timeoutMs) =>
+      this.warmGoCache(spec, { source, base, host }, directory, { command, timeoutMs }),
+    );
+    return this.createIn(spec, {
+      source,
+      base,
+      host,
+      goCache: goCache === null ? null : { path: goCache, shared: true },
+    });
+  }
+
+  private async createIn(
+    spec: SandboxSpec,
+    place: Omit<Place, "id" | "stateDirectory">,
+  ): Promise<LocalSandbox> {
     const id = `local-${randomBytes(5).toString("hex")}`;
     const stateDirectory = join(this.runtimeDirectory, "sandboxes", id);
     await mkdir(stateDirectory, { mode: 0o700 });
     writeOwner(stateDirectory);
     try {
-      return await this.assemble(spec, { id, source, base, host, stateDirectory });
+      return await this.assemble(spec, { ...place, id, stateDirectory });
     } catch (error) {
       await removeStateDirectory(stateDirectory).catch(() => undefined);
       throw error;
+    }
+  }
+
+  /** Runs the Go cache's warming command in a sandbox of the environment that writes `directory` directly. */
+  private async warmGoCache(
+    spec: SandboxSpec,
+    place: Omit<Place, "id" | "stateDirectory" | "goCache">,
+    directory: string,
+    run: { command: string; timeoutMs: number },
+  ): Promise<{ ok: boolean; detail: string }> {
+    const label = `${spec.label ?? "sandbox"}:go-cache-warm`;
+    const sandbox = await this.createIn(
+      { ...spec, label, patches: [] },
+      { ...place, goCache: { path: directory, shared: false } },
+    );
+    try {
+      const result = await sandbox.run({ command: run.command, timeoutMs: run.timeoutMs });
+      const ok = result.status === "exited" && result.exitCode === 0;
+      return { ok, detail: `${result.status}: ${(result.stderr || result.stdout).trim().slice(-500)}` };
+    } finally {
+      await sandbox.destroy();
     }
   }
 
@@ -113,15 +170,15 @@ export class LocalBackend implements SandboxBackend {
   }
 
   /** The workspace, tracking index and starting state of a new sandbox in its state directory. */
-  private async assemble(
-    spec: SandboxSpec,
-    place: { id: string; source: string; base: EnvironmentBase; host: HostSetup; stateDirectory: string },
-  ): Promise<LocalSandbox> {
+  private async assemble(spec: SandboxSpec, place: Place): Promise<LocalSandbox> {
     const { id, source, base, host, stateDirectory } = place;
     const options = this.options;
     const temporary = join(stateDirectory, "tmp");
     await mkdir(temporary, { mode: 0o1777 });
     const workspace = await createWorkspace(source, stateDirectory, options.workspace ?? "auto");
+    const goCache = place.goCache?.shared
+      ? (await goCacheView(place.goCache.path, stateDirectory, options.workspace ?? "auto")).path
+      : (place.goCache?.path ?? null);
     const workspaceReal = await realpath(workspace.path);
     const tracker = new ChangeTracker(this.runner, { gitDir: base.gitDir, workTree: workspaceReal });
     const indexFile = join(stateDirectory, "index");
@@ -147,6 +204,7 @@ export class LocalBackend implements SandboxBackend {
           defaultTimeoutMs: options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
           readOnlyPaths: options.readOnlyPaths ?? [],
+          goCache,
           onDestroyed,
         }),
     );

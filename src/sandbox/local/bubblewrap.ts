@@ -195,6 +195,8 @@ export interface BubblewrapCommand {
   command: string;
   /** Extra host paths shown read-only at the same place (e.g. a toolchain under /opt). */
   readOnlyPaths?: readonly string[];
+  /** Host directories of this sandbox's own shown read-write elsewhere (e.g. its Go build cache view). */
+  writablePaths?: readonly { source: string; target: string }[];
   /** The command waits for "go" on fd 5 before it starts (see execute's beforeStart). */
   gated?: boolean;
 }
@@ -219,6 +221,7 @@ export function bubblewrapArguments(command: BubblewrapCommand): string[] {
     "--bind",
     command.temporary,
     "/tmp",
+    ...(command.writablePaths ?? []).flatMap(({ source, target }) => ["--bind", source, target]),
     "--proc",
     "/proc",
     "--dev",

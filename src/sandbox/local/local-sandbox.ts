@@ -19,6 +19,7 @@ import {
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
 import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
 import { execute } from "./execute.js";
+import { GO_CACHE_PATH } from "./go-build-cache.js";
 import type { Workspace } from "./workspace.js";
 import { removeStateDirectory, removeStateDirectorySync } from "./workspace.js";
 
@@ -36,6 +37,8 @@ export interface LocalSandboxParts extends SandboxBaseParts {
   cgroups: CgroupSupport | null;
   limits: ResourceLimits;
   readOnlyPaths: readonly string[];
+  /** Host directory of this sandbox's Go build cache (its own view of the environment's warmed cache). */
+  goCache: string | null;
 }
 
 let commandCounter = 0;
@@ -94,9 +97,17 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
       workdir: this.workdir,
       temporary: parts.temporary,
       cwd: options.cwd === undefined ? this.workdir : posix.resolve(this.workdir, options.cwd),
-      environment: { PATH: SANDBOX_PATH, HOME: "/tmp", LANG: "C.UTF-8", TMPDIR: "/tmp", ...options.env },
+      environment: {
+        PATH: SANDBOX_PATH,
+        HOME: "/tmp",
+        LANG: "C.UTF-8",
+        TMPDIR: "/tmp",
+        ...(parts.goCache === null ? {} : { GOCACHE: GO_CACHE_PATH }),
+        ...options.env,
+      },
       command: options.command,
       readOnlyPaths: parts.readOnlyPaths,
+      writablePaths: parts.goCache === null ? [] : [{ source: parts.goCache, target: GO_CACHE_PATH }],
       gated: cgroup !== undefined,
     });
     if (cgroup) {

@@ -2,7 +2,7 @@
 // a reflink copy (fast on btrfs/xfs) or a plain copy. Removal never crosses into a still-mounted tree.
 
 import { execFile, spawnSync } from "node:child_process";
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -22,6 +22,9 @@ export interface Workspace {
   readonly path: string;
   readonly strategy: ConcreteStrategy;
 }
+
+/** Workspaces kept inside a sandbox's state directory besides its own (the Go build cache view). */
+export const NESTED_STATES = ["go-cache"] as const;
 
 /** Characters the overlay option parser would misread; such paths use a copy instead. */
 const UNSAFE_FOR_OVERLAY = /[,:\\\s]/;
@@ -130,6 +133,10 @@ function unmountSync(path: string): void {
  * refuses to run while anything below is still mounted, so the environment itself can never be deleted.
  */
 export async function removeStateDirectory(stateDirectory: string): Promise<void> {
+  for (const nested of NESTED_STATES) {
+    const path = join(stateDirectory, nested);
+    if (await exists(path)) await removeStateDirectory(path);
+  }
   const merged = join(stateDirectory, "merged");
   if (await exists(merged)) {
     if (hasOwnDevice(merged)) {
@@ -156,6 +163,10 @@ export async function removeStateDirectory(stateDirectory: string): Promise<void
 
 /** Synchronous variant for process exit. */
 export function removeStateDirectorySync(stateDirectory: string): void {
+  for (const nested of NESTED_STATES) {
+    const path = join(stateDirectory, nested);
+    if (existsSync(path)) removeStateDirectorySync(path);
+  }
   const merged = join(stateDirectory, "merged");
   try {
     statSync(merged);

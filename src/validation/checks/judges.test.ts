@@ -30,6 +30,7 @@ describe("judgeOracleFiles", () => {
     bugFiles: [],
     bugPaths: [],
     bugFileDiffs: [],
+    weakenFileDiffs: [],
   };
   it("passes when every listed file exists and names a missing one otherwise", () => {
     expect(judgeOracleFiles(summary, [])).toEqual({

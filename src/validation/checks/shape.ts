@@ -1,7 +1,7 @@
 // Check 0, the shape: files present, size caps, diffs parse, paths safe, each diff touches only what its role
 // allows (src/artifact's safety rules); first statically, then against the real tree's symlinks, and both
 // diffs must apply in order. Pure: the tree's facts come from tree-check.ts.
-import { checkArtifactSafety, type DiffViolation } from "../../artifact/index.js";
+import { checkArtifactSafety, type DiffViolation, type Hunk, parseDiff } from "../../artifact/index.js";
 import type { BugArtifact } from "../../ports/artifact.js";
 import type { ApplyResult } from "../../ports/sandbox.js";
 import { diffParts } from "../diff-parts.js";
@@ -17,6 +17,8 @@ export interface ShapeSummary {
   /** The bug diff cut per file, for inverse mutations. */
   bugFileDiffs: { file: string; diff: string }[];
   weakenFiles: string[];
+  /** The weakening's hunks per file (the file's path before the change), for the tests they edit. */
+  weakenFileDiffs: { file: string; hunks: Hunk[] }[];
 }
 
 export interface ShapeFailure {
@@ -58,6 +60,9 @@ export function checkShape(artifact: BugArtifact): ShapeOutcome {
   if (safety.status === "unsafe") return { ok: false, failure: violationsFailure(safety.violations) };
   const bug = diffParts(artifact.bugInjectDiff);
   if (bug.status === "error") return fail(`bug_inject.diff cannot be read: ${bug.message}`);
+  const weaken = parseDiff(artifact.testWeakenDiff);
+  if (weaken.status === "error")
+    return fail(`test_weaken.diff cannot be read: line ${weaken.line}: ${weaken.message}`);
   return {
     ok: true,
     summary: {
@@ -66,6 +71,10 @@ export function checkShape(artifact: BugArtifact): ShapeOutcome {
       bugPaths: safety.bugFiles,
       bugFileDiffs: bug.parts.map((part) => ({ file: part.path, diff: part.diff })),
       weakenFiles: safety.weakenFiles,
+      weakenFileDiffs: weaken.files.flatMap((file) => {
+        const path = file.oldPath ?? file.newPath;
+        return path === null ? [] : [{ file: path, hunks: file.hunks }];
+      }),
     },
   };
 }

@@ -126,7 +126,7 @@ function pythonCanary(className: string, failing: string, passing: string, [a, b
 
 /** The runner a JavaScript test file uses, from what it imports; null: the runner's globals. */
 function javascriptRunner(content: string): string | null {
-  return /["'](vitest|node:test|@jest\/globals|mocha)["']/.exec(content)?.[1] ?? null;
+  return /["'](vitest|node:test|@jest\/globals|mocha|tape)["']/.exec(content)?.[1] ?? null;
 }
 
 /**
@@ -151,8 +151,19 @@ function javascriptCanary(
       : `const ${named ? `{ ${what}: ${prefix}_${what} }` : `${prefix}_${what}`} = require("${module}");`;
   const testName = runner === "mocha" ? "it" : "test";
   if (runner === null) lines.push(`const ${prefix}_${testName} = typeof it === "function" ? it : test;`);
-  else lines.push(load(testName, runner, true));
+  else lines.push(load(testName, runner, runner !== "tape"));
   let check: (expected: number) => string;
+  if (runner === "tape") {
+    // tape's test function is the module itself, and its assertions are the test object's methods.
+    const body = (expected: number) =>
+      `(t) => {\n  const got = Number("${a}");\n  t.equal(got, ${expected});\n  t.end();\n}`;
+    lines.push(
+      `${prefix}_test("${names.failing}", ${body(b)});`,
+      `${prefix}_test("${names.passing}", ${body(a)});`,
+      "",
+    );
+    return lines.join("\n");
+  }
   if (assertModule) {
     lines.push(load("assert", assertModule, false));
     check = (expected) => `${prefix}_assert.strictEqual(got, ${expected});`;

@@ -118,6 +118,7 @@ describe("canaries", () => {
         'const { expect } = require("@jest/globals");\ntest("x", () => expect(1).toBe(1));\n',
       ],
       ["test/vi.test.ts", 'import { describe, expect, it } from "vitest";\nexpect(1).toBe(1);\n'],
+      ["test/tape.js", 'const test = require("tape");\ntest("x", (t) => { t.ok(1); t.end(); });\n'],
     ]);
     const sites = canarySites([
       "pkg/calc_test.go",
@@ -143,6 +144,10 @@ describe("canaries", () => {
     expect(file("test/vi.test.ts")?.content).toContain(
       'import { expect as canary_stem1_expect } from "vitest";',
     );
+    const tape = file("test/tape.js")?.content;
+    expect(tape).toContain('const canary_stem1_test = require("tape");');
+    expect(tape).toContain('canary_stem1_test("failing1", (t) => {');
+    expect(tape).toContain("t.equal(got, ");
     expect(plan.planted.map((canary) => canary.file)).toEqual(plan.files.map((entry) => entry.path));
   });
 
@@ -176,6 +181,7 @@ describe("the runners' own totals", () => {
     ["pytest", "pytest.out", "pytest"],
     ["unittest", "unittest.out", "unittest"],
     ["node-test", "node-tap.out", "tap"],
+    ["tape", "tape.out", "tap"],
     ["go", "go-test.out", "go"],
     ["cargo", "cargo-test.out", "cargo"],
     ["jest", "jest.out", null],

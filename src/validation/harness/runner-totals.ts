@@ -47,7 +47,16 @@ const RULES: readonly TotalsRule[] = [
     runner: "cargo",
     passes: (lines) => sumOver(lines, /^test result: \w+\. (\d+) passed;/, (match) => Number(match[1])),
   },
-  { runner: "tap", passes: (lines) => sumOver(lines, /^# pass (\d+)\s*$/, (match) => Number(match[1])) },
+  {
+    // "# pass N" closes each TAP stream, but a process that dies (tape on an uncaught exception) prints none,
+    // so the "ok" lines printed before it bound the passes too (tape: one per assertion, node: per test).
+    runner: "tap",
+    passes: (lines) => {
+      const totals = sumOver(lines, /^# pass\s+(\d+)\s*$/, (match) => Number(match[1]));
+      if (totals === null) return null;
+      return Math.max(totals, lines.filter((line) => /^\s*ok \d+\b/.test(line)).length);
+    },
+  },
   {
     // JSON events (go test -json): one "pass" action per test, subtest and package (a parser may report
     // packages). Text: "--- PASS:" per test and subtest, "ok" per package.
