@@ -141,7 +141,7 @@ export const strategyMixSchema = z
       .nonnegative()
       .optional()
       .describe(
-        "Weight of direct injection. Default: 0.25 for the builtin policy (its mutations give solvable bugs), 0 for model policies (the paper's worst strategy).",
+        "Weight of direct injection. Default: 1 for the builtin policy (its mutations give solvable bugs; its solver cannot rebuild removed code), 0 for model policies (the paper's worst strategy).",
       ),
   })
   .refine((mix) => mix.removal + mix.history + (mix.direct ?? 0) > 0, {

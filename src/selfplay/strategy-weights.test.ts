@@ -10,7 +10,7 @@ const base = configuredWeights({ removal: 0.5, history: 0.5 }, "builtin");
 
 describe("strategy weights", () => {
   it("fills direct in by policy: measured by the builtin policy's bandit, off for model policies", () => {
-    expect(base).toEqual({ removal: 0.5, history: 0.5, direct: 0.25 });
+    expect(base).toEqual({ removal: 0.5, history: 0.5, direct: 1 });
     expect(configuredWeights({ removal: 0.5, history: 0.5 }, "openai").direct).toBe(0);
     expect(configuredWeights({ removal: 1, history: 0, direct: 0 }, "builtin").direct).toBe(0);
   });
@@ -29,7 +29,7 @@ describe("strategy weights", () => {
     const outcomes = strategyOutcomes(steps, []);
     expect(outcomes).toEqual([{ environment: "lib", strategy: "history", result: "unavailable" }]);
     const fixed = strategyWeights("lib", outcomes, { base, learnability: false, floor: 0.1 });
-    expect(fixed.weights).toEqual({ removal: 0.5, history: 0, direct: 0.25 });
+    expect(fixed.weights).toEqual({ removal: 0.5, history: 0, direct: 1 });
     expect(fixed.unavailable).toEqual(["history"]);
     expect(
       strategyWeights("other", outcomes, { base, learnability: false, floor: 0.1 }).weights.history,
@@ -72,8 +72,8 @@ describe("strategy weights", () => {
       direct: { steps: 2, learnable: 2 },
     });
     // (learnable + prior share) / (steps + 1), the prior share being the configured weight over the total.
-    expect(weights.removal).toBe(0.1); // (0 + 0.4) / 4 = 0.1
-    expect(weights.history).toBeCloseTo(0.4); // never measured: its prior
-    expect(weights.direct).toBeCloseTo((2 + 0.2) / 3);
+    expect(weights.removal).toBe(0.1); // (0 + 0.25) / 4 = 0.0625, raised to the floor
+    expect(weights.history).toBeCloseTo(0.25); // never measured: its prior
+    expect(weights.direct).toBeCloseTo((2 + 0.5) / 3);
   });
 });

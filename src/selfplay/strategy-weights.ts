@@ -69,7 +69,12 @@ export function strategyWeights(
 /** Prefix of a step's recorded reason when its strategy cannot apply to the environment. */
 export const UNAVAILABLE_PREFIX = "strategy unavailable: ";
 
-/** The configured weights with policy defaults filled in (direct: 0.25 for builtin, 0 for model policies). */
+/**
+ * The configured weights with policy defaults filled in. Direct: 1 for the builtin policy, whose repair
+ * solver reverses mutations but cannot rebuild removed code (measured on Python, JavaScript and Go
+ * libraries: 9 of 12 direct groups learnable, 0 of 9 removal groups), so direct leads where history is
+ * unavailable; 0 for model policies (the paper's worst strategy).
+ */
 export function configuredWeights(
   strategies: { removal: number; history: number; direct?: number | undefined },
   policyKind: string,
@@ -77,7 +82,7 @@ export function configuredWeights(
   return {
     removal: strategies.removal,
     history: strategies.history,
-    direct: strategies.direct ?? (policyKind === "builtin" ? 0.25 : 0),
+    direct: strategies.direct ?? (policyKind === "builtin" ? 1 : 0),
   };
 }
 

@@ -79,8 +79,8 @@ export function byScore(ranked: ReadonlyMap<FunctionInfo, number>): [FunctionInf
 
 /**
  * The top suspect, when the failures come from a body that only raises "not implemented" (and a trace
- * points into it) or returns nothing (and a failing test names it): mutating its one statement cannot
- * rebuild the removed code.
+ * points into it, or a failing test names it: Go's failures print no trace into the code) or returns
+ * nothing (and a failing test names it): mutating its one statement cannot rebuild the removed code.
  */
 export function unimplementedSuspect(
   ranked: ReadonlyMap<FunctionInfo, number>,
@@ -93,7 +93,9 @@ export function unimplementedSuspect(
   const stub = stubKind(fn);
   const onTrace = lines.some((line) => line.file === fn.file && within(line.line, fn));
   const namedByFailures = failingNames.some((names) => names.has(fn.name));
-  return (stub === "raises" && onTrace) || (stub === "neutral" && namedByFailures) ? fn : null;
+  return (stub === "raises" && (onTrace || namedByFailures)) || (stub === "neutral" && namedByFailures)
+    ? fn
+    : null;
 }
 
 /**
