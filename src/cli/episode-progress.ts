@@ -30,6 +30,7 @@ export function formatCapabilities(capabilities: ServerCapabilities): string {
     finding("token ids", capabilities.tokenIds),
     finding("logprobs", capabilities.logprobs),
     finding("native tool calls", capabilities.nativeToolCalls),
+    finding("tool results in the prompt", capabilities.toolResults),
   ].join("; ");
 }
 

@@ -7,6 +7,7 @@ import {
   tokenLogprob,
 } from "../../test/support/scripted-model-server.js";
 import { InfrastructureError } from "../errors.js";
+import type { ChatMessage } from "../ports/model.js";
 import { createModelClient } from "./openai-client.js";
 
 let server: ScriptedModelServer | undefined;
@@ -262,7 +263,7 @@ describe("createModelClient against a llama.cpp-shaped server", () => {
     expect(capabilities.tokenIds).toMatchObject({ supported: false, detail: "no prompt_token_ids" });
     expect(capabilities.logprobs.supported).toBe(false);
     expect(capabilities.nativeToolCalls).toMatchObject({ supported: true });
-    expect(server.probes).toHaveLength(2);
+    expect(server.probes).toHaveLength(4);
     expect(server.requests).toHaveLength(1);
 
     const omitting = createModelClient({ baseUrl: server.baseUrl, model: "m", toolChoice: "omit" });
@@ -272,12 +273,87 @@ describe("createModelClient against a llama.cpp-shaped server", () => {
     });
   });
 
-  it("probes a vLLM-shaped server as having token ids, logprobs and native tool calls", async () => {
-    server = await startScriptedModelServer([]);
-    const capabilities = await createModelClient({ baseUrl: server.baseUrl, model: "m" }).probe!();
+  it("asks again with the tool forced when the server answers auto with the bare text functions.NAME:", async () => {
+    server = await startScriptedModelServer(
+      () => ({ reply: { viaMessage: true, toolCalls: [{ name: "bash", arguments: { command: "ls" } }] } }),
+      { shape: "llama.cpp" },
+    );
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    const result = await client.complete({ messages: [{ role: "user", content: "hi" }], tools: [bash] });
+    expect(server.requests.map((request) => request.body.tool_choice)).toEqual([
+      "auto",
+      { type: "function", function: { name: "bash" } },
+    ]);
+    expect(result.status === "ok" && result.completion.toolCalls).toEqual([
+      { id: "call_1_0", name: "bash", arguments: '{"command":"ls"}' },
+    ]);
+
+    // A name that is not an offered tool is plain text; with `omit` nothing is forced.
+    const other = await client.complete({ messages: [{ role: "user", content: "hi" }], tools: [] });
+    expect(other.status === "ok" && other.completion.content).toBe("functions.bash:");
+    const omitting = createModelClient({ baseUrl: server.baseUrl, model: "m", toolChoice: "omit" });
+    await omitting.complete({ messages: [{ role: "user", content: "hi" }], tools: [bash] });
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it("finds that tool results never reach the prompt, and from then on sends them as user messages", async () => {
+    server = await startScriptedModelServer(() => ({ reply: { content: "next" } }), { shape: "llama.cpp" });
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    const conversation: ChatMessage[] = [
+      { role: "user", content: "hi" },
+      {
+        role: "assistant",
+        content: null,
+        toolCalls: [
+          { id: "c1", name: "bash", arguments: '{"command":"ls"}' },
+          { id: "c2", name: "editor", arguments: "{}" },
+        ],
+      },
+      { role: "tool", toolCallId: "c1", content: "README.md setup.py" },
+      { role: "tool", toolCallId: "c2", content: "edited" },
+    ];
+    await client.complete({ messages: conversation, tools: [bash] });
+    // As the server renders it, the model never saw what its tools did.
+    expect(server.requests[0]!.promptText).not.toContain("README.md setup.py");
+
+    const capabilities = await client.probe!();
+    expect(capabilities.toolResults.supported).toBe(false);
+    expect(capabilities.toolResults.detail).toMatch(
+      /leaves role "tool" messages out of the prompt .*; sending them as user messages instead/,
+    );
+    await client.complete({ messages: conversation, tools: [bash] });
+    const sent = server.requests[1]!;
+    expect(sent.body.messages.map((message: { role: string }) => message.role)).toEqual([
+      "user",
+      "assistant",
+      "user",
+    ]);
+    expect(sent.body.messages[2].content).toBe(
+      "Output of bash (call c1):\nREADME.md setup.py\n\nOutput of editor (call c2):\nedited",
+    );
+    expect(sent.promptText).toContain("README.md setup.py");
+  });
+
+  it("probes a vLLM-shaped server as having token ids, logprobs, native tool calls and tool results", async () => {
+    server = await startScriptedModelServer(() => ({ reply: { content: "next" } }));
+    const client = createModelClient({ baseUrl: server.baseUrl, model: "m" });
+    const capabilities = await client.probe!();
     expect(capabilities.tokenIds.supported).toBe(true);
     expect(capabilities.logprobs.supported).toBe(true);
     expect(capabilities.nativeToolCalls.supported).toBe(true);
+    expect(capabilities.toolResults).toMatchObject({ supported: true });
     expect(server.probes[0]).toMatchObject({ max_tokens: 1, return_token_ids: true, logprobs: true });
+    await client.complete({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: null, toolCalls: [{ id: "c1", name: "bash", arguments: "{}" }] },
+        { role: "tool", toolCallId: "c1", content: "out" },
+      ],
+    });
+    expect(server.requests[0]!.body.messages[2]).toEqual({
+      role: "tool",
+      tool_call_id: "c1",
+      content: "out",
+    });
   });
 });

@@ -1,20 +1,19 @@
 // OpenAI-compatible chat-completions client: bounded retries with backoff for transient failures only, the
 // exact token ids and logprobs that vLLM / SGLang report when asked (`return_token_ids`, `logprobs`), and a
-// one-time probe of what a server offers (token ids, logprobs, native tool calls).
+// one-time probe of what a server offers (token ids, logprobs, native tool calls, tool results in the prompt).
 
 import { InfrastructureError } from "../errors.js";
 import { createLogger } from "../log.js";
 import type {
-  CapabilityFinding,
   Completion,
   CompletionRequest,
   CompletionResult,
   ModelClient,
   ServerCapabilities,
-  TokenTrace,
-  ToolCall,
 } from "../ports/model.js";
 import type { SamplingSettings } from "../ports/rollout.js";
+import { PROBE_PROMPT, probeChatServer } from "./chat-probe.js";
+import { parseCompletion } from "./chat-response.js";
 import {
   CONTEXT_OVERFLOW,
   errorDetail,
@@ -26,7 +25,7 @@ import {
   requestJson,
   type Verdict,
 } from "./http.js";
-import { toWireMessage, toWireTool } from "./wire.js";
+import { toWireMessages, toWireTool } from "./wire.js";
 
 /** `omit` sends no `tool_choice` field at all, for servers that refuse it. */
 export type ToolChoiceSetting = "auto" | "required" | "none" | "omit";
@@ -84,15 +83,8 @@ export function samplingSettings(
 
 export const DEFAULT_SAMPLING = { temperature: 1.0, topP: 0.95, maxTokens: 4096 } as const;
 export const DEFAULT_TOOL_CHOICE: ToolChoiceSetting = "auto";
-/** The probe's one-message prompt. */
-export const PROBE_PROMPT = "Reply with OK.";
 const DEFAULT_TIMEOUT_MS = 600_000;
 const DEFAULT_RETRIES = 5;
-
-interface WireToolCall {
-  id?: unknown;
-  function?: { name?: unknown; arguments?: unknown };
-}
 
 export function createModelClient(options: ModelClientOptions): ModelClient {
   return new ChatClient(options);
@@ -111,6 +103,8 @@ class ChatClient implements ModelClient {
   /** Turned off for good when the server refuses the token id / logprob fields. */
   private requestTokenIds: boolean;
   private warnedMissingTokens = false;
+  /** Set by the probe when the server's template leaves tool messages out of the prompt. */
+  private toolResultsAsUser = false;
 
   constructor(private readonly options: ModelClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -126,10 +120,27 @@ class ChatClient implements ModelClient {
     this.sampling = samplingSettings(options, DEFAULT_SAMPLING);
   }
 
-  complete(request: CompletionRequest): Promise<CompletionResult> {
+  async complete(request: CompletionRequest): Promise<CompletionResult> {
+    const result = await this.post(request);
+    const named = result.status === "ok" ? callNamedInText(result.completion, request) : null;
+    if (named === null || this.toolChoice === "omit" || result.status !== "ok") return result;
+    // llama-cpp-python's chatml-function-calling answers `auto` with the bare text `functions.NAME:` and no
+    // call when the model starts a message: ask again with that tool forced, so its arguments get sampled.
+    const forced = await this.post(request, { type: "function", function: { name: named } });
+    if (forced.status !== "ok") return forced;
+    return {
+      status: "ok",
+      completion: {
+        ...forced.completion,
+        durationMs: result.completion.durationMs + forced.completion.durationMs,
+      },
+    };
+  }
+
+  private post(request: CompletionRequest, toolChoice?: Record<string, unknown>): Promise<CompletionResult> {
     return postWithRetries(
       this.url,
-      () => JSON.stringify(this.body(request)),
+      () => JSON.stringify(this.body(request, toolChoice)),
       {
         timeoutMs: this.timeoutMs,
         retry: this.retry,
@@ -168,17 +179,17 @@ class ChatClient implements ModelClient {
     throw this.rejected(status, detail, response.body);
   }
 
-  private body(request: CompletionRequest): Record<string, unknown> {
+  private body(request: CompletionRequest, toolChoice?: Record<string, unknown>): Record<string, unknown> {
     const { extra_body: _extra, seeds: _seeds, ...fields } = this.sampling;
     return {
       ...fields,
-      messages: request.messages.map(toWireMessage),
+      messages: toWireMessages(request.messages, { toolResultsAsUser: this.toolResultsAsUser }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.seed === undefined || this.options.sendSeeds === false ? {} : { seed: request.seed }),
       ...(request.tools && request.tools.length > 0
         ? {
             tools: request.tools.map(toWireTool),
-            ...(this.toolChoice === "omit" ? {} : { tool_choice: this.toolChoice }),
+            ...(this.toolChoice === "omit" ? {} : { tool_choice: toolChoice ?? this.toolChoice }),
           }
         : {}),
       ...(this.requestTokenIds ? { logprobs: true, return_token_ids: true } : {}),
@@ -215,91 +226,26 @@ class ChatClient implements ModelClient {
   }
 
   async probe(abortSignal?: AbortSignal): Promise<ServerCapabilities> {
-    const listedModels = await this.listedModels(abortSignal);
     const short = { ...this.body({ messages: [{ role: "user", content: PROBE_PROMPT }] }), max_tokens: 1 };
-    const { tokenIds, logprobs } = await this.probeTokens(short, abortSignal);
-    const nativeToolCalls = await this.probeToolCalls(short, abortSignal);
-    return {
-      url: this.baseUrl,
-      model: this.options.model,
-      listedModels,
-      tokenIds,
-      logprobs,
-      nativeToolCalls,
-    };
-  }
-
-  private async listedModels(abortSignal?: AbortSignal): Promise<string[] | null> {
-    const models = await this.send(`${this.baseUrl}/models`, null, abortSignal);
-    if (models.kind !== "response" || models.status !== 200) return null;
-    try {
-      const data = (JSON.parse(models.body) as { data?: { id?: unknown }[] }).data;
-      if (Array.isArray(data)) return data.map((entry) => String(entry.id));
-    } catch {
-      // no usable model list: reported as null
-    }
-    return null;
-  }
-
-  private async probeTokens(
-    short: Record<string, unknown>,
-    abortSignal?: AbortSignal,
-  ): Promise<{ tokenIds: CapabilityFinding; logprobs: CapabilityFinding }> {
-    const answer = await this.send(
-      this.url,
-      { ...short, logprobs: true, return_token_ids: true },
-      abortSignal,
-    );
-    if (answer.kind === "network") throw this.unreachable(answer.message);
-    if (answer.status !== 200) {
-      const why = `refused token id / logprob fields: HTTP ${answer.status}: ${errorDetail(answer.body)}`;
-      return { tokenIds: { supported: false, detail: why }, logprobs: { supported: false, detail: why } };
-    }
-    const parsed = JSON.parse(answer.body) as Record<string, unknown>;
-    const choice = ((parsed.choices as unknown[] | undefined)?.[0] ?? {}) as Record<string, unknown>;
-    const trace = parseTokens(parsed, choice);
-    const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
-    return {
-      tokenIds:
-        typeof trace === "string"
-          ? { supported: false, detail: trace }
-          : { supported: true, detail: `${trace.promptTokenIds.length} prompt token ids returned` },
-      logprobs: Array.isArray(content)
-        ? { supported: true, detail: "per-token logprobs returned" }
-        : { supported: false, detail: "no choices[0].logprobs.content" },
-    };
-  }
-
-  private async probeToolCalls(
-    short: Record<string, unknown>,
-    abortSignal?: AbortSignal,
-  ): Promise<CapabilityFinding> {
-    const pingTool = {
-      name: "ping",
-      description: "Answers ping.",
-      parameters: { type: "object", properties: {}, additionalProperties: false },
-    };
-    const answer = await this.send(
-      this.url,
+    const capabilities = await probeChatServer(
       {
-        ...short,
-        max_tokens: 32,
-        tools: [{ type: "function", function: pingTool }],
-        tool_choice:
-          this.toolChoice === "omit" ? undefined : { type: "function", function: { name: "ping" } },
+        baseUrl: this.baseUrl,
+        url: this.url,
+        model: this.options.model,
+        send: (target, payload, signal) => this.send(target, payload, signal),
+        unreachable: (message) => this.unreachable(message),
       },
-      abortSignal,
+      { short, sendsToolChoice: this.toolChoice !== "omit", abortSignal },
     );
-    if (answer.kind === "network") throw this.unreachable(answer.message);
-    if (answer.status !== 200)
-      return {
-        supported: false,
-        detail: `tools refused: HTTP ${answer.status}: ${errorDetail(answer.body)}`,
+    if (!capabilities.toolResults.supported) {
+      // The model would never see what its tools did: send the results as user messages instead.
+      this.toolResultsAsUser = true;
+      capabilities.toolResults = {
+        ...capabilities.toolResults,
+        detail: `${capabilities.toolResults.detail}; sending them as user messages instead`,
       };
-    const { completion } = parseCompletion(answer.body, this.url, 0);
-    return completion.toolCalls.length > 0
-      ? { supported: true, detail: `tool_calls returned (${completion.toolCalls[0]!.name})` }
-      : { supported: false, detail: "answered with text instead of tool_calls" };
+    }
+    return capabilities;
   }
 
   private unreachable(message: string): InfrastructureError {
@@ -311,84 +257,9 @@ class ChatClient implements ModelClient {
   }
 }
 
-function isTokenList(value: unknown): value is number[] {
-  return Array.isArray(value) && value.every((item) => Number.isInteger(item));
-}
-
-/**
- * Reads vLLM (`prompt_token_ids` on the response) and SGLang (`prompt_token_ids` on the choice) shapes.
- * Returns why there is no usable trace instead, so the warning can say what the server sent.
- */
-function parseTokens(
-  response: Record<string, unknown>,
-  choice: Record<string, unknown>,
-): TokenTrace | string {
-  const promptTokenIds = response.prompt_token_ids ?? choice.prompt_token_ids;
-  const completionTokenIds = choice.token_ids;
-  const content = (choice.logprobs as { content?: unknown } | null | undefined)?.content;
-  if (!isTokenList(promptTokenIds)) return "no prompt_token_ids";
-  if (!isTokenList(completionTokenIds)) return "no choices[0].token_ids";
-  if (!Array.isArray(content)) return "no choices[0].logprobs.content";
-  const logprobs = content.map((entry) => Number((entry as { logprob?: unknown }).logprob));
-  if (logprobs.length !== completionTokenIds.length)
-    return `${logprobs.length} logprobs for ${completionTokenIds.length} sampled token ids`;
-  if (logprobs.some((value) => !Number.isFinite(value))) return "a logprob is not a finite number";
-  return {
-    promptTokenIds,
-    completionTokenIds,
-    logprobs,
-    ...(typeof response.model === "string" ? { model: response.model } : {}),
-  };
-}
-
-function parseCompletion(
-  text: string,
-  url: string,
-  durationMs: number,
-): { completion: Completion; tokenProblem: string | null } {
-  let response: Record<string, unknown>;
-  try {
-    response = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new InfrastructureError(
-      "model-bad-response",
-      `model server at ${url} answered with non-JSON: ${text.slice(0, 200)}`,
-    );
-  }
-  const choices = response.choices;
-  const choice = Array.isArray(choices) ? (choices[0] as Record<string, unknown> | undefined) : undefined;
-  const message = choice?.message as { content?: unknown; tool_calls?: unknown } | undefined;
-  if (!choice || !message)
-    throw new InfrastructureError(
-      "model-bad-response",
-      `model server at ${url} answered without choices[0].message`,
-      {
-        data: { body: text.slice(0, 2000) },
-      },
-    );
-  const toolCalls: ToolCall[] = [];
-  if (Array.isArray(message.tool_calls)) {
-    message.tool_calls.forEach((raw: WireToolCall, index) => {
-      const args = raw.function?.arguments;
-      toolCalls.push({
-        id: typeof raw.id === "string" && raw.id !== "" ? raw.id : `call_${index}`,
-        name: typeof raw.function?.name === "string" ? raw.function.name : "",
-        arguments: typeof args === "string" ? args : JSON.stringify(args ?? {}),
-      });
-    });
-  }
-  const usage = (response.usage ?? {}) as { prompt_tokens?: unknown; completion_tokens?: unknown };
-  const tokens = parseTokens(response, choice);
-  const completion: Completion = {
-    content: typeof message.content === "string" ? message.content : null,
-    toolCalls,
-    finishReason: typeof choice.finish_reason === "string" ? choice.finish_reason : "stop",
-    usage: {
-      promptTokens: Number(usage.prompt_tokens ?? 0) || 0,
-      completionTokens: Number(usage.completion_tokens ?? 0) || 0,
-    },
-    tokens: typeof tokens === "string" ? null : tokens,
-    durationMs,
-  };
-  return { completion, tokenProblem: typeof tokens === "string" ? tokens : null };
+/** The tool a reply names as the whole text `functions.NAME:` without calling it, when NAME is offered. */
+function callNamedInText(completion: Completion, request: CompletionRequest): string | null {
+  if (completion.toolCalls.length > 0) return null;
+  const name = /^\s*functions\.([A-Za-z_][\w-]*):\s*$/.exec(completion.content ?? "")?.[1];
+  return name !== undefined && request.tools?.some((tool) => tool.name === name) ? name : null;
 }

@@ -28,3 +28,38 @@ export function toWireMessage(message: ChatMessage): Record<string, unknown> {
 export function toWireTool(tool: ToolSpecification): Record<string, unknown> {
   return { type: "function", function: tool };
 }
+
+export interface WireOptions {
+  /**
+   * Send tool results as user messages (consecutive ones merged into one), each naming its tool: for servers
+   * whose chat template leaves `role: "tool"` messages out of the prompt.
+   */
+  toolResultsAsUser?: boolean;
+}
+
+export function toWireMessages(
+  messages: readonly ChatMessage[],
+  options: WireOptions = {},
+): Record<string, unknown>[] {
+  if (!options.toolResultsAsUser) return messages.map(toWireMessage);
+  const toolNames = new Map<string, string>();
+  const wire: Record<string, unknown>[] = [];
+  let results: string[] = [];
+  const flush = () => {
+    if (results.length > 0) wire.push({ role: "user", content: results.join("\n\n") });
+    results = [];
+  };
+  for (const message of messages) {
+    if (message.role === "tool") {
+      const name = toolNames.get(message.toolCallId) ?? "tool";
+      results.push(`Output of ${name} (call ${message.toolCallId}):\n${message.content}`);
+      continue;
+    }
+    flush();
+    if (message.role === "assistant")
+      for (const call of message.toolCalls ?? []) toolNames.set(call.id, call.name);
+    wire.push(toWireMessage(message));
+  }
+  flush();
+  return wire;
+}

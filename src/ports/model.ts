@@ -80,6 +80,8 @@ export interface ServerCapabilities {
   logprobs: CapabilityFinding;
   /** Structured `tool_calls` when tools are offered. */
   nativeToolCalls: CapabilityFinding;
+  /** A `role: "tool"` message reaches the model's prompt (some chat templates drop it silently). */
+  toolResults: CapabilityFinding;
 }
 
 /** Where a client's token ids come from: the episode's own token list (`tito`) or the server's re-rendering of
@@ -96,6 +98,6 @@ export interface ModelClient {
   startEpisode?(): ModelClient;
   /** Throws InfrastructureError when the server stays unreachable after retries or rejects the request (4xx). */
   complete(request: CompletionRequest): Promise<CompletionResult>;
-  /** Asks the server once (model list, a one-token completion, a forced tool call) what it can do. */
+  /** Asks the server once (model list, a one-token completion, a forced tool call, tool results) what it can do. */
   probe?(abortSignal?: AbortSignal): Promise<ServerCapabilities>;
 }

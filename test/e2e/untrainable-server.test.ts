@@ -85,6 +85,15 @@ describe("run against a chat server without token ids", () => {
     expect(existsSync(join(out, "rollouts", "step_000000", "_DONE"))).toBe(true);
     // Tools reached the model through tool_choice, so the episodes ran on real tool calls.
     expect(server.requests.every((request) => request.body.tool_choice === "auto")).toBe(true);
+    // The probe found that this server drops tool messages, so their outputs went as user messages the model saw.
+    expect(result.stderr).toMatch(
+      /tool results in the prompt: no \(.*sending them as user messages instead\)/,
+    );
+    const afterEdits = server.requests.filter((request) => request.promptText.includes("Output of editor"));
+    expect(afterEdits.length).toBeGreaterThan(0);
+    expect(
+      server.requests.flatMap((request) => request.body.messages).some((message) => message.role === "tool"),
+    ).toBe(false);
   });
 
   it("exits 1 after a run whose --rollouts export holds no samples (here: the builtin policy)", async () => {

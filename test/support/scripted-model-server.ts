@@ -4,7 +4,7 @@
 // are real. The client's capability probe is answered as the shape's server would, outside the script.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { PROBE_PROMPT } from "../../src/model/openai-client.js";
+import { PROBE_PROMPT } from "../../src/model/chat-probe.js";
 
 export interface ScriptedToolCall {
   name: string;
@@ -14,7 +14,17 @@ export interface ScriptedToolCall {
 
 export type ScriptStep =
   | {
-      reply: { content?: string | null; toolCalls?: ScriptedToolCall[]; finishReason?: string };
+      reply: {
+        content?: string | null;
+        toolCalls?: ScriptedToolCall[];
+        finishReason?: string;
+        /**
+         * llama.cpp shape: the model starts a message instead of a call, as llama-cpp-python's
+         * chatml-function-calling lets it under `tool_choice: "auto"`; the server then answers only the text
+         * `functions.NAME:` of the first call, and the call itself only when `tool_choice` names its tool.
+         */
+        viaMessage?: boolean;
+      };
       /** Wait this long before sending anything, headers included (a slow prompt on a CPU server). */
       delayMs?: number;
     }
@@ -40,8 +50,9 @@ export interface ScriptedServerOptions {
   /**
    * Where prompt_token_ids go: top level (vLLM) or on the choice (SGLang). Default vLLM. `llama.cpp` answers as
    * llama-cpp-python's server does: no token ids at all, logprobs as {token, logprob, bytes} only when
-   * `top_logprobs` is sent, HTTP 500 for an assistant message with `content: null`, and the tools left out of
-   * the prompt (so no tool calls) unless `tool_choice` is sent.
+   * `top_logprobs` is sent, HTTP 500 for an assistant message with `content: null`, the tools left out of
+   * the prompt (so no tool calls) unless `tool_choice` is sent, and `role: "tool"` messages left out of the
+   * prompt always (its chatml templates have no branch for them).
    */
   shape?: "vllm" | "sglang" | "llama.cpp";
   /** Refuse `return_token_ids` with HTTP 400, as a strict hosted API would. */
@@ -82,12 +93,13 @@ function renderAssistantBody(message: any): string {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: wire messages are untyped JSON.
-export function renderPrompt(body: any, templateVersion = 1, toolsNeedChoice = false): string {
+export function renderPrompt(body: any, templateVersion = 1, llamaCpp = false): string {
   let text = "";
-  const toolsShown = !toolsNeedChoice || (body.tool_choice !== undefined && body.tool_choice !== "none");
+  const toolsShown = !llamaCpp || (body.tool_choice !== undefined && body.tool_choice !== "none");
   if (Array.isArray(body.tools) && body.tools.length > 0 && toolsShown)
     text += `<|tools|>\n${JSON.stringify(body.tools)}<|end|>\n`;
   for (const message of body.messages ?? []) {
+    if (llamaCpp && message.role === "tool") continue;
     const role = message.role === "system" && templateVersion > 1 ? "system v2" : message.role;
     const content =
       message.role === "assistant" ? renderAssistantBody(message) : String(message.content ?? "");
@@ -137,10 +149,7 @@ export async function startScriptedModelServer(
       });
       return;
     }
-    const isProbe =
-      body.messages?.length === 1 &&
-      body.messages[0].content === PROBE_PROMPT &&
-      Number(body.max_tokens) <= 32;
+    const isProbe = body.messages?.[0]?.content === PROBE_PROMPT && Number(body.max_tokens) <= 32;
     if (isProbe) probes.push(body);
     const templateVersion =
       options.changeTemplateFromRequest !== undefined && requests.length >= options.changeTemplateFromRequest
@@ -196,9 +205,10 @@ export async function startScriptedModelServer(
       return;
     }
     if (step.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, step.delayMs));
+    const reply = llama ? llamaReply(step.reply, body.tool_choice) : step.reply;
     // Without tool_choice llama.cpp never showed the model the tools, so it cannot call them.
     const toolsSeen = !llama || (body.tool_choice !== undefined && body.tool_choice !== "none");
-    const toolCalls = (toolsSeen ? (step.reply.toolCalls ?? []) : []).map((call, index) => ({
+    const toolCalls = (toolsSeen ? (reply.toolCalls ?? []) : []).map((call, index) => ({
       id: `call_${request.index}_${index}`,
       type: "function",
       function: {
@@ -206,14 +216,14 @@ export async function startScriptedModelServer(
         arguments: typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments),
       },
     }));
-    const message = { role: "assistant", content: step.reply.content ?? null, tool_calls: toolCalls };
+    const message = { role: "assistant", content: reply.content ?? null, tool_calls: toolCalls };
     const completionTokenIds = tokenize(`${renderAssistantBody(message)}<|end|>\n`);
     const wantIds = body.return_token_ids === true && !llama;
     const wantLogprobs = body.logprobs === true && (!llama || Number(body.top_logprobs) > 0);
     const choice: Record<string, unknown> = {
       index: 0,
       message,
-      finish_reason: step.reply.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
+      finish_reason: reply.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop"),
       logprobs: wantLogprobs
         ? {
             content: completionTokenIds.map((token) =>
@@ -269,6 +279,17 @@ export async function startScriptedModelServer(
         server.close(() => resolve());
       }),
   };
+}
+
+type Reply = Extract<ScriptStep, { reply: unknown }>["reply"];
+
+/** What llama-cpp-python's chatml-function-calling makes of a reply: a forced tool_choice gets that call only. */
+function llamaReply(reply: Reply, toolChoice: unknown): Reply {
+  const forced = (toolChoice as { function?: { name?: unknown } } | undefined)?.function?.name;
+  if (typeof forced === "string")
+    return { content: null, toolCalls: (reply.toolCalls ?? []).filter((call) => call.name === forced) };
+  if (reply.viaMessage) return { content: `functions.${reply.toolCalls?.[0]?.name ?? ""}:` };
+  return reply;
 }
 
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
