@@ -186,5 +186,6 @@ describe("policyConfigFrom", () => {
       /--extra-body expects a JSON object/,
     );
     expect(() => policyConfigFrom({ ...base, toolChoice: "always" }, {})).toThrow(/toolChoice/);
+    expect(() => policyConfigFrom({ ...base, seeds: "maybe" }, {})).toThrow(/--seeds expects on or off/);
   });
 });
