@@ -10,6 +10,7 @@ import { openSandboxes } from "../sandbox/index.js";
 import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
 import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type Store } from "../store/index.js";
+import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";
 import { createPolicy } from "./policy-factory.js";
 
 export { codeModelTestLocator, openSandboxes, openSqliteStore, openStore };
@@ -21,6 +22,11 @@ export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" |
   sandboxes?: SandboxBackend;
   /** Default: the policy config.policy names. */
   policy?: Policy;
+}
+
+/** The commands' validator: every check, with the code model reading which tests a weakening edits. */
+export function configuredValidator(options: Omit<ValidatorOptions, "testLocator">): Validator {
+  return createValidator({ ...options, testLocator: codeModelTestLocator });
 }
 
 /** Runs self-play with the adapters the configuration names, for whatever the caller did not pass. */

@@ -12,8 +12,8 @@ import { STRATEGIES, type Strategy } from "../../ports/artifact.js";
 import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
 import { openSandboxes } from "../../sandbox/index.js";
-import { createValidator, resolveThresholds } from "../../validation/index.js";
-import { codeModelTestLocator } from "../compose.js";
+import { resolveThresholds } from "../../validation/index.js";
+import { configuredValidator } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -106,7 +106,7 @@ async function propose(flags: ProposeFlags): Promise<number> {
   });
   const sandboxes = openSandboxes();
   try {
-    const validator = createValidator({ sandboxes, thresholds, testLocator: codeModelTestLocator });
+    const validator = configuredValidator({ sandboxes, thresholds });
     const sandbox = await sandboxes.create({ environment, label: "propose" });
     log.info("proposer episode started", { environment: name, strategy, seed, policy: policy.info.kind });
     let outcome: Awaited<ReturnType<typeof policy.propose>>;

@@ -11,8 +11,8 @@ import type { BugArtifact } from "../../ports/artifact.js";
 import type { Policy } from "../../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../ports/sandbox.js";
 import type { GradeResult, ValidationReport } from "../../ports/validation.js";
-import { createSolverTask, createValidator, grade } from "../../validation/index.js";
-import { codeModelTestLocator, openSandboxes } from "../compose.js";
+import { createSolverTask, grade } from "../../validation/index.js";
+import { configuredValidator, openSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -71,11 +71,7 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   });
   const sandboxes = openSandboxes();
   try {
-    const validator = createValidator({
-      sandboxes,
-      thresholds: thresholdsFrom(flags),
-      testLocator: codeModelTestLocator,
-    });
+    const validator = configuredValidator({ sandboxes, thresholds: thresholdsFrom(flags) });
     const report = await timed(
       "validating the artifact",
       () => validator.validate(environment, artifact),

@@ -10,13 +10,12 @@ import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import {
   createSolverTask,
-  createValidator,
   formatGrade,
   formatReport,
   grade,
   resolveThresholds,
 } from "../../validation/index.js";
-import { codeModelTestLocator } from "../compose.js";
+import { configuredValidator } from "../compose.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 
 interface EnvironmentFlags {
@@ -148,11 +147,10 @@ async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<
   const artifact = await readArtifactDir(resolve(artifactDir));
   const thresholds = thresholdsFrom(flags);
   const report = await withBackend(async (sandboxes) => {
-    const validator = createValidator({
+    const validator = configuredValidator({
       sandboxes,
       thresholds,
       concurrency: integer("--concurrency", flags.concurrency) || undefined,
-      testLocator: codeModelTestLocator,
     });
     try {
       return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });
@@ -176,7 +174,7 @@ async function gradeCommand(artifactDir: string, patchFile: string, flags: Check
   const thresholds = thresholdsFrom(flags);
   const abortSignal = interruptSignal();
   const outcome = await withBackend(async (sandboxes) => {
-    const validator = createValidator({ sandboxes, thresholds, testLocator: codeModelTestLocator });
+    const validator = configuredValidator({ sandboxes, thresholds });
     try {
       const report = await validator.validate(environment, artifact, { abortSignal });
       if (report.verdict !== "valid") return { report, grade: null };
