@@ -33,6 +33,8 @@ export interface CallFormat {
 
 const HERMES_CALL = /<tool_call>([\s\S]*?)<\/tool_call>/g;
 const FENCED_JSON = /```(?:json)?[ \t]*\n([\s\S]*?)```/g;
+const NO_HERMES_CALL =
+  'Your reply called no tool. Call one as <tool_call>{"name": ..., "arguments": {...}}</tool_call>; when you are done, call submit.';
 const TEXT_CALL = /<tool:\s*([A-Za-z_][\w-]*)\s*>\n?([\s\S]*?)<\/tool>/g;
 const textInstructions = assetText(import.meta.url, "text-format.md");
 
@@ -115,6 +117,11 @@ function hermesCall(json: string, id: string): ToolCall | string {
   } catch (error) {
     return `is not valid JSON (${error instanceof Error ? error.message : String(error)})`;
   }
+  return callOf(parsed, id);
+}
+
+/** A parsed `{"name", "arguments"}` value as a call, or why it is not one. */
+function callOf(parsed: unknown, id: string): ToolCall | string {
   const call = parsed as { name?: unknown; arguments?: unknown } | null;
   if (typeof call !== "object" || call === null || Array.isArray(call)) return "is not a JSON object";
   if (typeof call.name !== "string" || call.name === "") return 'has no "name" string';
@@ -136,7 +143,7 @@ export const hermesCallFormat: CallFormat = {
         status: "format-error",
         message: content.includes("<tool_call>")
           ? "Your <tool_call> block is not closed with </tool_call>."
-          : 'Your reply called no tool. Call one as <tool_call>{"name": ..., "arguments": {...}}</tool_call>; when you are done, call submit.',
+          : NO_HERMES_CALL,
       };
     const calls: ToolCall[] = [];
     for (const [index, block] of blocks.entries()) {
@@ -181,16 +188,13 @@ export const jsonCallFormat: CallFormat = {
         continue;
       }
       for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
-        const call = hermesCall(JSON.stringify(item), `call_${turn}_${calls.length}`);
+        const call = callOf(item, `call_${turn}_${calls.length}`);
         if (typeof call !== "string") calls.push(call);
       }
     }
-    if (calls.length > 0) return { status: "calls", calls };
-    return {
-      status: "format-error",
-      message:
-        'Your reply called no tool. Call one as <tool_call>{"name": ..., "arguments": {...}}</tool_call>; when you are done, call submit.',
-    };
+    return calls.length > 0
+      ? { status: "calls", calls }
+      : { status: "format-error", message: NO_HERMES_CALL };
   },
 };
 
