@@ -122,8 +122,9 @@ class ChatClient implements ModelClient {
 
   async complete(request: CompletionRequest): Promise<CompletionResult> {
     const result = await this.post(request);
-    const named = result.status === "ok" ? callNamedInText(result.completion, request) : null;
-    if (named === null || this.toolChoice === "omit" || result.status !== "ok") return result;
+    if (result.status !== "ok" || this.toolChoice === "omit") return result;
+    const named = callNamedInText(result.completion, request);
+    if (named === null) return result;
     // llama-cpp-python's chatml-function-calling answers `auto` with the bare text `functions.NAME:` and no
     // call when the model starts a message: ask again with that tool forced, so its arguments get sampled.
     const forced = await this.post(request, { type: "function", function: { name: named } });
