@@ -14,7 +14,7 @@ import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type ScriptedModelServer, startScriptedModelServer } from "../support/scripted-model-server.js";
 import { makeTempDir } from "../support/tmp.js";
-import { call, startServe } from "./serve-process.js";
+import { call, startServe, untilEvent } from "./serve-process.js";
 
 const PYTHON = "/usr/bin/python3";
 const hasPython = spawnSync(PYTHON, ["-c", "import sys; sys.exit(sys.version_info < (3, 10))"]).status === 0;
@@ -85,14 +85,7 @@ describe.skipIf(!hasPython)("the Python service client across a crash of the ser
     try {
       ({ step_id: stepId } = await python("request", service.url));
       // Kill once the artifact is valid and the solvers are at work.
-      const stream = await fetch(`${service.url}/v1/steps/${stepId}/events`);
-      const reader = stream.body!.getReader();
-      let seen = "";
-      while (!seen.includes("event: artifact-validated")) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        seen += new TextDecoder().decode(chunk.value);
-      }
+      const { seen, reader } = await untilEvent(service.url, stepId, "artifact-validated");
       expect(seen).toContain("event: artifact-validated");
       await service.kill();
       await reader.cancel().catch(() => {});

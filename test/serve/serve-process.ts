@@ -95,3 +95,23 @@ export async function call(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }
+
+/**
+ * Reads a step's event stream until `event` arrives (or the stream ends); returns what was read and the
+ * reader, still open, for the caller to cancel once it has done what the event was waited for.
+ */
+export async function untilEvent(
+  url: string,
+  stepId: string,
+  event: string,
+): Promise<{ seen: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
+  const stream = await fetch(`${url}/v1/steps/${stepId}/events`);
+  const reader = stream.body!.getReader();
+  let seen = "";
+  while (!seen.includes(`event: ${event}`)) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    seen += new TextDecoder().decode(chunk.value);
+  }
+  return { seen, reader };
+}

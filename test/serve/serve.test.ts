@@ -18,7 +18,7 @@ import {
   startScriptedModelServer,
 } from "../support/scripted-model-server.js";
 import { makeTempDir } from "../support/tmp.js";
-import { call, type ServeProcess, startServe } from "./serve-process.js";
+import { call, type ServeProcess, startServe, untilEvent } from "./serve-process.js";
 
 const artifact = pythonFixtureArtifact();
 
@@ -305,14 +305,7 @@ describe("swe-selfplay serve", () => {
     try {
       const { body: accepted } = await call(`${crashing.url}/v1/steps`, { body });
       // Kill once the artifact is valid and the solvers are at work.
-      const stream = await fetch(`${crashing.url}/v1/steps/${accepted.step_id}/events`);
-      const reader = stream.body!.getReader();
-      let seen = "";
-      while (!seen.includes("event: artifact-validated")) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        seen += new TextDecoder().decode(chunk.value);
-      }
+      const { reader } = await untilEvent(crashing.url, accepted.step_id, "artifact-validated");
       await crashing.kill();
       await reader.cancel().catch(() => {});
       crashing = await startServe(serveArgs(crashStore));
