@@ -9,5 +9,7 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // Fails the run when a sandbox launcher it started is left behind.
+    globalSetup: ["./test/support/leftover-launchers.ts"],
   },
 });

@@ -52,6 +52,11 @@ export interface RunResult {
   stderr: string;
   truncated: boolean;
   durationMs: number;
+  /**
+   * Present only when the command needed the backend's grace: its output was still held open (by something
+   * its end or its kill did not reach) this many milliseconds after it ended, and the result was given anyway.
+   */
+  graceMs?: number;
 }
 
 export type ApplyResult =

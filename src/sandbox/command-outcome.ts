@@ -12,7 +12,18 @@ export interface CommandOutcome {
   stderr: Buffer;
   truncated: boolean;
   durationMs: number;
+  /**
+   * Set only when the command needed the grace: its output (or its launcher) was still open this many
+   * milliseconds after it ended or was killed, and the result was given without waiting longer.
+   */
+  graceMs?: number;
 }
+
+/**
+ * How long a command's output may stay open once the command ended or was killed. A command's result comes
+ * at most its timeout plus this grace after it started, whatever its descendants do.
+ */
+export const COMMAND_GRACE_MS = 5_000;
 
 /**
  * Keeps the first `limit` bytes of a stream and drops (but drains) the rest; `truncated` is set exactly
@@ -63,6 +74,7 @@ export function runResultOf(outcome: CommandOutcome): RunResult {
     stderr: outcome.stderr.toString("utf8"),
     truncated: outcome.truncated,
     durationMs: outcome.durationMs,
+    ...(outcome.graceMs === undefined ? {} : { graceMs: outcome.graceMs }),
   };
 }
 
@@ -112,8 +124,11 @@ export class CommandWatch {
     this.options.abortSignal?.removeEventListener("abort", this.onAbort);
   }
 
-  /** The outcome; `exitCode` counts only when the command was not stopped. */
-  outcome(exitCode: number | null): CommandOutcome {
+  /**
+   * The outcome; `exitCode` counts only when the command was not stopped. `graceMs` is given when the
+   * result had to be forced after the grace.
+   */
+  outcome(exitCode: number | null, graceMs?: number): CommandOutcome {
     return {
       status: this.status,
       exitCode: this.stopped ? null : exitCode,
@@ -121,6 +136,7 @@ export class CommandWatch {
       stderr: this.stderr.value(),
       truncated: this.stdout.truncated || this.stderr.truncated,
       durationMs: Math.round(performance.now() - this.started),
+      ...(graceMs === undefined ? {} : { graceMs }),
     };
   }
 }

@@ -232,8 +232,10 @@ export function bubblewrapArguments(command: BubblewrapCommand): string[] {
     "--hostname",
     "sandbox",
     "--die-with-parent",
-    "--new-session",
   );
+  // No --new-session: the launcher already runs in a session of its own without a controlling terminal
+  // (so there is no terminal to inject input into), and bwrap's setsid would take the sandbox's first
+  // process out of the launcher's process group, through which it is killed at every stage.
   // As root the sandboxed process would otherwise keep every capability.
   if (process.getuid?.() === 0) argumentsList.push("--cap-drop", "ALL");
   argumentsList.push("--clearenv");

@@ -1,9 +1,23 @@
 // Runs one launcher process to completion: stdin in, capped stdout/stderr out, timeout and abort kill the
 // whole tree. The outcome is data; only a launcher that cannot start at all is an error.
+//
+// The result waits on the launcher's exit, not on its output: once the launcher has exited (or was killed),
+// the tree is killed and the output gets a bounded drain (COMMAND_GRACE_MS). Whatever its descendants do, a
+// command takes at most its timeout plus that grace; a command that needed it says so (`graceMs`).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:os";
-import { type CommandOutcome, CommandWatch, outcomeWithoutOutput } from "../command-outcome.js";
+import type { Readable } from "node:stream";
+import { createLogger } from "../../log.js";
+import {
+  COMMAND_GRACE_MS,
+  type CommandOutcome,
+  CommandWatch,
+  outcomeWithoutOutput,
+} from "../command-outcome.js";
+import { launcherEnvironment } from "./launcher-marker.js";
+
+const log = createLogger("sandbox.local");
 
 export interface ExecuteOptions {
   program: string;
@@ -17,49 +31,102 @@ export interface ExecuteOptions {
    * sandbox's first process is passed here (to join control groups) before anything may run.
    */
   beforeStart?: (sandboxPid: number) => void;
-  /** Kills everything the launcher started; called on timeout, abort, and after a normal exit. */
+  /** Told the launcher's pid once it runs; the launcher leads its own process group (pgid = pid). */
+  onSpawn?: (pid: number) => void;
+  /**
+   * Kills everything the launcher started; called on timeout, abort, when the launcher exits, and once more
+   * when the result is given (then with undefined).
+   */
   killTree: (pid: number | undefined) => void;
+  /** How long output may stay open after the launcher ended or was killed (default COMMAND_GRACE_MS). */
+  graceMs?: number;
 }
 
 export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
   if (options.abortSignal?.aborted) return Promise.resolve(outcomeWithoutOutput("aborted"));
   return new Promise((resolve, reject) => {
     const gated = options.beforeStart !== undefined;
-    const watch = new CommandWatch({ ...options, onStop: () => options.killTree(child.pid) });
-    const child = spawn(options.program, [...options.args], {
-      stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
-      env: {},
-    });
+    const graceMs = options.graceMs ?? COMMAND_GRACE_MS;
+    let child: ChildProcess | undefined;
     let failed: Error | undefined;
-    child.stdout!.on("data", (chunk: Buffer) => watch.stdout.push(chunk));
-    child.stderr!.on("data", (chunk: Buffer) => watch.stderr.push(chunk));
-    child.on("error", (error) => {
+    let done = false;
+    let exitCode: number | null = null;
+    let endedAt: number | undefined;
+    let graceTimer: NodeJS.Timeout | undefined;
+
+    // From the launcher's exit or the stop, whichever comes first, the output has `graceMs` to close.
+    const startGrace = () => {
+      if (done || endedAt !== undefined) return;
+      endedAt = performance.now();
+      graceTimer = setTimeout(() => finish(true), graceMs);
+    };
+    const watch = new CommandWatch({
+      ...options,
+      onStop: () => {
+        options.killTree(child?.pid);
+        startGrace();
+      },
+    });
+    const finish = (forced: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(graceTimer);
+      watch.end();
+      options.killTree(undefined);
+      let waited: number | undefined;
+      if (forced) {
+        waited = Math.round(performance.now() - (endedAt ?? performance.now()));
+        for (const stream of child?.stdio ?? []) (stream as Readable | null)?.destroy();
+        log.warn("a sandboxed command's output stayed open after its launcher ended; gave up waiting", {
+          program: options.program,
+          pid: child?.pid,
+          launcher: child?.exitCode === null && child?.signalCode === null ? "running" : "exited",
+          waitedMs: waited,
+        });
+      }
+      if (failed && (child?.pid === undefined || gated)) reject(failed);
+      else resolve(watch.outcome(exitCode, waited));
+    };
+
+    child = spawn(options.program, [...options.args], {
+      stdio: gated ? ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"] : ["pipe", "pipe", "pipe"],
+      env: launcherEnvironment(),
+      // Its own process group, which the sandbox's first process never leaves (bwrap runs without
+      // --new-session): killing the group reaches that process at every stage of its set-up.
+      detached: true,
+    });
+    const launcher = child;
+    if (launcher.pid !== undefined) options.onSpawn?.(launcher.pid);
+    launcher.stdout!.on("data", (chunk: Buffer) => watch.stdout.push(chunk));
+    launcher.stderr!.on("data", (chunk: Buffer) => watch.stderr.push(chunk));
+    launcher.on("error", (error) => {
       failed = error;
     });
     watch.start();
     if (gated) {
-      gate(child, options.beforeStart!, (error) => {
+      gate(launcher, options.beforeStart!, (error) => {
         failed = error;
         watch.stop("aborted");
       });
     }
-    child.on("close", (code, signal) => {
-      watch.end();
-      // Nothing may outlive its command, even a daemon that closed its output.
-      options.killTree(undefined);
-      if (failed && (child.pid === undefined || gated)) reject(failed);
-      else resolve(watch.outcome(code ?? 128 + signalNumber(signal)));
+    launcher.on("exit", (code, signal) => {
+      exitCode = code ?? 128 + signalNumber(signal);
+      // Whatever the launcher left (a sandbox's first process orphaned during its set-up keeps the output
+      // open and ignores every signal but SIGKILL) goes with it; the output is then drained, not awaited.
+      if (launcher.pid !== undefined) options.killTree(launcher.pid);
+      startGrace();
     });
-    child.stdin!.on("error", () => {
+    launcher.on("close", () => finish(false));
+    launcher.stdin!.on("error", () => {
       // the command did not read its input: fine
     });
-    child.stdin!.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
+    launcher.stdin!.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
   });
 }
 
 /**
  * Reads bwrap's info (fd 3) until it names the sandbox's first process, hands that pid to `beforeStart`, then
- * releases bwrap (fd 4) and the gated command (fd 5).
+ * releases bwrap (fd 4) and the gated command (fd 5). A launcher that already ended is not released.
  */
 function gate(
   child: ChildProcess,
@@ -80,11 +147,14 @@ function gate(
     const pid = text.match(/"child-pid"\s*:\s*(\d+)/)?.[1];
     if (pid === undefined) return;
     released = true;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     try {
       beforeStart(Number(pid));
       release.end("x");
       go.end("go\n");
     } catch (error) {
+      // A first process that is already gone was killed with its launcher: the exit reports it.
+      if ((error as NodeJS.ErrnoException).code === "ESRCH") return;
       onFailure(error as Error);
     }
   });

@@ -55,16 +55,16 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
     const name = `p${process.pid}-${this.id}-${++commandCounter}`;
     const cgroup = parts.cgroups ? CommandCgroup.create(parts.cgroups, name, parts.limits) : undefined;
     let pid: number | undefined;
-    const killTree = (started: number | undefined) => {
-      // The launcher has exec'd bwrap; its death takes the sandbox's pid 1 and so every process with it.
-      if (started !== undefined) {
-        pid = started;
-        killProcess(started);
-      }
+    // The launcher leads its own process group, which the sandbox's first process (its namespace's init)
+    // never leaves. Killing the launcher alone is not enough: until that init has set up (and asked to die
+    // with its parent) it outlives the launcher, blocked in bwrap's set-up, holding the command's output,
+    // and as a namespace init it ignores every signal from outside but SIGKILL. So the group goes, whole.
+    const killTree = (launcher: number | undefined) => {
+      if (launcher !== undefined) killProcessGroup(launcher);
       cgroup?.killAll();
     };
     command.killNow = () => {
-      if (pid !== undefined) killProcess(pid);
+      if (pid !== undefined) killProcessGroup(pid);
       cgroup?.killAll();
       cgroup?.remove();
     };
@@ -75,6 +75,9 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
         timeoutMs: options.timeoutMs,
         maxOutputBytes: options.maxOutputBytes,
         abortSignal: command.signal,
+        onSpawn: (launcher) => {
+          pid = launcher;
+        },
         killTree,
       });
     } finally {
@@ -224,9 +227,10 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
   }
 }
 
-function killProcess(pid: number): void {
+/** SIGKILLs the process group a launcher leads (it is started as its group's leader). */
+function killProcessGroup(launcher: number): void {
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(-launcher, "SIGKILL");
   } catch {
     // already gone
   }
