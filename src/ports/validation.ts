@@ -15,9 +15,13 @@ export type TestRunFailure =
   | "tampered";
 
 /** One execution of test_script.sh parsed by test_parser.py. Failures are data. */
-export type TestRun =
+export type TestRun = (
   | { status: "ok"; results: TestResults; durationMs: number; truncated: boolean }
-  | { status: TestRunFailure; message: string; durationMs: number; outputTail: string };
+  | { status: TestRunFailure; message: string; durationMs: number; outputTail: string }
+) & {
+  /** Present only when a command of the run needed the sandbox's grace (see RunResult.graceMs). */
+  graceMs?: number;
+};
 
 export interface Thresholds {
   minPassingTests: number;
@@ -64,6 +68,8 @@ export interface TestRunRecord {
   durationMs: number;
   /** True when the result came from the baseline cache and cost nothing now. */
   cached: boolean;
+  /** Present only when a command of the run needed the sandbox's grace (see RunResult.graceMs). */
+  graceMs?: number;
 }
 
 export interface ValidationReport {

@@ -87,7 +87,7 @@ export async function parseTestOutput(
   sandbox: SandboxView,
   output: string,
   abortSignal?: AbortSignal,
-): Promise<{ parsed: ParserOutcome; durationMs: number }> {
+): Promise<{ parsed: ParserOutcome; durationMs: number; graceMs?: number }> {
   const run = await sandbox.run({
     command: `if command -v python3 >/dev/null 2>&1; then exec python3 ${PARSER_PATH}; else exec python ${PARSER_PATH}; fi`,
     cwd: PRIVATE_DIR,
@@ -96,6 +96,11 @@ export async function parseTestOutput(
     maxOutputBytes: PARSER_MAX_OUTPUT_BYTES,
     abortSignal,
   });
+  const parsed = parserOutcome(run);
+  return run.graceMs === undefined ? parsed : { ...parsed, graceMs: run.graceMs };
+}
+
+function parserOutcome(run: RunResult): { parsed: ParserOutcome; durationMs: number } {
   if (run.status === "aborted")
     return { parsed: { status: "aborted", message: "aborted" }, durationMs: run.durationMs };
   if (run.status === "timed-out") {
@@ -131,6 +136,16 @@ export async function parseTestOutput(
 
 /** Turns a script execution and its parse into a TestRun. */
 export function toTestRun(
+  execution: ScriptExecution,
+  parse: Awaited<ReturnType<typeof parseTestOutput>> | null,
+  timeoutMs: number,
+): TestRun {
+  const testRun = toTestRunWithoutGrace(execution, parse, timeoutMs);
+  const graceMs = (execution.run.graceMs ?? 0) + (parse?.graceMs ?? 0);
+  return graceMs > 0 ? { ...testRun, graceMs } : testRun;
+}
+
+function toTestRunWithoutGrace(
   execution: ScriptExecution,
   parse: Awaited<ReturnType<typeof parseTestOutput>> | null,
   timeoutMs: number,

@@ -49,6 +49,7 @@ export async function measureBaseline(
       status: testRun.status,
       durationMs: testRun.durationMs,
       cached: false,
+      ...(testRun.graceMs === undefined ? {} : { graceMs: testRun.graceMs }),
     })),
     parser: judgeParser({
       run: first.testRun,

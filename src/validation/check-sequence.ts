@@ -109,7 +109,13 @@ async function awaitRun(judging: Judging, promise: Promise<SuiteRun | null>): Pr
   const run = await promise;
   if (run === null) throw new Error("a test run was skipped although its preparation passed");
   const { label, testRun } = run;
-  judging.report.record({ label, status: testRun.status, durationMs: testRun.durationMs, cached: false });
+  judging.report.record({
+    label,
+    status: testRun.status,
+    durationMs: testRun.durationMs,
+    cached: false,
+    ...(testRun.graceMs === undefined ? {} : { graceMs: testRun.graceMs }),
+  });
   judging.report.waitedFor(testRun.durationMs);
   if (testRun.status === "aborted") throw abortError(judging.signal);
   return testRun;
