@@ -31,11 +31,14 @@ export interface ExecuteOptions {
    * sandbox's first process is passed here (to join control groups) before anything may run.
    */
   beforeStart?: (sandboxPid: number) => void;
-  /** Told the launcher's pid once it runs; the launcher leads its own process group (pgid = pid). */
+  /**
+   * Told the launcher's pid once it runs. The launcher leads its own process group (pgid = pid), which
+   * execute kills on timeout, abort and the launcher's exit (see killLauncherGroup).
+   */
   onSpawn?: (pid: number) => void;
   /**
-   * Kills everything the launcher started; called on timeout, abort, when the launcher exits, and once more
-   * when the result is given (then with undefined).
+   * Kills what the launcher's group may not hold (e.g. a control group's members); called on timeout and
+   * abort (with the launcher's pid) and when the result is given (with undefined).
    */
   killTree: (pid: number | undefined) => void;
   /** How long output may stay open after the launcher ended or was killed (default COMMAND_GRACE_MS). */
@@ -63,6 +66,7 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
     const watch = new CommandWatch({
       ...options,
       onStop: () => {
+        if (child?.pid !== undefined) killLauncherGroup(child.pid);
         options.killTree(child?.pid);
         startGrace();
       },
@@ -113,7 +117,7 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
       exitCode = code ?? 128 + signalNumber(signal);
       // Whatever the launcher left (a sandbox's first process orphaned during its set-up keeps the output
       // open and ignores every signal but SIGKILL) goes with it; the output is then drained, not awaited.
-      if (launcher.pid !== undefined) options.killTree(launcher.pid);
+      if (launcher.pid !== undefined) killLauncherGroup(launcher.pid);
       startGrace();
     });
     launcher.on("close", () => finish(false));
@@ -158,6 +162,18 @@ function gate(
       onFailure(error as Error);
     }
   });
+}
+
+/**
+ * SIGKILLs the process group the launcher leads. The sandbox's first process (its namespace's init) never
+ * leaves it, and until its set-up is done it neither dies with the launcher nor heeds any other signal.
+ */
+export function killLauncherGroup(launcher: number): void {
+  try {
+    process.kill(-launcher, "SIGKILL");
+  } catch {
+    // already gone
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals | null): number {

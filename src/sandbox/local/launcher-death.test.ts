@@ -99,6 +99,14 @@ function cleanUp(marker: string): void {
 
 let counter = 0;
 
+/**
+ * Shell that starts a process in a session of its own (out of the launcher's group) holding the output, and
+ * waits until it has left the launcher's session.
+ */
+function heldOutside(marker: string): string {
+  return `setsid bash -c 'exec -a ${marker} sleep 1000' & while [ "$(cut -d' ' -f6 /proc/$!/stat)" = "$$" ]; do sleep 0.01; done`;
+}
+
 describe("a command whose launcher ends", () => {
   const scratch = makeTempDir("swe-selfplay-launcher-");
   const environment = join(scratch.path, "repo");
@@ -195,7 +203,7 @@ describe("a command whose launcher ends", () => {
     try {
       const outcome = await execute({
         program: "/bin/sh",
-        args: ["-c", `setsid sh -c 'sleep 1000' ${marker} & echo started`],
+        args: ["-c", `${heldOutside(marker)}; echo started`],
         timeoutMs: 60_000,
         maxOutputBytes: 1024,
         graceMs: 1_000,
@@ -215,7 +223,7 @@ describe("a command whose launcher ends", () => {
     try {
       const outcome = await execute({
         program: "/bin/sh",
-        args: ["-c", `setsid sh -c 'sleep 1000' ${marker} & exec sleep 1000`],
+        args: ["-c", `${heldOutside(marker)}; exec sleep 1000`],
         timeoutMs: 200,
         maxOutputBytes: 1024,
         graceMs: 1_000,

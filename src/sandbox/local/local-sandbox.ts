@@ -18,7 +18,7 @@ import {
 } from "../sandbox-base.js";
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
 import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
-import { execute } from "./execute.js";
+import { execute, killLauncherGroup } from "./execute.js";
 import { GO_CACHE_PATH } from "./go-build-cache.js";
 import type { Workspace } from "./workspace.js";
 import { removeStateDirectory, removeStateDirectorySync } from "./workspace.js";
@@ -58,13 +58,11 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
     // The launcher leads its own process group, which the sandbox's first process (its namespace's init)
     // never leaves. Killing the launcher alone is not enough: until that init has set up (and asked to die
     // with its parent) it outlives the launcher, blocked in bwrap's set-up, holding the command's output,
-    // and as a namespace init it ignores every signal from outside but SIGKILL. So the group goes, whole.
-    const killTree = (launcher: number | undefined) => {
-      if (launcher !== undefined) killProcessGroup(launcher);
-      cgroup?.killAll();
-    };
+    // and as a namespace init it ignores every signal from outside but SIGKILL. So the group goes, whole
+    // (execute kills it on timeout, abort and the launcher's exit), and the control group after it.
+    const killTree = () => cgroup?.killAll();
     command.killNow = () => {
-      if (pid !== undefined) killProcessGroup(pid);
+      if (pid !== undefined) killLauncherGroup(pid);
       cgroup?.killAll();
       cgroup?.remove();
     };
@@ -224,15 +222,6 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
         ancestor = dirname(ancestor);
       }
     }
-  }
-}
-
-/** SIGKILLs the process group a launcher leads (it is started as its group's leader). */
-function killProcessGroup(launcher: number): void {
-  try {
-    process.kill(-launcher, "SIGKILL");
-  } catch {
-    // already gone
   }
 }
 
