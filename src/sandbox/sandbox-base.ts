@@ -4,6 +4,7 @@
 
 import { posix } from "node:path";
 import { InfrastructureError, InputError } from "../errors.js";
+import { createLogger } from "../log.js";
 import type { ApplyResult, RunOptions, RunResult, Sandbox, SandboxSpec } from "../ports/sandbox.js";
 import { shellQuote } from "../shell-quote.js";
 import { type ChangeTracker, TrackedTree } from "./change-tracking.js";
@@ -11,6 +12,15 @@ import { type CommandOutcome, outcomeWithoutOutput, runResultOf } from "./comman
 
 /** Largest file readFile returns through the sandbox. */
 export const READ_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * How long destroy() waits for a sandbox to be freed (its commands are aborted first, and each takes at most
+ * the command grace then). Past it destroy() resolves, so a backend's close() is bounded whatever an engine
+ * or a file system does; the freeing goes on, and the sandbox stays known to the exit hook until it is done.
+ */
+export const DESTROY_LIMIT_MS = 60_000;
+
+const log = createLogger("sandbox");
 
 export interface SandboxBaseParts {
   id: string;
@@ -22,6 +32,8 @@ export interface SandboxBaseParts {
   defaultTimeoutMs: number;
   maxOutputBytes: number;
   onDestroyed: () => void;
+  /** DESTROY_LIMIT_MS unless set (tests). */
+  destroyLimitMs?: number;
 }
 
 /** Run options with the sandbox's defaults filled in. */
@@ -117,10 +129,28 @@ export abstract class SandboxBase<Parts extends SandboxBaseParts> implements San
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
       for (const entry of this.inFlight) entry.controller.abort();
+      const releasing = (async () => {
+        try {
+          await this.release();
+        } finally {
+          this.parts.onDestroyed();
+        }
+      })();
+      const limitMs = this.parts.destroyLimitMs ?? DESTROY_LIMIT_MS;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), limitMs);
+      });
       try {
-        await this.release();
+        if ((await Promise.race([releasing, late])) === "late") {
+          releasing.catch(() => undefined);
+          log.warn("a sandbox was not freed in time; destroy() returns and the freeing goes on", {
+            sandbox: this.id,
+            limitMs,
+          });
+        }
       } finally {
-        this.parts.onDestroyed();
+        clearTimeout(timer);
       }
     })();
     return this.destroying;
