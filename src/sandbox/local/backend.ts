@@ -26,6 +26,7 @@ import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
 import { GoBuildCaches } from "./go-build-cache.js";
 import { createHostGitRunner } from "./host-git.js";
+import { sweepOrphanedLaunchers } from "./launcher-marker.js";
 import { LocalSandbox } from "./local-sandbox.js";
 import { mountRequest } from "./mount-helper.js";
 import {
@@ -39,6 +40,8 @@ import {
 import { createWorkspace, NESTED_STATES, removeStateDirectory, type WorkspaceStrategy } from "./workspace.js";
 
 const log = createLogger("sandbox.local");
+
+let sweptOrphans = false;
 
 export interface LocalBackendOptions {
   /** How a sandbox gets its private copy of the environment. Default "auto" (overlay when root, else reflink/copy). */
@@ -229,6 +232,15 @@ export class LocalBackend implements SandboxBackend {
     removeStaleSystemViews(join(runtimeDirectory, "system"), etc);
     const cgroups = detectCgroups();
     if (cgroups) await watchControlGroups(cgroups);
+    if (!sweptOrphans) {
+      // Once per process: launchers left by a process that died abruptly (what its exit hook never saw).
+      sweptOrphans = true;
+      const orphans = sweepOrphanedLaunchers((pid) => isOwnerAlive(`${pid} 0`));
+      if (orphans.length > 0)
+        log.info("killed sandbox launchers left by processes that are gone", {
+          pids: orphans.map((orphan) => orphan.pid).join(","),
+        });
+    }
     log.debug("local backend ready", { runtimeDirectory, cgroups: cgroups?.version ?? "none" });
     return { bubblewrap, cgroups, etc };
   }

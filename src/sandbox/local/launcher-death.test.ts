@@ -4,7 +4,7 @@
 // output open, so the command's result never came. Also: output held open by something the kill cannot
 // reach delays a result by the grace at most.
 
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { makeTempDir } from "../../../test/support/tmp.js";
 import type { Sandbox, SandboxBackend } from "../../ports/sandbox.js";
 import { createLocalBackend } from "./backend.js";
 import { execute } from "./execute.js";
+import { LAUNCHER_VARIABLE, RUN_TAG_VARIABLE, sweepOrphanedLaunchers } from "./launcher-marker.js";
 
 interface HostProcess {
   pid: number;
@@ -243,5 +244,23 @@ describe("a command whose launcher ends", () => {
     expect(result).toMatchObject({ status: "exited", exitCode: 0, stdout: "done\n" });
     expect(result.graceMs).toBeUndefined();
     expect(existsSync(environment)).toBe(true);
+  });
+
+  it("left by an owner that died is swept by the next process's backend", async () => {
+    const marker = `launcher-orphan-${process.pid}-${++counter}`;
+    const deadOwner = spawnSync("true").pid;
+    const orphan = spawn("bash", ["-c", `exec -a ${marker} sleep 1000`], {
+      env: { [LAUNCHER_VARIABLE]: `${process.env[RUN_TAG_VARIABLE] ?? ""}/${deadOwner}` },
+      detached: true,
+      stdio: "ignore",
+    });
+    try {
+      await until(() => withMarker(marker).length === 1, "the orphan runs");
+      const swept = sweepOrphanedLaunchers((pid) => pid !== deadOwner);
+      expect(swept.map((entry) => entry.pid)).toContain(orphan.pid);
+      await until(() => withMarker(marker).length === 0, "the orphan is gone");
+    } finally {
+      cleanUp(marker);
+    }
   });
 });

@@ -75,3 +75,13 @@ function ownProcessGroup(): number {
   const stat = readFileSync("/proc/self/stat", "utf8");
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }
+
+/**
+ * SIGKILLs, with their process groups, the launchers whose owning process is gone (`isAlive` says no), e.g.
+ * a sandbox's first process orphaned in its set-up when its owner was SIGKILLed. Returns what it killed.
+ */
+export function sweepOrphanedLaunchers(isAlive: (pid: number) => boolean): MarkedProcess[] {
+  const orphans = markedProcesses((_tag, owner) => owner !== process.pid && owner > 0 && !isAlive(owner));
+  killMarked(orphans);
+  return orphans;
+}
