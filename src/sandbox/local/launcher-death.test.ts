@@ -165,6 +165,22 @@ describe("a command whose launcher ends", () => {
     expect(["Z", undefined]).toContain(state(init!));
   });
 
+  it("aborted while the namespace init is still in bwrap's set-up (a sibling run failed)", async () => {
+    const marker = `launcher-death-${process.pid}-${++counter}`;
+    const controller = new AbortController();
+    const running = sandbox.run({ command: command(marker), abortSignal: controller.signal });
+    const launcher = launcherOf(marker);
+    spinUntil(() => childrenOf(launcher).length > 0);
+    controller.abort();
+    try {
+      const result = await running;
+      expect(result.status).toBe("aborted");
+      await until(() => withMarker(marker).length === 0, `no process of ${marker} is left`);
+    } finally {
+      cleanUp(marker);
+    }
+  });
+
   it("while the command runs", async () => {
     const marker = `launcher-death-${process.pid}-${++counter}`;
     const running = sandbox.run({ command: command(marker), timeoutMs: 30_000 });
