@@ -261,14 +261,17 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
 }
 
 /**
- * bwrap's die-with-parent alone does not always take the sandbox down when we are SIGKILLed; the helper
- * outlives us just long enough to kill what is left in our groups. Groups of dead processes are removed.
+ * bwrap's die-with-parent alone does not always take the sandbox down when we are SIGKILLed (a namespace
+ * init still in its set-up neither dies with its launcher nor is in a control group yet); the helper outlives
+ * us just long enough to kill what is left in our groups and our launchers' process groups. Groups of dead
+ * processes are removed.
  */
 async function watchControlGroups(cgroups: CgroupSupport): Promise<void> {
   const watching = await mountRequest({
     op: "watch",
     parents: Object.values(cgroups.parents),
     prefix: `p${process.pid}-`,
+    owner: process.pid,
   });
   if (!watching?.ok) log.debug("no helper watches our control groups; an abrupt exit may leave processes");
   removeStaleCgroups(cgroups, (name) => {

@@ -1,10 +1,13 @@
 # Helper of the local sandbox backend, one per program: mounts and unmounts overlay workspaces with direct
 # system calls (sparing a mount/umount program start per sandbox), and when the program dies without
-# cleaning up (its end of our stdin closes), kills every process left in the program's control groups.
+# cleaning up (its end of our stdin closes), kills every process left in the program's control groups and
+# the process group of every sandbox launcher it started (whose environment names it as the owner).
 # Protocol: one JSON request per line on stdin, one JSON reply per line on stdout.
 #   {"op": "mount", "target": T, "options": O}          -> {"ok": true} | {"ok": false, "error": E}
 #   {"op": "unmount", "target": T}                      -> {"ok": true} | {"ok": false, "error": E}
-#   {"op": "watch", "parents": [P...], "prefix": X}     -> {"ok": true}  (groups P/X* die with the program)
+#   {"op": "watch", "parents": [P...], "prefix": X, "owner": N}
+#                                                       -> {"ok": true}  (groups P/X*, and launchers marked
+#                                                          ".../N", die with the program)
 import ctypes
 import json
 import os
@@ -16,6 +19,32 @@ libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 MNT_DETACH = 2
 watched = []
+owners = []
+LAUNCHER_VARIABLE = b"SWE_SELFPLAY_LAUNCHER="
+
+
+def kill_launchers(owner):
+    # A launcher's namespace init, orphaned in its set-up when the program died, ignores all but SIGKILL
+    # and never leaves the launcher's process group.
+    suffix = b"/" + str(owner).encode()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % name, "rb") as handle:
+                variables = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if not any(v.startswith(LAUNCHER_VARIABLE) and v.endswith(suffix) for v in variables):
+            continue
+        pid = int(name)
+        try:
+            group = os.getpgid(pid)
+            if group > 1 and group != os.getpgrp():
+                os.killpg(group, 9)
+            os.kill(pid, 9)
+        except OSError:
+            pass
 
 
 def kill_groups(parents, prefix):
@@ -54,6 +83,8 @@ def kill_groups(parents, prefix):
 def handle(request):
     if request["op"] == "watch":
         watched.append((request["parents"], request["prefix"]))
+        if request.get("owner"):
+            owners.append(int(request["owner"]))
         return {"ok": True}
     target = request["target"].encode()
     if request["op"] == "mount":
@@ -77,5 +108,7 @@ for line in sys.stdin:
     sys.stdout.write(json.dumps(reply) + "\n")
     sys.stdout.flush()
 
+for owner in owners:
+    kill_launchers(owner)
 for parents, prefix in watched:
     kill_groups(parents, prefix)

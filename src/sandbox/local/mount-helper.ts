@@ -12,7 +12,7 @@ const PYTHON = ["/usr/bin/python3", "/bin/python3"].find((path) => existsSync(pa
 export type MountRequest =
   | { op: "mount"; target: string; options: string }
   | { op: "unmount"; target: string }
-  | { op: "watch"; parents: string[]; prefix: string };
+  | { op: "watch"; parents: string[]; prefix: string; owner?: number };
 export type MountReply = { ok: true } | { ok: false; error: string };
 
 class MountHelper {
