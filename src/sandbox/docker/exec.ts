@@ -6,7 +6,12 @@ import type { Duplex, Readable } from "node:stream";
 import type Docker from "dockerode";
 import { assetText } from "../../assets.js";
 import { shellQuote } from "../../shell-quote.js";
-import { type CommandOutcome, CommandWatch, outcomeWithoutOutput } from "../command-outcome.js";
+import {
+  COMMAND_GRACE_MS,
+  type CommandOutcome,
+  CommandWatch,
+  outcomeWithoutOutput,
+} from "../command-outcome.js";
 
 // Comment lines are dropped: the script travels as an argument and shows up in process listings.
 const PROCESS_TREE_SCRIPT = assetText(import.meta.url, "./process-tree.sh")
@@ -28,9 +33,6 @@ export interface ExecOptions {
 }
 
 const WATCHDOG_GRACE_MS = 1_000;
-
-/** How long to wait for an exec's stream to close after its tree was killed before giving up on it. */
-const STREAM_GRACE_MS = 5_000;
 
 /**
  * Splits the engine's multiplexed exec stream (8-byte frame headers: stream type, 3 zero bytes, big-endian
@@ -66,13 +68,18 @@ export async function execInContainer(
   if (options.abortSignal?.aborted) return outcomeWithoutOutput("aborted");
   let stream: Duplex | undefined;
   let killing: Promise<void> | undefined;
+  let forcedMs: number | undefined;
   const marker = randomBytes(8).toString("hex");
   const watch = new CommandWatch({
     ...options,
     onStop: () => {
       killing = killTree(container, marker, options.user).catch(() => undefined);
-      // If something escaped the kill and still holds the output open, stop reading after a grace period.
-      setTimeout(() => stream?.destroy(), STREAM_GRACE_MS).unref();
+      // If something escaped the kill and still holds the output open, stop reading after the grace.
+      setTimeout(() => {
+        if (stream === undefined || stream.destroyed) return;
+        forcedMs = COMMAND_GRACE_MS;
+        stream.destroy();
+      }, COMMAND_GRACE_MS).unref();
     },
   });
   const exec = await container.exec(execConfiguration(options, marker));
@@ -92,8 +99,9 @@ export async function execInContainer(
   } finally {
     watch.end();
   }
-  await killing;
-  return watch.outcome(watch.stopped ? null : await exitCodeOf(exec));
+  // The killer is an engine request too: wait for it no longer than the grace.
+  await Promise.race([killing, new Promise((resolve) => setTimeout(resolve, COMMAND_GRACE_MS).unref())]);
+  return watch.outcome(watch.stopped ? null : await exitCodeOf(exec), forcedMs);
 }
 
 /** The exec that runs the command under the process-tree script, with the marker its killer looks for. */
