@@ -132,6 +132,11 @@ export function errorDetail(body: string): string {
   } catch {
     // not JSON: the raw text is the best evidence we have
   }
+  // An HTML page (a web server's or proxy's error page) says nothing useful beyond its title.
+  if (/^\s*<(!doctype html|html)[\s>]/i.test(body)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+    return title ? `an HTML page titled "${oneLine(title)}"` : "an HTML page";
+  }
   return oneLine(body);
 }
 

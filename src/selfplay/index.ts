@@ -26,6 +26,7 @@ export {
   type StepRunOptions,
   type StepRunResult,
 } from "./step-runner.js";
+export { configuredWeights, learnabilityEnabled } from "./strategy-weights.js";
 export {
   formatSummary,
   formatTrainable,
