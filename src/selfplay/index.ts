@@ -33,4 +33,6 @@ export {
   type RunSummary,
   solveRateHistogram,
   summarizeRun,
+  whyNoArtifacts,
+  whyNoRollouts,
 } from "./summary.js";
