@@ -107,6 +107,15 @@ describe("swe-selfplay run and export (configuration and usage)", () => {
     expect(existsSync(join(temp.path, ".swe-selfplay"))).toBe(false);
   });
 
+  it("plays the shipped example when a config file names no environment", async () => {
+    const file = join(temp.path, "no-environments.yaml");
+    writeFileSync(file, "environments: []\nlimits: { durationMs: 1 }\nstore: no-env/store.db\n");
+    const result = await runCli(["run", "--config", file, "--no-progress"], { cwd: temp.path });
+    expect(result.stderr).not.toContain("names no environment");
+    expect(result.code, result.stderr).toBe(0);
+    expect(existsSync(join(temp.path, "no-env", "examples", "inkwell", ".git"))).toBe(true);
+  });
+
   it("reports an unknown key by its path and exits 2", async () => {
     const result = await runCli(["run", "--print-config", "--set", "concurrency.solverz=3"], {
       cwd: temp.path,

@@ -226,7 +226,9 @@ async function run(flags: RunFlags): Promise<number> {
     return EXIT_OK;
   }
   let config = loaded;
-  if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+  // No environment anywhere (no flag, none in the file): the shipped example, as the schema documents.
+  if (config.environments.length === 0)
+    config = { ...config, environments: [await defaultEnvironment(config)] };
   checkEnvironmentDirectories(config.environments);
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);
