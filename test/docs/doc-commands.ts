@@ -9,6 +9,8 @@ export interface DocCommand {
   file: string;
   /** 1-based line of the command's first line. */
   line: number;
+  /** 1-based line where its code block starts: commands of one block share it. */
+  block: number;
   /** The command as written (continuations joined). */
   text: string;
   /** Leading VAR=value assignments. */
@@ -95,7 +97,15 @@ export function blockCommands(block: DocBlock): DocCommand[] {
         const word = words.shift()!;
         env[word.slice(0, word.indexOf("="))] = word.slice(word.indexOf("=") + 1);
       }
-      commands.push({ file: block.file, line: block.line + first, text: statement, env, words, background });
+      commands.push({
+        file: block.file,
+        line: block.line + first,
+        block: block.line,
+        text: statement,
+        env,
+        words,
+        background,
+      });
     }
   }
   return commands;

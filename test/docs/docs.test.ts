@@ -7,6 +7,7 @@
 //   scripted model server, in a scratch directory where the shipped example is built.
 // - `python -m swe_selfplay.…`: every flag is one the module's --help lists, and its required ones are given.
 // - `python -m vllm.entrypoints…`: carries the flags the docs say seeded requests need on vLLM's CPU build.
+// - a local `--service http://127.0.0.1:PORT`: the same block starts `swe-selfplay serve` on that port.
 // - `bash FILE`, `node FILE`, `npx tsx FILE`, `pip install ./python[EXTRAS]`, and any repository path or
 //   `swe_selfplay.…` module named in a command: they exist.
 // - `yaml` blocks that look like a run configuration: valid under the configuration schema.
@@ -179,6 +180,23 @@ function checkNamedPaths(command: DocCommand): void {
   }
 }
 
+/** The port a local `swe-selfplay serve` in the same block listens on, for each local --service URL. */
+function checkLocalServices(command: DocCommand): void {
+  for (const url of flagValues(command.words, "--service")) {
+    const local = /^http:\/\/(?:localhost|127\.0\.0\.1):(\d+)/.exec(url);
+    if (!local) continue;
+    const ports = commands
+      .filter((other) => other.file === command.file && other.block === command.block)
+      .map(cliArguments)
+      .filter((args): args is string[] => args?.[0] === "serve")
+      .map((args) => /:(\d+)$/.exec(flagValues(args, "--listen")[0] ?? "127.0.0.1:8780")?.[1]);
+    expect(
+      ports,
+      `--service ${url}: no \`swe-selfplay serve\` in this block listens on port ${local[1]}`,
+    ).toContain(local[1]);
+  }
+}
+
 describe("the documents' command blocks", () => {
   it("are found in README.md and docs/, with CLI commands among them, some light enough to run", () => {
     expect(documents).toContain("README.md");
@@ -219,6 +237,7 @@ describe("the documents' command blocks", () => {
     const title = `${command.file}:${command.line} ${command.text.length > 90 ? `${command.text.slice(0, 90)}…` : command.text}`;
     it(title, async () => {
       checkNamedPaths(command);
+      checkLocalServices(command);
       const module = pythonModule(command);
       if (module) checkPythonModule(module.module, module.args);
       const args = cliArguments(command);
