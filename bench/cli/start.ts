@@ -9,8 +9,10 @@
 // Usage: npx tsx bench/cli/start.ts [--rounds 5] [--json]
 // Measured on the development machine (2 cores, load average 28-35, so ratios only): before dockerode and
 // Fastify loaded lazily, the checkout took 14-18× bare Node and the compiled sources 9-10×; after, 11-14× and
-// 5-6×. The rest is the module graph every command imports at start (the commands' implementations):
-// loading a command's implementation only when it runs is what would bring --help under 1 s.
+// 5-6×; with undici and diff2html lazy too, 8-12× and 3-5×. bin/swe-selfplay.js runs dist/ when a whole build
+// (`npm run build`) is newer than every source: --help then took 1.4-1.8 s at load 30 where bare Node took
+// 0.4-0.55 s. The rest is the module graph every command imports at start (the commands' implementations);
+// loading a command's implementation only when it runs would cut it further.
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, relative } from "node:path";
