@@ -1,6 +1,6 @@
 // Copies the non-TypeScript files that modules load at run time (prompts, tool descriptions, parser and
 // helper scripts) from src/ into dist/, beside the compiled modules that load them by relative path.
-import { cpSync, readdirSync, statSync } from "node:fs";
+import { cpSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -24,4 +24,6 @@ function walk(directory) {
   }
 }
 walk(source);
+// Last: the mark that the build is whole, which bin/swe-selfplay.js looks for before it runs dist/.
+writeFileSync(join(target, ".complete"), `${new Date().toISOString()}\n`);
 process.stderr.write(`copied ${copied} asset files into dist/\n`);

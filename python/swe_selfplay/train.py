@@ -273,10 +273,34 @@ class Trainer:
         }
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where there is none to show (unset, or a switch's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False, [], argparse.SUPPRESS) or "[" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action) or ""
+
+
+#: What the trainer itself imports beyond the standard library: `pip install './python[train]'`.
+TRAINING_MODULES = ("torch", "transformers", "peft")
+
+
+def missing_training_module() -> str | None:
+    """The first training dependency that cannot be imported, or None when all can."""
+    for name in TRAINING_MODULES:
+        try:
+            __import__(name)
+        except ImportError as error:
+            return getattr(error, "name", None) or name
+    return None
+
+
 def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser = argparse.ArgumentParser(
         prog="python -m swe_selfplay.train",
         description="LoRA policy-gradient training on self-play rewards, with hot reload into vLLM.",
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--out", required=True, help="output directory: adapters, state.json, metrics.jsonl")
     parser.add_argument("--model-dir", required=True, help="the base model's Hugging Face directory")
@@ -290,34 +314,42 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
                         "--config RUN_CONFIG` with the current version as the model (both roles)")
     parser.add_argument("--cli", default="npx swe-selfplay", help="how to call the CLI for --run-config")
     parser.add_argument("--inference-url", help="base URL the service's episodes use for vLLM [VLLM_URL/v1]")
-    parser.add_argument("--inference-kind", default="vllm", choices=["vllm", "sglang"])
-    parser.add_argument("--tool-call-format", default="hermes", choices=["hermes", "json", "text"])
-    parser.add_argument("--iterations", type=int, default=1)
+    parser.add_argument("--inference-kind", default="vllm", choices=["vllm", "sglang"],
+                        help="the protocol the service's episodes speak to the inference server")
+    parser.add_argument("--tool-call-format", default="hermes", choices=["hermes", "json", "text"],
+                        help="how tool calls are read from the sampled text")
+    parser.add_argument("--iterations", type=int, default=1, help="rollout + update + hot-load rounds")
     parser.add_argument("--steps", type=int, default=2, help="self-play steps per iteration")
-    parser.add_argument("--group-size", type=int, default=2)
-    parser.add_argument("--environment")
-    parser.add_argument("--strategy", choices=["removal", "history", "direct"])
+    parser.add_argument("--group-size", type=int, default=2, help="solver attempts per valid artifact (G)")
+    parser.add_argument("--environment", help="the service's environment to play on [the service's choice]")
+    parser.add_argument("--strategy", choices=["removal", "history", "direct"],
+                        help="bug-injection strategy [the service's choice]")
     parser.add_argument("--solver-only", action="store_true", help="the built-in policy proposes")
-    parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--staleness", type=int, default=DEFAULT_STALENESS)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--clip-low", type=float, default=0.2)
-    parser.add_argument("--clip-high", type=float, default=0.2)
-    parser.add_argument("--lora-rank", type=int, default=8)
-    parser.add_argument("--lora-alpha", type=int, default=16)
-    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
+    parser.add_argument("--max-tokens", type=int, default=128, help="completion tokens per model turn")
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    parser.add_argument("--staleness", type=int, default=DEFAULT_STALENESS,
+                        help="k: samples older than the current version minus k are not trained on")
+    parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of the LoRA parameters")
+    parser.add_argument("--epochs", type=int, default=1, help="PPO epochs over each iteration's samples")
+    parser.add_argument("--clip-low", type=float, default=0.2, help="PPO ratio clip below 1")
+    parser.add_argument("--clip-high", type=float, default=0.2, help="PPO ratio clip above 1")
+    parser.add_argument("--lora-rank", type=int, default=8, help="LoRA rank on the q/v projections")
+    parser.add_argument("--lora-alpha", type=int, default=16, help="LoRA alpha")
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="the trainer's dtype; serve vLLM in the same one")
     parser.add_argument("--baseline", default="group", choices=["group", "none"],
                         help="group: GRPO (reward minus the group's mean); none: the reward itself")
-    parser.add_argument("--no-std-normalisation", action="store_true")
-    parser.add_argument("--keep-zero-variance", action="store_true")
-    parser.add_argument("--proposer-grouping", default="batch", choices=["batch", "group"])
-    parser.add_argument("--threads", type=int)
+    parser.add_argument("--no-std-normalisation", action="store_true",
+                        help="advantages are not divided by the group's standard deviation")
+    parser.add_argument("--keep-zero-variance", action="store_true",
+                        help="keep groups whose rewards do not vary (their advantages are 0)")
+    parser.add_argument("--proposer-grouping", default="batch", choices=["batch", "group"],
+                        help="compare proposer samples across the batch or within their group")
+    parser.add_argument("--threads", type=int, help="torch threads [torch's default]")
     parser.add_argument("--store", help="a swe-selfplay store (SQLite) to record iteration metrics in")
     parser.add_argument("--run-id", help="the store's run to record under [its newest]")
     parser.add_argument("--run-name", default="train", help="prefix of the step request ids")
-    parser.add_argument("--step-timeout", type=float, default=3600.0)
+    parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds to wait for one step")
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     args = parser.parse_args(argv)
     if not args.service and not args.follow_rollouts and not args.run_config:
@@ -351,6 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("SWE_SELFPLAY_LOG", "INFO").upper(), stream=sys.stderr,
                         format="[train] %(message)s")
     settings = parse_arguments(argv)
+    missing = missing_training_module()
+    if missing is not None:
+        print(f"swe_selfplay.train: the trainer needs {', '.join(TRAINING_MODULES)}, and {missing} cannot be "
+              f"imported by {sys.executable}: install them with pip install './python[train]' "
+              "(or run scripts/prepare-trainer.sh and use its SWE_SELFPLAY_TRAINER_PYTHON)", file=sys.stderr)
+        return 2
     trainer = Trainer(settings)
     try:
         reports = trainer.run()

@@ -23,6 +23,17 @@ export interface ReadArtifactOptions {
   metaDefaults?: Partial<ArtifactMeta>;
 }
 
+/** A missing path or a file where the artifact directory should be is named as such, not as a missing file. */
+async function checkDirectory(dir: string): Promise<void> {
+  const stats = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT")
+      throw new InputError("artifact-missing", `artifact directory ${dir} does not exist`, { data: { dir } });
+    throw new InputError("artifact-unreadable", `cannot read ${dir}: ${error.message}`, { data: { dir } });
+  });
+  if (!stats.isDirectory() && !stats.isSymbolicLink())
+    throw new InputError("artifact-missing", `artifact ${dir} is not a directory`, { data: { dir } });
+}
+
 /**
  * Reads an artifact directory. Accepts the alternative names, treats meta.json as optional, and throws
  * an InputError naming the file for anything missing, ambiguous, oversized, unreadable or not a
@@ -30,6 +41,7 @@ export interface ReadArtifactOptions {
  */
 export async function readArtifactDir(dir: string, options: ReadArtifactOptions = {}): Promise<BugArtifact> {
   const limits = { ...DEFAULT_SIZE_LIMITS, ...options.limits };
+  await checkDirectory(dir);
   const contents = {} as Record<ArtifactFileName, string>;
   for (const name of ARTIFACT_FILE_NAMES) {
     const candidates = [name, ...(ALTERNATIVE_FILE_NAMES[name] ?? [])];

@@ -176,6 +176,45 @@ describe("policyConfigFrom", () => {
     }
   });
 
+  it("selects the model policy when a model is named, by flag or environment, and never ignores a model flag", () => {
+    const server = { baseUrl: "http://127.0.0.1:9/v1", model: "qwen" };
+    expect(policyConfigFrom(server, {})).toMatchObject({ kind: "openai", ...server });
+    expect(
+      policyConfigFrom({}, { SWE_SELFPLAY_BASE_URL: server.baseUrl, SWE_SELFPLAY_MODEL: "qwen" }),
+    ).toMatchObject({ kind: "openai", ...server });
+    // A model flag alone requires the model policy, which then needs its server.
+    expect(() => policyConfigFrom({ temperature: "0.5" }, {})).toThrow(/--base-url and --model/);
+    expect(() => policyConfigFrom({ model: "qwen" }, {})).toThrow(/--base-url and --model/);
+    // An explicit builtin with model flags is a conflict, refused on one line with the fix.
+    const conflict = () => policyConfigFrom({ policy: "builtin", ...server }, {});
+    expect(conflict).toThrow(
+      /^--base-url, --model are model settings, but --policy builtin plays without a model: pass --policy openai/,
+    );
+    expect(() => policyConfigFrom({ policy: "builtin", ...server }, {})).toThrow(InputError);
+    const file = join(temp.path, "builtin.yaml");
+    writeFileSync(file, "policy: { kind: builtin }\n");
+    expect(() => policyConfigFrom({ config: file, maxTurns: "3" }, {})).toThrow(
+      /--max-turns is a model setting, but the config file's policy.kind: builtin plays without a model/,
+    );
+    // Environment variables do not overrule an explicit choice of the builtin policy.
+    expect(policyConfigFrom({ policy: "builtin" }, { SWE_SELFPLAY_BASE_URL: server.baseUrl })).toEqual({
+      kind: "builtin",
+    });
+    // A file without a policy section leaves the choice to the flags.
+    const plain = join(temp.path, "plain.yaml");
+    writeFileSync(plain, "groupSize: 2\n");
+    expect(policyConfigFrom({ config: plain, ...server }, {})).toMatchObject({ kind: "openai" });
+    expect(policyConfigFrom({ config: plain }, {})).toEqual({ kind: "builtin" });
+  });
+
+  it("checks model flags' values whatever the policy", () => {
+    expect(() => policyConfigFrom({ temperature: "hot" }, {})).toThrow(/--temperature expects a number/);
+    expect(() => policyConfigFrom({ policy: "builtin", seeds: "maybe" }, {})).toThrow(
+      /--seeds expects on or off/,
+    );
+    expect(() => policyConfigFrom({ callFormat: "xml" }, {})).toThrow(/--call-format expects/);
+  });
+
   it("rejects bad sampling flags and names them", () => {
     const base = { policy: "openai", baseUrl: "http://x/v1", model: "m" };
     expect(() => policyConfigFrom({ ...base, temperature: "hot" }, {})).toThrow(
@@ -185,7 +224,9 @@ describe("policyConfigFrom", () => {
     expect(() => policyConfigFrom({ ...base, extraBody: "[1]" }, {})).toThrow(
       /--extra-body expects a JSON object/,
     );
-    expect(() => policyConfigFrom({ ...base, toolChoice: "always" }, {})).toThrow(/toolChoice/);
+    expect(() => policyConfigFrom({ ...base, toolChoice: "always" }, {})).toThrow(
+      /--tool-choice expects auto, required, none or omit, got "always"/,
+    );
     expect(() => policyConfigFrom({ ...base, seeds: "maybe" }, {})).toThrow(/--seeds expects on or off/);
   });
 });

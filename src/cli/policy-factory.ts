@@ -1,6 +1,8 @@
 // Builds the policy a command plays with: `builtin` (default) or `openai`, from flags, then environment
 // variables, then the `policy` section of a YAML config file. Shared by propose, solve and run.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
 import { createAgentPolicy } from "../agent/index.js";
 import { createBuiltinPolicy } from "../builtin/index.js";
 import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
@@ -42,9 +44,15 @@ export interface AgentExtras {
   version?: string;
 }
 
-export function addPolicyOptions(command: Command): Command {
+export function addPolicyOptions(
+  command: Command,
+  configHelp = "YAML config file; its policy and thresholds sections apply",
+): Command {
   return command
-    .option("--policy <kind>", "builtin | openai (default: the config file's, else builtin)")
+    .option(
+      "--policy <kind>",
+      "builtin | openai (default: the config file's, else openai when a model flag or SWE_SELFPLAY_BASE_URL/_MODEL is given, else builtin)",
+    )
     .option(
       "--base-url <url>",
       "OpenAI-compatible server, e.g. http://localhost:8000/v1 [SWE_SELFPLAY_BASE_URL]",
@@ -74,7 +82,7 @@ export function addPolicyOptions(command: Command): Command {
       "send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [on]",
     )
     .option("--tool-choice <choice>", "tool_choice sent with the tools: auto | required | none | omit [auto]")
-    .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
+    .option("--config <file>", configHelp);
 }
 
 function positive(value: string | undefined, flag: string): number | undefined {
@@ -85,20 +93,113 @@ function positive(value: string | undefined, flag: string): number | undefined {
   return number;
 }
 
+/** The flags that only a model policy reads, by their property and their name on the command line. */
+export const MODEL_FLAGS = {
+  baseUrl: "--base-url",
+  model: "--model",
+  callFormat: "--call-format",
+  inference: "--inference",
+  maxTurns: "--max-turns",
+  contextTokens: "--context-tokens",
+  maxTokens: "--max-tokens",
+  temperature: "--temperature",
+  topP: "--top-p",
+  topK: "--top-k",
+  minP: "--min-p",
+  extraBody: "--extra-body",
+  seeds: "--seeds",
+  toolChoice: "--tool-choice",
+} as const satisfies Record<string, string>;
+
+/** The environment variables that name a model server. */
+const MODEL_ENV = ["SWE_SELFPLAY_BASE_URL", "SWE_SELFPLAY_MODEL"] as const;
+
+/** Whether flags or the environment say anything about a model: then the policy is (or must be) openai. */
+export function modelRequested(flags: PolicyFlags, env: NodeJS.ProcessEnv = process.env): boolean {
+  return (
+    Object.keys(MODEL_FLAGS).some((key) => flags[key as keyof typeof MODEL_FLAGS] !== undefined) ||
+    MODEL_ENV.some((name) => (env[name] ?? "") !== "")
+  );
+}
+
+/** Checks every model flag's value, whatever the policy, so a bad value is never silently ignored. */
+function checkModelFlags(flags: PolicyFlags): void {
+  positive(flags.maxTokens, "--max-tokens");
+  positive(flags.maxTurns, "--max-turns");
+  positive(flags.contextTokens, "--context-tokens");
+  decimal(flags.temperature, "--temperature");
+  decimal(flags.topP, "--top-p");
+  decimal(flags.topK, "--top-k");
+  decimal(flags.minP, "--min-p");
+  extraBodyFrom(flags.extraBody);
+  onOff(flags.seeds, "--seeds");
+  callFormatFrom(flags);
+  inferenceFrom(flags);
+  if (flags.toolChoice !== undefined && !["auto", "required", "none", "omit"].includes(flags.toolChoice))
+    throw new InputError(
+      "bad-flag",
+      `--tool-choice expects auto, required, none or omit, got "${flags.toolChoice}"`,
+    );
+}
+
+/**
+ * Which policy plays: --policy, else the config file's, else openai when a model flag or
+ * SWE_SELFPLAY_BASE_URL/_MODEL is given, else builtin. Model flags with the builtin policy are refused, never
+ * ignored: a user who passes --model means to measure that model.
+ */
+function policyKind(
+  flags: PolicyFlags,
+  fileKind: string | undefined,
+  env: NodeJS.ProcessEnv,
+): "builtin" | "openai" {
+  const kind = flags.policy ?? fileKind ?? (modelRequested(flags, env) ? "openai" : "builtin");
+  if (kind !== "builtin" && kind !== "openai")
+    throw new InputError("bad-flag", `--policy expects builtin or openai, got "${kind}"`);
+  const given = Object.entries(MODEL_FLAGS)
+    .filter(([key]) => flags[key as keyof typeof MODEL_FLAGS] !== undefined)
+    .map(([, flag]) => flag);
+  if (kind === "builtin" && given.length > 0) {
+    const source = flags.policy ? "--policy builtin" : `the config file's policy.kind: builtin`;
+    throw new InputError(
+      "policy-conflict",
+      `${given.join(", ")} ${given.length === 1 ? "is a model setting" : "are model settings"}, but ${source} plays without a model: pass --policy openai (with --base-url and --model) to use a model, or drop ${given.length === 1 ? "it" : "them"}`,
+    );
+  }
+  return kind;
+}
+
+/** The policy kind a config file writes out (loadConfig fills in builtin when it names none). */
+function policyKindWritten(file: string): string | undefined {
+  const raw = parseYaml(readFileSync(file, "utf8")) as { policy?: { kind?: unknown } } | null;
+  const kind = raw?.policy?.kind;
+  return typeof kind === "string" ? kind : undefined;
+}
+
+/** Why the openai policy plays when nothing chose it outright: the model flags or variables given. */
+function selectedBy(flags: PolicyFlags, fileKind: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flags.policy || fileKind === "openai") return "";
+  const given = [
+    ...Object.entries(MODEL_FLAGS)
+      .filter(([key]) => flags[key as keyof typeof MODEL_FLAGS] !== undefined)
+      .map(([, flag]) => flag),
+    ...MODEL_ENV.filter((name) => (env[name] ?? "") !== ""),
+  ];
+  return ` (chosen by ${given.join(", ")})`;
+}
+
 /** Merges flags > environment variables > config file into a policy configuration. */
 export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = process.env): PolicyConfig {
+  checkModelFlags(flags);
   const fromFile = flags.config ? loadConfig({ file: flags.config }).policy : undefined;
-  const kind = flags.policy ?? fromFile?.kind ?? "builtin";
+  const kind = policyKind(flags, flags.config ? policyKindWritten(flags.config) : undefined, env);
   if (kind === "builtin") return fromFile?.kind === "builtin" ? fromFile : { kind: "builtin" };
-  if (kind !== "openai")
-    throw new InputError("bad-flag", `--policy expects builtin or openai, got "${kind}"`);
   const file = fromFile?.kind === "openai" ? fromFile : undefined;
   const baseUrl = flags.baseUrl ?? env.SWE_SELFPLAY_BASE_URL ?? file?.baseUrl;
   const model = flags.model ?? env.SWE_SELFPLAY_MODEL ?? file?.model;
   if (!baseUrl || !model)
     throw new InputError(
       "policy-incomplete",
-      `the openai policy needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
+      `the openai policy${selectedBy(flags, fromFile?.kind, env)} needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
     );
   const fileSampling = file?.sampling;
   const sampling: Partial<SamplingConfig> = {

@@ -1,7 +1,7 @@
 // The one-time probe of a chat-completions server: its model list, a one-token completion asking for token ids
 // and logprobs, a forced call of a dummy tool, and whether a tool result reaches the prompt at all (some chat
 // templates, e.g. llama-cpp-python's chatml formats, leave `role: "tool"` messages out without a word).
-import type { InfrastructureError } from "../errors.js";
+import { type InfrastructureError, InputError } from "../errors.js";
 import type { CapabilityFinding, ServerCapabilities } from "../ports/model.js";
 import { parseCompletion, parseTokens } from "./chat-response.js";
 import { errorDetail, type HttpAttempt } from "./http.js";
@@ -80,6 +80,7 @@ async function probeTokens(
     abortSignal,
   );
   if (answer.kind === "network") throw transport.unreachable(answer.message);
+  if (answer.status === 404) throw notFound(transport, answer.body);
   if (answer.status !== 200) {
     const why = `refused token id / logprob fields: HTTP ${answer.status}: ${errorDetail(answer.body)}`;
     return { tokenIds: { supported: false, detail: why }, logprobs: { supported: false, detail: why } };
@@ -97,6 +98,18 @@ async function probeTokens(
       ? { supported: true, detail: "per-token logprobs returned" }
       : { supported: false, detail: "no choices[0].logprobs.content" },
   };
+}
+
+/**
+ * A 404 from the chat-completions URL: a wrong path (a base URL without /v1, or with the whole endpoint) or a
+ * model the server does not serve. Nothing after it can work, so the probe stops here.
+ */
+function notFound(transport: ProbeTransport, body: string): InputError {
+  return new InputError(
+    "model-not-found",
+    `model server at ${transport.url} answered HTTP 404 (${errorDetail(body)}): is --base-url the /v1 root (e.g. http://localhost:8000/v1), and does the server serve model "${transport.model}"?`,
+    { data: { url: transport.url, model: transport.model } },
+  );
 }
 
 const PING_TOOL = {

@@ -1,6 +1,7 @@
 // One JSON POST to a model server whose every timeout is the caller's: undici's own defaults (300 s until
 // the headers, 300 s between body chunks) would otherwise end a slow call long before the configured limit.
-import { Agent, fetch } from "undici";
+import { createRequire } from "node:module";
+import type * as Undici from "undici";
 import { InfrastructureError } from "../errors.js";
 
 export type HttpAttempt =
@@ -14,13 +15,24 @@ export interface PostOptions {
   abortSignal?: AbortSignal;
 }
 
-const agents = new Map<number, Agent>();
+/** undici loads with the first request, not with every command that imports the model client. */
+let undici: typeof Undici | undefined;
+const loadUndici = (): typeof Undici => {
+  undici ??= createRequire(import.meta.url)("undici") as typeof Undici;
+  return undici;
+};
+
+const agents = new Map<number, Undici.Agent>();
 
 /** A connection pool whose header and body timeouts are `timeoutMs` (undici's defaults would cut earlier). */
-function agentFor(timeoutMs: number): Agent {
+function agentFor(timeoutMs: number): Undici.Agent {
   let agent = agents.get(timeoutMs);
   if (!agent) {
-    agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs });
+    agent = new (loadUndici().Agent)({
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connectTimeout: timeoutMs,
+    });
     agents.set(timeoutMs, agent);
   }
   return agent;
@@ -40,7 +52,7 @@ export async function requestJson(
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, timeout]) : timeout;
   try {
-    const response = await fetch(url, {
+    const response = await loadUndici().fetch(url, {
       method: body === null ? "GET" : "POST",
       headers: { ...(body === null ? {} : { "content-type": "application/json" }), ...options.headers },
       ...(body === null ? {} : { body }),
@@ -131,6 +143,11 @@ export function errorDetail(body: string): string {
       return oneLine(typeof parsed.detail === "string" ? parsed.detail : JSON.stringify(parsed.detail));
   } catch {
     // not JSON: the raw text is the best evidence we have
+  }
+  // An HTML page (a web server's or proxy's error page) says nothing useful beyond its title.
+  if (/^\s*<(!doctype html|html)[\s>]/i.test(body)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+    return title ? `an HTML page titled "${oneLine(title)}"` : "an HTML page";
   }
   return oneLine(body);
 }

@@ -26,10 +26,13 @@ export {
   type StepRunOptions,
   type StepRunResult,
 } from "./step-runner.js";
+export { configuredWeights, learnabilityEnabled } from "./strategy-weights.js";
 export {
   formatSummary,
   formatTrainable,
   type RunSummary,
   solveRateHistogram,
   summarizeRun,
+  whyNoArtifacts,
+  whyNoRollouts,
 } from "./summary.js";

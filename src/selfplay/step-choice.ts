@@ -5,7 +5,12 @@ import { createLogger } from "../log.js";
 import type { Strategy } from "../ports/artifact.js";
 import type { RunId, Store } from "../ports/store.js";
 import { chooseStrategy } from "./seeds.js";
-import { configuredWeights, strategyOutcomes, strategyWeights } from "./strategy-weights.js";
+import {
+  configuredWeights,
+  learnabilityEnabled,
+  strategyOutcomes,
+  strategyWeights,
+} from "./strategy-weights.js";
 
 const log = createLogger("selfplay");
 
@@ -43,7 +48,7 @@ export class StrategyChooser {
       strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId)),
       {
         base,
-        learnability: this.config.strategyAdaptation.learnability ?? this.config.policy.kind === "builtin",
+        learnability: learnabilityEnabled(this.config.strategyAdaptation, this.config.policy.kind),
         floor: this.config.strategyAdaptation.floor,
       },
     );

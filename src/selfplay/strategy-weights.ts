@@ -86,6 +86,14 @@ export function configuredWeights(
   };
 }
 
+/** Whether the learnability bandit runs: as configured, else on for the builtin policy and off for models. */
+export function learnabilityEnabled(
+  adaptation: { learnability?: boolean | undefined },
+  policyKind: string,
+): boolean {
+  return adaptation.learnability ?? policyKind === "builtin";
+}
+
 /** What the run's finished steps say about their strategies, from the stored steps and solver groups. */
 export function strategyOutcomes(
   steps: readonly {

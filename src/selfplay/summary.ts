@@ -80,6 +80,24 @@ export function whyNoSamples(episode: EpisodeSampleCount): string {
   return "no samples recorded";
 }
 
+/** Why a run's export of rollouts is empty, in words a user can act on; null when it has samples. */
+export function whyNoRollouts(store: Store, runId: RunId): string | null {
+  const trainable = trainability(store.listEpisodeSampleCounts(runId));
+  if (trainable.samples > 0) return null;
+  if (trainable.episodes === 0) return "the run has no finished episode yet";
+  const builtin = Object.keys(trainable.untrainable).some((reason) => reason.includes("policy samples no"));
+  return `the run has no trainable samples: ${formatTrainable(trainable)}${builtin ? "; rollout records need a model policy whose server returns token ids (run --policy openai against vLLM or SGLang)" : ""}`;
+}
+
+/** Why a run's export of artifacts or tasks is empty; null when it has a valid artifact. */
+export function whyNoArtifacts(store: Store, runId: RunId): string | null {
+  const steps = store.listSteps(runId);
+  const counts = artifactCounts(store, steps);
+  if (counts.valid > 0) return null;
+  if (steps.length === 0) return "the run has no step yet";
+  return `no step of the run made a valid artifact (${steps.length} steps: ${counts.invalid} invalid, ${counts.noArtifact} none submitted, ${counts.duplicate} duplicates)`;
+}
+
 function trainability(episodes: readonly EpisodeSampleCount[]): RunSummary["trainable"] {
   const untrainable: Record<string, number> = {};
   for (const episode of episodes.filter((entry) => entry.samples === 0)) {

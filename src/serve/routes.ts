@@ -2,7 +2,8 @@
 // Fastify's validator hook, so every bad field is answered 400 with its path), bearer-token access,
 // long polls and server-sent events that stop when their client goes away.
 import { timingSafeEqual } from "node:crypto";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { createRequire } from "node:module";
+import type { default as FastifyFactory, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { openApiDocument, type RouteDoc } from "./openapi.js";
 import { RequestError } from "./request-error.js";
@@ -41,6 +42,8 @@ function part(schema: z.ZodType): object {
 
 export function buildApp(service: Service, options: AppOptions): FastifyInstance {
   // Fastify's own request log stays off: headers carry the token.
+  // Fastify loads with the first server, not with every command that imports this module.
+  const Fastify = createRequire(import.meta.url)("fastify") as typeof FastifyFactory;
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, forceCloseConnections: true });
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const zodSchema = zodOf.get(schema)!;

@@ -1,8 +1,9 @@
 // The `ui` server: the dashboard plugin on its own Fastify instance over a store opened read-only.
 // Loopback by default; any other address needs a token.
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { isIP } from "node:net";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { default as FastifyFactory, FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
 import { openSqliteStore, type SqliteStore } from "../store/index.js";
 import { listenAt } from "./listen.js";
@@ -82,6 +83,8 @@ export async function startDashboard(options: {
     );
   }
   // Fastify's own request log stays off: URLs may carry a sign-in token. Closing ends open event streams.
+  // Fastify loads with the first server, not with every command that imports this module.
+  const Fastify = createRequire(import.meta.url)("fastify") as typeof FastifyFactory;
   const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(dashboardPlugin, { store, token: options.token, pollMs: options.pollMs });
   let url: string;

@@ -2,13 +2,14 @@
 // server as inference (a real OpenAI-protocol server) and the built-in policy. Exactly once across
 // repeats and a SIGKILL, cancel, back-pressure, malformed bodies, long polls that lose their client,
 // and access with and without a token.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sweBenchLines } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore, type RunId } from "../../src/store/index.js";
 import { selfPlayScript } from "../e2e/model-script.js";
+import { runCli } from "../support/cli.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import {
@@ -380,6 +381,19 @@ describe("serve access", () => {
     expect(service.stderr()).not.toContain("s3cret-token");
     await expect(startServe([...args, "--listen", "0.0.0.0:0"])).rejects.toThrow(/token/);
   }, 120_000);
+
+  it("refuses a non-loopback address without a token before any work: no example built, no store made", async () => {
+    const fresh = join(temp.path, "fresh");
+    const result = await runCli(["serve", "--listen", "0.0.0.0:0", "--store", join(fresh, "store.db")], {
+      env: { SWE_SELFPLAY_TOKEN: "" },
+      timeoutMs: 60_000,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      "swe-selfplay: listening on 0.0.0.0 (not loopback) needs a bearer token: pass --token-file FILE or set SWE_SELFPLAY_TOKEN",
+    );
+    expect(existsSync(fresh)).toBe(false);
+  });
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: the step view is checked field by field.

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { DEFAULT_STORE_PATH } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { exportArtifacts, exportRollouts, exportSweBench } from "../../selfplay/exports/index.js";
+import { whyNoArtifacts, whyNoRollouts } from "../../selfplay/index.js";
 import { openStore, type RunId } from "../../store/index.js";
 import { EXIT_OK } from "../exit-codes.js";
 
@@ -56,25 +57,35 @@ async function exportCommand(flags: ExportFlags): Promise<number> {
     const outDir = resolve(flags.out);
     let result: Record<string, unknown>;
     let text: string;
+    // An empty export says why, so "0 records" is never the whole answer.
+    let empty: string | null = null;
     switch (flags.format as Format) {
       case "rollouts": {
         const exported = exportRollouts({ store, runId: run.id, outDir });
         result = { format: "rollouts", runId: run.id, ...exported };
         text = `${exported.directory}: ${exported.stepsWritten.length} steps written (${exported.records} records), ${exported.stepsPresent.length} already present, ${exported.stepsPending.length} pending`;
+        if (exported.records === 0 && exported.stepsPresent.length === 0)
+          empty = whyNoRollouts(store, run.id);
         break;
       }
       case "swebench": {
         const exported = exportSweBench({ store, runId: run.id, outDir });
         result = { format: "swebench", runId: run.id, ...exported };
         text = `${exported.path}: ${exported.count} instances`;
+        if (exported.count === 0) empty = whyNoArtifacts(store, run.id);
         break;
       }
       case "artifacts": {
         const exported = await exportArtifacts({ store, runId: run.id, outDir, validOnly: !flags.all });
         result = { format: "artifacts", runId: run.id, ...exported };
         text = `${exported.directory}: ${exported.count} artifacts`;
+        if (exported.count === 0) empty = whyNoArtifacts(store, run.id);
         break;
       }
+    }
+    if (empty) {
+      result = { ...result, empty };
+      text = `${text}\nnothing to export: ${empty}`;
     }
     process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : `${text}\n`);
     return EXIT_OK;

@@ -6,7 +6,6 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import Docker from "dockerode";
 import { InfrastructureError } from "../../errors.js";
 import { EXIT_OK } from "../exit-codes.js";
 
@@ -123,6 +122,8 @@ async function imageInfo(
   image: string,
 ): Promise<{ id: string; contentKey?: string; created: string } | undefined> {
   try {
+    // Loaded here, not with the program: dockerode's dependency tree slows every command's start.
+    const { default: Docker } = await import("dockerode");
     const info = await new Docker().getImage(image).inspect();
     return {
       id: info.Id,

@@ -13,10 +13,12 @@ import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
 import {
+  configuredWeights,
   createProgress,
   exportRollouts,
   formatSummary,
   formatTrainable,
+  learnabilityEnabled,
   type ProgressDisplay,
   type SelfPlayResult,
 } from "../../selfplay/index.js";
@@ -34,6 +36,7 @@ import {
   addPolicyOptions,
   agentExtrasFrom,
   createPolicy,
+  modelRequested,
   type PolicyFlags,
   policyConfigFrom,
 } from "../policy-factory.js";
@@ -67,23 +70,6 @@ interface RunFlags extends PolicyFlags {
   json?: boolean;
 }
 
-/** Flags that make the policy section come from policyConfigFrom (flags > environment > file). */
-const POLICY_FLAGS = [
-  "policy",
-  "baseUrl",
-  "model",
-  "maxTokens",
-  "temperature",
-  "topP",
-  "topK",
-  "minP",
-  "extraBody",
-  "seeds",
-  "toolChoice",
-  "maxTurns",
-  "contextTokens",
-] as const;
-
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
@@ -95,9 +81,15 @@ export function register(program: Command): void {
     .option("--store <path>", "SQLite store (default .swe-selfplay/store.db)")
     .option("--repo <[name=]dir>", "repository directory as an environment (repeatable)", collect)
     .option("--image <[name=]image>", "container image as an environment (repeatable)", collect)
-    .option("--steps <n>", "proposer steps of the run")
+    .option(
+      "--steps <n>",
+      `proposer steps of the run [${DEFAULT_JOB.steps} in the default job; with --repo, --image or --config and neither --steps nor --duration, the run goes on until Ctrl-C]`,
+    )
     .option("--duration <time>", "wall-clock length of the run, e.g. 30m or 2h")
-    .option("--group-size <n>", "solver attempts per valid artifact (G) [8]")
+    .option(
+      "--group-size <n>",
+      `solver attempts per valid artifact (G) [${configSchema.shape.groupSize.parse(undefined)}; ${DEFAULT_JOB.groupSize} in the default job]`,
+    )
     .option("--alpha <x>", "proposer penalty for solve rates 0 and 1 [0.8]")
     .option("--seed <n>", "seed of the run [0]")
     .option("--proposers <n>", "proposer episodes at once [1]")
@@ -126,7 +118,10 @@ export function register(program: Command): void {
       "print the JSON Schema of the configuration file (every field documented) and exit",
     )
     .option("--json", "print the summary as JSON");
-  addPolicyOptions(command).action(async (flags: RunFlags) => {
+  addPolicyOptions(
+    command,
+    "YAML config file: every section applies (environments, policy, limits, …); flags win over it",
+  ).action(async (flags: RunFlags) => {
     process.exitCode = await run(flags);
   });
 }
@@ -153,7 +148,8 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
     "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
     "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
   };
-  if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) overrides.policy = policyConfigFrom(flags);
+  // Any model flag or SWE_SELFPLAY_BASE_URL/_MODEL selects (or requires) the model policy: flags > environment > file.
+  if (flags.policy !== undefined || modelRequested(flags)) overrides.policy = policyConfigFrom(flags);
   let config = loadConfig({ file: flags.config, overrides, assignments: flags.set ?? [] });
   const defaultJob = !flags.config && config.environments.length === 0;
   if (defaultJob) {
@@ -171,6 +167,21 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
     };
   }
   return { config, defaultJob };
+}
+
+/** The configuration with the defaults that depend on the policy filled in, as the run will use them. */
+export function withPolicyDefaults(config: SelfPlayConfig): SelfPlayConfig {
+  return {
+    ...config,
+    strategies: {
+      ...config.strategies,
+      direct: configuredWeights(config.strategies, config.policy.kind).direct,
+    },
+    strategyAdaptation: {
+      ...config.strategyAdaptation,
+      learnability: learnabilityEnabled(config.strategyAdaptation, config.policy.kind),
+    },
+  };
 }
 
 /** Where the results are and the commands to try next, after a run's summary. */
@@ -211,11 +222,13 @@ async function run(flags: RunFlags): Promise<number> {
   }
   const { config: loaded, defaultJob } = configFromFlags(flags);
   if (flags.printConfig) {
-    process.stdout.write(stringifyYaml(loaded));
+    process.stdout.write(stringifyYaml(withPolicyDefaults(loaded)));
     return EXIT_OK;
   }
   let config = loaded;
-  if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+  // No environment anywhere (no flag, none in the file): the shipped example, as the schema documents.
+  if (config.environments.length === 0)
+    config = { ...config, environments: [await defaultEnvironment(config)] };
   checkEnvironmentDirectories(config.environments);
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);

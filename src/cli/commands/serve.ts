@@ -75,13 +75,19 @@ async function serve(flags: ServeFlags): Promise<void> {
     overrides: { store: flags.store, environments: environmentsFrom(flags) },
     assignments: flags.set ?? [],
   });
+  // The address and its token first: a refusal costs nothing, no example built and no store made.
+  const listen = parseListen(flags.listen ?? loaded.serve.listen);
+  const token = readServeToken(flags.tokenFile);
+  if (!isLoopback(listen.host) && !token)
+    throw new InputError(
+      "token-required",
+      `listening on ${listen.host} (not loopback) needs a bearer token: pass --token-file FILE or set ${SERVE_TOKEN_ENV}`,
+    );
   const config =
     loaded.environments.length === 0
       ? { ...loaded, environments: [await defaultEnvironment(loaded)] }
       : loaded;
   checkEnvironmentDirectories(config.environments);
-  const listen = parseListen(flags.listen ?? config.serve.listen);
-  const token = readServeToken(flags.tokenFile);
   const version = (
     JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
       version: string;

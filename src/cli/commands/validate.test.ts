@@ -73,5 +73,24 @@ describe("swe-selfplay grade and task", () => {
     expect(existsSync(join(out, "repo", "tests", "test_case.py"))).toBe(true);
     const log = execFileSync("git", ["-C", join(out, "repo"), "log", "--oneline"], { encoding: "utf8" });
     expect(log.trim().split("\n")).toHaveLength(1);
+    // A second time into the same directory: refused, nothing touched, unless --overwrite says so.
+    writeFileSync(join(out, "notes.txt"), "mine\n");
+    const again = await runCli(["task", artifactDir, "--repo", repo, "--out", out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(
+      `--out ${out} already exists and is not empty: choose another directory, or pass --overwrite to replace it`,
+    );
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("mine\n");
+    const replaced = await runCli(["task", artifactDir, "--repo", repo, "--out", out, "--overwrite"]);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(existsSync(join(out, "notes.txt"))).toBe(false);
+    expect(existsSync(join(out, "prompt.md"))).toBe(true);
+  });
+
+  it("says a missing artifact directory does not exist", async () => {
+    const missing = join(temp.path, "no-such-artifact");
+    const result = await runCli(["solve", missing, "--repo", repo]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(`swe-selfplay: artifact directory ${missing} does not exist`);
   });
 });

@@ -1,7 +1,7 @@
 // The `validate`, `grade` and `task` commands: consistency checks of an artifact directory, grading of a
 // predicted patch, and writing out a solver's starting tree with its prompt.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readArtifactDir } from "../../artifact-io/index.js";
@@ -138,6 +138,7 @@ export function register(program: Command): void {
       )
       .argument("<artifact-dir>", "directory with the five artifact files")
       .requiredOption("--out <dir>", "where to write repo/, prompt.md and specification.diff")
+      .option("--overwrite", "replace --out when it exists and is not empty")
       .option("--json", "print what was written as JSON"),
   ).action(taskCommand);
 }
@@ -208,11 +209,19 @@ async function gradeCommand(artifactDir: string, patchFile: string, flags: Check
 
 async function taskCommand(
   artifactDir: string,
-  flags: EnvironmentFlags & { out: string; json?: boolean },
+  flags: EnvironmentFlags & { out: string; overwrite?: boolean; json?: boolean },
 ): Promise<void> {
   const environment = environmentFrom(flags);
   const artifact = await readArtifactDir(resolve(artifactDir));
   const out = resolve(flags.out);
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+    if (!flags.overwrite)
+      throw new InputError(
+        "out-exists",
+        `--out ${flags.out} already exists and is not empty: choose another directory, or pass --overwrite to replace it`,
+      );
+    rmSync(out, { recursive: true, force: true });
+  }
   const repo = join(out, "repo");
   mkdirSync(repo, { recursive: true });
   await withBackend(async (sandboxes) => {

@@ -1,7 +1,8 @@
 // The connection to the Docker engine, and the clear errors for when it or an image is not there.
 
 import { spawnSync } from "node:child_process";
-import Docker from "dockerode";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 import { InfrastructureError } from "../../errors.js";
 import { statusCodeOf } from "./archive.js";
 
@@ -10,17 +11,29 @@ export interface EngineConnection {
   socketPath?: string;
 }
 
+/** dockerode and its dependency tree load on the first connection, not with every command that imports this. */
+function dockerClass(): typeof Docker {
+  return createRequire(import.meta.url)("dockerode") as typeof Docker;
+}
+
 export function connectEngine(connection: EngineConnection = {}): { docker: Docker; address: string } {
+  const DockerClient = dockerClass();
   if (connection.socketPath !== undefined) {
-    return { docker: new Docker({ socketPath: connection.socketPath }), address: connection.socketPath };
+    return {
+      docker: new DockerClient({ socketPath: connection.socketPath }),
+      address: connection.socketPath,
+    };
   }
   const host = process.env.DOCKER_HOST;
   if (host?.startsWith("unix://")) {
     const socketPath = host.slice("unix://".length);
-    return { docker: new Docker({ socketPath }), address: socketPath };
+    return { docker: new DockerClient({ socketPath }), address: socketPath };
   }
-  if (host) return { docker: new Docker(), address: host };
-  return { docker: new Docker({ socketPath: "/var/run/docker.sock" }), address: "/var/run/docker.sock" };
+  if (host) return { docker: new DockerClient(), address: host };
+  return {
+    docker: new DockerClient({ socketPath: "/var/run/docker.sock" }),
+    address: "/var/run/docker.sock",
+  };
 }
 
 /** Throws an InfrastructureError saying how to start an engine when none answers at `address`. */
