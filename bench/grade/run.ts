@@ -10,7 +10,6 @@ import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import type { ValidationReport } from "../../src/ports/validation.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
 import { grade } from "../../src/validation/grade.js";
-import type { Integrity } from "../../src/validation/options.js";
 import { diffOf, diffOnTop } from "../../src/validation/testing/artifact-builder.js";
 import {
   conftestFailingTests,
@@ -59,8 +58,8 @@ async function overhead(backend: string, sandboxes: SandboxBackend, environment:
   try {
     const report = await validOrThrow(validator, environment, artifact);
     const patch = unwrapDiff(reverseDiff(artifact.bugInjectDiff));
-    const times: Record<Integrity, number[]> = { off: [], enforced: [] };
-    const once = async (integrity: Integrity) => {
+    const times: Record<"off" | "enforced", number[]> = { off: [], enforced: [] };
+    const once = async (integrity: "off" | "enforced") => {
       const startedAt = performance.now();
       const graded = await grade({ sandboxes, environment, artifact, report, patch, integrity });
       if (graded.status !== "resolved") throw new Error(`the fix graded ${graded.status}: ${graded.reason}`);

@@ -19,7 +19,6 @@ import {
 import { judgeScope } from "./checks/scope.js";
 import { checkShape, type ShapeSummary } from "./checks/shape.js";
 import { judgeTouchedTests, type WeakenedFile } from "./checks/touched-tests.js";
-import type { Verdict } from "./checks/verdict.js";
 import { resultsOf } from "./checks/verdict.js";
 import { definitionKeys, judgeWeakenedRun } from "./checks/weakening.js";
 import { type FailedCheck, ReportBuilder } from "./report-builder.js";
