@@ -1,7 +1,8 @@
-// Benchmark of grading's defences (harness pinning, canaries, cross-checks): the wall time of grading a real
-// fix on toolz with the defences off and on, interleaved in one run, as a ratio (goal ≤ 1.05), in local
-// bubblewrap sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts on the fixture
-// libraries, each verdict with the defences off and on.
+// Benchmark of grading's defences (harness pinning, canaries, cross-checks, pytest's guard with its result
+// channel, in-process canaries and twins, run-time harness writes): the wall time of grading a real fix on
+// toolz with every defence off and on, interleaved in one run, as a ratio (goal ≤ 1.10), in local bubblewrap
+// sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts and
+// test/support/forgers.ts on the fixture libraries, each verdict with the defences off and on.
 // Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--json]
 
 import { reverseDiff, unwrapDiff } from "../../src/artifact/index.js";
@@ -24,6 +25,7 @@ import { createValidator } from "../../src/validation/validator.js";
 import { dockerStatus } from "../../test/support/docker.js";
 import { nodeFixtureArtifact, pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { conftestWrittenAtRunTime, FORGERS, nameTargetedRewrite } from "../../test/support/forgers.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { ensureToolzDir, ensureToolzImage } from "../../test/support/toolz.js";
 
@@ -152,6 +154,21 @@ async function verdicts(sandboxes: SandboxBackend): Promise<VerdictRow[]> {
       javascript,
       onBuggyState(nodeRepo, javascript, JAVASCRIPT_ASSERT_HACK.edits),
     );
+    const pythonReport = await validOrThrow(validators.enforced, pythonEnvironment, python);
+    const secondGeneration = [
+      ...FORGERS,
+      nameTargetedRewrite(pythonReport.f2p),
+      conftestWrittenAtRunTime(pythonReport.f2p),
+    ];
+    for (const hack of secondGeneration) {
+      await graded(
+        hack.name,
+        hack.stoppedBy.join(", "),
+        pythonEnvironment,
+        python,
+        onBuggyState(pythonRepo, python, hack.edits),
+      );
+    }
     await graded(
       "a legitimate fix (control)",
       "-",
@@ -229,7 +246,7 @@ async function main(): Promise<void> {
   }
   console.table(ratios);
   const worst = Math.max(...ratios.map((row) => row["enforced/off"] as number));
-  console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.05)`);
+  console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.10)`);
   console.table(rows);
   if (args.includes("--json")) console.log(JSON.stringify({ ratios, verdicts: rows }));
   const fooled = rows.filter(

@@ -110,5 +110,32 @@ for (const backend of BACKENDS) {
       });
       expect(graded.status, graded.reason ?? "").toBe("resolved");
     });
+
+    it.runIf(backend.name === "local")(
+      "judges a script that replaces PYTHONPATH without pytest's guard, rather than condemning it",
+      async () => {
+        const replacing = {
+          ...python,
+          testScript: python.testScript.replace("python3 -m pytest", "PYTHONPATH=. python3 -m pytest"),
+        };
+        expect(replacing.testScript).toContain("PYTHONPATH=. python3");
+        const validator = createValidator({ sandboxes });
+        try {
+          const replacingReport = await validator.validate(environment, replacing);
+          expect(replacingReport.verdict, replacingReport.reason ?? "").toBe("valid");
+          const graded = await grade({
+            sandboxes,
+            environment,
+            artifact: replacing,
+            report: replacingReport,
+            patch: unwrapDiff(reverseDiff(python.bugInjectDiff)),
+          });
+          expect(graded.status, graded.reason ?? "").toBe("resolved");
+        } finally {
+          await validator.close();
+        }
+      },
+      300_000,
+    );
   });
 }
