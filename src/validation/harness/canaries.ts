@@ -168,9 +168,21 @@ function javascriptCanary(
     lines.push(load("assert", assertModule, false));
     check = (expected) => `${prefix}_assert.strictEqual(got, ${expected});`;
   } else if (/\bexpect\(/.test(sibling)) {
-    if (runner === "vitest" || runner === "@jest/globals") lines.push(load("expect", runner, true));
-    else lines.push(`const ${prefix}_expect = expect;`);
-    check = (expected) => `${prefix}_expect(got).toBe(${expected});`;
+    if (runner === "vitest" || runner === "@jest/globals") {
+      lines.push(load("expect", runner, true));
+      check = (expected) => `${prefix}_expect(got).toBe(${expected});`;
+    } else {
+      // A global expect may be Jest's (toBe), or expect.js or chai set by the file (to.equal): the canary
+      // asserts with whichever the file has, and on its own when it has neither, so it holds in any file.
+      lines.push(`const ${prefix}_expect = typeof expect === "function" ? expect : null;`);
+      check = (expected) =>
+        [
+          `const matcher = ${prefix}_expect === null ? null : ${prefix}_expect(got);`,
+          `  if (matcher && typeof matcher.toBe === "function") matcher.toBe(${expected});`,
+          `  else if (matcher && matcher.to && typeof matcher.to.equal === "function") matcher.to.equal(${expected});`,
+          `  else if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);`,
+        ].join("\n");
+    }
   } else {
     check = (expected) => `if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);`;
   }
