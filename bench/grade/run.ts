@@ -3,7 +3,7 @@
 // toolz with every defence off and on, interleaved in one run, as a ratio (goal ≤ 1.10), in local bubblewrap
 // sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts and
 // test/support/forgers.ts on the fixture libraries, each verdict with the defences off and on.
-// Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--json]
+// Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--ratios-only] [--json]
 
 import { reverseDiff, unwrapDiff } from "../../src/artifact/index.js";
 import type { BugArtifact } from "../../src/ports/artifact.js";
@@ -240,13 +240,14 @@ async function main(): Promise<void> {
         process.stderr.write(`docker rows skipped, why: ${docker.why}\n`);
       }
     }
-    rows = await verdicts(sandboxes);
+    // The ratios first: the verdicts take longer, and a run stopped in them keeps the measurement.
+    console.table(ratios);
+    const worst = Math.max(...ratios.map((row) => row["enforced/off"] as number));
+    console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.10)`);
+    if (!args.includes("--ratios-only")) rows = await verdicts(sandboxes);
   } finally {
     await sandboxes.close();
   }
-  console.table(ratios);
-  const worst = Math.max(...ratios.map((row) => row["enforced/off"] as number));
-  console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.10)`);
   console.table(rows);
   if (args.includes("--json")) console.log(JSON.stringify({ ratios, verdicts: rows }));
   const fooled = rows.filter(
