@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { canarySites, judgeCanaries, planCanaries } from "./canaries.js";
 import {
   judgeChannel,
   judgeProcessCanaries,
@@ -110,5 +111,24 @@ describe("harness files written at run time", () => {
       ),
     ).toBeNull();
     expect(judgeRunWrites("./.venv/lib/python3.11/site-packages/evil.pth\n", [])).toMatch(/evil\.pth/);
+  });
+});
+
+describe("canaries that cannot be planted", () => {
+  it("say so when both failed wherever they were planted, instead of leaving the run unvouched", () => {
+    let index = 0;
+    const plan = planCanaries(
+      canarySites(["test/a.test.js"]),
+      new Map([["test/a.test.js", 'expect = require("odd");\nit("x", () => {});\n']]),
+      () => ["fail1", "pass1", "stem1"][index++ % 3]!,
+    );
+    const id = (name: string) => `test/a.test.js > ${name}`;
+    const both = { [id("fail1")]: "failed", [id("pass1")]: "failed" } as const;
+    expect(judgeCanaries(both, plan)).toMatchObject({
+      status: "unplantable",
+      message: expect.stringMatching(/could not be planted .*judged without them/),
+    });
+    expect(judgeCanaries({ [id("fail1")]: "failed" }, plan).status).toBe("unvouched");
+    expect(judgeCanaries({ ...both, [id("fail1")]: "passed" }, plan).status).toBe("lying");
   });
 });

@@ -1,6 +1,7 @@
 // A test run that a patch cannot fool: harness files the run's diffs touch are put back to the original (new
 // ones removed), canaries are planted beside the oracle tests, and the parsed result is checked against both
 // the canaries and the runner's own totals. All of it travels with the test run's own command.
+import { createLogger } from "../../log.js";
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults, TestRun } from "../../ports/validation.js";
 import type { RunObserver, RunTestSuiteOptions, TreeEdits } from "../../test-run/options.js";
@@ -36,6 +37,8 @@ import {
 } from "./pytest-guard.js";
 import { judgeRunWrites, listWritesSince, markBeforeRun } from "./run-writes.js";
 import { crossCheckTotals, runnerTotals } from "./runner-totals.js";
+
+const log = createLogger("validation.harness");
 
 export interface Guard {
   enabled: boolean;
@@ -292,6 +295,7 @@ export async function runGuarded(
     return { testRun, execution, results, canaries: { status: "none" }, harnessEditsIgnored: ignored, strip };
   }
   const canaries = judgeCanaries(testRun.results, plan);
+  if (canaries.status === "unplantable") log.warn("canaries-unplantable", { message: canaries.message });
   const lie =
     canaries.status === "lying"
       ? canaries.message
