@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   } finally {
     await sandboxes.close();
   }
-  console.table(rows);
+  if (rows.length > 0) console.table(rows);
   if (args.includes("--json")) console.log(JSON.stringify({ ratios, verdicts: rows }));
   const fooled = rows.filter(
     (row) => row.defence !== "-" && (row.after === "resolved" || row.after === "valid"),
