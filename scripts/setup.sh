@@ -41,6 +41,9 @@ declare -A needed=(
   [flock]=util-linux
   [tar]=tar
   [sha256sum]=coreutils
+  # Real Go and cargo runs of the canary fixtures (src/validation/harness/runners.test.ts).
+  [go]=golang-go
+  [cargo]=cargo
 )
 if [ "$no_docker" != 1 ]; then
   needed[dockerd]=docker.io

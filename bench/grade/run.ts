@@ -1,8 +1,9 @@
-// Benchmark of grading's defences (harness pinning, canaries, cross-checks): the wall time of grading a real
-// fix on toolz with the defences off and on, interleaved in one run, as a ratio (goal ≤ 1.05), in local
-// bubblewrap sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts on the fixture
-// libraries, each verdict with the defences off and on.
-// Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--json]
+// Benchmark of grading's defences (harness pinning, canaries, cross-checks, pytest's guard with its result
+// channel, in-process canaries and twins, run-time harness writes): the wall time of grading a real fix on
+// toolz with every defence off and on, interleaved in one run, as a ratio (goal ≤ 1.10), in local bubblewrap
+// sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts and
+// test/support/forgers.ts on the fixture libraries, each verdict with the defences off and on.
+// Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--ratios-only] [--json]
 
 import { reverseDiff, unwrapDiff } from "../../src/artifact/index.js";
 import type { BugArtifact } from "../../src/ports/artifact.js";
@@ -10,7 +11,6 @@ import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import type { ValidationReport } from "../../src/ports/validation.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
 import { grade } from "../../src/validation/grade.js";
-import type { Integrity } from "../../src/validation/options.js";
 import { diffOf, diffOnTop } from "../../src/validation/testing/artifact-builder.js";
 import {
   conftestFailingTests,
@@ -25,6 +25,7 @@ import { createValidator } from "../../src/validation/validator.js";
 import { dockerStatus } from "../../test/support/docker.js";
 import { nodeFixtureArtifact, pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { conftestWrittenAtRunTime, FORGERS, nameTargetedRewrite } from "../../test/support/forgers.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { ensureToolzDir, ensureToolzImage } from "../../test/support/toolz.js";
 
@@ -59,8 +60,8 @@ async function overhead(backend: string, sandboxes: SandboxBackend, environment:
   try {
     const report = await validOrThrow(validator, environment, artifact);
     const patch = unwrapDiff(reverseDiff(artifact.bugInjectDiff));
-    const times: Record<Integrity, number[]> = { off: [], enforced: [] };
-    const once = async (integrity: Integrity) => {
+    const times: Record<"off" | "enforced", number[]> = { off: [], enforced: [] };
+    const once = async (integrity: "off" | "enforced") => {
       const startedAt = performance.now();
       const graded = await grade({ sandboxes, environment, artifact, report, patch, integrity });
       if (graded.status !== "resolved") throw new Error(`the fix graded ${graded.status}: ${graded.reason}`);
@@ -153,6 +154,21 @@ async function verdicts(sandboxes: SandboxBackend): Promise<VerdictRow[]> {
       javascript,
       onBuggyState(nodeRepo, javascript, JAVASCRIPT_ASSERT_HACK.edits),
     );
+    const pythonReport = await validOrThrow(validators.enforced, pythonEnvironment, python);
+    const secondGeneration = [
+      ...FORGERS,
+      nameTargetedRewrite(pythonReport.f2p),
+      conftestWrittenAtRunTime(pythonReport.f2p),
+    ];
+    for (const hack of secondGeneration) {
+      await graded(
+        hack.name,
+        hack.stoppedBy.join(", "),
+        pythonEnvironment,
+        python,
+        onBuggyState(pythonRepo, python, hack.edits),
+      );
+    }
     await graded(
       "a legitimate fix (control)",
       "-",
@@ -224,14 +240,15 @@ async function main(): Promise<void> {
         process.stderr.write(`docker rows skipped, why: ${docker.why}\n`);
       }
     }
-    rows = await verdicts(sandboxes);
+    // The ratios first: the verdicts take longer, and a run stopped in them keeps the measurement.
+    console.table(ratios);
+    const worst = Math.max(...ratios.map((row) => row["enforced/off"] as number));
+    console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.10)`);
+    if (!args.includes("--ratios-only")) rows = await verdicts(sandboxes);
   } finally {
     await sandboxes.close();
   }
-  console.table(ratios);
-  const worst = Math.max(...ratios.map((row) => row["enforced/off"] as number));
-  console.log(`worst grading wall-time ratio with the defences on/off: ${worst} (goal ≤ 1.05)`);
-  console.table(rows);
+  if (rows.length > 0) console.table(rows);
   if (args.includes("--json")) console.log(JSON.stringify({ ratios, verdicts: rows }));
   const fooled = rows.filter(
     (row) => row.defence !== "-" && (row.after === "resolved" || row.after === "valid"),

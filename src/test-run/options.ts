@@ -12,6 +12,18 @@ export interface RunTestSuiteOptions {
   maxOutputBytes?: number;
   /** Changes to the repository made right before the script runs, in the same command (no extra round trip). */
   prepare?: TreeEdits;
+  /** The harness watching the run from outside the repository (grading's guard); see ScriptExecution.observed. */
+  observe?: RunObserver;
+}
+
+/**
+ * Files in the private directory written before the script, shell lines run before it in its shell (e.g.
+ * exports), and a shell snippet run after it whose standard output comes back apart from the test output.
+ */
+export interface RunObserver {
+  files: { path: string; content: string }[];
+  setup: string;
+  after: string;
 }
 
 /** Repository-relative paths to remove, then files to write (or append to), parents created as needed. */

@@ -1,10 +1,11 @@
 // One test run: test_script.sh in a sandbox, its output captured (capped), test_parser.py on that output in
 // the same sandbox (the parser is untrusted code too), the result turned into a typed TestRun. Validation,
 // grading and the builtin proposer all run suites this way.
+import { randomBytes } from "node:crypto";
 import type { RunResult, SandboxView } from "../ports/sandbox.js";
 import type { TestRun } from "../ports/validation.js";
 import { shellQuote } from "../shell-quote.js";
-import type { RunTestSuiteOptions } from "./options.js";
+import type { RunObserver, RunTestSuiteOptions } from "./options.js";
 import { interpretParserOutput, type ParsedOutput } from "./parser-output.js";
 
 /** Outside the repository tree, so the script and parser never show up in diffs or test collection. */
@@ -25,6 +26,11 @@ export function tail(text: string): string {
 export interface ScriptExecution {
   run: RunResult;
   output: string;
+  /**
+   * What the observer's after-snippet printed; null when it was asked for and did not print (the run timed
+   * out, or something stopped it); absent without an observer.
+   */
+  observed?: string | null;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface ScriptExecution {
  * directory. It travels on the standard input of the test run itself: no extra round trip per run.
  */
 export function installBundle(
-  files: Pick<RunTestSuiteOptions, "testScript" | "testParser" | "prepare">,
+  files: Pick<RunTestSuiteOptions, "testScript" | "testParser" | "prepare" | "observe">,
 ): string {
   const write = (path: string, content: string | Buffer, append = false) => {
     const encoded = Buffer.from(content)
@@ -41,6 +47,10 @@ export function installBundle(
     return `base64 -d ${append ? ">>" : ">"} ${path} <<'SWE_SELFPLAY_END'\n${encoded}SWE_SELFPLAY_END\n`;
   };
   const lines = [`set -e\n${write(SCRIPT_PATH, files.testScript)}${write(PARSER_PATH, files.testParser)}`];
+  for (const file of files.observe?.files ?? []) {
+    lines.push(`mkdir -p -- ${shellQuote(file.path.slice(0, file.path.lastIndexOf("/")))}\n`);
+    lines.push(write(shellQuote(file.path), file.content));
+  }
   const prepare = files.prepare;
   if (prepare) {
     // Relative paths: install.sh runs from the repository root. Whatever a patch left at a path that is
@@ -68,15 +78,43 @@ export async function executeTestScript(
   sandbox: SandboxView,
   options: RunTestSuiteOptions,
 ): Promise<ScriptExecution> {
+  const observe = options.observe;
+  const fence = observe ? `SWE_SELFPLAY_OBSERVED_${randomBytes(9).toString("hex")}` : "";
+  // The installer is removed before the script runs: the code under test cannot read the run's plan in it.
+  const install = `mkdir -p ${PRIVATE_DIR} && cat > ${PRIVATE_DIR}/install.sh && bash ${PRIVATE_DIR}/install.sh && rm -f ${PRIVATE_DIR}/install.sh`;
+  const command = observe
+    ? `${install} && { ${OBSERVER_SETUP}; bash ${SCRIPT_PATH} </dev/null 2>&1; echo ${fence} >&2; bash ${AFTER_PATH} >&2; echo ${fence} >&2; }`
+    : `${install} && exec bash ${SCRIPT_PATH} </dev/null 2>&1`;
   const run = await sandbox.run({
-    command: `mkdir -p ${PRIVATE_DIR} && cat > ${PRIVATE_DIR}/install.sh && bash ${PRIVATE_DIR}/install.sh && exec bash ${SCRIPT_PATH} </dev/null 2>&1`,
+    command,
     cwd: sandbox.workdir,
-    stdin: installBundle(options),
+    stdin: installBundle(observe ? { ...options, observe: withObserverFiles(observe) } : options),
     timeoutMs: options.timeoutMs,
     maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
     abortSignal: options.abortSignal,
   });
-  return { run, output: run.stdout + run.stderr };
+  if (!observe) return { run, output: run.stdout + run.stderr };
+  const end = run.stderr.lastIndexOf(`${fence}\n`);
+  const start = end < 0 ? -1 : run.stderr.lastIndexOf(`${fence}\n`, end - 1);
+  if (start < 0) return { run, output: run.stdout + run.stderr, observed: null };
+  const observed = run.stderr.slice(start + fence.length + 1, end);
+  return { run, output: run.stdout + run.stderr.slice(0, start), observed };
+}
+
+const SETUP_PATH = `${PRIVATE_DIR}/setup.sh`;
+const AFTER_PATH = `${PRIVATE_DIR}/after.sh`;
+/** Sourced in the shell that starts the script, so its exports reach it. */
+const OBSERVER_SETUP = `. ${SETUP_PATH}`;
+
+function withObserverFiles(observe: RunObserver): RunObserver {
+  return {
+    ...observe,
+    files: [
+      ...observe.files,
+      { path: SETUP_PATH, content: observe.setup },
+      { path: AFTER_PATH, content: observe.after },
+    ],
+  };
 }
 
 /** What running the parser gave: its checked output, or why there is none. */

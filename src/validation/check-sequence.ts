@@ -19,9 +19,8 @@ import {
 import { judgeScope } from "./checks/scope.js";
 import { checkShape, type ShapeSummary } from "./checks/shape.js";
 import { judgeTouchedTests, type WeakenedFile } from "./checks/touched-tests.js";
-import type { Verdict } from "./checks/verdict.js";
 import { resultsOf } from "./checks/verdict.js";
-import { judgeWeakenedRun } from "./checks/weakening.js";
+import { definitionKeys, judgeWeakenedRun } from "./checks/weakening.js";
 import { type FailedCheck, ReportBuilder } from "./report-builder.js";
 import type { StartRun, SuiteRun } from "./sandbox-run.js";
 
@@ -184,15 +183,19 @@ async function weakeningCheck(judging: Judging): Promise<FailedCheck | null> {
   const { f2p, p2p, bugResults, summary, artifact } = judging;
   const run = await awaitRun(judging, judging.runs.bugAndWeaken);
   const inheritedWeakening = artifact.meta.order === 2;
+  const files = await locatedWeakenedFiles(judging);
   const verdict = judgeWeakenedRun(run, {
     f2p,
     p2p,
     bugResults,
     weakenedFiles: summary.weakenFiles,
     inheritedWeakening,
+    ...(files ? { definitions: definitionKeys(files) } : {}),
   });
   if (!verdict.passed) return { check: "weakening", failure: verdict };
-  const touched = await touchedTestsVerdict(judging, resultsOf(run), inheritedWeakening);
+  const touched = files
+    ? judgeTouchedTests({ files, f2p, p2p, weakenedResults: resultsOf(run), inheritedWeakening })
+    : null;
   if (touched && !touched.passed)
     return {
       check: "weakening",
@@ -202,12 +205,8 @@ async function weakeningCheck(judging: Judging): Promise<FailedCheck | null> {
   return null;
 }
 
-/** The tests the weakening's hunks edit, judged; null without a test locator. */
-async function touchedTestsVerdict(
-  judging: Judging,
-  weakenedResults: TestResults | null,
-  inheritedWeakening: boolean,
-): Promise<Verdict | null> {
+/** The weakened oracle files with their test definitions located; null without a test locator. */
+async function locatedWeakenedFiles(judging: Judging): Promise<WeakenedFile[] | null> {
   const { testLocator, weakenedOriginals, summary, f2p, p2p } = judging;
   if (!testLocator) return null;
   const ids = [...f2p, ...p2p];
@@ -218,7 +217,7 @@ async function touchedTestsVerdict(
     const located = await testLocator.testDefinitions(original, ids);
     files.push({ file: part.file, hunks: part.hunks, definitions: located?.definitions ?? null });
   }
-  return judgeTouchedTests({ files, f2p, p2p, weakenedResults, inheritedWeakening });
+  return files;
 }
 
 /** Check 7: every bug file contributes; a one-file bug's inverse is the original, i.e. the baseline. */

@@ -54,6 +54,7 @@ async function gradeIn(sandbox: Sandbox, options: GradeOptions): Promise<Verdict
     diffs: [artifact.bugInjectDiff, artifact.testWeakenDiff, options.extraPatch ?? "", options.patch],
     integrity: options.integrity,
     known: originals,
+    twins: report.f2p,
   });
   await applyBuggyState(sandbox, artifact, options.extraPatch);
   if (options.patch.trim() !== "") {

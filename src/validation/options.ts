@@ -3,8 +3,25 @@ import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, Sandbox, SandboxBackend, SandboxView } from "../ports/sandbox.js";
 import type { GradeResult, TestLocator, TestRun, Thresholds, ValidationReport } from "../ports/validation.js";
 
-/** "enforced": harness pinned, canaries planted, totals cross-checked; "off" only to measure what they cost and catch. */
-export type Integrity = "enforced" | "off";
+/**
+ * "enforced": every defence of the harness (DESIGN §4); "off", or some defences left out, only to measure what
+ * they cost and catch (bench/grade, the hack tests).
+ */
+export type Integrity = "enforced" | "off" | { without: readonly Defence[] };
+
+/**
+ * The harness's defences: pinning harness files; canary files beside the oracle tests; the runners' own totals;
+ * pytest's result channel; canaries planted inside pytest at collection; twins of the F2P tests (grading);
+ * harness files written at run time.
+ */
+export type Defence =
+  | "pinning"
+  | "canaries"
+  | "totals"
+  | "channel"
+  | "process-canaries"
+  | "twins"
+  | "run-writes";
 
 export interface ValidatorOptions {
   sandboxes: SandboxBackend;

@@ -2,7 +2,7 @@
 // P2P test (baseline-passing, still passing with the bug) must still be there and pass, so a weakening
 // can neither remove tests the bug does not break nor leave an oracle file that no longer parses or
 // collects. Pure: the runs' results in, a verdict with its evidence out.
-import type { TestResults, TestRun } from "../../ports/validation.js";
+import type { TestDefinition, TestResults, TestRun } from "../../ports/validation.js";
 import { tamperedFailure } from "../harness/verdicts.js";
 import { weakeningEffect } from "../test-sets.js";
 import { describeFailure, listIds, resultsOf, type Verdict } from "./verdict.js";
@@ -23,12 +23,28 @@ export interface WeakeningInput {
    * (missing while its file still collects) was an F2P test of the parent, and may stay removed.
    */
   inheritedWeakening?: boolean;
+  /**
+   * The definition each located id runs (e.g. "tests/test_x.py:12"), from the test locator on the original
+   * oracle files: an inherited method runs its base class's definition under every subclass's id.
+   */
+  definitions?: ReadonlyMap<string, string>;
 }
 
 const MAX_LISTED = 10;
 
 function list(ids: readonly string[]): string {
   return listIds(ids, MAX_LISTED);
+}
+
+/** Which definition each id runs, keyed "file:line", from the located definitions of the weakened files. */
+export function definitionKeys(
+  files: readonly { file: string; definitions: readonly TestDefinition[] | null }[],
+): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const { file, definitions } of files)
+    for (const definition of definitions ?? [])
+      for (const id of definition.testIds) keys.set(id, `${file}:${definition.startLine}`);
+  return keys;
 }
 
 /**
@@ -68,14 +84,23 @@ export function judgeWeakening(input: WeakeningInput): Verdict {
   }
   const results = weakenedResults ?? {};
   const f2pFunctions = new Set(f2p.map(testFunctionKey));
+  const definitionOf = input.definitions ?? new Map<string, string>();
+  const f2pDefinitions = new Set(f2p.flatMap((id) => definitionOf.get(id) ?? []));
   const missing: string[] = [];
   const broken: string[] = [];
   const sameFunction: string[] = [];
+  const sameDefinition: string[] = [];
   for (const id of p2p) {
     const status = results[id];
     if (status === "passed") continue;
     if (f2pFunctions.has(testFunctionKey(id))) {
       sameFunction.push(id);
+      continue;
+    }
+    // An id that runs an F2P test's definition (a method inherited by several classes) goes with it.
+    const definition = definitionOf.get(id);
+    if (status === undefined && definition !== undefined && f2pDefinitions.has(definition)) {
+      sameDefinition.push(id);
       continue;
     }
     (status === undefined ? missing : broken).push(id);
@@ -95,6 +120,7 @@ export function judgeWeakening(input: WeakeningInput): Verdict {
   const evidence = {
     ...base,
     ...(sameFunction.length > 0 ? { removedWithF2pFunction: sameFunction } : {}),
+    ...(sameDefinition.length > 0 ? { removedWithF2pDefinition: sameDefinition } : {}),
     ...(inherited.length > 0 ? { removedByInheritedWeakening: inherited } : {}),
   };
   if (missing.length === 0 && broken.length === 0) return { passed: true, evidence };

@@ -32,7 +32,12 @@ export type CanaryVerdict =
   /** A failing canary was reported passed or skipped: the run turns failures into successes. */
   | { status: "lying"; message: string }
   /** No site showed both canaries as planted (missing, or the passing one did not pass). */
-  | { status: "unvouched"; message: string };
+  | { status: "unvouched"; message: string }
+  /**
+   * Both JavaScript canaries ran and failed wherever they were planted: they could not be planted in these
+   * files (the file's assertion does not hold for them). The run says so and is judged without them.
+   */
+  | { status: "unplantable"; message: string };
 
 /** At most this many directories get canaries: enough for every oracle directory of ordinary suites. */
 const MAX_SITES = 8;
@@ -168,9 +173,21 @@ function javascriptCanary(
     lines.push(load("assert", assertModule, false));
     check = (expected) => `${prefix}_assert.strictEqual(got, ${expected});`;
   } else if (/\bexpect\(/.test(sibling)) {
-    if (runner === "vitest" || runner === "@jest/globals") lines.push(load("expect", runner, true));
-    else lines.push(`const ${prefix}_expect = expect;`);
-    check = (expected) => `${prefix}_expect(got).toBe(${expected});`;
+    if (runner === "vitest" || runner === "@jest/globals") {
+      lines.push(load("expect", runner, true));
+      check = (expected) => `${prefix}_expect(got).toBe(${expected});`;
+    } else {
+      // A global expect may be Jest's (toBe), or expect.js or chai set by the file (to.equal): the canary
+      // asserts with whichever the file has, and on its own when it has neither, so it holds in any file.
+      lines.push(`const ${prefix}_expect = typeof expect === "function" ? expect : null;`);
+      check = (expected) =>
+        [
+          `const matcher = ${prefix}_expect === null ? null : ${prefix}_expect(got);`,
+          `  if (matcher && typeof matcher.toBe === "function") matcher.toBe(${expected});`,
+          `  else if (matcher && matcher.to && typeof matcher.to.equal === "function") matcher.to.equal(${expected});`,
+          `  else if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);`,
+        ].join("\n");
+    }
   } else {
     check = (expected) => `if (got !== ${expected}) throw new Error("expected ${expected}, got " + got);`;
   }
@@ -250,6 +267,7 @@ function describe(results: TestResults, ids: readonly string[]): string {
 export function judgeCanaries(results: TestResults, plan: CanaryPlan): CanaryVerdict {
   if (plan.planted.length === 0) return { status: "none" };
   const problems: string[] = [];
+  let unplantable = 0;
   let vouched = 0;
   for (const canary of plan.planted) {
     const failing = idsWith(results, canary.failing);
@@ -264,12 +282,25 @@ export function judgeCanaries(results: TestResults, plan: CanaryPlan): CanaryVer
     const failedAsPlanted = failing.length > 0 && failing.every((id) => isFailure(results[id]));
     const passedAsPlanted = passing.length > 0 && passing.every((id) => results[id] === "passed");
     if (failedAsPlanted && passedAsPlanted) vouched++;
-    else
+    // Only JavaScript canaries borrow the file's own assertions; elsewhere a failing passing canary is a fault.
+    else if (
+      canary.site.language === "javascript" &&
+      failedAsPlanted &&
+      passing.length > 0 &&
+      passing.every((id) => isFailure(results[id]))
+    )
+      unplantable++;
+    if (!(failedAsPlanted && passedAsPlanted))
       problems.push(
         `${canary.file}: failing canary ${describe(results, failing)}, passing canary ${describe(results, passing)}`,
       );
   }
   if (vouched > 0) return { status: "vouched", sites: vouched };
+  if (unplantable === plan.planted.length)
+    return {
+      status: "unplantable",
+      message: `the canaries could not be planted (both failed where planted: ${problems.join("; ")}); the run is judged without them`,
+    };
   return {
     status: "unvouched",
     message: `the canary tests planted beside the oracle tests were not reported as planted (${problems.join("; ")})`,

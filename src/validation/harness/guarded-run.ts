@@ -1,12 +1,18 @@
 // A test run that a patch cannot fool: harness files the run's diffs touch are put back to the original (new
 // ones removed), canaries are planted beside the oracle tests, and the parsed result is checked against both
 // the canaries and the runner's own totals. All of it travels with the test run's own command.
+import { createLogger } from "../../log.js";
 import type { SandboxView } from "../../ports/sandbox.js";
 import type { TestResults, TestRun } from "../../ports/validation.js";
-import type { RunTestSuiteOptions, TreeEdits } from "../../test-run/options.js";
-import { runTestSuiteKeepingOutput, type ScriptExecution, tail } from "../../test-run/run-test-suite.js";
+import type { RunObserver, RunTestSuiteOptions, TreeEdits } from "../../test-run/options.js";
+import {
+  PRIVATE_DIR,
+  runTestSuiteKeepingOutput,
+  type ScriptExecution,
+  tail,
+} from "../../test-run/run-test-suite.js";
 import { diffParts } from "../diff-parts.js";
-import type { Integrity } from "../options.js";
+import type { Defence, Integrity } from "../options.js";
 import { type OracleSnapshot, readOracleFiles } from "../oracle-files.js";
 import {
   type CanaryPlan,
@@ -19,10 +25,28 @@ import {
   withoutCanaries,
 } from "./canaries.js";
 import { harnessPaths, PACKAGE_JSON_HARNESS_KEYS, pinnedByKeys } from "./harness-files.js";
-import { crossCheckTotals } from "./runner-totals.js";
+import {
+  judgeChannel,
+  judgeProcessCanaries,
+  judgeTwins,
+  PYTEST_GUARD_MODULE,
+  type PytestGuardPlan,
+  planPytestGuard,
+  readChannel,
+  withoutGuardTests,
+} from "./pytest-guard.js";
+import { judgeRunWrites, listWritesSince, markBeforeRun } from "./run-writes.js";
+import { crossCheckTotals, runnerTotals } from "./runner-totals.js";
+
+const log = createLogger("validation.harness");
 
 export interface Guard {
   enabled: boolean;
+  /** The defences this guard applies (every one when enforced). */
+  defences: ReadonlySet<Defence>;
+  /** Tests to plant twins of (grading: the F2P tests). */
+  twins: readonly string[];
+  oracleFiles: readonly string[];
   /** Originals of the harness files the diffs touch (content null: absent in the original). */
   harness: OracleSnapshot[];
   sites: CanarySite[];
@@ -62,11 +86,15 @@ export async function prepareGuard(
     diffs: readonly string[];
     integrity?: Integrity;
     known?: readonly OracleSnapshot[];
+    /** Tests whose randomly named twins must agree with them (grading: the F2P tests). */
+    twins?: readonly string[];
   },
 ): Promise<Guard> {
-  if (options.integrity === "off") return { enabled: false, harness: [], sites: [], siblings: new Map() };
-  const harness = harnessPaths(touchedPaths(options.diffs), options.testFiles);
-  const sites = canarySites(options.testFiles);
+  const defences = defencesOf(options.integrity);
+  const base = { defences, twins: options.twins ?? [], oracleFiles: options.testFiles };
+  if (defences.size === 0) return { enabled: false, ...base, harness: [], sites: [], siblings: new Map() };
+  const harness = defences.has("pinning") ? harnessPaths(touchedPaths(options.diffs), options.testFiles) : [];
+  const sites = defences.has("canaries") ? canarySites(options.testFiles) : [];
   const known = new Map((options.known ?? []).map((snapshot) => [snapshot.path, snapshot]));
   const wanted = [...new Set([...harness, ...siblingsToRead(sites)])].filter((path) => !known.has(path));
   for (const snapshot of wanted.length > 0 ? await readOracleFiles(sandbox, wanted) : [])
@@ -76,7 +104,24 @@ export async function prepareGuard(
     const content = known.get(path)?.content;
     if (content) siblings.set(path, content.toString("utf8"));
   }
-  return { enabled: true, harness: harness.map((path) => known.get(path)!), sites, siblings };
+  return { enabled: true, ...base, harness: harness.map((path) => known.get(path)!), sites, siblings };
+}
+
+const ALL_DEFENCES: readonly Defence[] = [
+  "pinning",
+  "canaries",
+  "totals",
+  "channel",
+  "process-canaries",
+  "twins",
+  "run-writes",
+];
+
+/** The defences an integrity setting applies. */
+export function defencesOf(integrity: Integrity | undefined): ReadonlySet<Defence> {
+  if (integrity === "off") return new Set();
+  const without = new Set(typeof integrity === "object" ? integrity.without : []);
+  return new Set(ALL_DEFENCES.filter((defence) => !without.has(defence)));
 }
 
 function parseObject(text: string): Record<string, unknown> | null {
@@ -135,6 +180,88 @@ async function pinningEdits(
   return { edits, ignored };
 }
 
+/** What watches a run from outside the repository: pytest's guard and the list of files the run wrote. */
+interface Watch {
+  observer: RunObserver;
+  pytest: PytestGuardPlan | null;
+  writes: boolean;
+}
+
+const WATCH_DIR = `${PRIVATE_DIR}/watch`;
+
+function watchOf(guard: Guard, withPytest: boolean): Watch | null {
+  const { defences } = guard;
+  const python = guard.oracleFiles.some((path) => path.endsWith(".py"));
+  const parts = {
+    channel: defences.has("channel"),
+    canaries: defences.has("process-canaries"),
+    twins: defences.has("twins") ? guard.twins : [],
+  };
+  const pytest =
+    withPytest && python && (parts.channel || parts.canaries || parts.twins.length > 0)
+      ? planPytestGuard(WATCH_DIR, parts)
+      : null;
+  const writes = defences.has("run-writes");
+  if (pytest === null && !writes) return null;
+  const mark = `${WATCH_DIR}/mark`;
+  const after = [
+    pytest
+      ? `if [ -e ${pytest.channelPath} ]; then cat ${pytest.channelPath}; else echo ${CHANNEL_GONE}; fi\n`
+      : "",
+    `echo ${WRITES_HEADER}\n`,
+    writes ? listWritesSince(mark) : "",
+  ].join("");
+  return {
+    observer: {
+      files: pytest?.files ?? [],
+      setup: `${pytest?.setup ?? ""}${writes ? `mkdir -p ${WATCH_DIR}\n${markBeforeRun(mark)}` : ""}`,
+      after,
+    },
+    pytest,
+    writes,
+  };
+}
+
+const CHANNEL_GONE = "SWE_SELFPLAY_CHANNEL_GONE";
+const WRITES_HEADER = "SWE_SELFPLAY_WRITES";
+
+/** The watch's findings: a message when the run lied, else null. */
+function judgeWatch(
+  watch: Watch,
+  execution: ScriptExecution,
+  results: TestResults,
+  oracleFiles: readonly string[],
+): string | null {
+  if (execution.observed === null || execution.observed === undefined)
+    return "the harness's record of the run is missing: something stopped the script's shell before it was written";
+  const headerAt = execution.observed.lastIndexOf(`${WRITES_HEADER}\n`);
+  const channelText = headerAt < 0 ? execution.observed : execution.observed.slice(0, headerAt);
+  const listing = headerAt < 0 ? "" : execution.observed.slice(headerAt + WRITES_HEADER.length + 1);
+  if (watch.writes) {
+    const written = judgeRunWrites(listing, oracleFiles);
+    if (written !== null) return written;
+  }
+  const pytest = watch.pytest;
+  if (pytest === null) return null;
+  if (channelText.includes(CHANNEL_GONE)) return "the run removed the harness's record of what pytest ran";
+  const channel = readChannel(channelText);
+  const totals = runnerTotals(execution.output);
+  const pytestAlone = totals === null || totals.runners.every((runner) => runner === "pytest");
+  return (
+    (pytest.hasChannel ? judgeChannel(results, channel, pytestAlone) : null) ??
+    judgeProcessCanaries(results, channel, pytest.canaries) ??
+    judgeTwins(results, channel)
+  );
+}
+
+/** pytest could not import the guard (the script replaced PYTHONPATH), so the run has no pytest result. */
+function guardNotLoaded(execution: ScriptExecution): boolean {
+  return (
+    execution.output.includes(`Error importing plugin "${PYTEST_GUARD_MODULE}"`) &&
+    !(execution.observed ?? "").includes('"event": "load"')
+  );
+}
+
 /** Runs the test suite under the guard, after the caller applied the diffs it was prepared for. */
 export async function runGuarded(
   sandbox: SandboxView,
@@ -148,17 +275,33 @@ export async function runGuarded(
     ? planCanaries(guard.sites, guard.siblings)
     : { planted: [], files: [] };
   edits.write.push(...plan.files);
-  const { testRun, execution } = await runTestSuiteKeepingOutput(sandbox, { ...options, prepare: edits });
-  const strip = (results: TestResults) => withoutCanaries(results, plan);
+  let watch = guard.enabled ? watchOf(guard, true) : null;
+  const runOnce = () =>
+    runTestSuiteKeepingOutput(sandbox, {
+      ...options,
+      prepare: edits,
+      ...(watch ? { observe: watch.observer } : {}),
+    });
+  let { testRun, execution } = await runOnce();
+  if (watch?.pytest && guardNotLoaded(execution)) {
+    // Judged without pytest's guard rather than condemned: the script, not the code, kept it out.
+    watch = watchOf(guard, false);
+    ({ testRun, execution } = await runOnce());
+  }
+  const pytestPlan = watch?.pytest ?? null;
+  const strip = (results: TestResults) => withoutGuardTests(withoutCanaries(results, plan), pytestPlan);
   if (testRun.status !== "ok" || !guard.enabled) {
     const results = testRun.status === "ok" ? testRun.results : null;
     return { testRun, execution, results, canaries: { status: "none" }, harnessEditsIgnored: ignored, strip };
   }
   const canaries = judgeCanaries(testRun.results, plan);
+  if (canaries.status === "unplantable") log.warn("canaries-unplantable", { message: canaries.message });
   const lie =
     canaries.status === "lying"
       ? canaries.message
-      : crossCheckTotals(testRun.results, execution.output, execution.run.truncated);
+      : ((guard.defences.has("totals")
+          ? crossCheckTotals(testRun.results, execution.output, execution.run.truncated)
+          : null) ?? (watch ? judgeWatch(watch, execution, testRun.results, guard.oracleFiles) : null));
   const results = strip(testRun.results);
   const guarded: TestRun =
     lie === null
