@@ -200,8 +200,8 @@ function artifactCounts(store: Store, steps: readonly StepRecord[]): RunSummary[
   };
 }
 
-/** The summary as an aligned two-column table. */
-export function formatSummary(summary: RunSummary): string {
+/** The summary as an aligned two-column table; `logFile` names where the run's log lines went. */
+export function formatSummary(summary: RunSummary, options: { logFile?: string } = {}): string {
   const number = (value: number | null, digits = 3) => (value === null ? "-" : value.toFixed(digits));
   const rows: [string, string][] = [
     ["run", `${summary.runId} (${summary.status}, started ${summary.starts}×)`],
@@ -240,6 +240,7 @@ export function formatSummary(summary: RunSummary): string {
     ],
   );
   rows.push(["dashboard", `npx swe-selfplay ui --store ${shellWord(summary.store)}`]);
+  if (options.logFile) rows.push(["log", options.logFile]);
   for (const environment of summary.environments.filter((entry) => entry.status !== "active"))
     rows.push([`environment ${environment.name}`, `${environment.status}: ${environment.reason ?? ""}`]);
   const width = Math.max(...rows.map(([label]) => label.length));

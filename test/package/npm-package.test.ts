@@ -69,15 +69,23 @@ describe("the npm package, installed from its tarball into an empty project", ()
     expect(result.stdout).toMatch(/^ {2}run \[options\]/m);
   });
 
-  it("runs the shipped example with the built-in policy", async () => {
+  it("runs the shipped example with the built-in policy: progress and summary on the terminal, detail in a log file", async () => {
+    // As a newcomer runs it: no log level set.
+    const { SWE_SELFPLAY_LOG: _level, ...userEnv } = env;
     const result = await runProgram(
       "npx",
-      ["--no", "--", "swe-selfplay", "run", "--steps", "1", "--group-size", "2", "--no-progress"],
-      { cwd: project, env, timeoutMs: 300_000 },
+      ["--no", "--", "swe-selfplay", "run", "--steps", "1", "--group-size", "2"],
+      { cwd: project, env: userEnv, timeoutMs: 300_000 },
     );
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toMatch(/^steps\s+1 \(done 1, failed 0/m);
     expect(result.stdout).toMatch(/^attempts\s+2 graded/m);
+    expect(result.stdout).toMatch(/^log\s+\.swe-selfplay\/run\.log$/m);
+    expect(result.stderr).toMatch(/ progress step 0 finished/);
+    expect(result.stderr).not.toMatch(/ info +\[/);
+    const logged = readFileSync(join(project, ".swe-selfplay/run.log"), "utf8");
+    expect(logged).toMatch(/ info +\[builtin\.repair\] repair finished/);
+    expect(logged).toMatch(/ info +\[validation\.grade\] patch-graded/);
   });
 
   it("exposes the README's library names through import('swe-selfplay')", async () => {

@@ -10,7 +10,7 @@ import {
   type SelfPlayConfig,
 } from "../../config/index.js";
 import { InputError } from "../../errors.js";
-import { createLogger } from "../../log.js";
+import { createLogger, logToFile } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
 import {
   createProgress,
@@ -215,7 +215,29 @@ async function run(flags: RunFlags): Promise<number> {
     return EXIT_OK;
   }
   let config = loaded;
-  if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+  // The terminal keeps to progress and the summary; every log line goes to a file beside the store.
+  const logFile = runLogPath(config);
+  const closeLog = logToFile(logFile);
+  try {
+    log.info("swe-selfplay run", { args: process.argv.slice(2).join(" "), date: new Date().toISOString() });
+    if (defaultJob) config = { ...config, environments: [await defaultEnvironment(config)] };
+    return await runConfigured(config, flags, defaultJob, relativeToHere(logFile));
+  } finally {
+    closeLog();
+  }
+}
+
+/** The run's log file: `run.log` beside the store (`.swe-selfplay/run.log` by default), appended to on resume. */
+export function runLogPath(config: SelfPlayConfig): string {
+  return join(dirname(resolve(config.store)), "run.log");
+}
+
+async function runConfigured(
+  config: SelfPlayConfig,
+  flags: RunFlags,
+  defaultJob: boolean,
+  logFile: string,
+): Promise<number> {
   checkEnvironmentDirectories(config.environments);
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);
@@ -248,7 +270,7 @@ async function run(flags: RunFlags): Promise<number> {
   try {
     const result = await playRun(config, flags, policy, controls, progress);
     progress?.stop();
-    return report(config, flags, result);
+    return report(config, flags, result, logFile);
   } finally {
     progress?.stop();
     controls.dispose();
@@ -322,15 +344,16 @@ async function playRun(
 }
 
 /** Prints the summary and decides the exit code. */
-function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult): number {
+function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult, logFile: string): number {
   if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
-  else process.stdout.write(formatSummary(result.summary));
+  else process.stdout.write(formatSummary(result.summary, { logFile }));
   if (result.status === "failed") {
     // One line per environment that was taken out, with its reason (which names the fix).
     for (const environment of result.summary.environments.filter((entry) => entry.status === "disabled"))
       process.stderr.write(
         `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
       );
+    process.stderr.write(`swe-selfplay: details in ${logFile}\n`);
     return EXIT_ERROR;
   }
   if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {
