@@ -120,6 +120,20 @@ describe("layers", () => {
     ).toEqual([]);
   });
 
+  it("serve/ stands on other folders' public entries only (index.ts, ports, top-level modules), never on web/", () => {
+    const publicEntry = (target: string) =>
+      !target.includes("/") || target.endsWith("/index.ts") || topOf(target) === "ports";
+    expect(
+      violations(
+        (file, target) =>
+          topOf(file.path) === "serve" &&
+          isProject(target) &&
+          topOf(target) !== "serve" &&
+          (!publicEntry(target) || topOf(target) === "web"),
+      ),
+    ).toEqual([]);
+  });
+
   it("the roles do not import the validation layer sideways", () => {
     expect(
       violations(

@@ -12,14 +12,7 @@ import {
 import { InputError } from "../../errors.js";
 import { createLogger, logToFile } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
-import {
-  createProgress,
-  exportRollouts,
-  formatSummary,
-  formatTrainable,
-  type ProgressDisplay,
-  type SelfPlayResult,
-} from "../../selfplay/index.js";
+import { exportRollouts, formatSummary, formatTrainable, type SelfPlayResult } from "../../selfplay/index.js";
 import type { RunId } from "../../store/index.js";
 import { openStore, runConfiguredSelfPlay } from "../compose.js";
 import {
@@ -37,6 +30,7 @@ import {
   type PolicyFlags,
   policyConfigFrom,
 } from "../policy-factory.js";
+import { createProgress, type ProgressDisplay } from "../progress.js";
 
 const log = createLogger("run");
 

@@ -5,9 +5,9 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
+import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
 import { createService, startService } from "../../serve/index.js";
-import { isLoopback, parseListen } from "../../web/index.js";
 import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 
