@@ -8,6 +8,7 @@ import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { createModelClient, createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
+import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
 export type CallFormatOption = "native" | "hermes" | "json" | "text";
 export type InferenceKind = "openai-chat" | "vllm" | "sglang";
@@ -77,14 +78,6 @@ export function addPolicyOptions(command: Command): Command {
     .option("--config <file>", "YAML config file; its policy and thresholds sections apply");
 }
 
-function positive(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0)
-    throw new InputError("bad-flag", `${flag} expects a positive integer, got "${value}"`);
-  return number;
-}
-
 /** Merges flags > environment variables > config file into a policy configuration. */
 export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = process.env): PolicyConfig {
   const fromFile = flags.config ? loadConfig({ file: flags.config }).policy : undefined;
@@ -108,13 +101,13 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     ...(file?.topP === undefined ? {} : { topP: file.topP }),
     ...(file?.maxTokens === undefined ? {} : { maxTokens: file.maxTokens }),
     ...defined({
-      maxTokens: positive(flags.maxTokens, "--max-tokens"),
-      temperature: decimal(flags.temperature, "--temperature"),
-      topP: decimal(flags.topP, "--top-p"),
-      topK: decimal(flags.topK, "--top-k"),
-      minP: decimal(flags.minP, "--min-p"),
+      maxTokens: positiveIntegerFlag(flags.maxTokens, "--max-tokens"),
+      temperature: numberFlag(flags.temperature, "--temperature"),
+      topP: numberFlag(flags.topP, "--top-p"),
+      topK: numberFlag(flags.topK, "--top-k"),
+      minP: numberFlag(flags.minP, "--min-p"),
       extraBody: extraBodyFrom(flags.extraBody),
-      seeds: onOff(flags.seeds, "--seeds"),
+      seeds: onOffFlag(flags.seeds, "--seeds"),
     }),
   };
   const parsed = openaiPolicySchema.safeParse({
@@ -124,10 +117,11 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     apiKeyEnv: file?.apiKeyEnv ?? "OPENAI_API_KEY",
     sampling,
     toolChoice: flags.toolChoice ?? file?.toolChoice ?? "auto",
-    maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
+    maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
     callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
     inference: { ...file?.inference, kind: inferenceFrom(flags) ?? file?.inference.kind ?? "openai-chat" },
-    contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
+    contextWindow:
+      positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
     requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
   });
   if (!parsed.success)
@@ -137,20 +131,6 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
 
 function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-function decimal(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number))
-    throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
-  return number;
-}
-
-function onOff(value: string | undefined, flag: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === "on" || value === "off") return value === "on";
-  throw new InputError("bad-flag", `${flag} expects on or off, got "${value}"`);
 }
 
 function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {

@@ -9,7 +9,6 @@ import {
   parseDuration,
   type SelfPlayConfig,
 } from "../../config/index.js";
-import { InputError } from "../../errors.js";
 import { createLogger, logToFile } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
 import { exportRollouts, formatSummary, formatTrainable, type SelfPlayResult } from "../../selfplay/index.js";
@@ -23,6 +22,7 @@ import {
 } from "../environments.js";
 import { probeAndReport, untrainableReason } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import { collect, numberFlag } from "../flags.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
@@ -78,8 +78,6 @@ const POLICY_FLAGS = [
   "contextTokens",
 ] as const;
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export function register(program: Command): void {
   const command = program
     .command("run")
@@ -125,26 +123,19 @@ export function register(program: Command): void {
   });
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
-  return parsed;
-}
-
 export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defaultJob: boolean } {
   const overrides: Record<string, unknown> = {
     store: flags.store,
     environments: environmentsFrom(flags),
-    "limits.steps": number(flags.steps, "--steps"),
+    "limits.steps": numberFlag(flags.steps, "--steps"),
     "limits.durationMs": flags.duration === undefined ? undefined : parseDuration(flags.duration),
-    groupSize: number(flags.groupSize, "--group-size"),
-    alpha: number(flags.alpha, "--alpha"),
-    seed: number(flags.seed, "--seed"),
-    "concurrency.proposers": number(flags.proposers, "--proposers"),
-    "concurrency.validations": number(flags.validations, "--validations"),
-    "concurrency.solvers": number(flags.solvers, "--solvers"),
-    "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
+    groupSize: numberFlag(flags.groupSize, "--group-size"),
+    alpha: numberFlag(flags.alpha, "--alpha"),
+    seed: numberFlag(flags.seed, "--seed"),
+    "concurrency.proposers": numberFlag(flags.proposers, "--proposers"),
+    "concurrency.validations": numberFlag(flags.validations, "--validations"),
+    "concurrency.solvers": numberFlag(flags.solvers, "--solvers"),
+    "concurrency.sandboxes": numberFlag(flags.sandboxes, "--sandboxes"),
     "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
   };
   if (POLICY_FLAGS.some((flag) => flags[flag] !== undefined)) overrides.policy = policyConfigFrom(flags);
