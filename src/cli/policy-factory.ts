@@ -110,19 +110,23 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       seeds: onOffFlag(flags.seeds, "--seeds"),
     }),
   };
+  // Only what a layer gives: the schema fills in every default.
+  const inferenceKind = inferenceFrom(flags) ?? file?.inference.kind;
   const parsed = openaiPolicySchema.safeParse({
     kind: "openai",
     baseUrl,
     model,
-    apiKeyEnv: file?.apiKeyEnv ?? "OPENAI_API_KEY",
     sampling,
-    toolChoice: flags.toolChoice ?? file?.toolChoice ?? "auto",
-    maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
-    callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
-    inference: { ...file?.inference, kind: inferenceFrom(flags) ?? file?.inference.kind ?? "openai-chat" },
-    contextWindow:
-      positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
-    requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
+    ...defined({
+      apiKeyEnv: file?.apiKeyEnv,
+      toolChoice: flags.toolChoice ?? file?.toolChoice,
+      maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns,
+      callFormat: callFormatFrom(flags) ?? file?.callFormat,
+      inference:
+        file?.inference || inferenceKind ? defined({ ...file?.inference, kind: inferenceKind }) : undefined,
+      contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
+      requestTimeoutMs: file?.requestTimeoutMs,
+    }),
   });
   if (!parsed.success)
     throw new InputError("bad-flag", `the openai policy settings are invalid: ${formatIssues(parsed.error)}`);

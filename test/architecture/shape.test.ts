@@ -167,6 +167,92 @@ describe("layers", () => {
   });
 });
 
+/** `field: … .default(LITERAL)` in the config schema: the field's name and its default as written. */
+function schemaDefaults(): Map<string, Set<string>> {
+  const schema = files.find((file) => file.path === "config/schema.ts");
+  if (!schema) throw new Error("src/config/schema.ts is missing");
+  const tree = ts.createSourceFile(schema.path, schema.text, ts.ScriptTarget.Latest, true);
+  const defaults = new Map<string, Set<string>>();
+  const visit = (node: ts.Node) => {
+    if (ts.isPropertyAssignment(node)) {
+      const field = node.name.getText();
+      const find = (inner: ts.Node) => {
+        if (
+          ts.isCallExpression(inner) &&
+          ts.isPropertyAccessExpression(inner.expression) &&
+          inner.expression.name.text === "default" &&
+          inner.arguments.length === 1 &&
+          isLiteral(inner.arguments[0]!)
+        ) {
+          const set = defaults.get(field) ?? new Set<string>();
+          set.add(literalText(inner.arguments[0]!));
+          defaults.set(field, set);
+        }
+        if (!ts.isPropertyAssignment(inner) || inner === node) ts.forEachChild(inner, find);
+      };
+      find(node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(tree);
+  return defaults;
+}
+
+function isLiteral(node: ts.Node): boolean {
+  return (
+    ts.isNumericLiteral(node) ||
+    ts.isStringLiteral(node) ||
+    node.kind === ts.SyntaxKind.TrueKeyword ||
+    node.kind === ts.SyntaxKind.FalseKeyword
+  );
+}
+
+function literalText(node: ts.Node): string {
+  return ts.isNumericLiteral(node)
+    ? String(Number(node.text.replaceAll("_", "")))
+    : node.getText().replaceAll("'", '"');
+}
+
+/** Same field name and value as a schema default, but not that setting: each entry says why. */
+const DEFAULT_EXCEPTIONS: Record<string, string> = {
+  "builtin/policy.ts testTimeoutMs":
+    "the builtin repair solver's own limit per test run (a library option, not a configuration field)",
+};
+
+describe("defaults", () => {
+  it("each configuration default is written once, in the schema: no `field: … ?? <the same default>` elsewhere", () => {
+    const defaults = schemaDefaults();
+    expect(defaults.get("maxTurns")).toEqual(new Set(["64"]));
+    const repeated: string[] = [];
+    for (const file of files.filter((entry) => topOf(entry.path) !== "config")) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isPropertyAssignment(node) && defaults.has(node.name.getText())) {
+          let value: ts.Expression = node.initializer;
+          while (
+            ts.isBinaryExpression(value) &&
+            value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken
+          ) {
+            const exempt = `${file.path} ${node.name.getText()}` in DEFAULT_EXCEPTIONS;
+            if (
+              !exempt &&
+              isLiteral(value.right) &&
+              defaults.get(node.name.getText())!.has(literalText(value.right))
+            ) {
+              const line = tree.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+              repeated.push(`${file.path}:${line} ${node.getText()}`);
+            }
+            value = value.left;
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(repeated).toEqual([]);
+  });
+});
+
 describe("the concept map in docs/architecture.md", () => {
   it("names only files that exist", () => {
     const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");
