@@ -2,6 +2,7 @@
 // and its plain-text table for stdout.
 import { semanticKey } from "../artifact/index.js";
 import type { EpisodeSampleCount, GroupRecord, RunId, StepRecord, Store } from "../ports/store.js";
+import { isFinished } from "./step-state.js";
 
 export interface SolveRateBucket {
   label: string;
@@ -124,7 +125,7 @@ export function summarizeRun(
     .filter((reward) => reward.role === "proposer")
     .map((reward) => reward.value);
   const solverRewards = rewards.filter((reward) => reward.role === "solver").map((reward) => reward.value);
-  const finished = steps.filter((step) => step.state === "done" || step.state === "failed").length;
+  const finished = steps.filter(isFinished).length;
   const stepsThisStart = timing.stepsThisStart ?? finished;
   return {
     runId,

@@ -253,6 +253,17 @@ describe("defaults", () => {
   });
 });
 
+describe("one definition", () => {
+  it("whether a step is finished is asked through selfplay's isFinished, not spelt out again", () => {
+    const spelt = /state [!=]== "(done|failed)" (\|\||&&) \w+\.state [!=]== "(done|failed)"/;
+    expect(
+      files
+        .filter((file) => file.path !== "selfplay/step-state.ts" && spelt.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+});
+
 describe("the concept map in docs/architecture.md", () => {
   it("names only files that exist", () => {
     const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");
