@@ -1,32 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { promisedNames, TYPE_NAMES } from "../test/support/library-names.js";
 import * as api from "./index.js";
 
 const root = join(import.meta.dirname, "..");
-
-/** The names the README's "As a library" section promises, in backticks. */
-function promisedNames(): string[] {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const section = readme.split("\n## As a library\n")[1]?.split("\n## ")[0];
-  if (!section) throw new Error('README.md has no "## As a library" section');
-  const list = section.slice(section.indexOf("\n- "));
-  return [...list.matchAll(/`([A-Za-z][A-Za-z0-9]*)`/g)].map((match) => match[1]!);
-}
-
-/** Types the section names; they vanish at run time, so the typecheck of `typesCompile` stands for them. */
-const TYPE_NAMES = new Set([
-  "SelfPlayConfig",
-  "SelfPlayResult",
-  "SelfPlayEvent",
-  "RunSummary",
-  "Policy",
-  "Sandbox",
-  "SandboxView",
-  "SandboxBackend",
-  "BugArtifact",
-  "RolloutSample",
-]);
 
 describe("the public API (src/index.ts)", () => {
   it("exports every value the README promises", () => {

@@ -1,7 +1,7 @@
 // Benchmark of grading's defences (harness pinning, canaries, cross-checks, pytest's guard with its result
 // channel, in-process canaries and twins, run-time harness writes): the wall time of grading a real fix on
 // toolz with every defence off and on, interleaved in one run, as a ratio (goal ≤ 1.10), in local bubblewrap
-// sandboxes and in Docker; then the reward hacks of src/validation/testing/hacks.ts and
+// sandboxes and in Docker; then the reward hacks of test/support/hacks.ts and
 // test/support/forgers.ts on the fixture libraries, each verdict with the defences off and on.
 // Usage: npx tsx bench/grade/run.ts [--local-only | --docker-only] [--repeat N] [--ratios-only] [--json]
 
@@ -11,7 +11,12 @@ import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import type { ValidationReport } from "../../src/ports/validation.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
 import { grade } from "../../src/validation/grade.js";
-import { diffOf, diffOnTop } from "../../src/validation/testing/artifact-builder.js";
+import { createValidator } from "../../src/validation/validator.js";
+import { diffOf, diffOnTop } from "../../test/support/artifact-builder.js";
+import { dockerStatus } from "../../test/support/docker.js";
+import { nodeFixtureArtifact, pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
+import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
+import { conftestWrittenAtRunTime, FORGERS, nameTargetedRewrite } from "../../test/support/forgers.js";
 import {
   conftestFailingTests,
   JAVASCRIPT_ASSERT_HACK,
@@ -19,15 +24,10 @@ import {
   MONKEYPATCH_REPORTS,
   PYTHON_SOLVER_HACKS,
   withLastLineWinsParser,
-} from "../../src/validation/testing/hacks.js";
-import { toolzArtifacts } from "../../src/validation/testing/toolz-artifacts.js";
-import { createValidator } from "../../src/validation/validator.js";
-import { dockerStatus } from "../../test/support/docker.js";
-import { nodeFixtureArtifact, pythonFixtureArtifact } from "../../test/support/fixture-artifacts.js";
-import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
-import { conftestWrittenAtRunTime, FORGERS, nameTargetedRewrite } from "../../test/support/forgers.js";
+} from "../../test/support/hacks.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { ensureToolzDir, ensureToolzImage } from "../../test/support/toolz.js";
+import { toolzArtifacts } from "../../test/support/toolz-artifacts.js";
 
 const args = process.argv.slice(2);
 const repeatIndex = args.indexOf("--repeat");

@@ -9,10 +9,10 @@ import type { BugArtifact } from "../../src/ports/artifact.js";
 import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import type { ValidationReport } from "../../src/ports/validation.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
-import { toolzArtifacts } from "../../src/validation/testing/toolz-artifacts.js";
 import { createValidator } from "../../src/validation/validator.js";
 import { dockerStatus } from "../../test/support/docker.js";
 import { ensureToolzDir, ensureToolzImage } from "../../test/support/toolz.js";
+import { toolzArtifacts } from "../../test/support/toolz-artifacts.js";
 
 const args = process.argv.slice(2);
 const concurrencyIndex = args.indexOf("--concurrency");

@@ -1,6 +1,6 @@
 // The content part of a file's diff: text hunks with their line counts checked, and GIT binary patches.
 // A malformed line throws DiffSyntaxError, which parseDiff turns into a result naming the line.
-import type { BinaryPatch, DiffLineKind, FileDiff, Hunk } from "./diff-parse.js";
+import type { BinaryPatch, DiffLineKind, FileDiff, Hunk } from "./diff-types.js";
 
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/;
 

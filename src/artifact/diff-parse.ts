@@ -1,71 +1,19 @@
 // Parsing git-format diffs (and plain unified diffs) into per-file records with line numbers.
 // Malformed input is a typed result naming the line, never an exception.
 import { DiffSyntaxError, parseBinaryPatch, parseHunks } from "./diff-hunks.js";
+import type { FileDiff, ParseDiffResult } from "./diff-types.js";
 import { readQuoted } from "./path-quoting.js";
 
-export type DiffLineKind = "context" | "removed" | "added";
-
-export interface DiffLine {
-  kind: DiffLineKind;
-  /** The line without its one-character prefix and without the newline. */
-  text: string;
-  /** True when a "\ No newline at end of file" marker follows the line. */
-  noNewlineAtEnd: boolean;
-}
-
-export interface Hunk {
-  oldStart: number;
-  oldLines: number;
-  newStart: number;
-  newLines: number;
-  /** Text after the closing "@@" (usually a function name), kept as written. */
-  section: string;
-  lines: DiffLine[];
-  /** 1-based line of the "@@" header in the diff. */
-  line: number;
-}
-
-/** "GIT binary patch" data: each section is its "literal N" / "delta N" line plus the base85 lines. */
-export interface BinaryPatch {
-  forward: string[];
-  reverse: string[] | null;
-}
-
-export type FileChange = "modified" | "added" | "deleted" | "renamed" | "copied";
-
-/** A path as named somewhere in a file's header, with the diff line that names it. */
-export interface PathMention {
-  path: string;
-  line: number;
-  /** Which header named it, e.g. "diff --git", "+++", "rename to". */
-  source: string;
-}
-
-export interface FileDiff {
-  /** Path before the change; null for an added file. Prefixes a/ and b/ removed. */
-  oldPath: string | null;
-  /** Path after the change; null for a deleted file. */
-  newPath: string | null;
-  change: FileChange;
-  /** Modes as six octal digits ("100644"); null when the diff does not say. */
-  oldMode: string | null;
-  newMode: string | null;
-  similarity: number | null;
-  index: { oldHash: string; newHash: string; mode: string | null } | null;
-  hunks: Hunk[];
-  /** Binary content: the full patch, or a "Binary files ... differ" marker without data. */
-  binary: { kind: "patch"; patch: BinaryPatch } | { kind: "marker"; text: string } | null;
-  /** 1-based line where the file's section starts. */
-  line: number;
-  /** Every path the section names, for safety checks (headers may disagree with each other). */
-  mentions: PathMention[];
-  /** The exact text of the section, ending with a newline. */
-  raw: string;
-}
-
-export type ParseDiffResult =
-  | { status: "ok"; files: FileDiff[] }
-  | { status: "error"; line: number; message: string };
+export type {
+  BinaryPatch,
+  DiffLine,
+  DiffLineKind,
+  FileChange,
+  FileDiff,
+  Hunk,
+  ParseDiffResult,
+  PathMention,
+} from "./diff-types.js";
 
 const MODE = /^[0-7]{6}$/;
 

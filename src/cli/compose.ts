@@ -56,11 +56,11 @@ export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Pol
     return createPolicy(base.kind === "builtin" ? base : { kind: "builtin" });
   const { inference, sampling } = choice;
   const file = base.kind === "openai" ? base : undefined;
+  // The request's settings over the configuration's; the schema fills in every default.
   const parsed = openaiPolicySchema.safeParse({
     kind: "openai",
     baseUrl: inference.base_url,
     model: inference.model,
-    apiKeyEnv: inference.api_key_env ?? file?.apiKeyEnv ?? "OPENAI_API_KEY",
     sampling: {
       ...file?.sampling,
       ...(sampling?.max_tokens === undefined ? {} : { maxTokens: sampling.max_tokens }),
@@ -69,12 +69,15 @@ export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Pol
       ...(sampling?.top_k === undefined ? {} : { topK: sampling.top_k }),
       ...(sampling?.min_p === undefined ? {} : { minP: sampling.min_p }),
     },
-    toolChoice: file?.toolChoice ?? "auto",
-    maxTurns: file?.maxTurns ?? 64,
     callFormat: inference.tool_call_format ?? (inference.kind === "openai-chat" ? "native" : "hermes"),
     inference: { kind: inference.kind },
-    contextWindow: file?.contextWindow ?? 32_768,
-    requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
+    ...withoutUndefined({
+      apiKeyEnv: inference.api_key_env ?? file?.apiKeyEnv,
+      toolChoice: file?.toolChoice,
+      maxTurns: file?.maxTurns,
+      contextWindow: file?.contextWindow,
+      requestTimeoutMs: file?.requestTimeoutMs,
+    }),
   });
   if (!parsed.success)
     throw new InputError(
@@ -82,4 +85,8 @@ export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Pol
       `the ${choice.role}'s inference settings are invalid: ${formatIssues(parsed.error)}`,
     );
   return createPolicy(parsed.data, { version: choice.policyVersion });
+}
+
+function withoutUndefined<T extends Record<string, unknown>>(record: T): Partial<T> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -10,6 +10,7 @@ import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { createModelClient, createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
+import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
 export type CallFormatOption = "native" | "hermes" | "json" | "text";
 export type InferenceKind = "openai-chat" | "vllm" | "sglang";
@@ -85,14 +86,6 @@ export function addPolicyOptions(
     .option("--config <file>", configHelp);
 }
 
-function positive(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0)
-    throw new InputError("bad-flag", `${flag} expects a positive integer, got "${value}"`);
-  return number;
-}
-
 /** The flags that only a model policy reads, by their property and their name on the command line. */
 export const MODEL_FLAGS = {
   baseUrl: "--base-url",
@@ -124,15 +117,15 @@ export function modelRequested(flags: PolicyFlags, env: NodeJS.ProcessEnv = proc
 
 /** Checks every model flag's value, whatever the policy, so a bad value is never silently ignored. */
 function checkModelFlags(flags: PolicyFlags): void {
-  positive(flags.maxTokens, "--max-tokens");
-  positive(flags.maxTurns, "--max-turns");
-  positive(flags.contextTokens, "--context-tokens");
-  decimal(flags.temperature, "--temperature");
-  decimal(flags.topP, "--top-p");
-  decimal(flags.topK, "--top-k");
-  decimal(flags.minP, "--min-p");
+  positiveIntegerFlag(flags.maxTokens, "--max-tokens");
+  positiveIntegerFlag(flags.maxTurns, "--max-turns");
+  positiveIntegerFlag(flags.contextTokens, "--context-tokens");
+  numberFlag(flags.temperature, "--temperature");
+  numberFlag(flags.topP, "--top-p");
+  numberFlag(flags.topK, "--top-k");
+  numberFlag(flags.minP, "--min-p");
   extraBodyFrom(flags.extraBody);
-  onOff(flags.seeds, "--seeds");
+  onOffFlag(flags.seeds, "--seeds");
   callFormatFrom(flags);
   inferenceFrom(flags);
   if (flags.toolChoice !== undefined && !["auto", "required", "none", "omit"].includes(flags.toolChoice))
@@ -209,27 +202,32 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
     ...(file?.topP === undefined ? {} : { topP: file.topP }),
     ...(file?.maxTokens === undefined ? {} : { maxTokens: file.maxTokens }),
     ...defined({
-      maxTokens: positive(flags.maxTokens, "--max-tokens"),
-      temperature: decimal(flags.temperature, "--temperature"),
-      topP: decimal(flags.topP, "--top-p"),
-      topK: decimal(flags.topK, "--top-k"),
-      minP: decimal(flags.minP, "--min-p"),
+      maxTokens: positiveIntegerFlag(flags.maxTokens, "--max-tokens"),
+      temperature: numberFlag(flags.temperature, "--temperature"),
+      topP: numberFlag(flags.topP, "--top-p"),
+      topK: numberFlag(flags.topK, "--top-k"),
+      minP: numberFlag(flags.minP, "--min-p"),
       extraBody: extraBodyFrom(flags.extraBody),
-      seeds: onOff(flags.seeds, "--seeds"),
+      seeds: onOffFlag(flags.seeds, "--seeds"),
     }),
   };
+  // Only what a layer gives: the schema fills in every default.
+  const inferenceKind = inferenceFrom(flags) ?? file?.inference.kind;
   const parsed = openaiPolicySchema.safeParse({
     kind: "openai",
     baseUrl,
     model,
-    apiKeyEnv: file?.apiKeyEnv ?? "OPENAI_API_KEY",
     sampling,
-    toolChoice: flags.toolChoice ?? file?.toolChoice ?? "auto",
-    maxTurns: positive(flags.maxTurns, "--max-turns") ?? file?.maxTurns ?? 64,
-    callFormat: callFormatFrom(flags) ?? file?.callFormat ?? "native",
-    inference: { ...file?.inference, kind: inferenceFrom(flags) ?? file?.inference.kind ?? "openai-chat" },
-    contextWindow: positive(flags.contextTokens, "--context-tokens") ?? file?.contextWindow ?? 32_768,
-    requestTimeoutMs: file?.requestTimeoutMs ?? 600_000,
+    ...defined({
+      apiKeyEnv: file?.apiKeyEnv,
+      toolChoice: flags.toolChoice ?? file?.toolChoice,
+      maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns,
+      callFormat: callFormatFrom(flags) ?? file?.callFormat,
+      inference:
+        file?.inference || inferenceKind ? defined({ ...file?.inference, kind: inferenceKind }) : undefined,
+      contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
+      requestTimeoutMs: file?.requestTimeoutMs,
+    }),
   });
   if (!parsed.success)
     throw new InputError("bad-flag", `the openai policy settings are invalid: ${formatIssues(parsed.error)}`);
@@ -238,20 +236,6 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
 
 function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
-}
-
-function decimal(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number))
-    throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
-  return number;
-}
-
-function onOff(value: string | undefined, flag: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === "on" || value === "off") return value === "on";
-  throw new InputError("bad-flag", `${flag} expects on or off, got "${value}"`);
 }
 
 function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {

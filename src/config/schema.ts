@@ -1,6 +1,7 @@
 // The run configuration: one zod schema that is also the TypeScript type. Defaults live here, every field
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
+import { DEFAULT_ALPHA } from "../validation/rewards.js";
 
 const positiveInteger = z.number().int().positive();
 const nonNegativeInteger = z.number().int().nonnegative();
@@ -317,7 +318,12 @@ export const configSchema = z
       .describe("How strategy weights adapt to each environment."),
     duplicates: duplicatesSchema.prefault({}).describe("What a duplicate artifact gets."),
     groupSize: positiveInteger.default(8).describe("Solver attempts per valid artifact (G)."),
-    alpha: z.number().min(0).max(1).default(0.8).describe("Proposer penalty for solve rates of 0 or 1 (α)."),
+    alpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(DEFAULT_ALPHA)
+      .describe("Proposer penalty for solve rates of 0 or 1 (α)."),
     thresholds: thresholdsSchema.prefault({}).describe("Thresholds of the consistency checks."),
     limits: limitsSchema.prefault({}).describe("How long the run and its episodes may last."),
     concurrency: concurrencySchema.prefault({}).describe("Concurrency limits per stage."),

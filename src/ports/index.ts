@@ -4,4 +4,5 @@ export * from "./model.js";
 export * from "./policy.js";
 export * from "./rollout.js";
 export * from "./sandbox.js";
+export * from "./store.js";
 export * from "./validation.js";

@@ -41,11 +41,12 @@ export interface RunOptions {
   abortSignal?: AbortSignal;
 }
 
-export type RunStatus = "exited" | "timed-out" | "aborted";
+/** How a sandbox command ended (not to be confused with a run's `RunStatus` in the store). */
+export type CommandStatus = "exited" | "timed-out" | "aborted";
 
 /** A command's outcome is data: a failing, hanging or aborted command never throws. */
 export interface RunResult {
-  status: RunStatus;
+  status: CommandStatus;
   /** Exit code when status is "exited" (128+signal when killed by a signal); null otherwise. */
   exitCode: number | null;
   stdout: string;

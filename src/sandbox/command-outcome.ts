@@ -1,11 +1,11 @@
 // What one command leaves behind in either backend, and how it is gathered: the outcome with its raw output,
 // the cap on each output stream, and the watch that turns a timeout or an abort into a killed process tree.
 
-import type { RunResult, RunStatus } from "../ports/sandbox.js";
+import type { CommandStatus, RunResult } from "../ports/sandbox.js";
 
 /** A command's outcome with its output as bytes (the port's RunResult carries it decoded). */
 export interface CommandOutcome {
-  status: RunStatus;
+  status: CommandStatus;
   /** Exit code when status is "exited" (128+signal when killed by a signal); null otherwise. */
   exitCode: number | null;
   stdout: Buffer;
@@ -54,7 +54,7 @@ export class CappedBuffer {
 }
 
 /** The outcome of a command that never ran (aborted before it started, or cut short by destroy()). */
-export function outcomeWithoutOutput(status: RunStatus): CommandOutcome {
+export function outcomeWithoutOutput(status: CommandStatus): CommandOutcome {
   return {
     status,
     exitCode: null,
@@ -83,7 +83,7 @@ export interface WatchOptions {
   maxOutputBytes: number;
   abortSignal?: AbortSignal;
   /** Kills the command's process tree; called once, on the first timeout or abort. */
-  onStop(reason: RunStatus): void;
+  onStop(reason: CommandStatus): void;
 }
 
 /**
@@ -93,7 +93,7 @@ export interface WatchOptions {
 export class CommandWatch {
   readonly stdout: CappedBuffer;
   readonly stderr: CappedBuffer;
-  status: RunStatus = "exited";
+  status: CommandStatus = "exited";
   private readonly started = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private readonly onAbort = () => this.stop("aborted");
@@ -113,7 +113,7 @@ export class CommandWatch {
     return this.status !== "exited";
   }
 
-  stop(reason: RunStatus): void {
+  stop(reason: CommandStatus): void {
     if (this.stopped) return;
     this.status = reason;
     this.options.onStop(reason);

@@ -1,4 +1,4 @@
-// The orchestrator of self-play: runs, events, progress, summary and exports of what a run produced.
+// The orchestrator of self-play: runs, events, summary and exports of what a run produced.
 export type { SelfPlayEvent, SelfPlayEventType } from "./events.js";
 export {
   exportArtifacts,
@@ -13,11 +13,11 @@ export {
 } from "./exports/index.js";
 export { runInvariantViolations } from "./invariants.js";
 export { type OrchestratorOptions, type OrchestratorResult, orchestrate } from "./orchestrator.js";
-export { createProgress, formatDuration, type ProgressDisplay, type ProgressOptions } from "./progress.js";
 export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
 export { pickEnvironment, StrategyChooser } from "./step-choice.js";
+export { environmentSpec } from "./step-context.js";
 export {
   createStepRunner,
   type StepRequest,

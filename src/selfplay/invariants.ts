@@ -1,7 +1,7 @@
 // Consistency rules a run's stored state obeys at every moment, even right after a crash: each finished
 // result is complete, written once and rewarded as the rules say. Returns the violations (empty when sound).
 import type { EpisodeRecord, GroupRecord, RewardRecord, RunId, StepRecord, Store } from "../ports/store.js";
-import { proposerReward } from "../validation/rewards.js";
+import { DEFAULT_ALPHA, proposerReward } from "../validation/rewards.js";
 
 /** A run's records as the rules read them, and what they found so far. */
 interface RunState {
@@ -22,7 +22,7 @@ export function runInvariantViolations(
 ): string[] {
   const state: RunState = {
     store,
-    alpha: options.alpha ?? 0.8,
+    alpha: options.alpha ?? DEFAULT_ALPHA,
     groups: store.listGroups(runId),
     rewards: new Map(store.listRewards(runId).map((reward) => [reward.episodeId as string, reward])),
     episodes: new Map(store.listEpisodes(runId).map((episode) => [episode.id as string, episode])),

@@ -17,6 +17,7 @@ import { deriveSeed } from "./seeds.js";
 import { pickEnvironment, StrategyChooser } from "./step-choice.js";
 import { environmentSpec, Interrupted } from "./step-context.js";
 import { createStepRunner, type StepRunner } from "./step-runner.js";
+import { isFinished } from "./step-state.js";
 
 const log = createLogger("selfplay");
 
@@ -137,11 +138,11 @@ class Scheduler {
       type: "run-started",
       runId: this.runId,
       resumed,
-      stepsDone: steps.filter((step) => step.state === "done" || step.state === "failed").length,
+      stepsDone: steps.filter(isFinished).length,
       stepsTarget: this.config.limits.steps ?? null,
     });
     for (const step of steps) {
-      if (step.state === "done" || step.state === "failed") continue;
+      if (isFinished(step)) continue;
       const release = await this.acquirePipeline();
       if (!release) break;
       this.launch(step, release, true);
@@ -198,9 +199,7 @@ class Scheduler {
   private finish(): OrchestratorResult["status"] {
     const aborted = this.store.abortRunningEpisodes(this.runId, "interrupted");
     if (aborted > 0) log.info("episodes in flight marked aborted", { count: aborted });
-    const unfinished = this.store
-      .listSteps(this.runId)
-      .some((step) => step.state !== "done" && step.state !== "failed");
+    const unfinished = this.store.listSteps(this.runId).some((step) => !isFinished(step));
     // A run whose every environment was taken out cannot work, whatever else stopped it.
     const configured = new Set(this.config.environments.map((environment) => environment.name));
     const allTakenOut = this.store

@@ -7,6 +7,7 @@ import type { RunId, Store } from "../ports/store.js";
 import type { TestLocator } from "../ports/validation.js";
 import type { SelfPlayEvent } from "./events.js";
 import { type OrchestratorResult, orchestrate } from "./orchestrator.js";
+import { isFinished } from "./step-state.js";
 import { type RunSummary, summarizeRun } from "./summary.js";
 
 export interface RunSelfPlayOptions {
@@ -42,9 +43,7 @@ export async function runSelfPlay(
   const { store } = options;
   const stepsBefore = store.latestRun() && !options.newRun ? countFinished(store) : 0;
   const result = await orchestrate({ config, ...options });
-  const finishedNow = store
-    .listSteps(result.runId)
-    .filter((step) => step.state === "done" || step.state === "failed").length;
+  const finishedNow = store.listSteps(result.runId).filter(isFinished).length;
   const summary = summarizeRun(store, result.runId, {
     wallTimeMs: result.endedAt - result.startedAt,
     stepsThisStart: Math.max(0, finishedNow - stepsBefore),
@@ -61,5 +60,5 @@ export async function runSelfPlay(
 function countFinished(store: Store): number {
   const run = store.latestRun();
   if (!run) return 0;
-  return store.listSteps(run.id).filter((step) => step.state === "done" || step.state === "failed").length;
+  return store.listSteps(run.id).filter(isFinished).length;
 }

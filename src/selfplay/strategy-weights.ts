@@ -2,6 +2,7 @@
 // one commit) drops to 0 at once; with the learnability bandit, weights follow each strategy's measured
 // share of steps whose solver group had 0 < s < 1, never below a floor. Pure.
 import type { Strategy } from "../ports/artifact.js";
+import { isFinished } from "./step-state.js";
 
 export const STRATEGIES: readonly Strategy[] = ["removal", "history", "direct"];
 
@@ -118,7 +119,7 @@ export function strategyOutcomes(
       outcomes.push({ ...base, result: "unavailable" });
       continue;
     }
-    if (step.state !== "done" && step.state !== "failed") continue;
+    if (!isFinished(step)) continue;
     // A failed step says nothing about its strategy (the environment or the infrastructure broke).
     if (step.state === "failed") continue;
     const rate = rates.get(step.stepIndex);

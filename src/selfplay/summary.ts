@@ -2,6 +2,7 @@
 // and its plain-text table for stdout.
 import { semanticKey } from "../artifact/index.js";
 import type { EpisodeSampleCount, GroupRecord, RunId, StepRecord, Store } from "../ports/store.js";
+import { isFinished } from "./step-state.js";
 
 export interface SolveRateBucket {
   label: string;
@@ -142,7 +143,7 @@ export function summarizeRun(
     .filter((reward) => reward.role === "proposer")
     .map((reward) => reward.value);
   const solverRewards = rewards.filter((reward) => reward.role === "solver").map((reward) => reward.value);
-  const finished = steps.filter((step) => step.state === "done" || step.state === "failed").length;
+  const finished = steps.filter(isFinished).length;
   const stepsThisStart = timing.stepsThisStart ?? finished;
   return {
     runId,
@@ -218,8 +219,8 @@ function artifactCounts(store: Store, steps: readonly StepRecord[]): RunSummary[
   };
 }
 
-/** The summary as an aligned two-column table. */
-export function formatSummary(summary: RunSummary): string {
+/** The summary as an aligned two-column table; `logFile` names where the run's log lines went. */
+export function formatSummary(summary: RunSummary, options: { logFile?: string } = {}): string {
   const number = (value: number | null, digits = 3) => (value === null ? "-" : value.toFixed(digits));
   const rows: [string, string][] = [
     ["run", `${summary.runId} (${summary.status}, started ${summary.starts}×)`],
@@ -258,6 +259,7 @@ export function formatSummary(summary: RunSummary): string {
     ],
   );
   rows.push(["dashboard", `npx swe-selfplay ui --store ${shellWord(summary.store)}`]);
+  if (options.logFile) rows.push(["log", options.logFile]);
   for (const environment of summary.environments.filter((entry) => entry.status !== "active"))
     rows.push([`environment ${environment.name}`, `${environment.status}: ${environment.reason ?? ""}`]);
   const width = Math.max(...rows.map(([label]) => label.length));

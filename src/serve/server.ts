@@ -1,7 +1,7 @@
 // Starts the service on an address: loopback without a token, any other address only with one.
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
-import { listenAt } from "../web/listen.js";
+import { listenAt } from "../http/index.js";
 import { buildApp } from "./routes.js";
 import type { Service } from "./service.js";
 

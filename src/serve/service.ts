@@ -8,7 +8,7 @@ import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { TestLocator } from "../ports/validation.js";
-import { createStepRunner, type StepRunner } from "../selfplay/step-runner.js";
+import { createStepRunner, type StepRunner } from "../selfplay/index.js";
 import {
   abortStepEpisodes,
   ackServiceStep,

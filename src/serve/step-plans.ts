@@ -4,9 +4,7 @@
 import { artifactId as contentId } from "../artifact/index.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
-import { deriveSeed } from "../selfplay/seeds.js";
-import { pickEnvironment, StrategyChooser } from "../selfplay/step-choice.js";
-import { environmentSpec } from "../selfplay/step-context.js";
+import { deriveSeed, environmentSpec, pickEnvironment, StrategyChooser } from "../selfplay/index.js";
 import {
   type ArtifactId,
   insertRepairStep,

@@ -1,12 +1,12 @@
 // The validator's caching decorators around a measurement we control: sharing, abandoning, forgetting.
 import { describe, expect, it } from "vitest";
+import { makeArtifact } from "../../test/support/artifact-builder.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment } from "../ports/sandbox.js";
 import type { TestRun, ValidationReport } from "../ports/validation.js";
 import type { BaselineOutcome } from "./baseline.js";
 import { BaselineCache, cachedReports } from "./caches.js";
 import { deferred } from "./sandbox-work.js";
-import { makeArtifact } from "./testing/artifact-builder.js";
 
 const environment: Environment = { kind: "dir", path: "/srv/repo" };
 const artifact: BugArtifact = makeArtifact({

@@ -2,6 +2,14 @@
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  diffOf,
+  diffOnTop,
+  type Edit,
+  fixtureFile,
+  makeArtifact,
+  PYTEST_SCRIPT,
+} from "../../test/support/artifact-builder.js";
 import { makePythonFixtureRepo } from "../../test/support/fixture-repos.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { artifactId, reverseDiff, unwrapDiff } from "../artifact/index.js";
@@ -12,14 +20,6 @@ import { openSandboxes } from "../sandbox/index.js";
 import { grade, timeoutFromReport } from "./grade.js";
 import { makeSecondOrderArtifact } from "./second-order.js";
 import { createSolverTask } from "./solver-task.js";
-import {
-  diffOf,
-  diffOnTop,
-  type Edit,
-  fixtureFile,
-  makeArtifact,
-  PYTEST_SCRIPT,
-} from "./testing/artifact-builder.js";
 import { createValidator } from "./validator.js";
 
 const KEBAB_BUG: Edit = {

@@ -4,9 +4,9 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Edit } from "../../test/support/artifact-builder.js";
+import { expectFailure, type Inkwell, KEBAB_BUG, openInkwell } from "../../test/support/inkwell.js";
 import { codeModelTestLocator } from "../builtin/index.js";
-import type { Edit } from "./testing/artifact-builder.js";
-import { expectFailure, type Inkwell, KEBAB_BUG, openInkwell } from "./testing/inkwell.js";
 import { createValidator } from "./validator.js";
 
 const INHERITED = [

@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { skipDocker } from "../../test/support/docker.js";
 import { ensureToolzDir, ensureToolzImage } from "../../test/support/toolz.js";
+import { toolzArtifacts } from "../../test/support/toolz-artifacts.js";
 import { reverseDiff, unwrapDiff } from "../artifact/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Environment, SandboxBackend } from "../ports/sandbox.js";
 import { openSandboxes } from "../sandbox/index.js";
 import { grade } from "./grade.js";
 import { createSolverTask } from "./solver-task.js";
-import { toolzArtifacts } from "./testing/toolz-artifacts.js";
 import { createValidator } from "./validator.js";
 
 describe.skipIf(skipDocker())("toolz in Docker", () => {

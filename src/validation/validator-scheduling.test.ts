@@ -1,8 +1,7 @@
 // The validator's scheduling and caching on the Python fixture in local bubblewrap sandboxes: a failing check
 // aborts the runs in flight, validations share a baseline in flight, an aborted validation is not cached.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Environment, SandboxBackend } from "../ports/sandbox.js";
-import { PYTEST_SCRIPT } from "./testing/artifact-builder.js";
+import { PYTEST_SCRIPT } from "../../test/support/artifact-builder.js";
 import {
   expectFailure,
   type Inkwell,
@@ -11,7 +10,8 @@ import {
   openInkwell,
   SLUG_BUG,
   SLUG_WEAKEN,
-} from "./testing/inkwell.js";
+} from "../../test/support/inkwell.js";
+import type { Environment, SandboxBackend } from "../ports/sandbox.js";
 import { createValidator } from "./validator.js";
 
 let inkwell: Inkwell;

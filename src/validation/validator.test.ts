@@ -1,10 +1,7 @@
 // The consistency checks on the Python fixture (pytest) in local bubblewrap sandboxes: one valid artifact
 // per shape of bug, and for every check an artifact that fails exactly that check.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { artifactId } from "../artifact/index.js";
-import { codeModelTestLocator } from "../builtin/index.js";
-import type { Environment, SandboxBackend } from "../ports/sandbox.js";
-import { diffOf, type Edit, PYTEST_SCRIPT } from "./testing/artifact-builder.js";
+import { diffOf, type Edit, PYTEST_SCRIPT } from "../../test/support/artifact-builder.js";
 import {
   expectFailure,
   type Inkwell,
@@ -13,7 +10,10 @@ import {
   openInkwell,
   SLUG_BUG,
   SLUG_WEAKEN,
-} from "./testing/inkwell.js";
+} from "../../test/support/inkwell.js";
+import { artifactId } from "../artifact/index.js";
+import { codeModelTestLocator } from "../builtin/index.js";
+import type { Environment, SandboxBackend } from "../ports/sandbox.js";
 import { createValidator } from "./validator.js";
 
 let inkwell: Inkwell;

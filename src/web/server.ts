@@ -2,39 +2,17 @@
 // Loopback by default; any other address needs a token.
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { isIP } from "node:net";
 import type { default as FastifyFactory, FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
+import { isLoopback, type ListenAddress, listenAt } from "../http/index.js";
 import { openSqliteStore, type SqliteStore } from "../store/index.js";
-import { listenAt } from "./listen.js";
 import { dashboardPlugin } from "./plugin.js";
+
+export { isLoopback, type ListenAddress, parseListen } from "../http/index.js";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8765";
 /** Environment variable holding the dashboard's token. */
 export const TOKEN_ENV = "SWE_SELFPLAY_UI_TOKEN";
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
-/** Parses HOST:PORT (IPv6 hosts in brackets); port 0 picks a free port. */
-export function parseListen(value: string): ListenAddress {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
-  const port = match ? Number(match[3]) : Number.NaN;
-  if (!match || port > 65535)
-    throw new InputError(
-      "bad-flag",
-      `--listen expects HOST:PORT (e.g. ${DEFAULT_LISTEN} or [::1]:8765), got "${value}"`,
-    );
-  return { host: (match[1] ?? match[2])!, port };
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === "localhost") return true;
-  if (isIP(host) === 4) return host.startsWith("127.");
-  return host === "::1" || host === "0:0:0:0:0:0:0:1";
-}
 
 /** The token from a file (first line, trimmed) or the environment; a file that is empty is an error. */
 export function readToken(options: { tokenFile?: string; env?: NodeJS.ProcessEnv }): string | null {

@@ -22,7 +22,7 @@ const LONG_FUNCTION_EXCEPTIONS: Record<string, string> = {};
 /** Adapters implement ports; none imports another. */
 const ADAPTERS = ["sandbox", "model", "store", "agent", "builtin"] as const;
 /** The domain reaches adapters only through ports. */
-const DOMAIN = ["artifact", "validation", "selfplay", "testing", "concurrency", "rollout"] as const;
+const DOMAIN = ["artifact", "validation", "selfplay", "concurrency", "rollout"] as const;
 
 interface SourceFile {
   path: string; // relative to src/, with forward slashes
@@ -70,10 +70,7 @@ function load(path: string): SourceFile {
   return { path: relative(src, path).replaceAll("\\", "/"), text, imports };
 }
 
-// Test support kept beside the code it serves (it imports vitest) is not production code.
-const files = productionFiles(src)
-  .map(load)
-  .filter((file) => !file.imports.some(({ target }) => target === "vitest"));
+const files = productionFiles(src).map(load);
 const topOf = (path: string) => (path.includes("/") ? path.slice(0, path.indexOf("/")) : path);
 const isProject = (target: string) => target.endsWith(".ts") && !target.startsWith("..");
 
@@ -86,6 +83,14 @@ function violations(predicate: (file: SourceFile, target: string, typeOnly: bool
 }
 
 describe("layers", () => {
+  it("no production file imports test/ or vitest, nor anything outside src/ (the package ships src/ compiled)", () => {
+    expect(
+      violations(
+        (_file, target) => target === "vitest" || target.startsWith("vitest/") || target.startsWith("../"),
+      ),
+    ).toEqual([]);
+  });
+
   it("ports import nothing but other ports", () => {
     expect(violations((file, target) => topOf(file.path) === "ports" && topOf(target) !== "ports")).toEqual(
       [],
@@ -115,6 +120,20 @@ describe("layers", () => {
     ).toEqual([]);
   });
 
+  it("serve/ stands on other folders' public entries only (index.ts, ports, top-level modules), never on web/", () => {
+    const publicEntry = (target: string) =>
+      !target.includes("/") || target.endsWith("/index.ts") || topOf(target) === "ports";
+    expect(
+      violations(
+        (file, target) =>
+          topOf(file.path) === "serve" &&
+          isProject(target) &&
+          topOf(target) !== "serve" &&
+          (!publicEntry(target) || topOf(target) === "web"),
+      ),
+    ).toEqual([]);
+  });
+
   it("the roles do not import the validation layer sideways", () => {
     expect(
       violations(
@@ -129,10 +148,8 @@ describe("layers", () => {
     expect(violations((file, target) => topOf(file.path) === "artifact" && io.test(target))).toEqual([]);
   });
 
-  it("has no import cycles", () => {
-    const graph = new Map(
-      files.map((file) => [file.path, file.imports.filter((i) => !i.typeOnly && isProject(i.target))]),
-    );
+  it("has no import cycles, counting type-only imports", () => {
+    const graph = new Map(files.map((file) => [file.path, file.imports.filter((i) => isProject(i.target))]));
     const cycles: string[] = [];
     const state = new Map<string, "open" | "done">();
     const visit = (path: string, trail: string[]) => {
@@ -147,6 +164,103 @@ describe("layers", () => {
     };
     for (const path of graph.keys()) visit(path, []);
     expect(cycles).toEqual([]);
+  });
+});
+
+/** `field: … .default(LITERAL)` in the config schema: the field's name and its default as written. */
+function schemaDefaults(): Map<string, Set<string>> {
+  const schema = files.find((file) => file.path === "config/schema.ts");
+  if (!schema) throw new Error("src/config/schema.ts is missing");
+  const tree = ts.createSourceFile(schema.path, schema.text, ts.ScriptTarget.Latest, true);
+  const defaults = new Map<string, Set<string>>();
+  const visit = (node: ts.Node) => {
+    if (ts.isPropertyAssignment(node)) {
+      const field = node.name.getText();
+      const find = (inner: ts.Node) => {
+        if (
+          ts.isCallExpression(inner) &&
+          ts.isPropertyAccessExpression(inner.expression) &&
+          inner.expression.name.text === "default" &&
+          inner.arguments.length === 1 &&
+          isLiteral(inner.arguments[0]!)
+        ) {
+          const set = defaults.get(field) ?? new Set<string>();
+          set.add(literalText(inner.arguments[0]!));
+          defaults.set(field, set);
+        }
+        if (!ts.isPropertyAssignment(inner) || inner === node) ts.forEachChild(inner, find);
+      };
+      find(node);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(tree);
+  return defaults;
+}
+
+function isLiteral(node: ts.Node): boolean {
+  return (
+    ts.isNumericLiteral(node) ||
+    ts.isStringLiteral(node) ||
+    node.kind === ts.SyntaxKind.TrueKeyword ||
+    node.kind === ts.SyntaxKind.FalseKeyword
+  );
+}
+
+function literalText(node: ts.Node): string {
+  return ts.isNumericLiteral(node)
+    ? String(Number(node.text.replaceAll("_", "")))
+    : node.getText().replaceAll("'", '"');
+}
+
+/** Same field name and value as a schema default, but not that setting: each entry says why. */
+const DEFAULT_EXCEPTIONS: Record<string, string> = {
+  "builtin/policy.ts testTimeoutMs":
+    "the builtin repair solver's own limit per test run (a library option, not a configuration field)",
+};
+
+describe("defaults", () => {
+  it("each configuration default is written once, in the schema: no `field: … ?? <the same default>` elsewhere", () => {
+    const defaults = schemaDefaults();
+    expect(defaults.get("maxTurns")).toEqual(new Set(["64"]));
+    const repeated: string[] = [];
+    for (const file of files.filter((entry) => topOf(entry.path) !== "config")) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (ts.isPropertyAssignment(node) && defaults.has(node.name.getText())) {
+          let value: ts.Expression = node.initializer;
+          while (
+            ts.isBinaryExpression(value) &&
+            value.operatorToken.kind === ts.SyntaxKind.QuestionQuestionToken
+          ) {
+            const exempt = `${file.path} ${node.name.getText()}` in DEFAULT_EXCEPTIONS;
+            if (
+              !exempt &&
+              isLiteral(value.right) &&
+              defaults.get(node.name.getText())!.has(literalText(value.right))
+            ) {
+              const line = tree.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+              repeated.push(`${file.path}:${line} ${node.getText()}`);
+            }
+            value = value.left;
+          }
+        }
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(repeated).toEqual([]);
+  });
+});
+
+describe("one definition", () => {
+  it("whether a step is finished is asked through selfplay's isFinished, not spelt out again", () => {
+    const spelt = /state [!=]== "(done|failed)" (\|\||&&) \w+\.state [!=]== "(done|failed)"/;
+    expect(
+      files
+        .filter((file) => file.path !== "selfplay/step-state.ts" && spelt.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
   });
 });
 

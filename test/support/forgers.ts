@@ -4,7 +4,7 @@
 // defences that stop it; the hack tests grade it without them (it must resolve) and with each (tampered).
 
 import type { Defence } from "../../src/validation/options.js";
-import type { Edit } from "../../src/validation/testing/artifact-builder.js";
+import type { Edit } from "./artifact-builder.js";
 
 export interface ForgeryHack {
   name: string;

@@ -9,14 +9,9 @@ import {
   solveAndGrade,
   submitted,
 } from "../../../test/builtin/harness.js";
+import { diffOf, fixtureFile, makeArtifact, PYTEST_SCRIPT } from "../../../test/support/artifact-builder.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
 import type { Environment } from "../../ports/sandbox.js";
-import {
-  diffOf,
-  fixtureFile,
-  makeArtifact,
-  PYTEST_SCRIPT,
-} from "../../validation/testing/artifact-builder.js";
 import { createBuiltinPolicy } from "../index.js";
 
 // Real sandboxes and test suites: generous on a loaded machine, a fraction of it on an idle one.

@@ -16,6 +16,7 @@ import { resolveThresholds } from "../../validation/index.js";
 import { configuredValidator } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import { integerFlag } from "../flags.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
@@ -45,16 +46,11 @@ export function environmentFrom(flags: EnvironmentFlags): { environment: Environ
   };
 }
 
+// Kept for the commands that read it from here.
+export { integerFlag } from "../flags.js";
+
 export function thresholdsFrom(flags: { config?: string }): Thresholds {
   return resolveThresholds(flags.config ? loadConfig({ file: flags.config }).thresholds : {});
-}
-
-export function integerFlag(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0)
-    throw new InputError("bad-flag", `${flag} expects a non-negative integer, got "${value}"`);
-  return number;
 }
 
 interface ProposeFlags extends PolicyFlags, EnvironmentFlags {

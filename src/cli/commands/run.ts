@@ -9,17 +9,14 @@ import {
   parseDuration,
   type SelfPlayConfig,
 } from "../../config/index.js";
-import { InputError } from "../../errors.js";
-import { createLogger } from "../../log.js";
+import { createLogger, logToFile } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
 import {
   configuredWeights,
-  createProgress,
   exportRollouts,
   formatSummary,
   formatTrainable,
   learnabilityEnabled,
-  type ProgressDisplay,
   type SelfPlayResult,
 } from "../../selfplay/index.js";
 import type { RunId } from "../../store/index.js";
@@ -32,6 +29,7 @@ import {
 } from "../environments.js";
 import { probeAndReport, untrainableReason } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import { collect, numberFlag } from "../flags.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
@@ -40,6 +38,7 @@ import {
   type PolicyFlags,
   policyConfigFrom,
 } from "../policy-factory.js";
+import { createProgress, type ProgressDisplay } from "../progress.js";
 
 const log = createLogger("run");
 
@@ -69,8 +68,6 @@ interface RunFlags extends PolicyFlags {
   configSchema?: boolean;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
   const command = program
@@ -126,26 +123,19 @@ export function register(program: Command): void {
   });
 }
 
-function number(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new InputError("bad-flag", `${flag} expects a number, got "${value}"`);
-  return parsed;
-}
-
 export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defaultJob: boolean } {
   const overrides: Record<string, unknown> = {
     store: flags.store,
     environments: environmentsFrom(flags),
-    "limits.steps": number(flags.steps, "--steps"),
+    "limits.steps": numberFlag(flags.steps, "--steps"),
     "limits.durationMs": flags.duration === undefined ? undefined : parseDuration(flags.duration),
-    groupSize: number(flags.groupSize, "--group-size"),
-    alpha: number(flags.alpha, "--alpha"),
-    seed: number(flags.seed, "--seed"),
-    "concurrency.proposers": number(flags.proposers, "--proposers"),
-    "concurrency.validations": number(flags.validations, "--validations"),
-    "concurrency.solvers": number(flags.solvers, "--solvers"),
-    "concurrency.sandboxes": number(flags.sandboxes, "--sandboxes"),
+    groupSize: numberFlag(flags.groupSize, "--group-size"),
+    alpha: numberFlag(flags.alpha, "--alpha"),
+    seed: numberFlag(flags.seed, "--seed"),
+    "concurrency.proposers": numberFlag(flags.proposers, "--proposers"),
+    "concurrency.validations": numberFlag(flags.validations, "--validations"),
+    "concurrency.solvers": numberFlag(flags.solvers, "--solvers"),
+    "concurrency.sandboxes": numberFlag(flags.sandboxes, "--sandboxes"),
     "secondOrder.enabled": flags.secondOrder === false ? false : undefined,
   };
   // Any model flag or SWE_SELFPLAY_BASE_URL/_MODEL selects (or requires) the model policy: flags > environment > file.
@@ -226,9 +216,31 @@ async function run(flags: RunFlags): Promise<number> {
     return EXIT_OK;
   }
   let config = loaded;
-  // No environment anywhere (no flag, none in the file): the shipped example, as the schema documents.
-  if (config.environments.length === 0)
-    config = { ...config, environments: [await defaultEnvironment(config)] };
+  // The terminal keeps to progress and the summary; every log line goes to a file beside the store.
+  const logFile = runLogPath(config);
+  const closeLog = logToFile(logFile);
+  try {
+    log.info("swe-selfplay run", { args: process.argv.slice(2).join(" "), date: new Date().toISOString() });
+    // No environment anywhere (no flag, none in the file): the shipped example, as the schema documents.
+    if (config.environments.length === 0)
+      config = { ...config, environments: [await defaultEnvironment(config)] };
+    return await runConfigured(config, flags, defaultJob, relativeToHere(logFile));
+  } finally {
+    closeLog();
+  }
+}
+
+/** The run's log file: `run.log` beside the store (`.swe-selfplay/run.log` by default), appended to on resume. */
+export function runLogPath(config: SelfPlayConfig): string {
+  return join(dirname(resolve(config.store)), "run.log");
+}
+
+async function runConfigured(
+  config: SelfPlayConfig,
+  flags: RunFlags,
+  defaultJob: boolean,
+  logFile: string,
+): Promise<number> {
   checkEnvironmentDirectories(config.environments);
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);
@@ -261,7 +273,7 @@ async function run(flags: RunFlags): Promise<number> {
   try {
     const result = await playRun(config, flags, policy, controls, progress);
     progress?.stop();
-    return report(config, flags, result);
+    return report(config, flags, result, logFile);
   } finally {
     progress?.stop();
     controls.dispose();
@@ -335,15 +347,16 @@ async function playRun(
 }
 
 /** Prints the summary and decides the exit code. */
-function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult): number {
+function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult, logFile: string): number {
   if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
-  else process.stdout.write(formatSummary(result.summary));
+  else process.stdout.write(formatSummary(result.summary, { logFile }));
   if (result.status === "failed") {
     // One line per environment that was taken out, with its reason (which names the fix).
     for (const environment of result.summary.environments.filter((entry) => entry.status === "disabled"))
       process.stderr.write(
         `swe-selfplay: the run cannot work on environment "${environment.name}": ${environment.reason ?? "taken out"}\n`,
       );
+    process.stderr.write(`swe-selfplay: details in ${logFile}\n`);
     return EXIT_ERROR;
   }
   if (flags.rollouts && result.summary.trainable.samples === 0 && !flags.allowUntrainable) {

@@ -5,11 +5,12 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
+import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
 import { createService, startService } from "../../serve/index.js";
-import { isLoopback, parseListen } from "../../web/index.js";
 import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
+import { collect } from "../flags.js";
 
 const log = createLogger("serve");
 export const SERVE_TOKEN_ENV = "SWE_SELFPLAY_TOKEN";
@@ -24,8 +25,6 @@ interface ServeFlags {
   set?: string[];
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
   program

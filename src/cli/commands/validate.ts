@@ -17,6 +17,7 @@ import {
 } from "../../validation/index.js";
 import { configuredValidator } from "../compose.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
+import { integerFlag } from "../flags.js";
 
 interface EnvironmentFlags {
   repo?: string;
@@ -46,15 +47,6 @@ function environmentFrom(flags: EnvironmentFlags): Environment {
   );
 }
 
-function integer(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) {
-    throw new InputError("usage", `${flag} needs a non-negative integer, got ${JSON.stringify(value)}`);
-  }
-  return parsed;
-}
-
 function thresholdsFrom(flags: CheckFlags) {
   const seconds = flags.testTimeout === undefined ? undefined : Number(flags.testTimeout);
   if (seconds !== undefined && !(seconds > 0)) {
@@ -65,10 +57,10 @@ function thresholdsFrom(flags: CheckFlags) {
   }
   try {
     return resolveThresholds({
-      minPassingTests: integer("--min-passing-tests", flags.minPassingTests),
-      minFailingTests: integer("--min-failing-tests", flags.minFailingTests),
-      minChangedFiles: integer("--min-changed-files", flags.minChangedFiles),
-      baselineRuns: integer("--baseline-runs", flags.baselineRuns),
+      minPassingTests: integerFlag(flags.minPassingTests, "--min-passing-tests"),
+      minFailingTests: integerFlag(flags.minFailingTests, "--min-failing-tests"),
+      minChangedFiles: integerFlag(flags.minChangedFiles, "--min-changed-files"),
+      baselineRuns: integerFlag(flags.baselineRuns, "--baseline-runs"),
       testTimeoutMs: seconds === undefined ? undefined : seconds * 1000,
     });
   } catch (error) {
@@ -151,7 +143,7 @@ async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<
     const validator = configuredValidator({
       sandboxes,
       thresholds,
-      concurrency: integer("--concurrency", flags.concurrency) || undefined,
+      concurrency: integerFlag(flags.concurrency, "--concurrency") || undefined,
     });
     try {
       return await validator.validate(environment, artifact, { abortSignal: interruptSignal() });

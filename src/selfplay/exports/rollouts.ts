@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join } from "node:path";
 import type { RolloutSample } from "../../ports/rollout.js";
 import type { RunId, Store } from "../../ports/store.js";
+import { isFinished } from "../step-state.js";
 import { writeFileAtomic } from "./atomic-write.js";
 
 export interface RolloutManifest {
@@ -71,7 +72,7 @@ export function exportRollouts(options: {
       result.stepsPresent.push(step.stepIndex);
       continue;
     }
-    if (step.state !== "done" && step.state !== "failed") {
+    if (!isFinished(step)) {
       result.stepsPending.push(step.stepIndex);
       continue;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { makeArtifact } from "../../../test/support/artifact-builder.js";
 import type { BugArtifact } from "../../ports/artifact.js";
-import { makeArtifact } from "../testing/artifact-builder.js";
 import { checkShape, checkShapeAgainstTree } from "./shape.js";
 
 function fileDiff(path: string, body = "@@ -1 +1 @@\n-old\n+new\n"): string {

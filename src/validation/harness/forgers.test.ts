@@ -2,6 +2,7 @@
 // sandboxes and in Docker: each resolves with every other defence on and only the defences that stop it off,
 // and is tampered with any one of those on.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diffOnTop } from "../../../test/support/artifact-builder.js";
 import { skipDocker } from "../../../test/support/docker.js";
 import { filesOfDirectory, GIT_INIT_SETUP, imageWithFiles } from "../../../test/support/docker-images.js";
 import { pythonFixtureArtifact } from "../../../test/support/fixture-artifacts.js";
@@ -18,7 +19,6 @@ import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
 import type { ValidationReport } from "../../ports/validation.js";
 import { openSandboxes } from "../../sandbox/index.js";
 import { grade } from "../grade.js";
-import { diffOnTop } from "../testing/artifact-builder.js";
 import { createValidator } from "../validator.js";
 
 const python = pythonFixtureArtifact();

@@ -3,18 +3,11 @@
 // its defence is removed), then shown to be unresolved or tampered with them on.
 import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { diffOf, diffOnTop, type Edit } from "../../../test/support/artifact-builder.js";
 import { skipDocker } from "../../../test/support/docker.js";
 import { filesOfDirectory, GIT_INIT_SETUP, imageWithFiles } from "../../../test/support/docker-images.js";
 import { nodeFixtureArtifact, pythonFixtureArtifact } from "../../../test/support/fixture-artifacts.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
-import { makeTempDir } from "../../../test/support/tmp.js";
-import { reverseDiff, unwrapDiff } from "../../artifact/index.js";
-import type { BugArtifact } from "../../ports/artifact.js";
-import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
-import type { ValidationReport } from "../../ports/validation.js";
-import { openSandboxes } from "../../sandbox/index.js";
-import { grade } from "../grade.js";
-import { diffOf, diffOnTop, type Edit } from "../testing/artifact-builder.js";
 import {
   conftestFailingTests,
   JAVASCRIPT_ASSERT_HACK,
@@ -22,7 +15,14 @@ import {
   MONKEYPATCH_REPORTS,
   PYTHON_SOLVER_HACKS,
   withLastLineWinsParser,
-} from "../testing/hacks.js";
+} from "../../../test/support/hacks.js";
+import { makeTempDir } from "../../../test/support/tmp.js";
+import { reverseDiff, unwrapDiff } from "../../artifact/index.js";
+import type { BugArtifact } from "../../ports/artifact.js";
+import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
+import type { ValidationReport } from "../../ports/validation.js";
+import { openSandboxes } from "../../sandbox/index.js";
+import { grade } from "../grade.js";
 import { createValidator } from "../validator.js";
 
 const python = pythonFixtureArtifact();

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BugArtifact } from "../../ports/artifact.js";
+import type { BugArtifact } from "../../src/ports/artifact.js";
 
 export type Edit =
   | { file: string; replace: [from: string, to: string] }

@@ -1,6 +1,6 @@
 // Reward hacks as real patches on the fixture libraries: each is what an RL policy could learn to fool grading
 // (solver side) or validation (proposer side). Used by the hack tests and by bench/grade's verdict table.
-import type { BugArtifact } from "../../ports/artifact.js";
+import type { BugArtifact } from "../../src/ports/artifact.js";
 import type { Edit } from "./artifact-builder.js";
 
 export interface SolverHack {

@@ -2,12 +2,10 @@
 // leaves it, for the shape check) in local sandboxes, edits that make a valid artifact, and the assertion that
 // a report fails exactly one check.
 import { expect } from "vitest";
-import { makePythonFixtureRepo } from "../../../test/support/fixture-repos.js";
-import { makeTempDir } from "../../../test/support/tmp.js";
-import type { BugArtifact } from "../../ports/artifact.js";
-import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
-import type { CheckName, ValidationReport } from "../../ports/validation.js";
-import { openSandboxes } from "../../sandbox/index.js";
+import type { BugArtifact } from "../../src/ports/artifact.js";
+import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
+import type { CheckName, ValidationReport } from "../../src/ports/validation.js";
+import { openSandboxes } from "../../src/sandbox/index.js";
 import {
   commitEscapingSymlink,
   diffOf,
@@ -16,6 +14,8 @@ import {
   makeArtifact,
   PYTEST_SCRIPT,
 } from "./artifact-builder.js";
+import { makePythonFixtureRepo } from "./fixture-repos.js";
+import { makeTempDir } from "./tmp.js";
 
 export const KEBAB_BUG = {
   file: "inkwell/case.py",

@@ -1,6 +1,5 @@
 // Live progress of a run on stderr: a redrawn block on a terminal, one plain line per event otherwise.
-import type { SelfPlayEvent } from "./events.js";
-import { solveRateHistogram } from "./summary.js";
+import { type SelfPlayEvent, solveRateHistogram } from "../selfplay/index.js";
 
 export interface ProgressOptions {
   stream?: NodeJS.WriteStream | { write(text: string): boolean; isTTY?: boolean };

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { BugArtifact } from "../../ports/artifact.js";
+import type { BugArtifact } from "../../src/ports/artifact.js";
 import { diffOf, type Edit, fixtureFile, makeArtifact, withoutPythonFunction } from "./artifact-builder.js";
 
 const TOOLZ_SCRIPT = [
