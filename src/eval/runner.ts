@@ -64,8 +64,8 @@ export type EvaluationResult =
 
 /** Refuses what cannot run (attempts, unknown ids, changed artifacts, unconfigured environments) before any work. */
 export function checkEvaluation(
-  deps: Pick<EvaluationDeps, "config" | "store">,
-  request: Pick<EvaluationRequest, "set" | "setPath" | "attempts">,
+  deps: Pick<EvaluationDeps, "config" | "store" | "policy">,
+  request: Pick<EvaluationRequest, "set" | "setPath" | "attempts" | "sampling" | "resume">,
 ): EvalTask[] {
   const { attempts } = request;
   if (!Number.isInteger(attempts) || attempts < 1)
@@ -82,6 +82,15 @@ export function checkEvaluation(
         "unknown-environment",
         `task set ${request.setPath}, tasks.${task.index}: environment "${task.environment}" is not configured (configured: ${configured.join(", ") || "none"}); add it with --repo ${task.environment}=DIR or --image ${task.environment}=IMAGE`,
       );
+  const id = evaluationId(request.set, deps.policy, canonicalJson(request.sampling), attempts);
+  const existing = getEvaluation(deps.store, id);
+  if (existing && !request.resume) {
+    const { done, total } = evaluationProgress(deps.store, id);
+    throw new InputError(
+      "evaluation-exists",
+      `evaluation ${id} of this set, policy and sampling exists (${existing.status}, ${done} of ${total} attempts done): pass --resume to continue it`,
+    );
+  }
   return tasks;
 }
 
@@ -143,13 +152,6 @@ function openEvaluation(
   const { store, policy, config } = deps;
   const existing = getEvaluation(store, id);
   if (existing) {
-    if (!request.resume) {
-      const { done, total } = evaluationProgress(store, id);
-      throw new InputError(
-        "evaluation-exists",
-        `evaluation ${id} of this set, policy and sampling exists (${existing.status}, ${done} of ${total} attempts done): pass --resume to continue it`,
-      );
-    }
     store.restartRun(existing.runId, config);
     store.abortRunningEpisodes(existing.runId, "crashed");
     store.reactivateEnvironments(existing.runId);

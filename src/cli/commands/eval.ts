@@ -68,7 +68,9 @@ export function register(program: Command): void {
     .option("--validations <n>", "validations at once [1]")
     .option("--sandboxes <n>", "sandboxes alive at once [6]")
     .option("--policy-version <name>", "the policy version to record (e.g. a LoRA adapter's name)")
-    .option("--json", "print the figures as JSON");
+    .option("--json", "print the figures as JSON")
+    // Its subcommands have options of the same names (--store, --json): this command's stop before them.
+    .enablePositionalOptions();
   addPolicyOptions(command).action(async (flags: EvalFlags) => {
     process.exitCode = await evaluate(flags);
   });
@@ -99,7 +101,7 @@ async function evaluate(flags: EvalFlags): Promise<number> {
   try {
     const request = { set, setPath, attempts, sampling, resume: flags.resume ?? false, seed: seedOf(flags) };
     // Refuse bad input before probing a server or starting a sandbox.
-    checkEvaluation({ config, store }, request);
+    checkEvaluation({ config, store, policy }, request);
     checkEnvironmentDirectories(config.environments);
     await probeAndReport(policy, {
       callFormat:
