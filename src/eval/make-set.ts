@@ -3,7 +3,7 @@
 // a size; and the split helpers (hold out whole environments, or a share of the bugs of every environment).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { reverseDiff, unwrapDiff } from "../artifact/index.js";
+import { artifactId, reverseDiff, unwrapDiff } from "../artifact/index.js";
 import { readArtifactDir } from "../artifact-io/index.js";
 import { errorMessage, InputError } from "../errors.js";
 import type { BugArtifact } from "../ports/artifact.js";
@@ -176,27 +176,41 @@ function artifactFromInstance(instance: Record<string, unknown>, where: string):
       throw new InputError("swebench-line-invalid", `${where}: field ${field} is missing or not a string`);
     return value;
   };
+  // `image` names a container environment, `repo` a configured one (our export writes the environment's name).
   const place = typeof instance.image === "string" ? instance.image : instance.repo;
   if (typeof place !== "string" || place === "")
     throw new InputError("swebench-line-invalid", `${where}: neither image nor repo names the environment`);
   const files = instance.test_files;
   if (!Array.isArray(files) || !files.every((file) => typeof file === "string"))
     throw new InputError("swebench-line-invalid", `${where}: field test_files is not a list of paths`);
-  return {
+  // Our export carries the artifact's own diffs; other lines give only the fix and the test patch.
+  const diff = (own: string, reversed: string) =>
+    typeof instance[own] === "string"
+      ? (instance[own] as string)
+      : unwrapDiff(reverseDiff(text(reversed)), `${where}: ${reversed}`);
+  const strategy = instance.strategy;
+  const artifact: BugArtifact = {
     testScript: text("test_script"),
     testFiles: files as string[],
     testParser: text("test_parser"),
-    bugInjectDiff: unwrapDiff(reverseDiff(text("patch")), `${where}: patch`),
-    testWeakenDiff: unwrapDiff(reverseDiff(text("test_patch")), `${where}: test_patch`),
+    bugInjectDiff: diff("bug_patch", "patch"),
+    testWeakenDiff: diff("weaken_patch", "test_patch"),
     meta: {
       environment: place,
-      strategy: "direct",
-      order: 1,
-      parentId: null,
+      strategy: strategy === "removal" || strategy === "history" ? strategy : "direct",
+      order: instance.order === 2 ? 2 : 1,
+      parentId: typeof instance.parent_id === "string" ? instance.parent_id : null,
       policy: `swebench:${text("instance_id")}`,
       createdAt: typeof instance.created_at === "string" ? instance.created_at : new Date(0).toISOString(),
     },
   };
+  const pinned = instance.artifact_id;
+  if (typeof pinned === "string" && pinned !== artifactId(artifact))
+    throw new InputError(
+      "task-artifact-changed",
+      `${where}: the line's files hash to ${artifactId(artifact)}, not its artifact_id ${pinned}`,
+    );
+  return artifact;
 }
 
 function seededShuffle<T>(items: readonly T[], seed: number): T[] {
