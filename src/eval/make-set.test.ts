@@ -56,6 +56,12 @@ describe("make-set", () => {
       /--size 11 asks for more tasks than the 10/,
     );
     expect(() => chooseSet([], { name: "s", seed: 0, source: {} })).toThrow(/no task passes the filters/);
+    const each = chooseSet(candidates, { name: "s", seed: 0, perEnvironment: 3, source: {} });
+    expect(each.tasks.filter((task) => task.environment === "py")).toHaveLength(3);
+    expect(each.tasks.filter((task) => task.environment === "js")).toHaveLength(3);
+    expect(() => chooseSet(candidates, { name: "s", seed: 0, perEnvironment: 5, source: {} })).toThrow(
+      /--per-environment 5 asks for more tasks than the 4 on js/,
+    );
   });
 
   it("holds out whole environments, or a share of every environment's bugs", () => {

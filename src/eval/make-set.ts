@@ -31,6 +31,8 @@ export interface SetChoice {
   seed: number;
   /** Tasks to keep (default all that pass the filters). */
   size?: number;
+  /** Tasks to keep from every environment (instead of a size). */
+  perEnvironment?: number;
   source: Record<string, unknown>;
 }
 
@@ -54,21 +56,49 @@ export function chooseSet(candidates: readonly Candidate[], choice: SetChoice): 
   // Sorted before shuffling, so the same candidates in any order give the same set.
   const sorted = [...unique.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, entry]) => entry);
   const shuffled = seededShuffle(sorted, choice.seed);
-  const size = choice.size ?? shuffled.length;
   if (shuffled.length === 0)
     throw new InputError("empty-task-set", "no task passes the filters: the set would be empty");
+  return {
+    schema: TASK_SET_SCHEMA,
+    name: choice.name,
+    created_at: new Date().toISOString(),
+    source: {
+      ...choice.source,
+      seed: choice.seed,
+      ...(choice.size ? { size: choice.size } : {}),
+      ...(choice.perEnvironment ? { perEnvironment: choice.perEnvironment } : {}),
+    },
+    tasks: choice.perEnvironment
+      ? perEnvironment(shuffled, choice.perEnvironment)
+      : sized(shuffled, choice.size),
+  };
+}
+
+function sized(shuffled: TaskEntry[], size = shuffled.length): TaskEntry[] {
   if (size > shuffled.length)
     throw new InputError(
       "task-set-too-small",
       `--size ${size} asks for more tasks than the ${shuffled.length} that pass the filters`,
     );
-  return {
-    schema: TASK_SET_SCHEMA,
-    name: choice.name,
-    created_at: new Date().toISOString(),
-    source: { ...choice.source, seed: choice.seed, ...(choice.size ? { size: choice.size } : {}) },
-    tasks: shuffled.slice(0, size),
-  };
+  return shuffled.slice(0, size);
+}
+
+/** The first `count` tasks of every environment, in the shuffled order. */
+function perEnvironment(shuffled: TaskEntry[], count: number): TaskEntry[] {
+  const taken = new Map<string, number>();
+  for (const task of shuffled) taken.set(task.environment, (taken.get(task.environment) ?? 0) + 1);
+  for (const [environment, available] of taken)
+    if (available < count)
+      throw new InputError(
+        "task-set-too-small",
+        `--per-environment ${count} asks for more tasks than the ${available} on ${environment} that pass the filters`,
+      );
+  const kept = new Map<string, number>();
+  return shuffled.filter((task) => {
+    const so = kept.get(task.environment) ?? 0;
+    kept.set(task.environment, so + 1);
+    return so < count;
+  });
 }
 
 /** Train on some environments, evaluate on the others: the held-out environments' tasks, and the rest. */

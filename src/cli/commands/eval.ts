@@ -147,6 +147,7 @@ interface MakeSetFlags {
   solveRate?: string;
   seed?: string;
   size?: string;
+  perEnvironment?: string;
   holdOutEnvironment?: string[];
   holdOutFraction?: string;
   restOut?: string;
@@ -171,6 +172,7 @@ function registerMakeSet(parent: Command): void {
     .option("--solve-rate <min:max>", "keep tasks whose self-play solve rate is in [min, max] (store source)")
     .option("--seed <n>", "seed of the choice", "0")
     .option("--size <n>", "tasks to choose (default: all that pass the filters)")
+    .option("--per-environment <n>", "tasks to choose from every environment (instead of --size)")
     .option(
       "--hold-out-environment <name>",
       "write only this environment's tasks; the rest go to --rest-out",
@@ -202,6 +204,9 @@ async function makeSet(flags: MakeSetFlags): Promise<number> {
     name: flags.name ?? out.replace(/^.*\//, "").replace(/\.json$/, ""),
     seed,
     ...(size ? { size } : {}),
+    ...(flags.perEnvironment
+      ? { perEnvironment: integerFlag(flags.perEnvironment, "--per-environment", 1) }
+      : {}),
     source: sourceOf(flags),
   });
   let rest = null;
