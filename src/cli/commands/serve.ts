@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
-import { createService, startService } from "../../serve/index.js";
+import { createService, EvaluationJobs, startService } from "../../serve/index.js";
 import { isLoopback, parseListen } from "../../web/index.js";
 import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
@@ -97,7 +97,15 @@ async function serve(flags: ServeFlags): Promise<void> {
     policies: (choice) => servicePolicy(config, choice),
     testLocator: codeModelTestLocator,
   });
+  const evaluations = new EvaluationJobs({
+    config,
+    store,
+    sandboxes,
+    policies: (choice) => servicePolicy(config, choice),
+    testLocator: codeModelTestLocator,
+  });
   const shutdown = async () => {
+    await evaluations.close();
     await service.close();
     await sandboxes.close();
     store.close();
@@ -110,6 +118,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       token,
       loopback: isLoopback(listen.host),
       bodyLimitBytes: config.serve.bodyLimitBytes,
+      evaluations,
     });
   } catch (error) {
     await shutdown();
