@@ -97,13 +97,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     policies: (choice) => servicePolicy(config, choice),
     testLocator: codeModelTestLocator,
   });
-  const evaluations = new EvaluationJobs({
-    config,
-    store,
-    sandboxes,
-    policies: (choice) => servicePolicy(config, choice),
-    testLocator: codeModelTestLocator,
-  });
+  const evaluations = evaluationJobs(config, store, sandboxes);
   const shutdown = async () => {
     await evaluations.close();
     await service.close();
@@ -148,5 +142,20 @@ async function serve(flags: ServeFlags): Promise<void> {
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+/** `POST /v1/eval`: evaluations with the service's store, sandboxes and policies. */
+function evaluationJobs(
+  config: Parameters<typeof servicePolicy>[0],
+  store: ReturnType<typeof openSqliteStore>,
+  sandboxes: ReturnType<typeof openSandboxes>,
+): EvaluationJobs {
+  return new EvaluationJobs({
+    config,
+    store,
+    sandboxes,
+    policies: (choice) => servicePolicy(config, choice),
+    testLocator: codeModelTestLocator,
   });
 }
