@@ -4,7 +4,12 @@ import { codeModelTestLocator } from "../builtin/index.js";
 import { formatIssues, type SelfPlayConfig } from "../config/index.js";
 import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { type EvaluationRequest, type EvaluationResult, runEvaluation } from "../eval/index.js";
+import {
+  type EvaluationDeps,
+  type EvaluationRequest,
+  type EvaluationResult,
+  runEvaluation,
+} from "../eval/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import { openSandboxes } from "../sandbox/index.js";
@@ -50,7 +55,13 @@ export async function runConfiguredSelfPlay(
 /** Runs an evaluation with the store and policy given and the sandboxes the environments need. */
 export async function runConfiguredEvaluation(
   config: SelfPlayConfig,
-  parts: { store: SqliteStore; policy: Policy; signal?: AbortSignal; sandboxes?: SandboxBackend },
+  parts: {
+    store: SqliteStore;
+    policy: Policy;
+    signal?: AbortSignal;
+    sandboxes?: SandboxBackend;
+    onEvent?: EvaluationDeps["onEvent"];
+  },
   request: EvaluationRequest,
 ): Promise<EvaluationResult> {
   const sandboxes = parts.sandboxes ?? openSandboxes();

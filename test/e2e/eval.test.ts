@@ -200,6 +200,12 @@ describe("swe-selfplay eval", () => {
     expect(comparison.interval.high).toBeCloseTo(1, 12);
     expect(comparison.mcnemar).toMatchObject({ pairs: 6, both: 2, onlyA: 0, onlyB: 4, neither: 0 });
     expect(comparison.mcnemar.pValue).toBeCloseTo(2 / 16, 12);
+    const shown = await runCli(["eval", "show", a!, "--store", store, "--json"]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).figures).toMatchObject({ attempts: 6, resolved: 2 });
+    const listed = await runCli(["eval", "list", "--store", store]);
+    expect(listed.stdout.trim().split("\n")).toHaveLength(2);
+    expect(listed.stdout).toMatch(/completed {2}33\.3% \[9\.7%, 70\.0%\]/);
   }, 60_000);
 
   it("refuses bad input with one line and exit 2, storing nothing", async () => {

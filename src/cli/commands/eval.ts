@@ -15,6 +15,7 @@ import {
   checkEvaluation,
   chooseSet,
   compareEvaluations,
+  figuresOf,
   filterCandidates,
   formatComparison,
   formatFigures,
@@ -23,7 +24,13 @@ import {
   readTaskSet,
   writeTaskSet,
 } from "../../eval/index.js";
-import { getEvaluation, listEvaluations, openSqliteStore, type SqliteStore } from "../../store/index.js";
+import {
+  evaluationTasks,
+  getEvaluation,
+  listEvaluations,
+  openSqliteStore,
+  type SqliteStore,
+} from "../../store/index.js";
 import { runConfiguredEvaluation } from "../compose.js";
 import { checkEnvironmentDirectories } from "../environments.js";
 import { probeAndReport } from "../episode-progress.js";
@@ -76,6 +83,7 @@ export function register(program: Command): void {
   });
   registerMakeSet(command);
   registerList(command);
+  registerShow(command);
   registerCompare(command);
 }
 
@@ -107,9 +115,22 @@ async function evaluate(flags: EvalFlags): Promise<number> {
       callFormat:
         extras.callFormat ?? (config.policy.kind === "openai" ? config.policy.callFormat : undefined),
     });
+    let graded = 0;
+    const total = set.tasks.length * attempts;
     const result = await runConfiguredEvaluation(
       config,
-      { store, policy, signal: interrupt.signal },
+      {
+        store,
+        policy,
+        signal: interrupt.signal,
+        onEvent: (event) => {
+          if (event.type !== "attempt-graded") return;
+          graded++;
+          process.stderr.write(
+            `task ${event.stepIndex + 1}/${set.tasks.length} attempt ${event.attemptIndex + 1}/${attempts}: ${event.status} (${graded} of ${total} this session)\n`,
+          );
+        },
+      },
       request,
     );
     if (result.status !== "completed") {
@@ -293,9 +314,35 @@ function registerList(parent: Command): void {
               ? `${((figures.resolveRate ?? 0) * 100).toFixed(1)}% [${(figures.interval.low * 100).toFixed(1)}%, ${(figures.interval.high * 100).toFixed(1)}%]`
               : "-";
             process.stdout.write(
-              `${evaluation.id}  ${evaluation.taskSetName} (${evaluation.taskSetId})  ${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion}  k=${evaluation.attempts}  ${evaluation.status}  ${rate}\n`,
+              `${evaluation.id}  ${evaluation.taskSetName} (${evaluation.taskSetId})  ${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion}  sampling ${evaluation.sampling}  k=${evaluation.attempts}  ${evaluation.status}  ${rate}\n`,
             );
           }
+        process.exitCode = EXIT_OK;
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function registerShow(parent: Command): void {
+  parent
+    .command("show")
+    .description("Print one evaluation's figures (recomputed from its stored attempts).")
+    .argument("<id>", "evaluation id (see `eval list`)")
+    .option("--store <path>", "SQLite store", DEFAULT_STORE_PATH)
+    .option("--json", "print as JSON")
+    .action((id: string, flags: { store: string; json?: boolean }) => {
+      const store = openExistingStore(flags.store);
+      try {
+        const evaluation = getEvaluation(store, id);
+        if (!evaluation)
+          throw new InputError("unknown-evaluation", `no evaluation ${id} in the store (see \`eval list\`)`);
+        const figures = figuresOf(store, id, evaluationTasks(store, id).length, evaluation.attempts);
+        process.stdout.write(
+          flags.json
+            ? `${JSON.stringify({ evaluation, figures }, null, 2)}\n`
+            : `${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion} on ${evaluation.taskSetName} (${evaluation.status})\n${formatFigures(id, figures)}`,
+        );
         process.exitCode = EXIT_OK;
       } finally {
         store.close();
