@@ -373,7 +373,7 @@ function registerCompare(parent: Command): void {
           return {
             id,
             taskSetId: evaluation.taskSetId,
-            policy: `${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion}`,
+            policy: `${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion} ${evaluation.sampling}`,
             attempts: attemptOutcomes(store, id),
           };
         };

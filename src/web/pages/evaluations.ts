@@ -9,8 +9,11 @@ export const evaluationHref = (id: string) => `/evaluations/${encodeURIComponent
 const percent = (value: number) => `${(value * 100).toFixed(1)}%`;
 const policyOf = ({ evaluation }: EvaluationRow) =>
   `${evaluation.policyKind}:${evaluation.policyName}@${evaluation.policyVersion}`;
+/** The sampling key, shortened for a label: two evaluations of one version differ by it. */
+const samplingOf = ({ evaluation }: EvaluationRow) =>
+  evaluation.sampling.length > 40 ? `${evaluation.sampling.slice(0, 39)}…` : evaluation.sampling;
 
-const PLOT = { width: 1000, labelWidth: 330, right: 230, row: 30, top: 30, bottom: 30 };
+const PLOT = { width: 1160, labelWidth: 490, right: 230, row: 30, top: 30, bottom: 30 };
 
 /** Resolve rate per evaluation (policy version) of one set: a point and its interval on a 0–100 % axis. */
 export function intervalPlot(rows: readonly EvaluationRow[]): Html {
@@ -25,7 +28,7 @@ export function intervalPlot(rows: readonly EvaluationRow[]): Html {
   );
   const marks = rows.map((row, index) => {
     const y = (PLOT.top + index * PLOT.row + PLOT.row / 2).toFixed(1);
-    const label = html`<text x="${PLOT.labelWidth - 10}" y="${y}" dy="4" text-anchor="end" font-size="13" fill="#222">${policyOf(row)} · k=${row.evaluation.attempts}</text>`;
+    const label = html`<text x="${PLOT.labelWidth - 10}" y="${y}" dy="4" text-anchor="end" font-size="13" fill="#222">${policyOf(row)} ${samplingOf(row)} · k=${row.evaluation.attempts}</text>`;
     if (!row.figures)
       return html`${label}<text x="${x(0)}" y="${y}" dy="4" font-size="12" fill="#888">${row.evaluation.status}: ${row.done} of ${row.total} attempts done</text>`;
     const { interval, resolveRate, resolved, attempts } = row.figures;
@@ -46,11 +49,12 @@ export function evaluationsPage(sets: readonly TaskSetEvaluations[], storePath: 
 <h2>Task set ${set.taskSetName} <span class="muted">(${set.taskSetId})</span></h2>
 ${intervalPlot(set.rows)}
 <table class="grid evaluations">
-<thead><tr><th>evaluation</th><th>policy</th><th>k</th><th>status</th><th>attempts done</th><th>resolve rate</th><th>Wilson 95%</th><th>pass@k</th></tr></thead>
+<thead><tr><th>evaluation</th><th>policy</th><th>sampling</th><th>k</th><th>status</th><th>attempts done</th><th>resolve rate</th><th>Wilson 95%</th><th>pass@k</th></tr></thead>
 <tbody>${set.rows.map(
       (row) => html`<tr>
 <td><a href="${evaluationHref(row.evaluation.id)}">${row.evaluation.id}</a></td>
 <td>${policyOf(row)}</td>
+<td><code>${samplingOf(row)}</code></td>
 <td class="num">${row.evaluation.attempts}</td>
 <td><span class="status status-${row.evaluation.status}">${row.evaluation.status}</span></td>
 <td class="num">${row.done} / ${row.total}</td>
