@@ -22,6 +22,8 @@ from typing import Any
 from .advantages import AdvantageSettings, compute_advantages
 from .client import ReplicaPool
 from .errors import ServiceUnavailable
+from .evaluation import EvaluationSettings, add_arguments as add_evaluation_arguments, evaluate_iteration
+from .evaluation import settings_from as evaluation_settings_from
 from .inference import VllmAdmin
 from .metrics import append_jsonl, record_in_store, solve_rate_histogram
 from .rollout_stage import RolloutBatch, RolloutSettings, RunCommand, acknowledge, collect
@@ -59,6 +61,7 @@ class TrainerSettings:
     service_token: str | None = None
     max_minutes: float | None = None
     run_command: RunCommand | None = None
+    evaluation: EvaluationSettings | None = None
 
 
 class TrainerState:
@@ -157,6 +160,7 @@ class Trainer:
         report = self.report(iteration, current, name, batch, fresh, stale, advantages, update, probe,
                              {"rollout_s": rollout_s, "training_s": training_s, "hotload_s": hotload_s})
         report["unloaded"] = unloaded
+        report.update(evaluate_iteration(self.settings.evaluation, self.pool, iteration, name))
         append_jsonl(self.out / "metrics.jsonl", report)
         if self.settings.store:
             self.settings.run_id = record_in_store(self.settings.store, self.settings.run_id, iteration, name, report)
@@ -351,6 +355,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--run-name", default="train", help="prefix of the step request ids")
     parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds to wait for one step")
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
+    add_evaluation_arguments(parser)
     args = parser.parse_args(argv)
     if not args.service and not args.follow_rollouts and not args.run_config:
         parser.error("give at least one --service, --run-config or --follow-rollouts")
@@ -376,7 +381,20 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
         store=args.store, run_id=args.run_id, follow_rollouts=args.follow_rollouts, max_minutes=args.max_minutes,
         run_command=RunCommand(args.cli.split(), args.run_config, str(Path(args.out) / "runs"))
         if args.run_config else None,
+        evaluation=_evaluation_settings(parser, args, inference),
     )
+
+
+def _evaluation_settings(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                         inference: dict[str, Any]) -> EvaluationSettings | None:
+    try:
+        settings = evaluation_settings_from(args, inference, {"max_tokens": args.max_tokens,
+                                                             "temperature": args.temperature})
+    except ValueError as error:
+        parser.error(str(error))
+    if settings is not None and not args.service:
+        parser.error("--eval-set needs a --service to evaluate through")
+    return settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,12 +4,18 @@ import { codeModelTestLocator } from "../builtin/index.js";
 import { formatIssues, type SelfPlayConfig } from "../config/index.js";
 import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
+import {
+  type EvaluationDeps,
+  type EvaluationRequest,
+  type EvaluationResult,
+  runEvaluation,
+} from "../eval/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import { openSandboxes } from "../sandbox/index.js";
 import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
 import type { PolicyChoice } from "../serve/index.js";
-import { openSqliteStore, openStore, type Store } from "../store/index.js";
+import { openSqliteStore, openStore, type SqliteStore, type Store } from "../store/index.js";
 import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";
 import { createPolicy } from "./policy-factory.js";
 
@@ -43,6 +49,26 @@ export async function runConfiguredSelfPlay(
   } finally {
     if (!options.sandboxes) await sandboxes.close();
     if (!options.store) store.close();
+  }
+}
+
+/** Runs an evaluation with the store and policy given and the sandboxes the environments need. */
+export async function runConfiguredEvaluation(
+  config: SelfPlayConfig,
+  parts: {
+    store: SqliteStore;
+    policy: Policy;
+    signal?: AbortSignal;
+    sandboxes?: SandboxBackend;
+    onEvent?: EvaluationDeps["onEvent"];
+  },
+  request: EvaluationRequest,
+): Promise<EvaluationResult> {
+  const sandboxes = parts.sandboxes ?? openSandboxes();
+  try {
+    return await runEvaluation({ config, ...parts, sandboxes, testLocator: codeModelTestLocator }, request);
+  } finally {
+    if (!parts.sandboxes) await sandboxes.close();
   }
 }
 

@@ -14,6 +14,8 @@ export async function main(argv: string[]): Promise<number> {
     .description("Self-play SWE-RL: verified bug-fixing tasks and rewards from any repository.")
     .version(version)
     .exitOverride()
+    // Options belong to the command they follow, so a subcommand (`eval compare --store`) may share a name.
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerCommands(program);
   try {

@@ -5,6 +5,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createRequire } from "node:module";
 import type { default as FastifyFactory, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { type EvalBody, type EvaluationJobs, evalBodySchema, evalViewSchema } from "./evaluations.js";
 import { openApiDocument, type RouteDoc } from "./openapi.js";
 import { RequestError } from "./request-error.js";
 import {
@@ -24,6 +25,8 @@ export interface AppOptions {
   /** Bearer token every request must carry; null: no token (loopback only). */
   token: string | null;
   bodyLimitBytes: number;
+  /** Evaluations on demand (`POST /v1/eval`), when the service offers them. */
+  evaluations?: EvaluationJobs;
 }
 
 const stepParams = z.strictObject({ step_id: z.string().min(1).max(300) });
@@ -68,8 +71,49 @@ export function buildApp(service: Service, options: AppOptions): FastifyInstance
   const docs: RouteDoc[] = [];
   registerSteps(app, service, docs);
   registerInfo(app, service, docs);
+  if (options.evaluations) registerEvaluations(app, options.evaluations, docs);
   app.get("/v1/openapi.json", async () => openApiDocument(service.version, docs, options.token !== null));
   return app;
+}
+
+const evalParams = z.strictObject({ evaluation_id: z.string().min(1).max(100) });
+
+function registerEvaluations(app: FastifyInstance, jobs: EvaluationJobs, docs: RouteDoc[]): void {
+  app.post("/v1/eval", { schema: { body: part(evalBodySchema) } }, async (request, reply) => {
+    const { created, view } = jobs.submit(request.body as EvalBody);
+    return reply.code(created ? 202 : 200).send(view);
+  });
+  app.get(
+    "/v1/eval/:evaluation_id",
+    { schema: { params: part(evalParams), querystring: part(waitQuery) } },
+    async (request, reply) => {
+      const { evaluation_id: id } = request.params as { evaluation_id: string };
+      const { wait } = request.query as { wait?: number };
+      if (wait && jobs.view(id).status === "running") {
+        const gone = new AbortController();
+        reply.raw.once("close", () => gone.abort());
+        await jobs.waitFor(id, Math.min(wait, LONG_POLL_CAP_SECONDS) * 1000, gone.signal);
+        if (gone.signal.aborted) return reply;
+      }
+      return jobs.view(id);
+    },
+  );
+  docs.push(
+    {
+      method: "post",
+      path: "/v1/eval",
+      summary: "Evaluate a policy version on a frozen task set (or continue that evaluation)",
+      body: evalBodySchema,
+      answers: { 202: evalViewSchema, 200: evalViewSchema },
+    },
+    {
+      method: "get",
+      path: "/v1/eval/{evaluation_id}",
+      summary: "An evaluation's progress and, once completed, its figures",
+      query: waitQuery,
+      answers: { 200: evalViewSchema },
+    },
+  );
 }
 
 function registerSteps(app: FastifyInstance, service: Service, docs: RouteDoc[]): void {

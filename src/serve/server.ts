@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../errors.js";
 import { listenAt } from "../http/index.js";
+import type { EvaluationJobs } from "./evaluations.js";
 import { buildApp } from "./routes.js";
 import type { Service } from "./service.js";
 
@@ -12,6 +13,8 @@ export interface ServeOptions {
   bodyLimitBytes: number;
   /** Whether the host is a loopback address (no token needed). */
   loopback: boolean;
+  /** Evaluations on demand (`POST /v1/eval`). */
+  evaluations?: EvaluationJobs;
 }
 
 export interface RunningService {
@@ -26,7 +29,11 @@ export async function startService(options: ServeOptions): Promise<RunningServic
       "token-required",
       `listening on ${options.listen.host} (not loopback) needs a bearer token: pass --token-file FILE or set SWE_SELFPLAY_TOKEN`,
     );
-  const app = buildApp(options.service, { token: options.token, bodyLimitBytes: options.bodyLimitBytes });
+  const app = buildApp(options.service, {
+    token: options.token,
+    bodyLimitBytes: options.bodyLimitBytes,
+    ...(options.evaluations ? { evaluations: options.evaluations } : {}),
+  });
   const url = await listenAt(app, options.listen);
   return { app, url, close: () => app.close() };
 }

@@ -7,6 +7,23 @@ export type {
   Store,
   TrainerIteration,
 } from "../ports/store.js";
+export {
+  type EvaluationAttemptRow,
+  type EvaluationKey,
+  type EvaluationRecord,
+  type EvaluationStatus,
+  type EvaluationTaskRow,
+  evaluationAttempts,
+  evaluationProgress,
+  evaluationTasks,
+  getEvaluation,
+  insertEvaluation,
+  listEvaluations,
+  type NewEvaluation,
+  reopenFailedSteps,
+  setEvaluationStatus,
+  validArtifactRows,
+} from "./evaluations.js";
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export {
   abortStepEpisodes,

@@ -243,4 +243,40 @@ CREATE TABLE service_state (
 );
 `,
   },
+  {
+    version: 5,
+    name: "evaluations",
+    // One row per evaluation of a policy on a frozen task set, keyed by the set, the policy (kind, name,
+    // version), its sampling (canonical JSON) and the attempts per task. Its attempts are the solver attempts
+    // of its own run (one repair-only step per task, step_index = the task's place in the set), so they
+    // are made, graded and resumed exactly as self-play's; figures are kept once it completes.
+    sql: `
+CREATE TABLE evaluations (
+  id TEXT PRIMARY KEY,
+  task_set_id TEXT NOT NULL,
+  task_set_name TEXT NOT NULL,
+  policy_kind TEXT NOT NULL,
+  policy_name TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  sampling TEXT NOT NULL,
+  attempts INTEGER NOT NULL CHECK (attempts >= 1),
+  run_id TEXT NOT NULL REFERENCES runs(id),
+  status TEXT NOT NULL CHECK (status IN ('running', 'interrupted', 'failed', 'completed')),
+  error TEXT,
+  figures TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (task_set_id, policy_kind, policy_name, policy_version, sampling, attempts)
+);
+CREATE INDEX evaluations_by_set ON evaluations (task_set_id, created_at);
+CREATE TABLE evaluation_tasks (
+  evaluation_id TEXT NOT NULL REFERENCES evaluations(id),
+  task_index INTEGER NOT NULL,
+  artifact_id TEXT NOT NULL REFERENCES artifacts(id),
+  environment TEXT NOT NULL,
+  strategy TEXT NOT NULL,
+  PRIMARY KEY (evaluation_id, task_index)
+);
+`,
+  },
 ];

@@ -9,11 +9,13 @@ import { streamProgress } from "./events.js";
 import { html } from "./html.js";
 import { artifactPage } from "./pages/artifact.js";
 import { episodePage } from "./pages/episode.js";
+import { evaluationPage, evaluationsPage } from "./pages/evaluations.js";
 import { page } from "./pages/layout.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
 import { artifactView } from "./queries/artifact.js";
 import { episodeView } from "./queries/episode.js";
+import { evaluationAttemptViews, evaluationsBySet } from "./queries/evaluations.js";
 import { runPlots } from "./queries/plots.js";
 import { listRunOverviews, runProgress, runTotals } from "./queries/runs.js";
 import { filterChoices, listStepRows } from "./queries/steps.js";
@@ -61,6 +63,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
   });
   runRoutes(app, dashboard);
   recordRoutes(app, dashboard);
+  evaluationRoutes(app, dashboard);
   app.get<{ Params: { name: string } }>("/assets/:name", async (request, reply) => {
     const found = asset(request.params.name);
     if (!found) return reply.code(404).type("text/plain; charset=utf-8").send("no such asset\n");
@@ -129,5 +132,19 @@ function recordRoutes(app: FastifyInstance, { store }: Dashboard): void {
     const view = episodeView(store, request.params.episodeId as EpisodeId);
     if (!view) return notFound(reply, `No episode "${request.params.episodeId}" in this store.`);
     return sendHtml(reply, 200, episodePage(view));
+  });
+}
+
+/** The Evaluations page (per task set, resolve rate per policy version with its interval) and one evaluation's. */
+function evaluationRoutes(app: FastifyInstance, { store }: Dashboard): void {
+  app.get("/evaluations", async (_request, reply) =>
+    sendHtml(reply, 200, evaluationsPage(evaluationsBySet(store), store.path)),
+  );
+  app.get<{ Params: { id: string } }>("/evaluations/:id", async (request, reply) => {
+    const row = evaluationsBySet(store)
+      .flatMap((set) => set.rows)
+      .find((entry) => entry.evaluation.id === request.params.id);
+    if (!row) return notFound(reply, `No evaluation "${request.params.id}" in this store.`);
+    return sendHtml(reply, 200, evaluationPage(row, evaluationAttemptViews(store, row.evaluation.id)));
   });
 }

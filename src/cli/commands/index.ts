@@ -1,5 +1,6 @@
 // Every command module registers itself on the program; each module owns one command group.
 import type { Command } from "commander";
+import { register as registerEval } from "./eval.js";
 import { register as registerExport } from "./export.js";
 import { register as registerImages } from "./images.js";
 import { register as registerPropose } from "./propose.js";
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
     registerSolve,
     registerValidate,
     registerExport,
+    registerEval,
     registerSandbox,
     registerImages,
     registerUi,

@@ -7,7 +7,7 @@ import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
-import { createService, startService } from "../../serve/index.js";
+import { createService, EvaluationJobs, startService } from "../../serve/index.js";
 import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 import { collect } from "../flags.js";
@@ -102,7 +102,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     policies: (choice) => servicePolicy(config, choice),
     testLocator: codeModelTestLocator,
   });
+  const evaluations = evaluationJobs(config, store, sandboxes);
   const shutdown = async () => {
+    await evaluations.close();
     await service.close();
     await sandboxes.close();
     store.close();
@@ -115,6 +117,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       token,
       loopback: isLoopback(listen.host),
       bodyLimitBytes: config.serve.bodyLimitBytes,
+      evaluations,
     });
   } catch (error) {
     await shutdown();
@@ -144,5 +147,20 @@ async function serve(flags: ServeFlags): Promise<void> {
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+/** `POST /v1/eval`: evaluations with the service's store, sandboxes and policies. */
+function evaluationJobs(
+  config: Parameters<typeof servicePolicy>[0],
+  store: ReturnType<typeof openSqliteStore>,
+  sandboxes: ReturnType<typeof openSandboxes>,
+): EvaluationJobs {
+  return new EvaluationJobs({
+    config,
+    store,
+    sandboxes,
+    policies: (choice) => servicePolicy(config, choice),
+    testLocator: codeModelTestLocator,
   });
 }

@@ -23,8 +23,9 @@ export function page(options: PageOptions): Html {
 ${(options.scripts ?? []).map((name) => html`<script defer src="/assets/${name}"></script>`)}
 </head>
 <body>
-<header><nav><a href="/" class="brand">swe-selfplay</a>${trail.map((crumb) =>
-    crumb.href ? html` › <a href="${crumb.href}">${crumb.label}</a>` : html` › <span>${crumb.label}</span>`,
+<header><nav><a href="/" class="brand">swe-selfplay</a><a href="/evaluations" class="nav-right">Evaluations</a>${trail.map(
+    (crumb) =>
+      crumb.href ? html` › <a href="${crumb.href}">${crumb.label}</a>` : html` › <span>${crumb.label}</span>`,
   )}</nav></header>
 <main>
 <h1>${options.title}</h1>
