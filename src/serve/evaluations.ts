@@ -91,7 +91,7 @@ export class EvaluationJobs {
     if (!this.running.has(id) && existing?.status !== "completed") {
       const work = runEvaluation(
         { ...this.deps, policy, signal: this.stopping.signal },
-        { ...request, seed: body.sampling?.seed ?? 0 },
+        { ...request, seed: body.sampling?.seed ?? config.seed },
       ).catch((error: unknown) => {
         log.error("evaluation failed", { evaluation: id, error: errorMessage(error) });
         return null;

@@ -87,11 +87,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       ? { ...loaded, environments: [await defaultEnvironment(loaded)] }
       : loaded;
   checkEnvironmentDirectories(config.environments);
-  const version = (
-    JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-      version: string;
-    }
-  ).version;
+  const version = packageVersion();
   const store = openSqliteStore(config.store);
   const sandboxes = openSandboxes();
   const service = createService({
@@ -148,6 +144,15 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+}
+
+/** The package's own version, reported by `/v1/health`. */
+function packageVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    }
+  ).version;
 }
 
 /** `POST /v1/eval`: evaluations with the service's store, sandboxes and policies. */

@@ -80,13 +80,7 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
       let waited: number | undefined;
       if (forced) {
         waited = Math.round(performance.now() - (endedAt ?? performance.now()));
-        for (const stream of child?.stdio ?? []) (stream as Readable | null)?.destroy();
-        log.warn("a sandboxed command's output stayed open after its launcher ended; gave up waiting", {
-          program: options.program,
-          pid: child?.pid,
-          launcher: child?.exitCode === null && child?.signalCode === null ? "running" : "exited",
-          waitedMs: waited,
-        });
+        giveUpOnOutput(options.program, child, waited);
       }
       if (failed && (child?.pid === undefined || gated)) reject(failed);
       else resolve(watch.outcome(exitCode, waited));
@@ -125,6 +119,17 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
       // the command did not read its input: fine
     });
     launcher.stdin!.end(options.stdin === undefined ? undefined : Buffer.from(options.stdin));
+  });
+}
+
+/** Closes the output that stayed open past the grace and says so. */
+function giveUpOnOutput(program: string, child: ChildProcess | undefined, waitedMs: number): void {
+  for (const stream of child?.stdio ?? []) (stream as Readable | null)?.destroy();
+  log.warn("a sandboxed command's output stayed open after its launcher ended; gave up waiting", {
+    program,
+    pid: child?.pid,
+    launcher: child?.exitCode === null && child?.signalCode === null ? "running" : "exited",
+    waitedMs,
   });
 }
 
