@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .loss import token_logprobs
+from .loss import SampledDistribution, token_entropies, token_logprobs
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ class LoraPolicy:
                 task_type="CAUSAL_LM",
             )
             self.model = get_peft_model(base, config)
-        self.model.train()
+        # Dropout off for good: the logprobs of the ratio and of the loss must be of one deterministic
+        # function of the weights (gradients flow the same in eval mode).
+        self.model.eval()
         self.parameters = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
         self.optimizer = torch.optim.AdamW(self.parameters, lr=settings.learning_rate, weight_decay=0.0)
         if adapter_dir is not None and (Path(adapter_dir) / "optimizer.pt").is_file():
@@ -63,16 +65,29 @@ class LoraPolicy:
     def trainable_parameters(self) -> int:
         return sum(parameter.numel() for parameter in self.parameters)
 
-    def logprobs(self, tokens: list[int], start: int = 1, grad: bool = True) -> torch.Tensor:
-        """Per-token logprobs of one sequence ([T]), 0 before `start`; only the logits from `start - 1` on
-        are computed (a long prompt's vocabulary-sized logits would dominate memory otherwise)."""
+    def logprobs(self, tokens: list[int], start: int = 1, grad: bool = True,
+                 distribution: SampledDistribution | None = None) -> torch.Tensor:
+        """Per-token logprobs of one sequence ([T]) under the sampled distribution (temperature 1 and no
+        filter unless given), 0 before `start`; only the logits from `start - 1` on are computed (a long
+        prompt's vocabulary-sized logits would dominate memory otherwise)."""
+        return self.logprobs_and_entropies(tokens, start, grad, distribution)[0]
+
+    def logprobs_and_entropies(self, tokens: list[int], start: int = 1, grad: bool = True,
+                               distribution: SampledDistribution | None = None,
+                               entropies: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logprobs as `logprobs()`, and with `entropies` each position's entropy ([T], 0 before
+        `start`) from the same forward pass."""
         start = max(1, start)
         ids = torch.tensor([tokens], dtype=torch.long)
         keep = len(tokens) - start + 1
         with torch.set_grad_enabled(grad):
             logits = self.model(input_ids=ids, logits_to_keep=keep).logits[0]
-            tail = token_logprobs(logits, ids[0, start - 1 :])[1:]
-            return torch.cat([tail.new_zeros(start), tail])
+            tail = token_logprobs(logits, ids[0, start - 1 :], distribution)[1:]
+            values = torch.cat([tail.new_zeros(start), tail])
+        spread = None
+        if entropies:
+            spread = torch.cat([tail.new_zeros(start), token_entropies(logits, distribution)])
+        return values, spread
 
     def save(self, directory: str | os.PathLike[str], extra: dict | None = None) -> Path:
         """Writes the adapter, its optimizer state and `version.json` atomically (a temporary directory
