@@ -240,3 +240,14 @@ def test_the_argument_parser_takes_the_safeguards_and_can_be_extended(tmp_path):
     parser = build_parser()
     parser.add_argument("--extra")
     assert parser.parse_args(common + ["--extra", "x"]).extra == "x"
+
+
+def test_the_trainer_trains_on_every_sample_of_a_step_with_more_than_g_plus_one(tmp_path, model_dir):
+    service, vllm = StandInService(solver_rewards=[1.0, -1.0, 1.0, -1.0]), StandInVllm()
+    try:
+        trainer = Trainer(settings(tmp_path / "out", model_dir, service, vllm))
+        report = trainer.iteration()
+        assert (report["samples"], report["trained_samples"]) == (5, 5)
+    finally:
+        service.close()
+        vllm.close()
