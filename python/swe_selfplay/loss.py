@@ -82,20 +82,26 @@ def unreproducible(sampling: Mapping[str, Any] | None) -> list[str]:
     return found
 
 
+def picked_logprobs(
+    logits: torch.Tensor, targets: torch.Tensor, distribution: SampledDistribution | None = None
+) -> torch.Tensor:
+    """log p(targets[i]) under the distribution of row i of `logits` ([N, V] -> [N])."""
+    processed = (distribution or SampledDistribution()).process(logits)
+    return torch.log_softmax(processed, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+
+
 def token_logprobs(
     logits: torch.Tensor, tokens: torch.Tensor, distribution: SampledDistribution | None = None
 ) -> torch.Tensor:
     """log p(tokens[t] | tokens[<t]) for t >= 1, from logits of shape [T, V]; position 0 gets 0."""
-    processed = (distribution or SampledDistribution()).process(logits[:-1])
-    logprobs = torch.log_softmax(processed, dim=-1)
-    picked = logprobs.gather(-1, tokens[1:].unsqueeze(-1)).squeeze(-1)
+    picked = picked_logprobs(logits[:-1], tokens[1:], distribution)
     return torch.cat([picked.new_zeros(1), picked])
 
 
 def token_entropies(logits: torch.Tensor, distribution: SampledDistribution | None = None) -> torch.Tensor:
-    """The entropy of each position's next-token distribution (as sampled), [T - 1], without gradient."""
+    """The entropy of each row's distribution (as sampled), [N], without gradient."""
     with torch.no_grad():
-        logprobs = torch.log_softmax((distribution or SampledDistribution()).process(logits[:-1]), dim=-1)
+        logprobs = torch.log_softmax((distribution or SampledDistribution()).process(logits), dim=-1)
         return -(logprobs.exp() * logprobs.nan_to_num(neginf=0.0)).sum(-1)
 
 

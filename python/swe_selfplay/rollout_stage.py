@@ -57,9 +57,10 @@ class RunCommand:
                      "--base-url", str(inference["base_url"]), "--model", model, "--rollouts", out]
         if "max_tokens" in settings.sampling:
             arguments += ["--max-tokens", str(settings.sampling["max_tokens"])]
+        sampling: dict[str, Any] = dict(settings.sampling)
         for name in ("temperature", "top_p", "top_k"):
-            if name in settings.sampling:
-                arguments += ["--" + name.replace("_", "-"), str(settings.sampling[name])]  # type: ignore[literal-required]
+            if name in sampling:
+                arguments += ["--" + name.replace("_", "-"), str(sampling[name])]
         return arguments
 
     def play(self, settings: RolloutSettings, iteration: int, model: str) -> list[Any]:

@@ -284,7 +284,7 @@ class Trainer:
             capped = weighted = 0.0
             for index, (sample, _) in enumerate(kept):
                 olds[index] = self.policy.logprobs(sample.tokens, start=sample.prompt_len, grad=False,
-                                                   distribution=distributions[index])
+                                                   distribution=distributions[index], mask=sample.loss_mask)
                 compare(index, olds[index])
                 if settings.tis_cap is not None:
                     raw = torch.exp((olds[index] - behaviour[index]) * masks[index])
@@ -293,7 +293,8 @@ class Trainer:
                     capped += float(((raw > settings.tis_cap) & (masks[index] > 0)).sum())
                     weighted += float((weights[index] * masks[index]).sum())
             if settings.tis_cap is not None:
-                result["importance_weight"] = {"mean": weighted / total_tokens, "capped_fraction": capped / total_tokens}
+                result["importance_weight"] = {"mean": weighted / total_tokens,
+                                               "capped_fraction": capped / total_tokens}
         previous: list[torch.Tensor] = []
         entropy_sum = 0.0
         ratio_min, ratio_max = math.inf, -math.inf
@@ -302,7 +303,8 @@ class Trainer:
             loss = clipped = dual = kl = 0.0
             for index, (sample, advantage) in enumerate(kept):
                 new, entropies = self.policy.logprobs_and_entropies(
-                    sample.tokens, start=sample.prompt_len, distribution=distributions[index], entropies=epoch == 0)
+                    sample.tokens, start=sample.prompt_len, distribution=distributions[index], mask=sample.loss_mask,
+                    entropies=epoch == 0)
                 if epoch == 0:
                     previous.append(new.detach())
                     entropy_sum += float((entropies * masks[index]).sum()) if entropies is not None else 0.0
@@ -328,7 +330,7 @@ class Trainer:
         k3 = 0.0
         for index, (sample, _) in enumerate(kept):
             after = self.policy.logprobs(sample.tokens, start=sample.prompt_len, grad=False,
-                                         distribution=distributions[index])
+                                         distribution=distributions[index], mask=sample.loss_mask)
             delta = (after - previous[index]) * masks[index]
             k3 += float(((torch.exp(delta) - delta - 1) * masks[index]).sum())
         result["kl_to_previous"] = k3 / total_tokens

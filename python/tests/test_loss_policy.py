@@ -167,3 +167,19 @@ def test_the_policy_scores_tokens_under_the_sampled_temperature(tmp_path):
                                                       entropies=True)
     assert values[2:].tolist() == pytest.approx(expected[1:].tolist(), abs=1e-5)
     assert entropies is not None and entropies[:2].tolist() == [0.0, 0.0] and (entropies[2:] > 0).all()
+
+
+def test_the_policy_scores_only_the_masked_positions_when_given_a_mask(tmp_path):
+    from swe_selfplay.loss import SampledDistribution
+    from swe_selfplay.policy import LoraPolicy, PolicySettings
+
+    policy = LoraPolicy(PolicySettings(model_dir=tiny_model(tmp_path)))
+    tokens = [1, 5, 9, 13, 17, 21]
+    mask = [0, 0, 1, 0, 1, 1]
+    nucleus = SampledDistribution(temperature=0.7, top_p=0.9)
+    full = policy.logprobs(tokens, start=2, grad=False, distribution=nucleus)
+    masked = policy.logprobs(tokens, start=2, grad=True, distribution=nucleus, mask=mask)
+    assert masked.tolist() == pytest.approx([full[i].item() if flag else 0.0 for i, flag in enumerate(mask)],
+                                            abs=1e-6)
+    masked.sum().backward()
+    assert any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in policy.parameters)

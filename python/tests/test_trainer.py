@@ -94,7 +94,7 @@ def settings(out: Path, model_dir: str, service: StandInService | None, vllm: St
     values = dict(
         out_dir=str(out), model_dir=model_dir, base_model="base", vllm_url=vllm.url,
         services=[service.url] if service else [],
-        rollout=RolloutSettings(inference={"kind": "vllm", "base_url": vllm.url + "/v1"},  # type: ignore[typeddict-item]
+        rollout=RolloutSettings(inference={"kind": "vllm", "base_url": vllm.url + "/v1"},  # type: ignore
                                 steps_per_iteration=1 if service else 0, group_size=2, run_name="t",
                                 sampling={"temperature": 0.7}),
         learning_rate=0.05, advantages=AdvantageSettings(baseline="none"),
