@@ -45,9 +45,11 @@ class SampledDistribution:
             min_p=float(sampling.get("min_p", 0.0) or 0.0),
         )
 
-    def process(self, logits: torch.Tensor) -> torch.Tensor:
+    def process(self, logits: torch.Tensor, sampled: torch.Tensor | None = None) -> torch.Tensor:
         """Float32 logits of the sampled distribution, [T, V]; filtered-out tokens are -inf. The filters are
-        chosen without gradient, as the server chose them; the kept logits keep theirs."""
+        chosen without gradient, as the server chose them; the kept logits keep theirs. `sampled` ([T]) are
+        tokens the server drew, so they were inside its filters: they stay in, whatever rounding (or, after
+        an update, the new weights) would say at the filters' edge."""
         logits = logits.float()
         if self.temperature != 1.0:
             logits = logits / self.temperature
@@ -65,6 +67,8 @@ class SampledDistribution:
                 drop = cumulative <= 1 - self.top_p
                 drop[..., -1] = False
                 removed |= torch.zeros_like(drop).scatter(-1, order, drop)
+            if sampled is not None:
+                removed.scatter_(-1, sampled.unsqueeze(-1), False)
         return logits.masked_fill(removed, float("-inf")) if removed.any() else logits
 
 
@@ -86,7 +90,7 @@ def picked_logprobs(
     logits: torch.Tensor, targets: torch.Tensor, distribution: SampledDistribution | None = None
 ) -> torch.Tensor:
     """log p(targets[i]) under the distribution of row i of `logits` ([N, V] -> [N])."""
-    processed = (distribution or SampledDistribution()).process(logits)
+    processed = (distribution or SampledDistribution()).process(logits, sampled=targets)
     return torch.log_softmax(processed, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
 
 
@@ -140,7 +144,8 @@ def ppo_clip_parts(
     bounded by -c·A for A < 0 (dual clip), each token's term times its importance weight (truncated
     importance sampling against the behaviour policy; no gradient through it)."""
     mask = loss_mask.to(new_logprobs.dtype)
-    log_ratio = (new_logprobs - old_logprobs) * mask
+    # where, not a product: an infinite logprob outside the mask must not turn into NaN (inf * 0).
+    log_ratio = torch.where(mask > 0, new_logprobs - old_logprobs, torch.zeros_like(new_logprobs))
     ratio = torch.exp(log_ratio)
     unclipped = ratio * advantage
     clipped = torch.clamp(ratio, 1.0 - settings.clip_low, 1.0 + settings.clip_high) * advantage
@@ -154,7 +159,7 @@ def ppo_clip_parts(
         surrogate = surrogate * weights.detach().to(surrogate.dtype)
     with torch.no_grad():
         was_clipped = ((clipped < unclipped) & (mask > 0)).sum().item()
-        kl = float(((old_logprobs - new_logprobs) * mask).sum().item())
+        kl = float(-log_ratio.sum().item())
         masked = ratio[mask > 0]
     return LossParts(
         loss_sum=-(surrogate * mask).sum(),

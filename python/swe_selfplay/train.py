@@ -205,7 +205,7 @@ class Trainer:
         training_s = time.monotonic() - started
         started = time.monotonic()
         new_step, unloaded, probe = self.step, [], {}
-        if update["trained_tokens"] > 0:
+        if update["trained_tokens"] > 0 and update["skipped_steps"] < self.settings.epochs:
             new_step = self.step + 1
             name = self.names.name(new_step)
             self.policy.save(self.adapter_dir(new_step), {"name": name, "step": new_step, "iteration": iteration})
@@ -262,6 +262,7 @@ class Trainer:
             "trained_tokens": float(total_tokens), "trained_samples": float(len(kept)), "grad_norm": None,
             "entropy": None, "kl_to_previous": None, "ratio": {"min": None, "max": None},
             "rollout_vs_trainer": {"max_abs": None, "mean_abs": None, "tokens": 0}, "importance_weight": None,
+            "skipped_steps": 0,
         }
         if total_tokens == 0:
             return result
@@ -318,9 +319,15 @@ class Trainer:
                 kl += parts.kl_sum
                 ratio_min, ratio_max = min(ratio_min, parts.ratio_min), max(ratio_max, parts.ratio_max)
             norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters, settings.max_grad_norm or math.inf)
-            self.policy.optimizer.step()
             result.update(loss=loss, clip_fraction=clipped / total_tokens, dual_clip_fraction=dual / total_tokens,
                           approx_kl=kl / total_tokens, grad_norm=float(norm))
+            if not math.isfinite(float(norm)):
+                # A non-finite gradient would turn the adapter into NaNs: this epoch makes no step.
+                log.error("gradient norm is %s: epoch %d makes no optimizer step", float(norm), epoch + 1)
+                result["skipped_steps"] = result.get("skipped_steps", 0) + 1
+                self.policy.optimizer.zero_grad(set_to_none=True)
+                continue
+            self.policy.optimizer.step()
         result["entropy"] = entropy_sum / total_tokens
         result["ratio"] = {"min": ratio_min, "max": ratio_max}
         if mismatch:
@@ -400,6 +407,7 @@ class Trainer:
             "kl_to_previous": update["kl_to_previous"],
             "entropy": update["entropy"],
             "grad_norm": update["grad_norm"],
+            "skipped_steps": update["skipped_steps"],
             "ratio": update["ratio"],
             "rollout_vs_trainer": update["rollout_vs_trainer"],
             "importance_weight": update["importance_weight"],

@@ -183,3 +183,22 @@ def test_the_policy_scores_only_the_masked_positions_when_given_a_mask(tmp_path)
                                             abs=1e-6)
     masked.sum().backward()
     assert any(parameter.grad is not None and parameter.grad.abs().sum() > 0 for parameter in policy.parameters)
+
+
+def test_a_sampled_token_stays_inside_the_filters_even_where_they_would_drop_it():
+    from swe_selfplay.loss import SampledDistribution, picked_logprobs
+
+    logits = torch.tensor([[2.0, 1.0, 0.5, 0.0, -1.0]])
+    nucleus = SampledDistribution(top_p=0.6)  # keeps tokens 0 and 1 only
+    assert torch.isinf(nucleus.process(logits)[0, 3])
+    value = picked_logprobs(logits, torch.tensor([3]), nucleus)
+    kept = torch.tensor([2.0, 1.0, 0.0])
+    assert value.item() == pytest.approx((0.0 - torch.logsumexp(kept, 0)).item(), abs=1e-6)
+
+
+def test_an_infinite_logprob_outside_the_mask_leaves_the_loss_finite():
+    new = torch.tensor([float("-inf"), -1.0], requires_grad=True)
+    parts = ppo_clip_parts(new, torch.tensor([0.0, -1.0]), 1.0, torch.tensor([0, 1]))
+    assert parts.loss_sum.item() == pytest.approx(-1.0) and math.isfinite(parts.kl_sum)
+    parts.loss_sum.backward()
+    assert new.grad.tolist() == [0.0, -1.0]

@@ -251,3 +251,16 @@ def test_the_trainer_trains_on_every_sample_of_a_step_with_more_than_g_plus_one(
     finally:
         service.close()
         vllm.close()
+
+
+def test_a_non_finite_gradient_makes_no_step_and_no_version(tmp_path, model_dir, engines):
+    service, vllm = engines
+    trainer = Trainer(settings(tmp_path / "out", model_dir, service, vllm))
+    with torch.no_grad():
+        for name, parameter in trainer.policy.model.named_parameters():
+            if "lora_B" in name:
+                parameter.fill_(float("nan"))
+    report = trainer.iteration()
+    assert report["skipped_steps"] == 1 and report["new_version"] is False and vllm.loads == []
+    line = (tmp_path / "out" / "metrics.jsonl").read_text()
+    assert "NaN" not in line and json.loads(line)["grad_norm"] is None
