@@ -211,11 +211,12 @@ class Trainer:
             self.policy.save(self.adapter_dir(new_step), {"name": name, "step": new_step, "iteration": iteration})
             self.vllm.load_adapter(name, str(self.adapter_dir(new_step)), replace=name in self.vllm.models())
             unloaded = self.unload_old(new_step)
+            hotload_s = time.monotonic() - started
             probe = self.probe(advantages.kept, name)
         else:
             # Nothing learned: no version to save, serve or count toward staleness.
             log.info("iteration %d: no trainable sample, %s stays the current version", iteration, current)
-        hotload_s = time.monotonic() - started
+            hotload_s = 0.0
         produced = self.names.name(new_step)
         report = self.report(iteration, current, produced, batch, fresh, stale, advantages, update, probe,
                              {"rollout_s": rollout_s, "training_s": training_s, "hotload_s": hotload_s})
