@@ -63,7 +63,8 @@ VLLM_CPU_KVCACHE_SPACE=1 VLLM_ALLOW_RUNTIME_LORA_UPDATING=True HF_HUB_OFFLINE=1 
   setsid nice -n 10 "$SWE_SELFPLAY_VLLM_PYTHON" -m vllm.entrypoints.openai.api_server \
   --model "$model_dir" --served-model-name qwen --dtype "$dtype" --max-model-len 4096 \
   --host 127.0.0.1 --port "$vllm_port" --enforce-eager --enable-lora --max-lora-rank 8 --max-loras 4 \
-  --no-enable-chunked-prefill --max-num-batched-tokens 4096 >"$work/vllm.log" 2>&1 &
+  --no-enable-chunked-prefill --max-num-batched-tokens 4096 --logprobs-mode processed_logprobs \
+  >"$work/vllm.log" 2>&1 &
 pids+=($!)
 log "starting swe-selfplay serve on 127.0.0.1:$serve_port"
 setsid nice -n 10 node "$root/bin/swe-selfplay.js" serve --config "$work/serve.yaml" \

@@ -4,7 +4,10 @@ uses the rewards themselves (REINFORCE without a baseline): every sample then mo
 what a smoke test with two tiny groups needs.
 
 A self-play step has G solver samples in one group but a single proposer sample, so proposer samples are by
-default compared across the whole batch (`proposer_grouping="batch"`); "group" keeps the service's ids."""
+default compared across the whole batch (`proposer_grouping="batch"`); "group" keeps the service's ids.
+
+The unit of a group is the episode, not the sample: an episode split into several samples (a prefix break)
+counts once in its group's mean and standard deviation, and its advantage is shared by all its samples."""
 
 from __future__ import annotations
 
@@ -40,25 +43,28 @@ def group_key(sample: Sample, settings: AdvantageSettings) -> tuple[str, str]:
 
 
 def compute_advantages(samples: list[Sample], settings: AdvantageSettings = AdvantageSettings()) -> Advantages:
-    groups: dict[tuple[str, str], list[Sample]] = defaultdict(list)
+    groups: dict[tuple[str, str], dict[str, list[Sample]]] = defaultdict(lambda: defaultdict(list))
     for sample in samples:
         if sample.reward is None:
             raise ValueError(f"sample {sample.sample_id} has no reward")
-        groups[group_key(sample, settings)].append(sample)
+        groups[group_key(sample, settings)][sample.episode_id].append(sample)
     result = Advantages()
-    for members in groups.values():
-        rewards = [float(sample.reward) for sample in members]  # type: ignore[arg-type]
+    for episodes in groups.values():
+        # An episode's samples carry its one reward; should they differ, their mean stands for the episode.
+        members = list(episodes.values())
+        rewards = [sum(float(sample.reward) for sample in parts) / len(parts)  # type: ignore[arg-type]
+                   for parts in members]
         mean = sum(rewards) / len(rewards)
         variance = sum((reward - mean) ** 2 for reward in rewards) / len(rewards)
         std = math.sqrt(variance)
         if settings.baseline == "none":
-            result.kept.extend(zip(members, rewards))
+            result.kept.extend((sample, reward) for parts, reward in zip(members, rewards) for sample in parts)
             continue
         if settings.drop_zero_variance and std < settings.epsilon:
             result.dropped_groups += 1
-            result.dropped_samples += len(members)
+            result.dropped_samples += sum(len(parts) for parts in members)
             continue
         scale = std + settings.epsilon if settings.normalise_std else 1.0
-        for sample, reward in zip(members, rewards):
-            result.kept.append((sample, (reward - mean) / scale))
+        for parts, reward in zip(members, rewards):
+            result.kept.extend((sample, (reward - mean) / scale) for sample in parts)
     return result

@@ -32,9 +32,20 @@ def solve_rate_histogram(rates: list[float]) -> dict[str, int]:
     return histogram
 
 
+def finite_or_none(value: Any) -> Any:
+    """The record with every NaN or infinite number as None: JSON has no such numbers."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
 def append_jsonl(path: str | os.PathLike[str], record: dict[str, Any]) -> None:
     with open(path, "a", encoding="utf-8") as file:
-        file.write(json.dumps(record, sort_keys=True) + "\n")
+        file.write(json.dumps(finite_or_none(record), sort_keys=True, allow_nan=False) + "\n")
         file.flush()
         os.fsync(file.fileno())
 

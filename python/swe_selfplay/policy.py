@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from .loss import token_logprobs
+from .loss import SampledDistribution, picked_logprobs, token_entropies
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,9 @@ class LoraPolicy:
                 task_type="CAUSAL_LM",
             )
             self.model = get_peft_model(base, config)
-        self.model.train()
+        # Dropout off for good: the logprobs of the ratio and of the loss must be of one deterministic
+        # function of the weights (gradients flow the same in eval mode).
+        self.model.eval()
         self.parameters = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
         self.optimizer = torch.optim.AdamW(self.parameters, lr=settings.learning_rate, weight_decay=0.0)
         if adapter_dir is not None and (Path(adapter_dir) / "optimizer.pt").is_file():
@@ -63,16 +65,37 @@ class LoraPolicy:
     def trainable_parameters(self) -> int:
         return sum(parameter.numel() for parameter in self.parameters)
 
-    def logprobs(self, tokens: list[int], start: int = 1, grad: bool = True) -> torch.Tensor:
-        """Per-token logprobs of one sequence ([T]), 0 before `start`; only the logits from `start - 1` on
-        are computed (a long prompt's vocabulary-sized logits would dominate memory otherwise)."""
+    def logprobs(self, tokens: list[int], start: int = 1, grad: bool = True,
+                 distribution: SampledDistribution | None = None, mask: list[int] | None = None) -> torch.Tensor:
+        """Per-token logprobs of one sequence ([T]) under the sampled distribution (temperature 1 and no
+        filter unless given), 0 before `start`; only the logits from `start - 1` on are computed (a long
+        prompt's vocabulary-sized logits would dominate memory otherwise). With `mask`, only the positions
+        it marks are scored (the others are 0): the distribution's filters sort the vocabulary per position."""
+        return self.logprobs_and_entropies(tokens, start, grad, distribution, mask)[0]
+
+    def logprobs_and_entropies(self, tokens: list[int], start: int = 1, grad: bool = True,
+                               distribution: SampledDistribution | None = None, mask: list[int] | None = None,
+                               entropies: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The logprobs as `logprobs()`, and with `entropies` each scored position's entropy ([T], 0
+        elsewhere) from the same forward pass."""
         start = max(1, start)
         ids = torch.tensor([tokens], dtype=torch.long)
         keep = len(tokens) - start + 1
+        selected = torch.ones(keep - 1, dtype=torch.bool) if mask is None else torch.tensor(mask[start:]) > 0
+        rows = selected.nonzero().squeeze(-1)
         with torch.set_grad_enabled(grad):
             logits = self.model(input_ids=ids, logits_to_keep=keep).logits[0]
-            tail = token_logprobs(logits, ids[0, start - 1 :])[1:]
-            return torch.cat([tail.new_zeros(start), tail])
+            # Row i of `logits` predicts token start + i (the last row predicts nothing in the sequence).
+            predicting = logits[:-1][rows]
+            picked = picked_logprobs(predicting, ids[0, start:][rows], distribution)
+            scored = logits.new_zeros(keep - 1, dtype=picked.dtype).index_put((rows,), picked)
+            values = torch.cat([scored.new_zeros(start), scored])
+        spread = None
+        if entropies:
+            entropy = token_entropies(predicting, distribution)
+            spread = torch.cat([values.new_zeros(start),
+                                values.new_zeros(keep - 1).index_put((rows,), entropy).detach()])
+        return values, spread
 
     def save(self, directory: str | os.PathLike[str], extra: dict | None = None) -> Path:
         """Writes the adapter, its optimizer state and `version.json` atomically (a temporary directory

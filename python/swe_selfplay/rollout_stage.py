@@ -30,8 +30,10 @@ class RolloutSettings:
     solver_only: bool = False
     sampling: Sampling = field(default_factory=dict)
     step_timeout_s: float = 3600.0
-    #: Request ids are `{run_name}-i{iteration}-s{index}`, so a resumed trainer gets the same steps back.
+    #: Request ids are `{run_name}-{nonce}-i{iteration}-s{index}`: a resumed trainer (same nonce, kept in its
+    #: state.json) gets its own steps back, and another run (another nonce) never receives them.
     run_name: str = "train"
+    nonce: str = ""
 
 
 @dataclass
@@ -55,8 +57,10 @@ class RunCommand:
                      "--base-url", str(inference["base_url"]), "--model", model, "--rollouts", out]
         if "max_tokens" in settings.sampling:
             arguments += ["--max-tokens", str(settings.sampling["max_tokens"])]
-        if "temperature" in settings.sampling:
-            arguments += ["--temperature", str(settings.sampling["temperature"])]
+        sampling: dict[str, Any] = dict(settings.sampling)
+        for name in ("temperature", "top_p", "top_k"):
+            if name in sampling:
+                arguments += ["--" + name.replace("_", "-"), str(sampling[name])]
         return arguments
 
     def play(self, settings: RolloutSettings, iteration: int, model: str) -> list[Any]:
@@ -90,10 +94,15 @@ class RolloutBatch:
         return sum(1 for result in results if result.get("valid")) / len(results)
 
 
+def request_id(settings: RolloutSettings, iteration: int, index: int) -> str:
+    run = f"{settings.run_name}-{settings.nonce}" if settings.nonce else settings.run_name
+    return f"{run}-i{iteration}-s{index}"
+
+
 def step_request(settings: RolloutSettings, iteration: int, index: int, model: str, step: int) -> StepRequest:
     served: Inference = {**settings.inference, "model": model}  # type: ignore[typeddict-item]
     return StepRequest(
-        request_id=f"{settings.run_name}-i{iteration}-s{index}",
+        request_id=request_id(settings, iteration, index),
         inference={"kind": "builtin"} if settings.solver_only else served,
         solver_inference=served if settings.solver_only else None,
         policy_version=model,

@@ -109,11 +109,16 @@ def read_rollouts(root: str | os.PathLike[str]) -> Iterator[RolloutStep]:
 
 
 class RolloutDirectory:
-    """Follows a rollouts directory: each call to new_steps() returns the steps finished since the last."""
+    """Follows a rollouts directory: each call to new_steps() returns the steps finished since the last.
+    `seen` (step directory names) carries what an earlier process already consumed across a restart."""
 
-    def __init__(self, root: str | os.PathLike[str]):
+    def __init__(self, root: str | os.PathLike[str], seen: list[str] | None = None):
         self.root = Path(root)
-        self._seen: set[str] = set()
+        self._seen: set[str] = set(seen or [])
+
+    @property
+    def seen(self) -> list[str]:
+        return sorted(self._seen)
 
     def new_steps(self) -> list[RolloutStep]:
         fresh = []

@@ -1,18 +1,23 @@
 """The reference trainer: `python -m swe_selfplay.train`.
 
-Each iteration: request self-play steps with the current version as the served model (rollout), drop stale
-and broken samples, form per-role, per-group advantages, take a PPO-clip step on the LoRA parameters
-against the rollout logprobs (training), save the adapter as the next version, hot-load it into vLLM and
-unload versions beyond the staleness window (hot-load), then write the iteration's metrics. `state.json`
-in the output directory names the last saved version; a restarted trainer resumes from it, and its step
-requests reuse the same request ids, so a step already played is returned again, never played twice."""
+Each iteration: request self-play steps with the current version as the served model (rollout), drop stale,
+broken and unreproducible samples, form per-role, per-group advantages over episodes, take a PPO-clip step
+on the LoRA parameters against the rollout logprobs of the sampled distribution (training), save the adapter
+as the next version, hot-load it into vLLM and unload versions beyond the staleness window (hot-load), then
+write the iteration's metrics (JSON lines and store) and only then `state.json`. An iteration without a
+trainable sample makes no version. `state.json` names the last saved version, the last finished iteration,
+the run's request-id nonce and the followed rollout steps already consumed; a restarted trainer resumes from
+it, and its step requests reuse the same request ids, so a step already played is returned again, never
+played twice, and never trained on twice."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import math
 import os
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,11 +30,11 @@ from .errors import ServiceUnavailable
 from .evaluation import EvaluationSettings, add_arguments as add_evaluation_arguments, evaluate_iteration
 from .evaluation import settings_from as evaluation_settings_from
 from .inference import VllmAdmin
-from .metrics import append_jsonl, record_in_store, solve_rate_histogram
+from .metrics import append_jsonl, read_jsonl, record_in_store, solve_rate_histogram
 from .rollout_stage import RolloutBatch, RolloutSettings, RunCommand, acknowledge, collect
 from .rollouts import RolloutDirectory
 from .samples import Sample
-from .versions import DEFAULT_STALENESS, VersionNames, split_stale, versions_to_unload
+from .versions import DEFAULT_STALENESS, VersionNames, sample_step, split_stale, versions_to_unload
 
 log = logging.getLogger("swe_selfplay.train")
 
@@ -49,6 +54,15 @@ class TrainerSettings:
     epochs: int = 1
     clip_low: float = 0.2
     clip_high: float = 0.2
+    #: Dual-clip bound c (> 1) for negative advantages; None switches it off.
+    dual_clip: float | None = 3.0
+    #: Gradient-norm clipping; None measures the norm without clipping.
+    max_grad_norm: float | None = 1.0
+    #: Recompute pi_old with the trainer's weights before the update (one more forward pass per sample) and
+    #: weight each token by min(pi_old / pi_behaviour, tis_cap).
+    recompute_old: bool = False
+    #: Cap of the truncated importance weights (with recompute_old); None leaves the weights out.
+    tis_cap: float | None = 2.0
     advantages: AdvantageSettings = field(default_factory=AdvantageSettings)
     dtype: str = "float32"
     lora_rank: int = 8
@@ -65,20 +79,37 @@ class TrainerSettings:
 
 
 class TrainerState:
-    """`state.json`: the last saved version step (0 = base model), written atomically."""
+    """`state.json`, written atomically: `step` (the last saved version, 0 = base model), `iteration` (the
+    last finished one), `nonce` (this output directory's part of every request id) and `followed` (per
+    followed rollout directory, the step directories already trained on)."""
 
     def __init__(self, out_dir: Path):
         self.path = out_dir / "state.json"
 
     def read(self) -> dict[str, Any]:
         if not self.path.is_file():
-            return {"step": 0}
-        return json.loads(self.path.read_text("utf-8"))
+            return {"step": 0, "iteration": 0}
+        state = json.loads(self.path.read_text("utf-8"))
+        # Before iterations and versions could differ, a state's iteration was its step.
+        state.setdefault("iteration", state.get("step", 0))
+        return state
 
     def write(self, state: dict[str, Any]) -> None:
         partial = self.path.with_suffix(".json.partial")
         partial.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
         os.replace(partial, self.path)
+
+
+def forget_unfinished_iterations(path: Path, finished: int) -> int:
+    """Drops metric lines of iterations after the last finished one (a crash between the metrics and
+    state.json: the iteration runs again and writes its line again); returns how many were dropped."""
+    lines = read_jsonl(path)
+    kept = [line for line in lines if int(line.get("iteration", 0)) <= finished]
+    if len(kept) != len(lines):
+        partial = path.with_suffix(".jsonl.partial")
+        partial.write_text("".join(json.dumps(line, sort_keys=True) + "\n" for line in kept), "utf-8")
+        os.replace(partial, path)
+    return len(lines) - len(kept)
 
 
 class Trainer:
@@ -90,7 +121,19 @@ class Trainer:
         (self.out / "adapters").mkdir(parents=True, exist_ok=True)
         self.names = VersionNames(settings.base_model, settings.version_prefix)
         self.state = TrainerState(self.out)
-        self.step = int(self.state.read().get("step", 0))
+        state = self.state.read()
+        self.step = int(state.get("step", 0))
+        self.iteration_done = int(state.get("iteration", self.step))
+        self.nonce = str(state.get("nonce") or secrets.token_hex(8))
+        settings.rollout.nonce = self.nonce
+        followed_seen = state.get("followed", {})
+        self.followed = [RolloutDirectory(path, seen=followed_seen.get(str(Path(path).resolve()), []))
+                         for path in settings.follow_rollouts]
+        if "nonce" not in state:
+            self.write_state()  # before any request, so that a crash in the first iteration keeps the nonce
+        dropped = forget_unfinished_iterations(self.out / "metrics.jsonl", self.iteration_done)
+        if dropped:
+            log.info("dropped %d metric line(s) of an unfinished iteration; it runs again", dropped)
         policy_settings = PolicySettings(
             model_dir=settings.model_dir,
             dtype=settings.dtype,
@@ -106,10 +149,15 @@ class Trainer:
         self.pool = (
             ReplicaPool.of_urls(settings.services, token=settings.service_token) if settings.services else None
         )
-        self.followed = [RolloutDirectory(path) for path in settings.follow_rollouts]
         if self.step > 0:
             log.info("resuming at %s", self.names.name(self.step))
             self.ensure_served(self.step)
+
+    def write_state(self) -> None:
+        self.state.write({"step": self.step, "version": self.names.name(self.step),
+                          "iteration": self.iteration_done, "nonce": self.nonce,
+                          "followed": {str(directory.root.resolve()): directory.seen
+                                       for directory in self.followed}})
 
     def adapter_dir(self, step: int) -> Path:
         return self.out / "adapters" / self.names.name(step)
@@ -132,7 +180,9 @@ class Trainer:
         return reports
 
     def iteration(self) -> dict[str, Any]:
-        iteration = self.step + 1
+        from .loss import unreproducible
+
+        iteration = self.iteration_done + 1
         current = self.names.name(self.step)
         started = time.monotonic()
         batch = collect(self.pool, self.settings.rollout, iteration, current, self.step, self.followed,
@@ -142,28 +192,53 @@ class Trainer:
         fresh, stale = split_stale(batch.samples, self.step, self.names, self.settings.staleness)
         for sample in stale:
             log.info("stale sample %s (version %s) not trained on", sample.sample_id, sample.policy_version)
-        advantages = compute_advantages(fresh, self.settings.advantages)
+        reproducible = []
+        unmatched = 0
+        for sample in fresh:
+            fields = unreproducible(sample.sampling)
+            if fields:
+                log.warning("sample %s not trained on: its sampling used %s, which the trainer does not "
+                            "reproduce", sample.sample_id, ", ".join(fields))
+                unmatched += 1
+            else:
+                reproducible.append(sample)
+        advantages = compute_advantages(reproducible, self.settings.advantages)
         started = time.monotonic()
         update = self.update(advantages.kept)
         training_s = time.monotonic() - started
         started = time.monotonic()
-        new_step = self.step + 1
-        name = self.names.name(new_step)
-        self.policy.save(self.adapter_dir(new_step), {"name": name, "step": new_step, "iteration": iteration})
-        self.vllm.load_adapter(name, str(self.adapter_dir(new_step)), replace=name in self.vllm.models())
-        unloaded = self.unload_old(new_step)
-        hotload_s = time.monotonic() - started
-        probe = self.probe(advantages.kept, name)
-        self.step = new_step
-        self.state.write({"step": new_step, "version": name, "iteration": iteration})
-        acknowledge(self.pool, batch)
-        report = self.report(iteration, current, name, batch, fresh, stale, advantages, update, probe,
+        new_step, unloaded, probe = self.step, [], {}
+        if update["trained_tokens"] > 0 and update["skipped_steps"] < self.settings.epochs:
+            new_step = self.step + 1
+            name = self.names.name(new_step)
+            self.policy.save(self.adapter_dir(new_step), {"name": name, "step": new_step, "iteration": iteration})
+            self.vllm.load_adapter(name, str(self.adapter_dir(new_step)), replace=name in self.vllm.models())
+            unloaded = self.unload_old(new_step)
+            hotload_s = time.monotonic() - started
+            probe = self.probe(advantages.kept, name)
+        else:
+            # Nothing learned: no version to save, serve or count toward staleness.
+            log.info("iteration %d: no trainable sample, %s stays the current version", iteration, current)
+            hotload_s = 0.0
+        produced = self.names.name(new_step)
+        report = self.report(iteration, current, produced, batch, fresh, stale, advantages, update, probe,
                              {"rollout_s": rollout_s, "training_s": training_s, "hotload_s": hotload_s})
         report["unloaded"] = unloaded
-        report.update(evaluate_iteration(self.settings.evaluation, self.pool, iteration, name))
+        report["new_version"] = new_step != self.step
+        report["unreproducible_samples"] = unmatched
+        report["dropped_samples"] += unmatched
+        report.update(evaluate_iteration(self.settings.evaluation, self.pool, iteration, produced))
+        # The metrics first, state.json last: a crash in between repeats the iteration (same request ids,
+        # same steps back) and rewrites its metrics, while state.json never names an iteration the store or
+        # metrics.jsonl lack.
         append_jsonl(self.out / "metrics.jsonl", report)
         if self.settings.store:
-            self.settings.run_id = record_in_store(self.settings.store, self.settings.run_id, iteration, name, report)
+            self.settings.run_id = record_in_store(self.settings.store, self.settings.run_id, iteration, produced,
+                                                   report)
+        self.step = new_step
+        self.iteration_done = iteration
+        self.write_state()
+        acknowledge(self.pool, batch)
         log.info("iteration %d: %s", iteration, json.dumps({key: report[key] for key in ("reward_mean", "loss")}))
         return report
 
@@ -176,33 +251,101 @@ class Trainer:
             for sample in batch.samples:
                 file.write(json.dumps(sample.record()) + "\n")
 
-    def update(self, kept: list[tuple[Sample, float]]) -> dict[str, float]:
-        """PPO-clip epochs over the kept samples: gradients accumulate per sample (token-mean loss over
-        the whole batch), one optimizer step per epoch."""
+    def update(self, kept: list[tuple[Sample, float]]) -> dict[str, Any]:
+        """PPO-clip epochs over the kept samples: gradients accumulate per sample (token-mean loss over the
+        whole batch), the gradient norm is clipped, one optimizer step per epoch. Every logprob is of the
+        distribution the sample was drawn from (its recorded temperature, top-k, top-p, min-p)."""
         import torch
 
-        from .loss import ClipSettings, ppo_clip_parts
+        from .loss import ClipSettings, SampledDistribution, ppo_clip_parts, truncated_importance_weights
 
-        clip = ClipSettings(self.settings.clip_low, self.settings.clip_high)
+        settings = self.settings
+        clip = ClipSettings(settings.clip_low, settings.clip_high, settings.dual_clip)
         total_tokens = sum(sample.sampled_tokens for sample, _ in kept)
-        result = {"loss": 0.0, "clip_fraction": 0.0, "approx_kl": 0.0, "trained_tokens": float(total_tokens),
-                  "trained_samples": float(len(kept))}
+        result: dict[str, Any] = {
+            "loss": 0.0, "clip_fraction": 0.0, "dual_clip_fraction": 0.0, "approx_kl": 0.0,
+            "trained_tokens": float(total_tokens), "trained_samples": float(len(kept)), "grad_norm": None,
+            "entropy": None, "kl_to_previous": None, "ratio": {"min": None, "max": None},
+            "rollout_vs_trainer": {"max_abs": None, "mean_abs": None, "tokens": 0}, "importance_weight": None,
+            "skipped_steps": 0,
+        }
         if total_tokens == 0:
             return result
-        for _ in range(self.settings.epochs):
+        distributions = [SampledDistribution.of(sample.sampling) for sample, _ in kept]
+        masks = [torch.tensor(sample.loss_mask, dtype=torch.float32) for sample, _ in kept]
+        behaviour = [torch.tensor(sample.logprobs, dtype=torch.float32) for sample, _ in kept]
+        on_policy = [sample_step(sample, self.names) == self.step and not sample.spans_versions
+                     for sample, _ in kept]
+        mismatch: list[float] = []
+
+        def compare(index: int, trainer: torch.Tensor) -> None:
+            """The rollout's logprobs against the trainer's under the same weights (on-policy samples)."""
+            if on_policy[index]:
+                selected = masks[index] > 0
+                mismatch.extend((trainer.detach()[selected] - behaviour[index][selected]).abs().tolist())
+
+        olds = list(behaviour)
+        weights: list[torch.Tensor | None] = [None] * len(kept)
+        if settings.recompute_old:
+            capped = weighted = 0.0
+            for index, (sample, _) in enumerate(kept):
+                olds[index] = self.policy.logprobs(sample.tokens, start=sample.prompt_len, grad=False,
+                                                   distribution=distributions[index], mask=sample.loss_mask)
+                compare(index, olds[index])
+                if settings.tis_cap is not None:
+                    raw = torch.exp((olds[index] - behaviour[index]) * masks[index])
+                    weights[index] = truncated_importance_weights(olds[index], behaviour[index], masks[index],
+                                                                  settings.tis_cap)
+                    capped += float(((raw > settings.tis_cap) & (masks[index] > 0)).sum())
+                    weighted += float((weights[index] * masks[index]).sum())
+            if settings.tis_cap is not None:
+                result["importance_weight"] = {"mean": weighted / total_tokens,
+                                               "capped_fraction": capped / total_tokens}
+        previous: list[torch.Tensor] = []
+        entropy_sum = 0.0
+        ratio_min, ratio_max = math.inf, -math.inf
+        for epoch in range(settings.epochs):
             self.policy.optimizer.zero_grad(set_to_none=True)
-            loss = clipped = kl = 0.0
-            for sample, advantage in kept:
-                new = self.policy.logprobs(sample.tokens, start=sample.prompt_len)
-                old = torch.tensor(sample.logprobs, dtype=new.dtype)
-                mask = torch.tensor(sample.loss_mask, dtype=new.dtype)
-                parts = ppo_clip_parts(new, old, advantage, mask, clip)
+            loss = clipped = dual = kl = 0.0
+            for index, (sample, advantage) in enumerate(kept):
+                new, entropies = self.policy.logprobs_and_entropies(
+                    sample.tokens, start=sample.prompt_len, distribution=distributions[index], mask=sample.loss_mask,
+                    entropies=epoch == 0)
+                if epoch == 0:
+                    previous.append(new.detach())
+                    entropy_sum += float((entropies * masks[index]).sum()) if entropies is not None else 0.0
+                    if not settings.recompute_old:
+                        compare(index, new)
+                parts = ppo_clip_parts(new, olds[index], advantage, masks[index], clip, weights[index])
                 (parts.loss_sum / total_tokens).backward()
                 loss += parts.loss_sum.item() / total_tokens
                 clipped += parts.clipped_tokens
+                dual += parts.dual_clipped_tokens
                 kl += parts.kl_sum
+                ratio_min, ratio_max = min(ratio_min, parts.ratio_min), max(ratio_max, parts.ratio_max)
+            norm = torch.nn.utils.clip_grad_norm_(self.policy.parameters, settings.max_grad_norm or math.inf)
+            result.update(loss=loss, clip_fraction=clipped / total_tokens, dual_clip_fraction=dual / total_tokens,
+                          approx_kl=kl / total_tokens, grad_norm=float(norm))
+            if not math.isfinite(float(norm)):
+                # A non-finite gradient would turn the adapter into NaNs: this epoch makes no step.
+                log.error("gradient norm is %s: epoch %d makes no optimizer step", float(norm), epoch + 1)
+                result["skipped_steps"] = result.get("skipped_steps", 0) + 1
+                self.policy.optimizer.zero_grad(set_to_none=True)
+                continue
             self.policy.optimizer.step()
-            result.update(loss=loss, clip_fraction=clipped / total_tokens, approx_kl=kl / total_tokens)
+        result["entropy"] = entropy_sum / total_tokens
+        result["ratio"] = {"min": ratio_min, "max": ratio_max}
+        if mismatch:
+            result["rollout_vs_trainer"] = {"max_abs": max(mismatch), "mean_abs": sum(mismatch) / len(mismatch),
+                                            "tokens": len(mismatch)}
+        # KL(previous version || new version) on the sampled tokens, the k3 estimator (non-negative).
+        k3 = 0.0
+        for index, (sample, _) in enumerate(kept):
+            after = self.policy.logprobs(sample.tokens, start=sample.prompt_len, grad=False,
+                                         distribution=distributions[index], mask=sample.loss_mask)
+            delta = (after - previous[index]) * masks[index]
+            k3 += float(((torch.exp(delta) - delta - 1) * masks[index]).sum())
+        result["kl_to_previous"] = k3 / total_tokens
         return result
 
     def unload_old(self, new_step: int) -> list[str]:
@@ -236,7 +379,7 @@ class Trainer:
                 "shift_from_rollout_mean_abs": sum(shifts) / max(1, len(shifts))}
 
     def report(self, iteration: int, sampled_with: str, produced: str, batch: RolloutBatch,
-               fresh: list[Sample], stale: list[Sample], advantages: Any, update: dict[str, float],
+               fresh: list[Sample], stale: list[Sample], advantages: Any, update: dict[str, Any],
                probe: dict[str, Any], times: dict[str, float]) -> dict[str, Any]:
         def mean_reward(role: str) -> float | None:
             rewards = [sample.reward for sample in batch.samples if sample.role == role and sample.reward is not None]
@@ -265,6 +408,17 @@ class Trainer:
             "loss": update["loss"],
             "clip_fraction": update["clip_fraction"],
             "approx_kl": update["approx_kl"],
+            "dual_clip_fraction": update["dual_clip_fraction"],
+            "kl_to_previous": update["kl_to_previous"],
+            "entropy": update["entropy"],
+            "grad_norm": update["grad_norm"],
+            "skipped_steps": update["skipped_steps"],
+            "ratio": update["ratio"],
+            "rollout_vs_trainer": update["rollout_vs_trainer"],
+            "importance_weight": update["importance_weight"],
+            "response_length": response_lengths(batch.samples),
+            "tool_call_validity": tool_call_validity(batch.samples),
+            "dropped_samples": len(stale) + len(batch.refused) + advantages.dropped_samples,
             "trained_tokens": update["trained_tokens"],
             "tokens_per_s": {
                 "rollout": sampled_tokens / times["rollout_s"] if times["rollout_s"] > 0 else 0.0,
@@ -300,7 +454,29 @@ def missing_training_module() -> str | None:
     return None
 
 
-def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
+def response_lengths(samples: list[Sample]) -> dict[str, float | None]:
+    """Sampled tokens per episode (its samples together), mean and max."""
+    lengths: dict[str, int] = {}
+    for sample in samples:
+        lengths[sample.episode_id] = lengths.get(sample.episode_id, 0) + sample.sampled_tokens
+    values = list(lengths.values())
+    return {"mean": sum(values) / len(values) if values else None, "max": max(values, default=None)}
+
+
+def tool_call_validity(samples: list[Sample]) -> float | None:
+    """The share of model turns whose tool call parsed, over the episodes that recorded their turns and
+    format errors (`meta.episode_turns`, `meta.format_errors`); None when none did."""
+    episodes: dict[str, tuple[int, int]] = {}
+    for sample in samples:
+        turns, errors = sample.meta.get("episode_turns"), sample.meta.get("format_errors")
+        if isinstance(turns, int) and isinstance(errors, int) and turns > 0:
+            episodes[sample.episode_id] = (turns, min(errors, turns))
+    total = sum(turns for turns, _ in episodes.values())
+    return 1 - sum(errors for _, errors in episodes.values()) / total if total else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The trainer's command line; other modules add their own argument groups to it."""
     parser = argparse.ArgumentParser(
         prog="python -m swe_selfplay.train",
         description="LoRA policy-gradient training on self-play rewards, with hot reload into vLLM.",
@@ -309,7 +485,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--out", required=True, help="output directory: adapters, state.json, metrics.jsonl")
     parser.add_argument("--model-dir", required=True, help="the base model's Hugging Face directory")
     parser.add_argument("--base-model", required=True, help="the name vLLM serves the base model under")
-    parser.add_argument("--vllm-url", required=True, help="vLLM's root URL (started with --enable-lora)")
+    parser.add_argument("--vllm-url", required=True, help="vLLM's root URL (started with --enable-lora and "
+                        "--logprobs-mode processed_logprobs)")
     parser.add_argument("--service", action="append", default=[], help="a `swe-selfplay serve` URL (repeatable)")
     parser.add_argument("--service-token-env", help="environment variable holding the services' bearer token")
     parser.add_argument("--follow-rollouts", action="append", default=[],
@@ -331,12 +508,23 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--solver-only", action="store_true", help="the built-in policy proposes")
     parser.add_argument("--max-tokens", type=int, default=128, help="completion tokens per model turn")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    parser.add_argument("--top-p", type=float, help="nucleus top-p of the steps' sampling [the client's, 0.95]")
+    parser.add_argument("--top-k", type=int, help="top-k of the steps' sampling [off]")
     parser.add_argument("--staleness", type=int, default=DEFAULT_STALENESS,
                         help="k: samples older than the current version minus k are not trained on")
     parser.add_argument("--lr", type=float, default=1e-4, help="learning rate of the LoRA parameters")
     parser.add_argument("--epochs", type=int, default=1, help="PPO epochs over each iteration's samples")
     parser.add_argument("--clip-low", type=float, default=0.2, help="PPO ratio clip below 1")
     parser.add_argument("--clip-high", type=float, default=0.2, help="PPO ratio clip above 1")
+    parser.add_argument("--dual-clip", type=float, default=3.0,
+                        help="bound the loss of negative-advantage tokens at -C*A (C > 1; 0 switches it off)")
+    parser.add_argument("--max-grad-norm", type=float, default=1.0,
+                        help="clip the gradient norm (0: measure it, do not clip)")
+    parser.add_argument("--recompute-old", action="store_true",
+                        help="recompute pi_old with the trainer before the update and weight tokens by "
+                        "min(pi_old / pi_rollout, --tis-cap)")
+    parser.add_argument("--tis-cap", type=float, default=2.0,
+                        help="cap of the truncated importance weights with --recompute-old (0: no weights)")
     parser.add_argument("--lora-rank", type=int, default=8, help="LoRA rank on the q/v projections")
     parser.add_argument("--lora-alpha", type=int, default=16, help="LoRA alpha")
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
@@ -352,15 +540,26 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--threads", type=int, help="torch threads [torch's default]")
     parser.add_argument("--store", help="a swe-selfplay store (SQLite) to record iteration metrics in")
     parser.add_argument("--run-id", help="the store's run to record under [its newest]")
-    parser.add_argument("--run-name", default="train", help="prefix of the step request ids")
+    parser.add_argument("--run-name", default="train",
+                        help="prefix of the step request ids (followed by the output directory's nonce)")
     parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds to wait for one step")
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     add_evaluation_arguments(parser)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainerSettings:
     if not args.service and not args.follow_rollouts and not args.run_config:
         parser.error("give at least one --service, --run-config or --follow-rollouts")
+    if args.dual_clip and args.dual_clip <= 1:
+        parser.error(f"--dual-clip must exceed 1 (or be 0 to switch it off), got {args.dual_clip}")
     inference = {"kind": args.inference_kind, "base_url": args.inference_url or args.vllm_url.rstrip("/") + "/v1",
                  "tool_call_format": args.tool_call_format}
+    sampling: dict[str, Any] = {"max_tokens": args.max_tokens, "temperature": args.temperature}
+    if args.top_p is not None:
+        sampling["top_p"] = args.top_p
+    if args.top_k is not None:
+        sampling["top_k"] = args.top_k
     return TrainerSettings(
         out_dir=args.out, model_dir=args.model_dir, base_model=args.base_model, vllm_url=args.vllm_url,
         services=args.service,
@@ -369,11 +568,12 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
             inference=inference,  # type: ignore[arg-type]
             steps_per_iteration=args.steps if args.service or args.run_config else 0, group_size=args.group_size,
             environment=args.environment, strategy=args.strategy, solver_only=args.solver_only,
-            sampling={"max_tokens": args.max_tokens, "temperature": args.temperature},
+            sampling=sampling,  # type: ignore[arg-type]
             step_timeout_s=args.step_timeout, run_name=args.run_name,
         ),
         iterations=args.iterations, staleness=args.staleness, learning_rate=args.lr, epochs=args.epochs,
-        clip_low=args.clip_low, clip_high=args.clip_high,
+        clip_low=args.clip_low, clip_high=args.clip_high, dual_clip=args.dual_clip or None,
+        max_grad_norm=args.max_grad_norm or None, recompute_old=args.recompute_old, tis_cap=args.tis_cap or None,
         advantages=AdvantageSettings(baseline=args.baseline, normalise_std=not args.no_std_normalisation,
                                      drop_zero_variance=not args.keep_zero_variance,
                                      proposer_grouping=args.proposer_grouping),
@@ -395,6 +595,11 @@ def _evaluation_settings(parser: argparse.ArgumentParser, args: argparse.Namespa
     if settings is not None and not args.service:
         parser.error("--eval-set needs a --service to evaluate through")
     return settings
+
+
+def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
+    parser = build_parser()
+    return settings_from_arguments(parser, parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ def record(sample_id: str = "e1-s0", *, role: str = "solver", group_id: str = "g
     if policy_step is not None:
         meta["policy_step"] = policy_step
     base = {
-        "schema": "rollout.v1", "sample_id": sample_id, "group_id": group_id, "episode_id": sample_id.split("-")[0],
+        "schema": "rollout.v1", "sample_id": sample_id, "group_id": group_id, "episode_id": sample_id.rsplit("-", 1)[0],
         "role": role, "policy_version": policy_version, "sampling": {"model": policy_version, "temperature": 1,
                                                                      "top_p": 1},
         "tokens": tokens, "prompt_len": prompt, "loss_mask": mask, "logprobs": logprobs, "reward": reward,

@@ -61,6 +61,22 @@ def test_a_step_with_fewer_samples_than_copies_repeats_one_marked_as_a_repeat():
         invalid.close()
 
 
+def test_a_step_with_more_samples_than_copies_says_so_and_counts_what_it_leaves_out(caplog):
+    second_order = StandInService(solver_rewards=[1.0, -1.0, 1.0, -1.0])  # 5 samples for G + 1 = 3 copies
+    try:
+        steps = SharedSteps(StepSettings(services=[second_order.url], inference={"kind": "vllm"}, group_size=2))
+
+        async def copies():
+            return await asyncio.gather(*(steps.next_sample("row", "base") for _ in range(3)))
+
+        with caplog.at_level("WARNING", logger="swe_selfplay.adapters"):
+            asyncio.run(copies())
+        assert steps.surplus_samples == 2
+        assert "5 samples for 3 copies; 2 (second-order groups) are not trained on" in caplog.text
+    finally:
+        second_order.close()
+
+
 def tokenizer_dir():
     cache = Path(os.environ.get("SWE_SELFPLAY_CACHE", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                                 / "swe-selfplay"))

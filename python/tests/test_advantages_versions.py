@@ -26,6 +26,21 @@ def test_solver_groups_are_normalised_and_zero_variance_groups_dropped():
     assert (result.dropped_groups, result.dropped_samples) == (1, 2)
 
 
+def test_an_episode_split_into_samples_counts_once_and_shares_its_advantage():
+    # Episode a has three samples (prefix breaks), b and c one each: by episode the rewards are 1, -1, -1.
+    result = compute_advantages(samples(
+        ("a-s0", "solver", "g", 1.0), ("a-s1", "solver", "g", 1.0), ("a-s2", "solver", "g", 1.0),
+        ("b-s0", "solver", "g", -1.0), ("c-s0", "solver", "g", -1.0),
+    ), AdvantageSettings(normalise_std=False))
+    advantages = {sample.sample_id: value for sample, value in result.kept}
+    assert [round(advantages[name], 4) for name in ("a-s0", "a-s1", "a-s2")] == [1.3333] * 3
+    assert round(advantages["b-s0"], 4) == round(advantages["c-s0"], 4) == -0.6667
+    # Two episodes of one reward, one of them split in two: still zero variance, all three samples dropped.
+    uniform = compute_advantages(samples(("a-s0", "solver", "g", 1.0), ("a-s1", "solver", "g", 1.0),
+                                         ("b-s0", "solver", "g", 1.0)))
+    assert (uniform.dropped_groups, uniform.dropped_samples, uniform.kept) == (1, 3, [])
+
+
 def test_proposers_compare_across_the_batch_by_default_and_per_group_on_request():
     specs = (("p1-s0", "proposer", "s1", 0.2), ("p2-s0", "proposer", "s2", -0.8), ("p3-s0", "proposer", "s3", 0.5))
     batch = compute_advantages(samples(*specs))

@@ -99,6 +99,7 @@ describe("agent policy as solver", () => {
     expect(steps[0]!.endedAt).toBeNull();
     expect(server!.requests[0]!.body.messages[1].content).toBe(await createSolverTaskPrompt());
     expectSoundSamples(outcome.episode);
+    expect(outcome.episode.samples[0]!.meta).toMatchObject({ episode_turns: 4, format_errors: 0 });
   });
 
   it("an attempt that changes nothing is graded unresolved", async () => {

@@ -250,7 +250,13 @@ function episodeOf(
       policyVersion: info.version,
       sampling: client.sampling,
       status,
-      meta: { exit_reason: reason, call_format: callFormat.name, token_source: client.tokenSource },
+      meta: {
+        exit_reason: reason,
+        call_format: callFormat.name,
+        token_source: client.tokenSource,
+        // The episode's model turns and the ones whose tool call did not parse: a trainer's call-validity rate.
+        ...(exit.stats ? { episode_turns: exit.stats.turns, format_errors: exit.stats.formatErrors } : {}),
+      },
     }),
     startedAt: identity.startedAt,
     endedAt: reason === "running" ? null : new Date().toISOString(),

@@ -195,6 +195,30 @@ describe("dashboard server", () => {
     expect(plots.trainer).toHaveLength(3);
   });
 
+  it("shows the trainer health metrics per iteration, a dash where an iteration lacks one", async () => {
+    const run = "run-web-health" as RunId;
+    writer.createRun({ id: run, config: {}, seed: 5 });
+    recordTrainerIteration(writer, {
+      runId: run,
+      iteration: 1,
+      policyVersion: "policy-v1",
+      metrics: { kl_to_previous: 0.0123, entropy: 1.5, grad_norm: 0.75, "ratio.max": 1.25, stale_samples: 2 },
+    });
+    recordTrainerIteration(writer, {
+      runId: run,
+      iteration: 2,
+      policyVersion: "policy-v1",
+      metrics: { entropy: 1.25, dropped_samples: 3 },
+    });
+    const body = await (await get(`/runs/${run}`)).text();
+    expect(body).toContain('id="trainer-health"');
+    expect(body).toContain("<th>KL to previous</th><th>entropy</th><th>grad norm</th><th>ratio max</th>");
+    expect(body).toMatch(
+      /<tr><td class="num">1<\/td><td>policy-v1<\/td><td class="num">0\.012<\/td><td class="num">1\.500<\/td><td class="num">0\.750<\/td><td class="num">1\.250<\/td><td class="num">2\.000<\/td><td class="num">–<\/td><\/tr>/,
+    );
+    expect(body).not.toContain("<th>tool-call validity</th>");
+  });
+
   it("streams a running run's progress as server-sent events while another process writes", async () => {
     const live = "run-web-live" as RunId;
     writer.createRun({ id: live, config: {}, seed: 3 });

@@ -74,6 +74,12 @@ export interface VllmOptions {
   acceptSeeds?: boolean;
   /** Keep vLLM's automatic prefix caching on [true]; off, a repeated prompt costs its whole prefill again. */
   prefixCaching?: boolean;
+  /**
+   * What the sampled tokens' logprobs are of [raw_logprobs, vLLM's default: the model's distribution at
+   * temperature 1]; `processed_logprobs`: of the distribution sampled from (after temperature, top-k, top-p),
+   * what an RL trainer's importance ratio needs.
+   */
+  logprobsMode?: "raw_logprobs" | "processed_logprobs";
 }
 
 /**
@@ -132,7 +138,8 @@ export async function startVllm(
     : [];
   const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
   const caching = options.prefixCaching === false ? ["--no-enable-prefix-caching"] : [];
-  if (running && lora.length === 0 && seeds.length === 0 && caching.length === 0)
+  const logprobs = options.logprobsMode ? ["--logprobs-mode", options.logprobsMode] : [];
+  if (running && lora.length === 0 && seeds.length === 0 && caching.length === 0 && logprobs.length === 0)
     return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
   // Waiting for another test file's server counts apart from this one's start-up time.
   const release = await acquireVllmLock(options.lockWaitMs ?? 2_400_000);
@@ -165,6 +172,7 @@ export async function startVllm(
       ...lora,
       ...seeds,
       ...caching,
+      ...logprobs,
     ],
     {
       env: {

@@ -6,7 +6,9 @@
 // proposes, the model solves). Two iterations, with the trainer killed
 // between them and started again: the second resumes at the first's version, its samples were sampled with
 // that version, vLLM serves the new weights (its logprobs differ from the base model's and match the
-// trainer's), and samples older than the staleness bound are counted and not trained on.
+// trainer's), and samples older than the staleness bound are counted and not trained on. Sampling runs at
+// temperature 0.7 with top-p 0.95, and vLLM returns the logprobs of that processed distribution: the
+// trainer's logprobs of the sampled tokens, computed from each sample's recorded sampling, match them.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -39,6 +41,11 @@ interface IterationReport {
   loss: number;
   time_s: { rollout: number; training: number; hotload: number };
   probe: { served_vs_trainer_max_abs?: number };
+  rollout_vs_trainer: { max_abs: number | null; mean_abs: number | null; tokens: number };
+  new_version: boolean;
+  grad_norm: number;
+  entropy: number;
+  kl_to_previous: number;
 }
 
 interface Probe {
@@ -126,6 +133,10 @@ function trainerArguments(extra: string[]): string[] {
     "2",
     "--max-tokens",
     "48",
+    "--temperature",
+    "0.7",
+    "--top-p",
+    "0.95",
     // Tiny groups often all fail: without a baseline every sample still moves the weights.
     "--baseline",
     "none",
@@ -193,7 +204,11 @@ async function score(model: string, tokens: number[]): Promise<(number | null)[]
 describe.skipIf(missing !== undefined)("the learning loop on real engines", () => {
   beforeAll(async () => {
     const [server, repo] = await Promise.all([
-      startVllm(installation as Exclude<typeof installation, string>, { loraRank: 8, acceptSeeds: true }),
+      startVllm(installation as Exclude<typeof installation, string>, {
+        loraRank: 8,
+        acceptSeeds: true,
+        logprobsMode: "processed_logprobs",
+      }),
       makePythonFixtureRepo(temp.path),
     ]);
     vllm = server;
@@ -255,6 +270,18 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     expect(one).toMatchObject({ iteration: 1, sampled_with: vllm.model, policy_version: "policy-v1" });
     expect(one!.trained_samples).toBeGreaterThan(0);
     expect(one!.probe.served_vs_trainer_max_abs).toBeLessThan(1e-2);
+    // The rollout's logprobs (vLLM, temperature 0.7, top-p 0.95) against the trainer's of the same
+    // distribution under the same weights, on every sampled token of the iteration.
+    expect(one!.rollout_vs_trainer.tokens).toBeGreaterThan(0);
+    expect(one!.rollout_vs_trainer.max_abs).toBeLessThan(1e-2);
+    expect(one).toMatchObject({ new_version: true });
+    expect(one!.grad_norm).toBeGreaterThan(0);
+    expect(one!.entropy).toBeGreaterThan(0);
+    expect(one!.kl_to_previous).toBeGreaterThan(0);
+    const recorded = readLines<{ sampling: { temperature: number; top_p: number } }>(
+      join(out, "samples", "iteration-000001.jsonl"),
+    );
+    expect(recorded[0]!.sampling).toMatchObject({ temperature: 0.7, top_p: 0.95 });
 
     // Iteration 1's samples, replayed as an exported step: sampled with the base model, stale under k = 0.
     const replay = join(temp.path, "replay");
@@ -278,6 +305,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     expect(two.trained_samples).toBe(two.samples - base.length);
     // k = 0: policy-v1 is beyond the window once policy-v2 is served.
     expect(two.unloaded).toEqual(["policy-v1"]);
+    expect(two.rollout_vs_trainer.max_abs).toBeLessThan(1e-2);
 
     // Iteration 1's samples were sampled by the base model, iteration 2's by the adapter of iteration 1,
     // turn by turn; the service's samples also say so with their version and step (`run` names its

@@ -4,6 +4,7 @@ sample to the engine's rollout copies of that row, and the split of a sample int
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from typing import Any
 
 from ..client import Inference, ReplicaPool, StepRequest, StepView
 from ..samples import Sample, parse_sample
+
+log = logging.getLogger("swe_selfplay.adapters")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class SharedSteps:
         self.pool = ReplicaPool.of_urls(settings.services, token=settings.token)
         self._lock = threading.Lock()
         self._rows: dict[str, dict[str, Any]] = {}
+        #: Samples of steps that had more samples than the row's copies (second-order groups), not handed out.
+        self.surplus_samples = 0
 
     def request(self, row: str, round_number: int, model: str, policy_step: int | None) -> StepRequest:
         served: Inference = {**self.settings.inference, "model": model}  # type: ignore[typeddict-item]
@@ -105,6 +110,13 @@ class SharedSteps:
             entry["taken"] += 1
             task = entry["task"]
         samples = await task
+        if index == entry["size"] - 1 and len(samples) > entry["size"]:
+            # Never silently: the engine's fixed number of copies cannot carry them.
+            with self._lock:
+                self.surplus_samples += len(samples) - entry["size"]
+            log.warning("row %s: its step has %d samples for %d copies; %d (second-order groups) are not "
+                        "trained on: set the engine's copies per prompt to at least %d", row, len(samples),
+                        entry["size"], len(samples) - entry["size"], len(samples))
         # Repeats fill the engine's fixed number of copies; the adapters zero their loss mask so that no
         # sample is trained on twice.
         return samples[min(index, len(samples) - 1)], index >= len(samples)

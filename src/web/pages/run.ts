@@ -73,6 +73,37 @@ function stepRows(rows: StepRow[]) {
   );
 }
 
+/** The trainer metrics RL engineers read first, per iteration: [metric name in the store, column label]. */
+const TRAINER_HEALTH: readonly (readonly [string, string])[] = [
+  ["reward_mean.solver", "solver reward"],
+  ["kl_to_previous", "KL to previous"],
+  ["entropy", "entropy"],
+  ["clip_fraction", "clip fraction"],
+  ["grad_norm", "grad norm"],
+  ["ratio.min", "ratio min"],
+  ["ratio.max", "ratio max"],
+  ["rollout_vs_trainer.max_abs", "rollout vs trainer logprob"],
+  ["response_length.mean", "response length"],
+  ["tool_call_validity", "tool-call validity"],
+  ["stale_samples", "stale samples"],
+  ["dropped_samples", "dropped samples"],
+];
+
+function trainerHealth(plots: RunPlots) {
+  const columns = TRAINER_HEALTH.filter(([name]) => plots.trainer.some((row) => name in row.metrics));
+  if (columns.length === 0) return "";
+  return html`<h3>Health per iteration</h3>
+<table class="grid" id="trainer-health"><thead><tr><th>iteration</th><th>policy version</th>${columns.map(
+    ([, label]) => html`<th>${label}</th>`,
+  )}</tr></thead>
+<tbody>${plots.trainer.map(
+    (row) =>
+      html`<tr><td class="num">${row.iteration}</td><td>${row.policyVersion}</td>${columns.map(
+        ([name]) => html`<td class="num">${formatNumber(row.metrics[name])}</td>`,
+      )}</tr>`,
+  )}</tbody></table>`;
+}
+
 function trainerSection(plots: RunPlots) {
   if (plots.trainer.length === 0) return "";
   const names = [...new Set(plots.trainer.flatMap((row) => Object.keys(row.metrics)))].sort();
@@ -86,6 +117,7 @@ function trainerSection(plots: RunPlots) {
     values && values.length > 0 ? values.reduce((sum, value) => sum + value, 0) / values.length : null;
   return html`<section id="trainer"><h2>Trainer iterations</h2>
 <div class="plot wide"><div class="chart"><canvas id="plot-trainer" aria-label="trainer metrics per iteration"></canvas></div></div>
+${trainerHealth(plots)}
 <h3>Per policy version (mean over its iterations)</h3>
 <table class="grid"><thead><tr><th>policy version</th><th>iterations</th>${names.map((name) => html`<th>${name}</th>`)}</tr></thead>
 <tbody>${[...versions].map(
