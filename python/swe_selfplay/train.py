@@ -59,6 +59,8 @@ class TrainerSettings:
     service_token: str | None = None
     max_minutes: float | None = None
     run_command: RunCommand | None = None
+    #: A Ray cluster whose `swe_selfplay.ray` deployment serves the steps (instead of, or besides, `services`).
+    ray_address: str | None = None
 
 
 class TrainerState:
@@ -103,6 +105,8 @@ class Trainer:
         self.pool = (
             ReplicaPool.of_urls(settings.services, token=settings.service_token) if settings.services else None
         )
+        if settings.ray_address:
+            self.pool = ReplicaPool.from_ray(settings.ray_address, token=settings.service_token)
         self.followed = [RolloutDirectory(path) for path in settings.follow_rollouts]
         if self.step > 0:
             log.info("resuming at %s", self.names.name(self.step))
@@ -284,6 +288,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--vllm-url", required=True, help="vLLM's root URL (started with --enable-lora)")
     parser.add_argument("--service", action="append", default=[], help="a `swe-selfplay serve` URL (repeatable)")
     parser.add_argument("--service-token-env", help="environment variable holding the services' bearer token")
+    parser.add_argument("--ray-address", help="a Ray cluster whose swe_selfplay.ray deployment serves the steps")
     parser.add_argument("--follow-rollouts", action="append", default=[],
                         help="an exported rollouts directory whose new steps join each iteration (repeatable)")
     parser.add_argument("--run-config", help="without a service: play each iteration as `swe-selfplay run "
@@ -320,8 +325,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
     parser.add_argument("--step-timeout", type=float, default=3600.0)
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     args = parser.parse_args(argv)
-    if not args.service and not args.follow_rollouts and not args.run_config:
-        parser.error("give at least one --service, --run-config or --follow-rollouts")
+    if not args.service and not args.follow_rollouts and not args.run_config and not args.ray_address:
+        parser.error("give at least one --service, --ray-address, --run-config or --follow-rollouts")
     inference = {"kind": args.inference_kind, "base_url": args.inference_url or args.vllm_url.rstrip("/") + "/v1",
                  "tool_call_format": args.tool_call_format}
     return TrainerSettings(
@@ -330,7 +335,8 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
         service_token=os.environ.get(args.service_token_env) if args.service_token_env else None,
         rollout=RolloutSettings(
             inference=inference,  # type: ignore[arg-type]
-            steps_per_iteration=args.steps if args.service or args.run_config else 0, group_size=args.group_size,
+            steps_per_iteration=args.steps if args.service or args.run_config or args.ray_address else 0,
+            group_size=args.group_size,
             environment=args.environment, strategy=args.strategy, solver_only=args.solver_only,
             sampling={"max_tokens": args.max_tokens, "temperature": args.temperature},
             step_timeout_s=args.step_timeout, run_name=args.run_name,
@@ -344,6 +350,7 @@ def parse_arguments(argv: list[str] | None = None) -> TrainerSettings:
         store=args.store, run_id=args.run_id, follow_rollouts=args.follow_rollouts, max_minutes=args.max_minutes,
         run_command=RunCommand(args.cli.split(), args.run_config, str(Path(args.out) / "runs"))
         if args.run_config else None,
+        ray_address=args.ray_address,
     )
 
 

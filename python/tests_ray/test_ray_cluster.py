@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -24,9 +25,10 @@ import pytest
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
-from swe_selfplay.client import ServiceClient, StepRequest  # noqa: E402
+from swe_selfplay.client import ReplicaPool, ServiceClient, StepRequest  # noqa: E402
 from swe_selfplay.ray import DeploymentError, deploy  # noqa: E402
 from swe_selfplay.rollout_stage import RolloutSettings, collect  # noqa: E402
+from swe_selfplay.train import parse_arguments  # noqa: E402
 
 MODEL_URL = os.environ["SWE_SELFPLAY_RAY_MODEL_URL"]
 REPO = os.environ["SWE_SELFPLAY_RAY_REPO"]
@@ -97,7 +99,8 @@ class PeakMemory:
 def cluster(tmp_path_factory):
     memory = PeakMemory()
     started = time.monotonic()
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False, **SMALL_NODE})
+    head = {"num_cpus": 0, "include_dashboard": False, **SMALL_NODE}
+    cluster = Cluster(initialize_head=True, head_node_args=head)
     for _ in range(3):
         cluster.add_node(num_cpus=1, resources={"sandbox": 1}, **SMALL_NODE)
     cluster.wait_for_nodes()
@@ -147,6 +150,19 @@ def test_one_replica_per_sandbox_node_and_steps_spread_over_them(cluster, deploy
     done = [pool.wait_step(view, timeout_s=180) for view in views]
     assert all(view.status == "done" for view in done)
     state["finished"] = done[0]
+
+
+def test_the_trainer_and_the_shell_find_the_deployment_by_ray_address(cluster, deployment, tmp_path):
+    settings = parse_arguments(["--out", str(tmp_path), "--model-dir", str(tmp_path), "--base-model", "base",
+                                "--vllm-url", "http://127.0.0.1:1", "--ray-address", cluster.address])  # fmt: skip
+    assert settings.ray_address == cluster.address and settings.rollout.steps_per_iteration == 2
+    pool = ReplicaPool.from_ray(cluster.address, "ssr")
+    assert sorted(pool.clients) == sorted(deployment.urls())
+    status = subprocess.run([sys.executable, "-m", "swe_selfplay.ray", "status", "--address", cluster.address,
+                             "--name", "ssr"], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert status.returncode == 0, status.stderr
+    report = json.loads(status.stdout)
+    assert sorted(info["url"] for info in report["replicas"]) == sorted(deployment.urls())
 
 
 def test_a_killed_replica_is_started_again_and_still_serves_its_results(deployment, state):
@@ -200,7 +216,8 @@ def test_a_replica_that_never_becomes_healthy_is_one_line_and_leaves_nothing(clu
 
 
 def test_a_node_lost_mid_iteration_loses_and_duplicates_nothing(cluster, deployment, state):
-    pool = deployment.pool()
+    # As the trainer does with --ray-address: the pool found by address, the rollout stage's collect.
+    pool = ReplicaPool.from_ray(cluster.address, "ssr")
     settings = RolloutSettings(
         inference={"kind": "openai-chat", "base_url": MODEL_URL, "model": "slow"}, steps_per_iteration=3,
         group_size=2, environment="inkwell", strategy="direct", run_name="lost-node",

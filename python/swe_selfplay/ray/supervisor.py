@@ -34,8 +34,9 @@ class ReplicaSpec:
 
     #: The deployment's name: actor names, the store directory and logs derive from it.
     name: str
-    #: The service's own configuration (what `serve --config` reads), written to a file on the node.
-    config: dict[str, Any] = field(default_factory=dict)
+    #: The service's own configuration (what `serve --config` reads: a dict, or a YAML/JSON file's text),
+    #: written to a file on every node. Its `store` is replaced by one in the node's directory.
+    config: dict[str, Any] | str = field(default_factory=dict)
     #: How to call the CLI on the node; `serve ...` is appended.
     command: list[str] = field(default_factory=lambda: ["swe-selfplay"])
     #: Inclusive port range the replica listens on (the first free one on its node).
@@ -82,9 +83,10 @@ class ReplicaSupervisor:
         # Per node: nodes that share a file system (one machine, NFS homes) keep separate stores.
         self.directory = base / f"{self.spec.name}-{node_id[:12]}"
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.config_path = self.directory / "serve.json"
-        self.config_path.write_text(json.dumps(self.spec.config))
-        self.store = str(self.spec.config.get("store") or self.directory / "store.db")
+        config = self.spec.config
+        self.config_path = self.directory / "serve.yaml"
+        self.config_path.write_text(config if isinstance(config, str) else json.dumps(config))
+        self.store = str(self.directory / "store.db")
         self.log_path = self.directory / "serve.log"
         self.port: int | None = None
         self._port_lock: Any = None
