@@ -146,6 +146,7 @@ def deploy(
     node_resource: str | None = None,
     nodes: Iterable[str] | None = None,
     start_timeout_s: float | None = None,
+    runtime_env: dict[str, Any] | None = None,
     **spec: Any,
 ) -> Deployment:
     """Starts one replica on each of `replicas` nodes (default: every node; with `node_resource`, only
@@ -153,7 +154,8 @@ def deploy(
 
     `spec` holds ReplicaSpec's fields: config (the service's config, a dict), command, ports, host,
     directory, token, health_timeout_s, env. A replica that cannot start ends the whole deployment with
-    DeploymentError naming it and why."""
+    DeploymentError naming it and why. The actors import swe_selfplay on their nodes: install it there, or
+    ship it with `runtime_env={"py_modules": [swe_selfplay's directory]}`."""
     ray = init(address)
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -185,7 +187,7 @@ def deploy(
         actor_name = f"{name}-{node_id[:12]}"
         actor = actor_class.options(
             name=actor_name, namespace=NAMESPACE, lifetime="detached", num_cpus=0, max_restarts=0,
-            max_concurrency=4,
+            max_concurrency=4, runtime_env=runtime_env,
             scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=node_id, soft=False),
         ).remote(fields, node_id, node["NodeManagerAddress"])  # fmt: skip
         deployment.replicas.append(Replica(actor, actor_name, node_id))
