@@ -200,7 +200,8 @@ def test_an_exhausted_port_range_is_one_line_and_leaves_nothing(cluster, deploym
         deploy(cluster.address, name="tight", node_resource="sandbox", replicas=1, config=CONFIG, command=CLI,
                host="127.0.0.1", ports=(port, port), directory=str(tmp_path))  # fmt: skip
     assert f"no free port in {port}-{port}" in str(raised.value) and "\n" not in str(raised.value)
-    assert [actor for actor in ray.util.list_named_actors(all_namespaces=True) if actor["name"].startswith("tight-")] == []
+    actors = ray.util.list_named_actors(all_namespaces=True)
+    assert [actor for actor in actors if actor["name"].startswith("tight-")] == []
 
 
 def test_a_replica_that_never_becomes_healthy_is_one_line_and_leaves_nothing(cluster, tmp_path):

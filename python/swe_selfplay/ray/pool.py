@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from typing import Any
 
 from ..client import ReplicaPool, RetryPolicy, ServiceClient, StepRequest, StepView
@@ -55,9 +56,13 @@ class ClusterPool(ReplicaPool):
 
     def wait_step(self, view: StepView, timeout_s: float = 3600.0) -> StepView:
         """The step's final view, from wherever it ended up; each request id is delivered once."""
+        deadline = time.monotonic() + timeout_s
         while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"step {view.request_id} not final after {timeout_s} s (last on {view.replica})")
             try:
-                done = self.client_for(view).wait_step(view.step_id, timeout_s=timeout_s)
+                done = self.client_for(view).wait_step(view.step_id, timeout_s=remaining)
             except ServiceUnavailable as error:
                 view = self._recover(view, error)
                 continue
