@@ -1,6 +1,7 @@
 """`serve` replicas on a real multi-node Ray cluster on one machine (ray.cluster_utils.Cluster: a head with
 no CPUs and three worker nodes with one logical CPU and a `sandbox` resource each), playing steps against
-the scripted model server test/ray/ray.test.ts starts. Spread over nodes; a replica's process group killed
+the scripted model server test/ray/ray.test.ts starts. Deployed, inspected and torn down with
+`python -m swe_selfplay.ray`, found by the trainer's --ray-address and ReplicaPool.from_ray. Spread over nodes; a replica's process group killed
 (started again on its store, finished results still served, a step in flight finished); a node removed in
 the middle of an iteration of the trainer's rollout stage (every step finishes, none delivered twice, no
 sample twice, the replica's process group gone); and bad input, each refused with a one-line reason.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -26,7 +28,7 @@ ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
 from swe_selfplay.client import ReplicaPool, ServiceClient, StepRequest  # noqa: E402
-from swe_selfplay.ray import DeploymentError, deploy  # noqa: E402
+from swe_selfplay.ray import DeploymentError, connect, deploy  # noqa: E402
 from swe_selfplay.rollout_stage import RolloutSettings, collect  # noqa: E402
 from swe_selfplay.train import parse_arguments  # noqa: E402
 
@@ -122,19 +124,30 @@ def state():
     return {}
 
 
+def shell(*args: str) -> dict:
+    """`python -m swe_selfplay.ray ARGS`: its JSON line."""
+    done = subprocess.run([sys.executable, "-m", "swe_selfplay.ray", *args], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 @pytest.fixture(scope="module")
 def deployment(cluster, tmp_path_factory, state):
+    # Deployed from a shell with the service's config file, as docs/scale.md does; found by name.
     directory = tmp_path_factory.mktemp("replicas")
-    deployment = deploy(
-        cluster.address, name="ssr", node_resource="sandbox", config=CONFIG, command=CLI, host="127.0.0.1",
-        ports=(21700, 21799), directory=str(directory), health_timeout_s=120,
-    )  # fmt: skip
+    config = directory / "serve.yaml"
+    config.write_text(json.dumps(CONFIG))
+    shell("deploy", "--address", cluster.address, "--name", "ssr", "--node-resource", "sandbox", "--config",
+          str(config), "--cli", shlex.join(CLI), "--host", "127.0.0.1", "--ports", "21700-21799", "--directory",
+          str(directory))  # fmt: skip
+    deployment = connect(cluster.address, "ssr")
     state["groups"] = {info["pgid"] for info in deployment.infos()}
     try:
         yield deployment
     finally:
         groups = state["groups"] | {info["pgid"] for info in deployment.infos() if "pgid" in info}
-        deployment.teardown()
+        shell("teardown", "--address", cluster.address, "--name", "ssr")
         # Teardown leaves no process of any replica's group behind.
         assert [group for group in groups if group_alive(group)] == []
 
@@ -158,10 +171,7 @@ def test_the_trainer_and_the_shell_find_the_deployment_by_ray_address(cluster, d
     assert settings.ray_address == cluster.address and settings.rollout.steps_per_iteration == 2
     pool = ReplicaPool.from_ray(cluster.address, "ssr")
     assert sorted(pool.clients) == sorted(deployment.urls())
-    status = subprocess.run([sys.executable, "-m", "swe_selfplay.ray", "status", "--address", cluster.address,
-                             "--name", "ssr"], capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert status.returncode == 0, status.stderr
-    report = json.loads(status.stdout)
+    report = shell("status", "--address", cluster.address, "--name", "ssr")
     assert sorted(info["url"] for info in report["replicas"]) == sorted(deployment.urls())
 
 
