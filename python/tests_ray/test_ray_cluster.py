@@ -1,10 +1,11 @@
 """`serve` replicas on a real multi-node Ray cluster on one machine (ray.cluster_utils.Cluster: a head with
 no CPUs and three worker nodes with one logical CPU and a `sandbox` resource each), playing steps against
 the scripted model server test/ray/ray.test.ts starts. Deployed, inspected and torn down with
-`python -m swe_selfplay.ray`, found by the trainer's --ray-address and ReplicaPool.from_ray. Spread over nodes; a replica's process group killed
-(started again on its store, finished results still served, a step in flight finished); a node removed in
-the middle of an iteration of the trainer's rollout stage (every step finishes, none delivered twice, no
-sample twice, the replica's process group gone); and bad input, each refused with a one-line reason.
+`python -m swe_selfplay.ray`, found by the trainer's --ray-address and ReplicaPool.from_ray. Spread over
+nodes; a replica's process group killed (started again on its store, finished results still served, a step
+in flight finished); a node removed in the middle of an iteration of the trainer's rollout stage (every step
+finishes, none delivered twice, no sample twice, the replica's process group gone); and bad input, each
+refused with a one-line reason. The cluster's peak memory is bounded (3 GiB) and reported.
 
 Needs SWE_SELFPLAY_RAY_MODEL_URL, SWE_SELFPLAY_RAY_REPO and SWE_SELFPLAY_RAY_CLI (a JSON list: how to call
 the CLI); the vitest file sets them."""
