@@ -28,6 +28,7 @@ import pytest
 ray = pytest.importorskip("ray")
 from ray.cluster_utils import Cluster  # noqa: E402
 
+from swe_selfplay.adapters.steps import SharedSteps, StepSettings  # noqa: E402
 from swe_selfplay.client import ReplicaPool, ServiceClient, StepRequest  # noqa: E402
 from swe_selfplay.ray import DeploymentError, connect, deploy  # noqa: E402
 from swe_selfplay.rollout_stage import RolloutSettings, collect  # noqa: E402
@@ -139,16 +140,16 @@ def deployment(cluster, tmp_path_factory, state):
     directory = tmp_path_factory.mktemp("replicas")
     config = directory / "serve.yaml"
     config.write_text(json.dumps(CONFIG))
-    shell("deploy", "--address", cluster.address, "--name", "ssr", "--node-resource", "sandbox", "--config",
+    shell("deploy", "--address", cluster.address, "--node-resource", "sandbox", "--config",
           str(config), "--cli", shlex.join(CLI), "--host", "127.0.0.1", "--ports", "21700-21799", "--directory",
           str(directory))  # fmt: skip
-    deployment = connect(cluster.address, "ssr")
+    deployment = connect(cluster.address)
     state["groups"] = {info["pgid"] for info in deployment.infos()}
     try:
         yield deployment
     finally:
         groups = state["groups"] | {info["pgid"] for info in deployment.infos() if "pgid" in info}
-        shell("teardown", "--address", cluster.address, "--name", "ssr")
+        shell("teardown", "--address", cluster.address)
         # Teardown leaves no process of any replica's group behind.
         assert [group for group in groups if group_alive(group)] == []
 
@@ -170,10 +171,19 @@ def test_the_trainer_and_the_shell_find_the_deployment_by_ray_address(cluster, d
     settings = parse_arguments(["--out", str(tmp_path), "--model-dir", str(tmp_path), "--base-model", "base",
                                 "--vllm-url", "http://127.0.0.1:1", "--ray-address", cluster.address])  # fmt: skip
     assert settings.ray_address == cluster.address and settings.rollout.steps_per_iteration == 2
-    pool = ReplicaPool.from_ray(cluster.address, "ssr")
+    pool = ReplicaPool.from_ray(cluster.address)
     assert sorted(pool.clients) == sorted(deployment.urls())
-    report = shell("status", "--address", cluster.address, "--name", "ssr")
+    report = shell("status", "--address", cluster.address)
     assert sorted(info["url"] for info in report["replicas"]) == sorted(deployment.urls())
+
+
+def test_the_engine_adapters_play_steps_through_the_ray_address(cluster, deployment):
+    steps = SharedSteps(StepSettings(
+        services=[], inference={"kind": "openai-chat", "base_url": MODEL_URL}, ray_address=cluster.address,
+        group_size=2, environment="inkwell", strategy="direct", run_name="adapter",
+    ))  # fmt: skip
+    samples = steps.play(steps.request("row-0", 0, "quick", 1))
+    assert samples[0].role == "proposer" and {sample.policy_version for sample in samples} == {"quick"}
 
 
 def test_a_killed_replica_is_started_again_and_still_serves_its_results(deployment, state):
@@ -229,7 +239,7 @@ def test_a_replica_that_never_becomes_healthy_is_one_line_and_leaves_nothing(clu
 
 def test_a_node_lost_mid_iteration_loses_and_duplicates_nothing(cluster, deployment, state):
     # As the trainer does with --ray-address: the pool found by address, the rollout stage's collect.
-    pool = ReplicaPool.from_ray(cluster.address, "ssr")
+    pool = ReplicaPool.from_ray(cluster.address)
     settings = RolloutSettings(
         inference={"kind": "openai-chat", "base_url": MODEL_URL, "model": "slow"}, steps_per_iteration=3,
         group_size=2, environment="inkwell", strategy="direct", run_name="lost-node",

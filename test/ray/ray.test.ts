@@ -52,7 +52,7 @@ describe.skipIf(typeof python !== "string")("serve replicas on a multi-node Ray 
       },
     );
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-    expect(result.stdout).toMatch(/7 passed/);
+    expect(result.stdout).toMatch(/8 passed/);
     expect(result.stdout).not.toMatch(/skipped/);
     process.stderr.write(`ray cluster: ${readFileSync(report, "utf8")}\n`);
   }, 660_000);
