@@ -2,7 +2,7 @@
 no CPUs and three worker nodes with one logical CPU and a `sandbox` resource each), playing steps against
 the scripted model server test/ray/ray.test.ts starts. Deployed, inspected and torn down with
 `python -m swe_selfplay.ray`, found by the trainer's --ray-address and ReplicaPool.from_ray. Spread over
-nodes; a replica's process group killed (started again on its store, finished results still served, a step
+nodes; a replica's service process killed (started again on its store, finished results still served, a step
 in flight finished); a node removed in the middle of an iteration of the trainer's rollout stage (every step
 finishes, none delivered twice, no sample twice, the replica's process group gone); and bad input, each
 refused with a one-line reason. The cluster's peak memory is bounded (3 GiB) and reported.
@@ -193,8 +193,11 @@ def test_a_killed_replica_is_started_again_and_still_serves_its_results(deployme
     client = ServiceClient(finished.replica)
     in_flight = client.request_step(step("killed-in-flight", model="slow"))
     until(lambda: client.get_step(in_flight.step_id).status == "running", what="the slow step running")
-    os.killpg(before["pgid"], signal.SIGKILL)
-    until(lambda: not group_alive(before["pgid"]), 30, "the killed group gone")
+    # The service process itself (the guard's child) dies, as under the OOM killer: its guard ends the rest
+    # of the group and exits, and the supervisor starts a new group.
+    (service,) = psutil.Process(before["pgid"]).children()
+    service.send_signal(signal.SIGKILL)
+    until(lambda: not group_alive(before["pgid"]), 30, "the killed replica's group gone")
 
     def restarted():
         info = next(info for info in deployment.infos() if info["node_id"] == before["node_id"])
