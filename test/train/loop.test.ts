@@ -287,7 +287,10 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     const statePath = join(out, "state.json");
     const firstExit = new Promise<number | null>((resolve) => first.once("exit", (code) => resolve(code)));
     while (first.exitCode === null) {
-      if (existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).step === 1) {
+      // The version is saved (state.json) a moment before its metrics line is written: wait for both.
+      const saved = existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).step === 1;
+      const metrics = join(out, "metrics.jsonl");
+      if (saved && existsSync(metrics) && readFileSync(metrics, "utf8").endsWith("\n")) {
         first.kill("SIGKILL");
         break;
       }
