@@ -250,7 +250,7 @@ def test_a_node_lost_mid_iteration_loses_and_duplicates_nothing(cluster, deploym
     outcome: dict = {}
     iteration = threading.Thread(target=lambda: outcome.update(batch=collect(pool, settings, 1, "v1", 1)))
     iteration.start()
-    until(lambda: len(pool.requests) == 3, 60, "three steps requested")
+    until(lambda: len(pool.requests) + len(pool.delivered) == 3, 60, "three steps requested")
     infos = deployment.infos()
     victim = next(info for info in infos
                   if ServiceClient(info["url"]).stats().get("in_flight", 0) > 0)  # fmt: skip

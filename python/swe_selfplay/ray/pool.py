@@ -21,6 +21,8 @@ log = logging.getLogger("swe_selfplay.ray")
 
 
 class ClusterPool(ReplicaPool):
+    """ReplicaPool over a deployment's live replicas; keeps each unfinished request to submit it again."""
+
     def __init__(self, deployment: Deployment, token: str | None = None, **options: Any):
         self.deployment = deployment
         self.token = token
@@ -70,6 +72,7 @@ class ClusterPool(ReplicaPool):
                 if view.request_id in self.delivered:
                     raise RuntimeError(f"request {view.request_id} was already delivered")
                 self.delivered.add(view.request_id)
+                self.requests.pop(view.request_id, None)
             return done
 
     def _recover(self, view: StepView, error: ServiceUnavailable) -> StepView:
