@@ -21,6 +21,7 @@ matplotlib_version=3.10.8
 pytest_version=8.4.2
 # What verl's agent loop module imports beyond torch, transformers, numpy and pydantic (verl itself is
 # installed without dependencies: it pins an older transformers than the vLLM venv's).
+# Ray (pinned here) is also what swe_selfplay.ray and its multi-node test (test/ray) run on.
 verl_imports=(ray==2.60.0 hydra-core==1.3.2 omegaconf==2.3.0 tensordict==0.10.0 pillow codetiming datasets
   pylatexenc dill)
 

@@ -259,6 +259,16 @@ class ReplicaPool:
     def of_urls(cls, urls: list[str], token: str | None = None, **options: Any) -> "ReplicaPool":
         return cls([ServiceClient(url, token=token, **options) for url in urls])
 
+    @classmethod
+    def from_ray(
+        cls, address: str | None, deployment: str = "swe-selfplay", token: str | None = None, **options: Any
+    ) -> "ReplicaPool":
+        """The replicas of a `swe_selfplay.ray` deployment on the Ray cluster at `address` (needs ray); a step
+        whose replica or node is lost is requested again on another replica under the same request id."""
+        from .ray import connect
+
+        return connect(address, deployment).pool(token=token, **options)
+
     def pick(self) -> ServiceClient:
         """The replica with the lowest load; a replica whose stats fail is skipped; all failing raises."""
         loads: list[tuple[float, str]] = []

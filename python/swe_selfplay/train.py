@@ -76,6 +76,8 @@ class TrainerSettings:
     max_minutes: float | None = None
     run_command: RunCommand | None = None
     evaluation: EvaluationSettings | None = None
+    #: A Ray cluster whose `swe_selfplay.ray` deployment serves the steps (instead of, or besides, `services`).
+    ray_address: str | None = None
 
 
 class TrainerState:
@@ -149,6 +151,8 @@ class Trainer:
         self.pool = (
             ReplicaPool.of_urls(settings.services, token=settings.service_token) if settings.services else None
         )
+        if settings.ray_address:
+            self.pool = ReplicaPool.from_ray(settings.ray_address, token=settings.service_token)
         if self.step > 0:
             log.info("resuming at %s", self.names.name(self.step))
             self.ensure_served(self.step)
@@ -489,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "--logprobs-mode processed_logprobs)")
     parser.add_argument("--service", action="append", default=[], help="a `swe-selfplay serve` URL (repeatable)")
     parser.add_argument("--service-token-env", help="environment variable holding the services' bearer token")
+    parser.add_argument("--ray-address", help="a Ray cluster whose swe_selfplay.ray deployment serves the steps")
     parser.add_argument("--follow-rollouts", action="append", default=[],
                         help="an exported rollouts directory whose new steps join each iteration (repeatable)")
     parser.add_argument("--run-config", help="without a service: play each iteration as `swe-selfplay run "
@@ -549,8 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainerSettings:
-    if not args.service and not args.follow_rollouts and not args.run_config:
-        parser.error("give at least one --service, --run-config or --follow-rollouts")
+    if not args.service and not args.follow_rollouts and not args.run_config and not args.ray_address:
+        parser.error("give at least one --service, --ray-address, --run-config or --follow-rollouts")
     if args.dual_clip and args.dual_clip <= 1:
         parser.error(f"--dual-clip must exceed 1 (or be 0 to switch it off), got {args.dual_clip}")
     inference = {"kind": args.inference_kind, "base_url": args.inference_url or args.vllm_url.rstrip("/") + "/v1",
@@ -566,7 +571,8 @@ def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         service_token=os.environ.get(args.service_token_env) if args.service_token_env else None,
         rollout=RolloutSettings(
             inference=inference,  # type: ignore[arg-type]
-            steps_per_iteration=args.steps if args.service or args.run_config else 0, group_size=args.group_size,
+            steps_per_iteration=args.steps if args.service or args.run_config or args.ray_address else 0,
+            group_size=args.group_size,
             environment=args.environment, strategy=args.strategy, solver_only=args.solver_only,
             sampling=sampling,  # type: ignore[arg-type]
             step_timeout_s=args.step_timeout, run_name=args.run_name,
@@ -582,6 +588,7 @@ def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         run_command=RunCommand(args.cli.split(), args.run_config, str(Path(args.out) / "runs"))
         if args.run_config else None,
         evaluation=_evaluation_settings(parser, args, inference),
+        ray_address=args.ray_address,
     )
 
 

@@ -181,3 +181,18 @@ def test_the_slime_generate_returns_one_proposer_and_g_solver_samples(service, m
                                  "tool_call_format": "hermes", "model": "policy-v2"}
     assert post["environment"] == "inkwell"
     assert prompt.tokens == [] and prompt.status is StandInSlimeSample.Status.PENDING
+
+
+def test_the_adapters_take_a_ray_address_and_use_it(monkeypatch):
+    # The pool comes from the Ray cluster: one that does not answer is said in one line.
+    pytest.importorskip("ray")
+    from swe_selfplay.adapters.slime import settings_from_environment
+    from swe_selfplay.ray import DeploymentError
+
+    monkeypatch.delenv("SWE_SELFPLAY_SERVICES", raising=False)
+    monkeypatch.setenv("SWE_SELFPLAY_RAY_ADDRESS", "127.0.0.1:1")
+    args = type("Args", (), {"sglang_router_ip": "127.0.0.1", "sglang_router_port": 30000})()
+    settings = settings_from_environment(args, {})
+    assert settings.ray_address == "127.0.0.1:1" and settings.services == []
+    with pytest.raises(DeploymentError, match=r"^Ray at 127\.0\.0\.1:1 does not answer: [^\n]+$"):
+        SharedSteps(settings)

@@ -25,6 +25,7 @@ NEEDED_FLOORS = {
     "matplotlib": ("3.7", "the Agg backend and pyplot subplots"),
     "verl": ("0.8", "AgentLoopBase.rollout_config; AgentLoopOutput response_logprobs, reward_score, extra_fields"),
     "pytest": ("8", "the test suite"),
+    "ray": ("2.9", "NodeAffinitySchedulingStrategy, detached named actors, list_named_actors(all_namespaces=True)"),
 }
 
 

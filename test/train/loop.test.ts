@@ -3,7 +3,8 @@
 // trainer (python -m swe_selfplay.train, peft + torch) updating a LoRA adapter from the rewards and
 // hot-loading it. The steps come from `swe-selfplay run` started per iteration (default), or with
 // SWE_SELFPLAY_LOOP_SOURCE=serve from `swe-selfplay serve` playing solver-only steps (the built-in policy
-// proposes, the model solves). Two iterations, with the trainer killed
+// proposes, the model solves), or with SWE_SELFPLAY_LOOP_SOURCE=ray from the same service deployed by
+// swe_selfplay.ray on a Ray cluster on this machine (test/ray/cluster.py), found by --ray-address. Two iterations, with the trainer killed
 // between them and started again: the second resumes at the first's version, its samples were sampled with
 // that version, vLLM serves the new weights (its logprobs differ from the base model's and match the
 // trainer's), and samples older than the staleness bound are counted and not trained on. Sampling runs at
@@ -57,8 +58,11 @@ interface Probe {
 
 const temp = makeTempDir("swe-selfplay-train-");
 const out = join(temp.path, "trainer");
-const storePath = join(temp.path, "store.db");
-const source = process.env.SWE_SELFPLAY_LOOP_SOURCE === "serve" ? "serve" : "run";
+let storePath = join(temp.path, "store.db");
+const sources = ["run", "serve", "ray"] as const;
+const source = sources.find((name) => name === process.env.SWE_SELFPLAY_LOOP_SOURCE) ?? "run";
+let rayCluster: ChildProcess | undefined;
+let rayAddress: string;
 let vllm: VllmServer;
 let service: ChildProcess | undefined;
 let serviceUrl: string;
@@ -104,6 +108,42 @@ async function startService(config: string): Promise<void> {
   throw new Error(`serve did not answer /v1/health:\n${log}`);
 }
 
+/** test/ray/cluster.py: a cluster with one sandbox node, the service deployed on it; the trainer records
+ * its iterations in that replica's store. */
+async function startRayCluster(config: string): Promise<void> {
+  const child = spawn(
+    python as string,
+    [
+      join(projectRoot, "test/ray/cluster.py"),
+      "--config",
+      config,
+      "--cli",
+      JSON.stringify([process.execPath, join(projectRoot, "bin/swe-selfplay.js")]),
+    ],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, PYTHONPATH: join(projectRoot, "python"), RAY_USAGE_STATS_ENABLED: "0" },
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
+  rayCluster = child;
+  let log = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    log = (log + chunk.toString("utf8")).slice(-4000);
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (out.includes("\n")) resolve(out.split("\n")[0]!);
+    });
+    child.once("exit", (code) => reject(new Error(`test/ray/cluster.py exited with ${code}:\n${log}`)));
+  });
+  const started = JSON.parse(line) as { address: string; replicas: { store: string }[] };
+  rayAddress = started.address;
+  storePath = started.replicas[0]!.store;
+}
+
 function trainerArguments(extra: string[]): string[] {
   return [
     "-n",
@@ -121,12 +161,14 @@ function trainerArguments(extra: string[]): string[] {
     vllm.rootUrl,
     ...(source === "serve"
       ? ["--service", serviceUrl, "--solver-only"]
-      : [
-          "--run-config",
-          configPath,
-          "--cli",
-          `${process.execPath} ${join(projectRoot, "bin/swe-selfplay.js")}`,
-        ]),
+      : source === "ray"
+        ? ["--ray-address", rayAddress, "--solver-only"]
+        : [
+            "--run-config",
+            configPath,
+            "--cli",
+            `${process.execPath} ${join(projectRoot, "bin/swe-selfplay.js")}`,
+          ]),
     "--steps",
     "1",
     "--group-size",
@@ -232,10 +274,16 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       }),
     );
     if (source === "serve") await startService(configPath);
+    if (source === "ray") await startRayCluster(configPath);
   }, 3_300_000);
 
   afterAll(async () => {
     service?.kill("SIGTERM");
+    if (rayCluster && rayCluster.exitCode === null) {
+      const exited = new Promise((resolve) => rayCluster!.once("exit", resolve));
+      rayCluster.stdin?.end();
+      await exited;
+    }
     await vllm?.stop();
     temp.remove();
   }, 60_000);
@@ -254,7 +302,10 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     const statePath = join(out, "state.json");
     const firstExit = new Promise<number | null>((resolve) => first.once("exit", (code) => resolve(code)));
     while (first.exitCode === null) {
-      if (existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).step === 1) {
+      // The version is saved (state.json) a moment before its metrics line is written: wait for both.
+      const saved = existsSync(statePath) && JSON.parse(readFileSync(statePath, "utf8")).step === 1;
+      const metrics = join(out, "metrics.jsonl");
+      if (saved && existsSync(metrics) && readFileSync(metrics, "utf8").endsWith("\n")) {
         first.kill("SIGKILL");
         break;
       }
@@ -316,7 +367,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       sample_id: string;
     };
     for (const sample of base as unknown as Sampled[]) {
-      if (source === "serve")
+      if (source !== "run")
         expect(sample).toMatchObject({ policy_version: vllm.model, meta: { policy_step: 0 } });
       expect(new Set(sample.meta.turn_models)).toEqual(new Set([vllm.model]));
     }
@@ -325,7 +376,7 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
     );
     expect(sampled.length).toBeGreaterThan(0);
     for (const sample of sampled) {
-      if (source === "serve")
+      if (source !== "run")
         expect(sample).toMatchObject({ policy_version: "policy-v1", meta: { policy_step: 1 } });
       expect(new Set(sample.meta.turn_models)).toEqual(new Set(["policy-v1"]));
     }

@@ -4,7 +4,8 @@ swe_selfplay.adapters.slime.generate`) that plays one self-play step per prompt 
 proposer's, then the G solvers'.
 
 Settings come from environment variables (slime passes its argparse namespace, which has no room for
-ours): SWE_SELFPLAY_SERVICES (comma-separated URLs), SWE_SELFPLAY_MODEL (the served model name, the
+ours): SWE_SELFPLAY_SERVICES (comma-separated URLs) or SWE_SELFPLAY_RAY_ADDRESS (a Ray cluster with a
+swe_selfplay.ray deployment), SWE_SELFPLAY_MODEL (the served model name, the
 policy version), SWE_SELFPLAY_GROUP_SIZE, SWE_SELFPLAY_ENVIRONMENT, SWE_SELFPLAY_STRATEGY,
 SWE_SELFPLAY_TOOL_CALL_FORMAT, SWE_SELFPLAY_SOLVER_ONLY=1, SWE_SELFPLAY_SERVICE_TOKEN. A sample's
 `metadata` may override environment and strategy per prompt."""
@@ -21,8 +22,10 @@ from .steps import StepSettings, shared_steps, split_sample
 
 def settings_from_environment(args: Any, metadata: dict[str, Any]) -> StepSettings:
     services = [url.strip() for url in os.environ.get("SWE_SELFPLAY_SERVICES", "").split(",") if url.strip()]
-    if not services:
-        raise ValueError("SWE_SELFPLAY_SERVICES names no `swe-selfplay serve` URL")
+    ray_address = os.environ.get("SWE_SELFPLAY_RAY_ADDRESS") or None
+    if not services and not ray_address:
+        raise ValueError("SWE_SELFPLAY_SERVICES names no `swe-selfplay serve` URL, and SWE_SELFPLAY_RAY_ADDRESS "
+                         "is unset")
     router = f"http://{args.sglang_router_ip}:{args.sglang_router_port}"
     return StepSettings(
         services=services,
@@ -34,6 +37,7 @@ def settings_from_environment(args: Any, metadata: dict[str, Any]) -> StepSettin
         solver_only=os.environ.get("SWE_SELFPLAY_SOLVER_ONLY") == "1",
         token=os.environ.get("SWE_SELFPLAY_SERVICE_TOKEN"),
         run_name=os.environ.get("SWE_SELFPLAY_RUN_NAME", "slime"),
+        ray_address=ray_address,
     )
 
 

@@ -59,6 +59,8 @@ class StepSettings:
     sampling: dict[str, Any] = field(default_factory=dict)
     token: str | None = None
     step_timeout_s: float = 3600.0
+    #: A Ray cluster whose swe_selfplay.ray deployment serves the steps (instead of `services`).
+    ray_address: str | None = None
     #: Prefix of request ids; unique per trainer process unless given (then a restart reuses steps).
     run_name: str = field(default_factory=lambda: f"engine-{uuid.uuid4().hex[:12]}")
 
@@ -71,7 +73,8 @@ class SharedSteps:
 
     def __init__(self, settings: StepSettings):
         self.settings = settings
-        self.pool = ReplicaPool.of_urls(settings.services, token=settings.token)
+        self.pool = (ReplicaPool.from_ray(settings.ray_address, token=settings.token) if settings.ray_address
+                     else ReplicaPool.of_urls(settings.services, token=settings.token))
         self._lock = threading.Lock()
         self._rows: dict[str, dict[str, Any]] = {}
         #: Samples of steps that had more samples than the row's copies (second-order groups), not handed out.
@@ -128,7 +131,7 @@ _registry: dict[tuple, SharedSteps] = {}
 def shared_steps(settings: StepSettings) -> SharedSteps:
     """One registry per configuration and process: engines build a new rollout object for every row copy."""
     key = (tuple(settings.services), tuple(sorted(settings.inference.items())), settings.group_size,
-           settings.environment, settings.strategy, settings.solver_only, settings.run_name)
+           settings.environment, settings.strategy, settings.solver_only, settings.run_name, settings.ray_address)
     if key not in _registry:
         _registry[key] = SharedSteps(settings)
     return _registry[key]

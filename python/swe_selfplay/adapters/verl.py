@@ -9,7 +9,8 @@ Register it in verl's agent loop configuration (see docs/training.md):
       model: policy
       group_size: 7
 
-and set `actor_rollout_ref.rollout.n` to group_size + 1: each dataset row (its `index`) becomes one step,
+(or, for a swe_selfplay.ray deployment, `ray_address: auto` instead of `services`), and set
+`actor_rollout_ref.rollout.n` to group_size + 1: each dataset row (its `index`) becomes one step,
 whose proposer sample and G solver samples go to the row's n copies. The sample's tokens are what the
 policy sampled (token-in/token-out), so `response_logprobs` are the rollout's own."""
 
@@ -27,7 +28,7 @@ class SweSelfplayAgentLoop(AgentLoopBase):
     def __init__(
         self,
         *args: Any,
-        services: list[str],
+        services: list[str] = (),  # type: ignore[assignment]
         inference: dict[str, Any],
         model: str,
         group_size: int = 8,
@@ -36,6 +37,7 @@ class SweSelfplayAgentLoop(AgentLoopBase):
         solver_only: bool = False,
         run_name: str = "verl",
         policy_step: int | None = None,
+        ray_address: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
@@ -43,7 +45,7 @@ class SweSelfplayAgentLoop(AgentLoopBase):
         self.policy_step = policy_step
         self.steps = shared_steps(StepSettings(
             services=list(services), inference=dict(inference), group_size=group_size, environment=environment,
-            strategy=strategy, solver_only=solver_only, run_name=run_name,
+            strategy=strategy, solver_only=solver_only, run_name=run_name, ray_address=ray_address,
         ))
 
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
