@@ -17,6 +17,8 @@ started=$SECONDS
 
 peft_version=0.21.2
 verl_version=0.9.1
+# The oldest verl the adapter supports, installed beside the newest (python/tests/test_verl_floor.py).
+verl_floor_version=0.9.0
 matplotlib_version=3.10.8
 pytest_version=8.4.2
 # What verl's agent loop module imports beyond torch, transformers, numpy and pydantic (verl itself is
@@ -51,6 +53,13 @@ if [ ! -f "$venv/.ready" ]; then
   "$venv/bin/python" -c 'from verl.experimental.agent_loop.agent_loop import AgentLoopBase' >&2
   touch "$venv/.ready"
   log "trainer venv ready in $((SECONDS - started)) s"
+fi
+
+floor="$venv/verl-floor-$verl_floor_version"
+if [ ! -f "$floor/.ready" ]; then
+  "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q install --no-deps --target "$floor" \
+    "verl==$verl_floor_version"
+  touch "$floor/.ready"
 fi
 
 env_file="$cache/trainer.env"

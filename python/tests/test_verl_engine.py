@@ -19,8 +19,9 @@ import verl  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 from verl.protocol import DataProto  # noqa: E402
 from verl.trainer.ppo.core_algos import compute_grpo_outcome_advantage  # noqa: E402
-from verl.workers.rollout.llm_server import LLMServerClient  # noqa: E402
-from verl.workers.rollout.router import GlobalRequestLoadBalancer  # noqa: E402
+# Both live in verl.workers.rollout.llm_server from 0.9.0 on (0.9.1 moved the balancer to .router and
+# re-exports it there).
+from verl.workers.rollout.llm_server import GlobalRequestLoadBalancer, LLMServerClient  # noqa: E402
 
 from swe_selfplay.adapters import verl as adapter  # noqa: E402
 

@@ -1,6 +1,6 @@
 """verl: an agent loop that plays self-play steps through `swe-selfplay serve` against verl's own inference
-servers. Supported: verl 0.9.x (`AgentLoopBase` with `rollout_config` and `server_manager`, and
-`LLMServerClient` with its global load balancer).
+servers. Supported: verl 0.9.0 to 0.9.1, both tested (`AgentLoopBase` with `rollout_config` and
+`server_manager`, `LLMServerClient` with its global load balancer; earlier versions have neither).
 
 Register it in verl's agent loop configuration (`actor_rollout_ref.rollout.agent.agent_loop_config_path`,
 docs/engines/verl-agent-loop.yaml, see docs/training.md):
@@ -100,7 +100,7 @@ class SweSelfplayAgentLoop(AgentLoopBase):
         step ends."""
         server_id, _ = await self.server_manager._acquire_server(request_id)
         inference = {**self.steps.settings.inference, "base_url": f"http://{server_id}/v1"}
-        return inference, lambda: self.server_manager._release_server(server_id, request_id)
+        return inference, lambda: self.server_manager._release_server(server_id)
 
     async def run(self, sampling_params: dict[str, Any], **kwargs: Any) -> AgentLoopOutput:
         started = time.monotonic()
