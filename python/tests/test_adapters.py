@@ -49,6 +49,10 @@ def test_copies_of_a_row_share_one_step_and_take_its_samples_in_turn(service):
     second = asyncio.run(copies(4))
     assert [taken.sample.role for taken in second] == ["proposer", "solver", "solver", "proposer"]
     assert sorted(post["request_id"] for post in service.posts) == ["t-row7-0", "t-row7-1", "t-row7-2"]
+    # Once every copy of a step has its sample, the row keeps its round but not the step's samples.
+    assert steps._rows["row7"]["task"] is not None and steps._rows["row7"]["taken"] == 1
+    asyncio.run(copies(2))
+    assert steps._rows["row7"]["task"] is None and steps._rows["row7"]["round"] == 2
 
 
 def test_a_step_with_fewer_samples_than_copies_repeats_one_marked_as_a_repeat():

@@ -196,6 +196,8 @@ class SharedSteps:
                 task.cancel()
             raise
         entry["waiting"] -= 1
+        if entry["taken"] >= self.copies and entry["waiting"] == 0:
+            entry["task"] = None  # every copy has its sample: keep only the row's round, not its samples
         if outcome.failure is not None:
             return Taken(None, failure=outcome.failure, request_id=outcome.request_id, step_id=outcome.step_id,
                          rank=index)
@@ -224,7 +226,7 @@ class SharedSteps:
 
     async def abort(self) -> None:
         """Cancels every step still in flight (on the service too)."""
-        tasks = [entry["task"] for entry in self._rows.values() if not entry["task"].done()]
+        tasks = [entry["task"] for entry in self._rows.values() if entry["task"] is not None and not entry["task"].done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
