@@ -146,6 +146,14 @@ def test_steps_are_cancelled_on_the_service_when_every_copy_is_cancelled_and_not
 
         assert asyncio.run(run()) == []
         assert held.deleted == ["step-1"] and held.steps["step-1"]["status"] == "cancelled"
+
+        async def later():
+            # A copy of the row arriving after the step was abandoned gets a new step, not a cancellation.
+            held.hold = False
+            return await steps.next_sample("row", "base")
+
+        taken = asyncio.run(later())
+        assert taken.sample is not None and taken.request_id == "c-row-1"
     finally:
         held.close()
 

@@ -177,7 +177,7 @@ class SharedSteps:
                           choose_inference: InferenceChooser | None = None) -> Taken:
         """The next unused sample of the row's current step, playing a new step when needed."""
         entry = self._rows.get(row)
-        if entry is None or entry["taken"] >= self.copies:
+        if entry is None or entry["taken"] >= self.copies or entry.get("abandoned"):
             round_number = 0 if entry is None else entry["round"] + 1
             entry = {"round": round_number, "taken": 0, "waiting": 0,
                      "task": asyncio.ensure_future(self._play_row(row, round_number, model, policy_step,
@@ -193,6 +193,7 @@ class SharedSteps:
             # The engine cancelled this copy; when no copy of the step waits any more, cancel the step.
             entry["waiting"] -= 1
             if entry["waiting"] == 0 and not task.done():
+                entry["abandoned"] = True  # a copy arriving later starts the row's next round
                 task.cancel()
             raise
         entry["waiting"] -= 1
