@@ -148,12 +148,18 @@ def test_steps_are_cancelled_on_the_service_when_every_copy_is_cancelled_and_not
         assert held.deleted == ["step-1"] and held.steps["step-1"]["status"] == "cancelled"
 
         async def later():
-            # A copy of the row arriving after the step was abandoned gets a new step, not a cancellation.
+            # Two of three copies wait, both are cancelled; the third, arriving later, gets a new step.
+            early = [asyncio.ensure_future(steps.next_sample("row2", "base")) for _ in range(2)]
+            while len(held.steps) < 2:
+                await asyncio.sleep(0.05)
+            for copy in early:
+                copy.cancel()
+            await asyncio.gather(*early, return_exceptions=True)
             held.hold = False
-            return await steps.next_sample("row", "base")
+            return await steps.next_sample("row2", "base")
 
         taken = asyncio.run(later())
-        assert taken.sample is not None and taken.request_id == "c-row-1"
+        assert taken.sample is not None and taken.request_id == "c-row2-1"
     finally:
         held.close()
 
