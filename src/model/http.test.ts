@@ -95,4 +95,15 @@ describe("postWithRetries", () => {
     const plain = postWithRetries(url, "{}", { timeoutMs: 5_000, retry }, judge);
     await expect(plain).rejects.toThrow(/\(is the server up\?\)$/);
   });
+
+  it("tells the crash apart when the dying server still answers 500 with its engine dead", async () => {
+    const dead = await scriptedServer([
+      { status: 500, body: { error: { message: "EngineCore encountered an issue. See stack trace" } } },
+    ]);
+    server = dead.server;
+    const judge = (): Verdict<number> => ({ kind: "done", value: 1 });
+    await expect(
+      postWithRetries(dead.url, "{}", { timeoutMs: 5_000, retry, seeded: true }, judge),
+    ).rejects.toThrow(/--seeds off/);
+  });
 });

@@ -161,6 +161,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export const SEEDED_CRASH =
   '(is the server up? It stopped answering a seeded request: vLLM\'s CPU build with chunked prefill on dies on the first seeded request whose prefill is chunked, "RuntimeError: CPU Generator does not use offset" in its log. Serve it with --no-enable-chunked-prefill --max-num-batched-tokens <its --max-model-len>, or run with --seeds off.)';
 
+const ENGINE_DIED =
+  /EngineDeadError|EngineCore encountered|engine (core )?(is )?dead|CPU Generator does not use offset/i;
+
 export type Verdict<T> =
   | { kind: "done"; value: T }
   /** Worth another try (e.g. a body cut short); `code` names the error if no try succeeds. */
@@ -194,6 +197,7 @@ export async function postWithRetries<T>(
   judge: (response: JudgedResponse) => Verdict<T>,
 ): Promise<T> {
   let failures = 0;
+  let serverDied = false;
   for (;;) {
     const started = performance.now();
     const attempt = await postJson(url, typeof body === "string" ? body : body(), options);
@@ -207,9 +211,11 @@ export async function postWithRetries<T>(
       code = verdict.code;
     }
     failures++;
+    // A server that drops the connection, or whose engine died (vLLM answers 500 until it has shut down).
+    if ((attempt.kind === "network" && !attempt.timedOut) || ENGINE_DIED.test(problem ?? ""))
+      serverDied = true;
     if (failures > options.retry.maxRetries) {
-      const gone = attempt.kind === "network" && !attempt.timedOut;
-      const hint = options.seeded && gone ? SEEDED_CRASH : "(is the server up?)";
+      const hint = options.seeded && serverDied ? SEEDED_CRASH : "(is the server up?)";
       throw new InfrastructureError(
         code,
         `model server at ${url} failed ${failures} times, last: ${problem} ${hint}`,
