@@ -17,7 +17,11 @@ started=$SECONDS
 
 peft_version=0.21.2
 verl_version=0.9.1
+# The oldest verl the adapter supports, installed beside the newest (python/tests/test_verl_floor.py).
+verl_floor_version=0.9.0
 matplotlib_version=3.10.8
+# TRL's GRPOTrainer with its rollout_func, for the TRL adapter (python/tests/test_trl_engine.py).
+trl_version=1.16.0
 pytest_version=8.4.2
 # What verl's agent loop module imports beyond torch, transformers, numpy and pydantic (verl itself is
 # installed without dependencies: it pins an older transformers than the vLLM venv's).
@@ -30,7 +34,7 @@ cache="${SWE_SELFPLAY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/swe-selfplay}"
 eval "$(bash "$here/prepare-vllm.sh" | tail -n 2)"
 vllm_python="$SWE_SELFPLAY_VLLM_PYTHON"
 vllm_venv="$(dirname "$(dirname "$vllm_python")")"
-venv="$cache/trainer/peft-$peft_version-verl-$verl_version-on-$(basename "$vllm_venv")"
+venv="$cache/trainer/peft-$peft_version-verl-$verl_version-trl-$trl_version-on-$(basename "$vllm_venv")"
 mkdir -p "$cache/trainer"
 
 exec 8>"$cache/trainer/.lock"
@@ -46,12 +50,19 @@ if [ ! -f "$venv/.ready" ]; then
   echo "$vllm_site" >"$site/zz-vllm-venv.pth"
   pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input -q)
   "${pip[@]}" install "peft==$peft_version" "matplotlib==$matplotlib_version" "pytest==$pytest_version" \
-    "${verl_imports[@]}"
+    "trl==$trl_version" "${verl_imports[@]}"
   "${pip[@]}" install --no-deps "verl==$verl_version"
   "$venv/bin/python" -c 'import torch, peft; print("torch", torch.__version__, "peft", peft.__version__)' >&2
   "$venv/bin/python" -c 'from verl.experimental.agent_loop.agent_loop import AgentLoopBase' >&2
   touch "$venv/.ready"
   log "trainer venv ready in $((SECONDS - started)) s"
+fi
+
+floor="$venv/verl-floor-$verl_floor_version"
+if [ ! -f "$floor/.ready" ]; then
+  "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q install --no-deps --target "$floor" \
+    "verl==$verl_floor_version"
+  touch "$floor/.ready"
 fi
 
 env_file="$cache/trainer.env"

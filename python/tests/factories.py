@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,7 +43,9 @@ class StandInService:
     """Steps finish at once with canned samples; request ids are idempotent; capacity gives 429s."""
 
     def __init__(self, solver_rewards: list[float] | None = None, capacity: int = 100, fail_requests: set | None = None,
-                 vanish_after_posts: int | None = None):
+                 vanish_after_posts: int | None = None, hold: bool = False, samples_for: Any = None):
+        """`hold`: steps stay running until cancelled (DELETE); `samples_for(body, step_id)`: the samples
+        of a step instead of the canned ones."""
         self.solver_rewards = [1.0, -1.0] if solver_rewards is None else solver_rewards
         self.capacity = capacity
         self.fail_requests = fail_requests or set()
@@ -53,6 +56,9 @@ class StandInService:
         self.rejections = 0
         self.vanish_after_posts = vanish_after_posts
         self.in_flight = 0
+        self.hold = hold
+        self.samples_for = samples_for
+        self.deleted: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,6 +88,8 @@ class StandInService:
                     step = owner.steps.get(parts[3])
                     if step is None:
                         return self.send(404, {"error": {"code": "not-found", "message": "no such step"}})
+                    if step["status"] == "running" and "wait=" in self.path:
+                        time.sleep(0.05)
                     if len(parts) == 5 and parts[4] == "events":
                         self.send_response(200)
                         self.send_header("content-type", "text/event-stream")
@@ -117,11 +125,13 @@ class StandInService:
                 failed = body["request_id"] in owner.fail_requests
                 owner.steps[step_id] = {
                     "step_id": step_id, "request_id": body["request_id"], "policy_version": version,
-                    "policy_step": body.get("policy_step"), "status": "failed" if failed else "done",
+                    "policy_step": body.get("policy_step"),
+                    "status": "failed" if failed else "running" if owner.hold else "done",
                     "reason": "proposer episode failed" if failed else None,
                     "result": None if failed else {
                         "artifact_id": "a" * 8, "valid": True, "validation": {}, "solve_rate": 0.5,
-                        "samples": step_samples(step_id, owner.solver_rewards, version), "episodes": []},
+                        "samples": owner.samples_for(body, step_id) if owner.samples_for else
+                        step_samples(step_id, owner.solver_rewards, version), "episodes": []},
                 }
                 self.send(202, {"step_id": step_id, "request_id": body["request_id"]})
                 if owner.vanish_after_posts is not None and len(owner.posts) >= owner.vanish_after_posts:
@@ -130,6 +140,7 @@ class StandInService:
 
             def do_DELETE(self) -> None:  # noqa: N802
                 step = owner.steps.get(self.path.split("/")[3])
+                owner.deleted.append(self.path.split("/")[3])
                 if step:
                     step["status"] = "cancelled"
                 return self.send(200, {"status": "cancelled"})

@@ -23,7 +23,9 @@ NEEDED_FLOORS = {
     "transformers": ("4.56", "from_pretrained(dtype=...) and a forward pass with logits_to_keep"),
     "peft": ("0.13", "LoraConfig(task_type=...), PeftModel.from_pretrained(is_trainable=True)"),
     "matplotlib": ("3.7", "the Agg backend and pyplot subplots"),
-    "verl": ("0.8", "AgentLoopBase.rollout_config; AgentLoopOutput response_logprobs, reward_score, extra_fields"),
+    "verl": ("0.9", "AgentLoopBase.server_manager with the global load balancer (_acquire_server), rollout_config"),
+    "aiohttp": ("3.9", "ClientSession.request with ClientTimeout(total=...)"),
+    "trl": ("1.16", "GRPOTrainer(rollout_func=...) with env_mask"),
     "pytest": ("8", "the test suite"),
     "ray": ("2.9", "NodeAffinitySchedulingStrategy, detached named actors, list_named_actors(all_namespaces=True)"),
 }

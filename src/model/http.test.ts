@@ -82,4 +82,28 @@ describe("postWithRetries", () => {
     expect(judged).toEqual([500]);
     expect(invalid.bodies).toHaveLength(1);
   });
+
+  it("tells a server that stopped answering a seeded request apart, naming the flags and --seeds off", async () => {
+    // A server that answers, then goes away (as vLLM's CPU worker does on a chunked seeded prefill).
+    const dying = await scriptedServer([{ status: 200, body: {} }]);
+    const url = dying.url;
+    await new Promise<void>((resolve) => dying.server.close(() => resolve()));
+    const judge = (): Verdict<number> => ({ kind: "done", value: 1 });
+    const seeded = postWithRetries(url, "{}", { timeoutMs: 5_000, retry, seeded: true }, judge);
+    await expect(seeded).rejects.toThrow(/--no-enable-chunked-prefill .*--seeds off/);
+    await expect(seeded).rejects.toThrow(/CPU Generator does not use offset/);
+    const plain = postWithRetries(url, "{}", { timeoutMs: 5_000, retry }, judge);
+    await expect(plain).rejects.toThrow(/\(is the server up\?\)$/);
+  });
+
+  it("tells the crash apart when the dying server still answers 500 with its engine dead", async () => {
+    const dead = await scriptedServer([
+      { status: 500, body: { error: { message: "EngineCore encountered an issue. See stack trace" } } },
+    ]);
+    server = dead.server;
+    const judge = (): Verdict<number> => ({ kind: "done", value: 1 });
+    await expect(
+      postWithRetries(dead.url, "{}", { timeoutMs: 5_000, retry, seeded: true }, judge),
+    ).rejects.toThrow(/--seeds off/);
+  });
 });

@@ -170,6 +170,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * What a server that stopped answering a seeded request most likely did, and the fix: vLLM's CPU build (0.32)
+ * with chunked prefill on (its default) dies on the first seeded request whose prefill is chunked, i.e. a
+ * prompt longer than --max-num-batched-tokens (2,048 by default on a CPU).
+ */
+export const SEEDED_CRASH =
+  '(is the server up? It stopped answering a seeded request: vLLM\'s CPU build with chunked prefill on dies on the first seeded request whose prefill is chunked, "RuntimeError: CPU Generator does not use offset" in its log. Serve it with --no-enable-chunked-prefill --max-num-batched-tokens <its --max-model-len>, or run with --seeds off.)';
+
+const ENGINE_DIED =
+  /EngineDeadError|EngineCore encountered|engine (core )?(is )?dead|CPU Generator does not use offset/i;
+
 export type Verdict<T> =
   | { kind: "done"; value: T }
   /** Worth another try (e.g. a body cut short); `code` names the error if no try succeeds. */
@@ -186,6 +197,8 @@ export interface JudgedResponse {
 
 export interface RetryingPostOptions extends PostOptions {
   retry: RetryPolicy;
+  /** The request carries a sampling seed: a server that stops answering it is told apart (SEEDED_CRASH). */
+  seeded?: boolean;
   onRetry?(details: { url: string; attempt: number; delayMs: number; problem: string }): void;
 }
 
@@ -201,6 +214,7 @@ export async function postWithRetries<T>(
   judge: (response: JudgedResponse) => Verdict<T>,
 ): Promise<T> {
   let failures = 0;
+  let serverDied = false;
   for (;;) {
     const started = performance.now();
     const attempt = await postJson(url, typeof body === "string" ? body : body(), options);
@@ -214,12 +228,17 @@ export async function postWithRetries<T>(
       code = verdict.code;
     }
     failures++;
-    if (failures > options.retry.maxRetries)
+    // A server that drops the connection, or whose engine died (vLLM answers 500 until it has shut down).
+    if ((attempt.kind === "network" && !attempt.timedOut) || ENGINE_DIED.test(problem ?? ""))
+      serverDied = true;
+    if (failures > options.retry.maxRetries) {
+      const hint = options.seeded && serverDied ? SEEDED_CRASH : "(is the server up?)";
       throw new InfrastructureError(
         code,
-        `model server at ${url} failed ${failures} times, last: ${problem} (is the server up?)`,
+        `model server at ${url} failed ${failures} times, last: ${problem} ${hint}`,
         { data: { url, attempts: failures, problem } },
       );
+    }
     const delayMs = retryDelayMs(options.retry, failures, attempt);
     options.onRetry?.({ url, attempt: failures, delayMs: Math.round(delayMs), problem: problem ?? "" });
     await sleep(delayMs, options.abortSignal);

@@ -147,6 +147,7 @@ class ChatClient implements ModelClient {
         retry: this.retry,
         headers: this.headers(),
         abortSignal: request.abortSignal,
+        seeded: request.seed !== undefined && this.options.sendSeeds !== false,
         onRetry: (details) => this.log.warn("model request failed; retrying", details),
       },
       (response) => this.judge(response),

@@ -80,6 +80,8 @@ export interface VllmOptions {
    * what an RL trainer's importance ratio needs.
    */
   logprobsMode?: "raw_logprobs" | "processed_logprobs";
+  /** Start an own server even when SWE_SELFPLAY_VLLM_URL names a running one (for a test that crashes it). */
+  fresh?: boolean;
 }
 
 /**
@@ -139,7 +141,14 @@ export async function startVllm(
   const running = process.env.SWE_SELFPLAY_VLLM_URL?.replace(/\/+$/, "");
   const caching = options.prefixCaching === false ? ["--no-enable-prefix-caching"] : [];
   const logprobs = options.logprobsMode ? ["--logprobs-mode", options.logprobsMode] : [];
-  if (running && lora.length === 0 && seeds.length === 0 && caching.length === 0 && logprobs.length === 0)
+  if (
+    running &&
+    !options.fresh &&
+    lora.length === 0 &&
+    seeds.length === 0 &&
+    caching.length === 0 &&
+    logprobs.length === 0
+  )
     return { baseUrl: `${running}/v1`, rootUrl: running, model: SERVED_MODEL, stop: async () => {} };
   // Waiting for another test file's server counts apart from this one's start-up time.
   const release = await acquireVllmLock(options.lockWaitMs ?? 2_400_000);

@@ -1,7 +1,8 @@
 // The Python package's own tests (python/tests, pytest) with the trainer's venv: samples and their checks,
 // the rollout directory reader, the service client against a stand-in speaking the service's HTTP contract,
-// advantages, staleness, the PPO-clip loss, a LoRA policy on a tiny real model, and the verl (real
-// AgentLoopBase) and slime (stand-in Sample) adapters.
+// advantages, staleness, the PPO-clip loss, a LoRA policy on a tiny real model, and the engine adapters:
+// verl through its own AgentLoopWorker (on its newest and its oldest supported version), slime (stand-in
+// Sample), and TRL's GRPOTrainer training one step.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot, runProgram } from "../support/cli.js";
@@ -22,11 +23,11 @@ describe.skipIf(typeof python !== "string")("the swe_selfplay Python package", (
       {
         cwd: join(projectRoot, "python"),
         env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
-        timeoutMs: 600_000,
+        timeoutMs: 1_200_000,
       },
     );
     expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
     expect(result.stdout).toMatch(/\d+ passed/);
     expect(result.stdout).not.toMatch(/skipped/);
-  }, 660_000);
+  }, 1_260_000);
 });

@@ -190,6 +190,7 @@ class TitoClient implements ModelClient {
         retry: this.retry,
         headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
         abortSignal: request.abortSignal,
+        seeded: request.seed !== undefined && this.options.sendSeeds !== false,
         onRetry: (details) => this.log.warn("model request failed; retrying", details),
       },
       (response) => this.judge(response),

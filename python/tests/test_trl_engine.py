@@ -1,0 +1,56 @@
+"""The TRL adapter inside TRL's own GRPOTrainer (TRL from PyPI, on CPU): one GRPO step on the smallest
+prepared real model (Qwen2.5-Coder-0.5B, a rank-4 LoRA), whose completions are a self-play step's samples
+from the service (a stand-in here: factories.StandInService) with their token ids and logprobs as played,
+scored with the SSR rewards."""
+
+import pytest
+from factories import StandInService, record
+
+trl = pytest.importorskip("trl")
+
+
+def model_dir():
+    from test_adapters import tokenizer_dir
+
+    return tokenizer_dir()
+
+
+def test_trl_trains_a_grpo_step_on_a_self_play_steps_samples_and_rewards(tmp_path):
+    if model_dir() is None:
+        pytest.skip("no prepared model (scripts/prepare-vllm.sh)")
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig
+
+    from swe_selfplay.adapters.trl import SsrRollout, ssr_solver_reward
+
+    def samples(body, step):
+        proposer = record(f"{step}p-s0", role="proposer", group_id=f"{step}-proposer", reward=0.3, prompt=4, sampled=3)
+        solvers = [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward, prompt=5, sampled=4)
+                   for i, reward in enumerate([1.0, -1.0])]
+        return [proposer, *solvers]
+
+    service = StandInService(samples_for=samples)
+    try:
+        rollout = SsrRollout(services=[service.url], group_size=2,
+                             inference={"kind": "vllm", "base_url": "http://127.0.0.1:8000/v1", "model": "policy"})
+        args = trl.GRPOConfig(output_dir=str(tmp_path), per_device_train_batch_size=3, num_generations=3,
+                              max_steps=1, max_completion_length=8, learning_rate=1e-2, logging_steps=1,
+                              report_to=[], use_cpu=True, bf16=False, save_strategy="no", seed=1)
+        trainer = trl.GRPOTrainer(model=model_dir(), reward_funcs=ssr_solver_reward, rollout_func=rollout, args=args,
+                                  train_dataset=Dataset.from_list([{"prompt": "play one self-play step"}] * 3),
+                                  peft_config=LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+        lora = {name: param.detach().clone() for name, param in trainer.model.named_parameters() if "lora_B" in name}
+        trainer.train()
+    finally:
+        service.close()
+    assert trainer.state.global_step == 1
+    assert len(service.posts) == 1 and service.posts[0]["policy_step"] == 0
+    assert service.acked == ["step-1"]
+    changed = [name for name, param in trainer.model.named_parameters()
+               if "lora_B" in name and not torch.equal(param.detach(), lora[name])]
+    assert changed, "the GRPO step left the LoRA weights as they were"
+    logged = trainer.state.log_history[0]
+    # TRL's own record of the rewards it trained on: the solvers' 1 and -1 (the proposer is left out).
+    assert logged["rewards/ssr_solver_reward/mean"] == pytest.approx(0.0)
+    assert logged["reward_std"] > 0
