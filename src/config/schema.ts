@@ -6,6 +6,14 @@ import { DEFAULT_ALPHA } from "../validation/rewards.js";
 const positiveInteger = z.number().int().positive();
 const nonNegativeInteger = z.number().int().nonnegative();
 
+const environmentBackend = z
+  .string()
+  .min(1)
+  .optional()
+  .describe(
+    'Sandbox backend that runs this environment: "local" (bubblewrap, directories), "docker" (images), or the kind of an entry of sandboxBackends. Default: "local" for a directory, "docker" for an image.',
+  );
+
 export const directoryEnvironmentSchema = z
   .strictObject({
     name: z.string().min(1).describe("Unique name of the environment, used in artifacts, logs and exports."),
@@ -13,8 +21,11 @@ export const directoryEnvironmentSchema = z
       .string()
       .min(1)
       .describe("Host directory holding the repository (a git checkout with its dependencies installed)."),
+    backend: environmentBackend,
   })
-  .describe("A repository in a host directory, run with the local (bubblewrap) backend.");
+  .describe(
+    "A repository in a host directory, run with the local (bubblewrap) backend unless it names another.",
+  );
 
 export const imageEnvironmentSchema = z
   .strictObject({
@@ -25,8 +36,9 @@ export const imageEnvironmentSchema = z
       .min(1)
       .optional()
       .describe("Where the repository is inside the image; it is exposed at /testbed in every sandbox."),
+    backend: environmentBackend,
   })
-  .describe("A repository inside a container image, run with the Docker backend.");
+  .describe("A repository inside a container image, run with the Docker backend unless it names another.");
 
 export const environmentConfigSchema = z.union([directoryEnvironmentSchema, imageEnvironmentSchema]);
 
@@ -266,6 +278,29 @@ export const sandboxSettingsSchema = z
   })
   .describe("Resource limits applied to every sandbox.");
 
+export const sandboxBackendSchema = z
+  .strictObject({
+    kind: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/)
+      .describe("Name of the backend, as environments name it in `backend` (not local or docker)."),
+    serves: z
+      .array(z.enum(["dir", "image"]))
+      .min(1)
+      .describe('Kinds of environment it runs: "dir" (a host directory), "image" (a container image).'),
+    module: z
+      .string()
+      .min(1)
+      .describe(
+        "Module that makes it, exporting createSandboxBackend(options): a package name, or a path relative to the configuration's directory. Loaded on first use.",
+      ),
+    options: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("Given to createSandboxBackend (with the run id as runId)."),
+  })
+  .describe("A sandbox backend beyond the built-in local and docker ones (e.g. Kubernetes, a remote pool).");
+
 export const serveSchema = z
   .strictObject({
     listen: z
@@ -331,6 +366,10 @@ export const configSchema = z
       .prefault({})
       .describe("Second-order bugs made from failed solver patches."),
     sandbox: sandboxSettingsSchema.prefault({}).describe("Resource limits applied to every sandbox."),
+    sandboxBackends: z
+      .array(sandboxBackendSchema)
+      .optional()
+      .describe("Further sandbox backends, each loaded only when an environment names it."),
     seed: nonNegativeInteger.default(0).describe("Seed of the run; step and attempt seeds derive from it."),
     store: z.string().min(1).default(DEFAULT_STORE_PATH).describe("Path of the SQLite store."),
     serve: serveSchema.prefault({}).describe("The HTTP service (`swe-selfplay serve`)."),
@@ -345,6 +384,24 @@ export const configSchema = z
           message: `duplicate environment name "${environment.name}"`,
         });
       seen.add(environment.name);
+    });
+    const kinds = new Set<string>(["local", "docker"]);
+    config.sandboxBackends?.forEach((backend, index) => {
+      if (kinds.has(backend.kind))
+        context.addIssue({
+          code: "custom",
+          path: ["sandboxBackends", index, "kind"],
+          message: `sandbox backend "${backend.kind}" is already declared (local and docker are built in)`,
+        });
+      kinds.add(backend.kind);
+    });
+    config.environments.forEach((environment, index) => {
+      if (environment.backend !== undefined && !kinds.has(environment.backend))
+        context.addIssue({
+          code: "custom",
+          path: ["environments", index, "backend"],
+          message: `no sandbox backend "${environment.backend}" (known: ${[...kinds].join(", ")}); declare it under sandboxBackends`,
+        });
     });
   })
   .describe("Configuration of a self-play run.");
