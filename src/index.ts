@@ -52,10 +52,13 @@ export {
 export * from "./ports/index.js";
 // Sandboxes: directories in bubblewrap, images in Docker, behind one router.
 export {
+  type ConfiguredBackend,
   createLocalBackend,
   type LocalBackendOptions,
   type OpenSandboxesOptions,
   openSandboxes,
+  type SandboxBackendEntry,
+  type SandboxRouter,
 } from "./sandbox/index.js";
 // Self-play: the run, its events and summary, and what a run's store exports.
 export {

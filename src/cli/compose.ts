@@ -12,22 +12,33 @@ import {
 } from "../eval/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
-import { openSandboxes } from "../sandbox/index.js";
+import { type OpenSandboxesOptions, openSandboxes, type SandboxRouter } from "../sandbox/index.js";
 import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
 import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type SqliteStore, type Store } from "../store/index.js";
 import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";
 import { createPolicy } from "./policy-factory.js";
 
-export { codeModelTestLocator, openSandboxes, openSqliteStore, openStore };
+export { codeModelTestLocator, openSqliteStore, openStore };
 
 export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
   /** Default: opens config.store (and closes it at the end). */
   store?: Store;
-  /** Default: openSandboxes() (local for directories, Docker for images); closed at the end. */
+  /** Default: openConfiguredSandboxes(config); closed at the end. */
   sandboxes?: SandboxBackend;
   /** Default: the policy config.policy names. */
   policy?: Policy;
+}
+
+/**
+ * Every command's sandboxes: the router with the built-in backends (directories → local, images → Docker,
+ * unless an environment names another) and those the configuration declares under sandboxBackends.
+ */
+export function openConfiguredSandboxes(
+  config?: Pick<SelfPlayConfig, "sandboxBackends">,
+  options: Omit<OpenSandboxesOptions, "configured"> = {},
+): SandboxRouter {
+  return openSandboxes({ ...options, configured: config?.sandboxBackends });
 }
 
 /** The commands' validator: every check, with the code model reading which tests a weakening edits. */
@@ -42,7 +53,7 @@ export async function runConfiguredSelfPlay(
 ): Promise<SelfPlayResult> {
   const policy = options.policy ?? createPolicy(config.policy);
   const store = options.store ?? openStore(config.store);
-  const sandboxes = options.sandboxes ?? openSandboxes();
+  const sandboxes = options.sandboxes ?? openConfiguredSandboxes(config);
   try {
     const testLocator = options.testLocator ?? codeModelTestLocator;
     return await runSelfPlay(config, { ...options, policy, store, sandboxes, testLocator });
@@ -64,7 +75,7 @@ export async function runConfiguredEvaluation(
   },
   request: EvaluationRequest,
 ): Promise<EvaluationResult> {
-  const sandboxes = parts.sandboxes ?? openSandboxes();
+  const sandboxes = parts.sandboxes ?? openConfiguredSandboxes(config);
   try {
     return await runEvaluation({ config, ...parts, sandboxes, testLocator: codeModelTestLocator }, request);
   } finally {

@@ -85,6 +85,13 @@ export function parseConfig(raw: unknown, source = "config", cwd = process.cwd()
     environments: config.environments.map((environment) =>
       "path" in environment ? { ...environment, path: resolve(cwd, environment.path) } : environment,
     ),
+    ...(config.sandboxBackends
+      ? {
+          sandboxBackends: config.sandboxBackends.map((backend) =>
+            /^\.\.?\//.test(backend.module) ? { ...backend, module: resolve(cwd, backend.module) } : backend,
+          ),
+        }
+      : {}),
   };
 }
 

@@ -2,33 +2,23 @@
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
 import { DEFAULT_ALPHA } from "../validation/rewards.js";
+import {
+  checkSandboxBackends,
+  environmentConfigSchema,
+  sandboxBackendSchema,
+  sandboxSettingsSchema,
+} from "./sandbox-schema.js";
+
+export {
+  directoryEnvironmentSchema,
+  environmentConfigSchema,
+  imageEnvironmentSchema,
+  sandboxBackendSchema,
+  sandboxSettingsSchema,
+} from "./sandbox-schema.js";
 
 const positiveInteger = z.number().int().positive();
 const nonNegativeInteger = z.number().int().nonnegative();
-
-export const directoryEnvironmentSchema = z
-  .strictObject({
-    name: z.string().min(1).describe("Unique name of the environment, used in artifacts, logs and exports."),
-    path: z
-      .string()
-      .min(1)
-      .describe("Host directory holding the repository (a git checkout with its dependencies installed)."),
-  })
-  .describe("A repository in a host directory, run with the local (bubblewrap) backend.");
-
-export const imageEnvironmentSchema = z
-  .strictObject({
-    name: z.string().min(1).describe("Unique name of the environment, used in artifacts, logs and exports."),
-    image: z.string().min(1).describe("Container image with the repository and its dependencies installed."),
-    workdir: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Where the repository is inside the image; it is exposed at /testbed in every sandbox."),
-  })
-  .describe("A repository inside a container image, run with the Docker backend.");
-
-export const environmentConfigSchema = z.union([directoryEnvironmentSchema, imageEnvironmentSchema]);
 
 export const builtinPolicySchema = z
   .strictObject({
@@ -258,14 +248,6 @@ export const duplicatesSchema = z
     "Duplicate artifacts: identical ones (same content id) are never validated or solved twice in a run.",
   );
 
-export const sandboxSettingsSchema = z
-  .strictObject({
-    memoryBytes: positiveInteger.optional().describe("Memory cap of every sandbox, bytes."),
-    pids: positiveInteger.optional().describe("Process cap of every sandbox."),
-    cpus: z.number().positive().optional().describe("CPU share of every sandbox (1.0 = one core)."),
-  })
-  .describe("Resource limits applied to every sandbox.");
-
 export const serveSchema = z
   .strictObject({
     listen: z
@@ -331,6 +313,10 @@ export const configSchema = z
       .prefault({})
       .describe("Second-order bugs made from failed solver patches."),
     sandbox: sandboxSettingsSchema.prefault({}).describe("Resource limits applied to every sandbox."),
+    sandboxBackends: z
+      .array(sandboxBackendSchema)
+      .optional()
+      .describe("Further sandbox backends, each loaded only when an environment names it."),
     seed: nonNegativeInteger.default(0).describe("Seed of the run; step and attempt seeds derive from it."),
     store: z.string().min(1).default(DEFAULT_STORE_PATH).describe("Path of the SQLite store."),
     serve: serveSchema.prefault({}).describe("The HTTP service (`swe-selfplay serve`)."),
@@ -346,6 +332,7 @@ export const configSchema = z
         });
       seen.add(environment.name);
     });
+    checkSandboxBackends(config, context);
   })
   .describe("Configuration of a self-play run.");
 

@@ -1,8 +1,13 @@
 // The Sandbox port: where every command of an agent, a test run or a grader executes.
 // No imports from adapters; backends (local bubblewrap, Docker) implement these types.
 
-/** What a sandbox is made from: a host directory or a container image with the repository inside. */
-export type Environment = { kind: "dir"; path: string } | { kind: "image"; image: string; workdir?: string };
+/**
+ * What a sandbox is made from: a host directory or a container image with the repository inside. `backend`
+ * names the sandbox backend that runs it; without it the router's default for its kind does.
+ */
+export type Environment =
+  | { kind: "dir"; path: string; backend?: string }
+  | { kind: "image"; image: string; workdir?: string; backend?: string };
 
 /** Where the repository appears inside every sandbox, whatever the backend. */
 export const DEFAULT_WORKDIR = "/testbed";
@@ -95,7 +100,8 @@ export interface Sandbox extends SandboxView {
 }
 
 export interface SandboxBackend {
-  readonly kind: "local" | "docker";
+  /** The backend's name ("local", "docker", or a configured backend's kind). */
+  readonly kind: string;
   /** Throws InfrastructureError with a remedy when the backend cannot work here (missing bwrap, engine down, image missing). */
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Destroys every sandbox this backend created and still holds. */

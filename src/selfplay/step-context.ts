@@ -97,11 +97,13 @@ export function environmentsOf(config: SelfPlayConfig): Map<string, Environment>
 
 /** One configured environment as sandboxes see it (and the store records it). */
 export function environmentSpec(environment: SelfPlayConfig["environments"][number]): Environment {
+  const backend = environment.backend ? { backend: environment.backend } : {};
   return "path" in environment
-    ? { kind: "dir", path: environment.path }
+    ? { kind: "dir", path: environment.path, ...backend }
     : {
         kind: "image",
         image: environment.image,
         ...(environment.workdir ? { workdir: environment.workdir } : {}),
+        ...backend,
       };
 }

@@ -110,6 +110,39 @@ describe("layers", () => {
     ).toEqual([]);
   });
 
+  it("sandbox backends never import each other, and only the router (sandbox/index.ts) names them", () => {
+    const backendOf = (path: string) => /^sandbox\/(local|docker)\//.exec(path)?.[1];
+    expect(
+      violations((file, target) => {
+        const to = backendOf(target);
+        if (to === undefined) return false;
+        const from = backendOf(file.path);
+        return from === undefined ? file.path !== "sandbox/index.ts" : from !== to;
+      }),
+    ).toEqual([]);
+  });
+
+  it("the reusable container pieces (git over exec, the warm pool) know no Docker types", () => {
+    const reusable = new Set(["sandbox/docker/container-git.ts", "sandbox/docker/warm-pool.ts"]);
+    expect(
+      violations(
+        (file, target) =>
+          reusable.has(file.path) &&
+          (target === "dockerode" ||
+            target === "sandbox/docker/engine.ts" ||
+            target === "sandbox/docker/container-access.ts"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("every command opens its sandboxes through one function of the composition root", () => {
+    const opening = files
+      .filter((file) => /\bopenSandboxes\((?!\))/.test(file.text))
+      .map((file) => file.path)
+      .sort();
+    expect(opening).toEqual(["cli/compose.ts", "sandbox/index.ts"]);
+  });
+
   it("the domain reaches adapters only through ports", () => {
     const domain = new Set<string>(DOMAIN);
     const adapters = new Set<string>([...ADAPTERS, "cli", "web", "serve"]);

@@ -5,14 +5,20 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openConfiguredSandboxes } from "../../src/cli/compose.js";
+import { parseConfig } from "../../src/config/index.js";
 import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import { createLocalBackend } from "../../src/sandbox/local/backend.js";
+import { environmentSpec } from "../../src/selfplay/step-context.js";
+import { projectRoot } from "../support/cli.js";
 import { dockerImageExists, dockerStatus } from "../support/docker.js";
 
 export interface BackendUnderTest {
-  name: "local" | "docker";
+  name: "local" | "docker" | "copy (from config)";
   /** Why the backend cannot run here, or undefined when it can. */
   unavailable?: string;
+  /** Whether it isolates commands (file system, network, limits); the test-only copy backend does not. */
+  isolated: boolean;
   open(): Promise<SandboxBackend>;
   environment(scratch: string): Promise<Environment>;
 }
@@ -33,6 +39,7 @@ export function backendsUnderTest(): BackendUnderTest[] {
   return [
     {
       name: "local",
+      isolated: true,
       open: async () => createLocalBackend(),
       environment: async (scratch) => {
         const directory = join(scratch, "environment");
@@ -43,6 +50,7 @@ export function backendsUnderTest(): BackendUnderTest[] {
     {
       name: "docker",
       unavailable: dockerUnavailable(),
+      isolated: true,
       open: async () => {
         const specifier = dockerModule;
         const module = (await import(specifier)) as { createDockerBackend(): SandboxBackend };
@@ -50,7 +58,32 @@ export function backendsUnderTest(): BackendUnderTest[] {
       },
       environment: async () => ({ kind: "image", image: CONFORMANCE_IMAGE }),
     },
+    {
+      // A backend that is not in src/ at all, reached through configuration alone: declared under
+      // sandboxBackends, named by the environment, opened by the commands' router.
+      name: "copy (from config)",
+      isolated: false,
+      open: async () => openConfiguredSandboxes(copyBackendConfig([])),
+      environment: async (scratch) => {
+        const directory = join(scratch, "environment");
+        mkdirSync(directory, { recursive: true });
+        const config = copyBackendConfig([{ name: "conformance", path: directory, backend: "copy" }]);
+        return environmentSpec(config.environments[0]!);
+      },
+    },
   ];
+}
+
+/** A configuration, as a user would write it, that declares the test-only copy backend. */
+export function copyBackendConfig(environments: Record<string, unknown>[]) {
+  return parseConfig(
+    {
+      environments,
+      sandboxBackends: [{ kind: "copy", serves: ["dir"], module: "./test/support/copy-backend.ts" }],
+    },
+    "conformance config",
+    projectRoot,
+  );
 }
 
 /** A git-format patch that creates a small Python project (source, tests, a script) from nothing. */

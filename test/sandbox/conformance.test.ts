@@ -73,6 +73,8 @@ for (const backend of backendsUnderTest()) {
 
   describe.skipIf(backend.unavailable !== undefined)(`sandbox conformance: ${backend.name}`, () => {
     const scratch = makeTempDir("swe-selfplay-conformance-");
+    /** A check of isolation or limits: only for backends that isolate (not the test-only copy backend). */
+    const isolation = it.skipIf(!backend.isolated);
     let sandboxes: SandboxBackend;
     let environment: Environment;
     let seed: string;
@@ -105,7 +107,9 @@ for (const backend of backendsUnderTest()) {
         });
         expect(result).toMatchObject({ status: "exited", exitCode: 3, truncated: false, stderr: "oops\n" });
         expect(result.stdout.split("\n")[0]).toBe(sandbox.workdir);
-        expect(sandbox.workdir).toBe("/testbed");
+        // Every isolating backend shows the repository at /testbed; the test-only copy backend cannot.
+        const workdir = backend.isolated ? "/testbed" : sandbox.workdir;
+        expect(sandbox.workdir).toBe(workdir);
         expect(result.stdout).toContain("A tiny calculator.");
         expect(result.stdout).toContain("EXTRA=yes");
         expect(result.stdout).toContain("LANG=C.UTF-8");
@@ -113,14 +117,14 @@ for (const backend of backendsUnderTest()) {
         const piped = await sandbox.run({ command: "tr a-z A-Z", stdin: "shout", cwd: "src" });
         expect(piped.stdout).toBe("SHOUT");
         const where = await sandbox.run({ command: "pwd", cwd: "src" });
-        expect(where.stdout.trim()).toBe("/testbed/src");
+        expect(where.stdout.trim()).toBe(`${workdir}/src`);
       } finally {
         delete process.env.SWE_SELFPLAY_CONFORMANCE_SECRET;
         await sandbox.destroy();
       }
     });
 
-    it("cannot write outside the repository or see the host's home and files", async () => {
+    isolation("cannot write outside the repository or see the host's home and files", async () => {
       const hostFile = join(scratch.path, `host-${randomBytes(4).toString("hex")}.txt`);
       writeFileSync(hostFile, "host content\n");
       const homeFile = join(homedir(), `.swe-selfplay-conformance-${randomBytes(4).toString("hex")}`);
@@ -165,7 +169,7 @@ for (const backend of backendsUnderTest()) {
       }
     });
 
-    it("has no network, not even to a server on the host's loopback", async () => {
+    isolation("has no network, not even to a server on the host's loopback", async () => {
       let connections = 0;
       const server: Server = createServer((socket) => {
         connections++;
@@ -205,7 +209,7 @@ for (const backend of backendsUnderTest()) {
       }
     });
 
-    it("contains a fork bomb and keeps the host responsive", async () => {
+    isolation("contains a fork bomb and keeps the host responsive", async () => {
       const marker = `bomb-${randomBytes(6).toString("hex")}`;
       const sandbox = await create({ limits: { pids: 64 } });
       let worstLag = 0;
@@ -237,7 +241,7 @@ for (const backend of backendsUnderTest()) {
       }
     });
 
-    it("stops a memory hog at the memory cap", async () => {
+    isolation("stops a memory hog at the memory cap", async () => {
       const sandbox = await create({ limits: { memoryBytes: 128 * 1024 * 1024 } });
       try {
         const result = await sandbox.run({
@@ -391,7 +395,7 @@ for (const backend of backendsUnderTest()) {
       }
     });
 
-    it("reads and writes files, with modes, and never follows a link to the host", async () => {
+    isolation("reads and writes files, with modes, and never follows a link to the host", async () => {
       const sandbox = await create();
       const hostSecret = join(scratch.path, "host-secret.txt");
       mkdirSync(scratch.path, { recursive: true });

@@ -11,9 +11,8 @@ import { createLogger } from "../../log.js";
 import { STRATEGIES, type Strategy } from "../../ports/artifact.js";
 import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
-import { openSandboxes } from "../../sandbox/index.js";
 import { resolveThresholds } from "../../validation/index.js";
-import { configuredValidator } from "../compose.js";
+import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
@@ -100,7 +99,7 @@ async function propose(flags: ProposeFlags): Promise<number> {
   await probeAndReport(policy, {
     callFormat: extras.callFormat ?? (policyConfig.kind === "openai" ? policyConfig.callFormat : undefined),
   });
-  const sandboxes = openSandboxes();
+  const sandboxes = openConfiguredSandboxes();
   try {
     const validator = configuredValidator({ sandboxes, thresholds });
     const sandbox = await sandboxes.create({ environment, label: "propose" });

@@ -4,7 +4,8 @@
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import type { Environment } from "../../ports/sandbox.js";
-import { openSandboxes, WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../sandbox/index.js";
+import { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../sandbox/index.js";
+import { openConfiguredSandboxes } from "../compose.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 
 interface ExecOptions {
@@ -52,7 +53,7 @@ async function exec(words: string[], options: ExecOptions): Promise<number> {
     );
   }
   const command = words.length === 1 ? words[0]! : words.map(shellWord).join(" ");
-  const sandboxes = openSandboxes({
+  const sandboxes = openConfiguredSandboxes(undefined, {
     local: { workspace: options.workspace as WorkspaceStrategy | undefined },
   });
   const abort = new AbortController();

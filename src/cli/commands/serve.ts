@@ -8,7 +8,7 @@ import { InputError } from "../../errors.js";
 import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
 import { createService, EvaluationJobs, startService } from "../../serve/index.js";
-import { codeModelTestLocator, openSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
+import { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 import { collect } from "../flags.js";
 
@@ -89,7 +89,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   checkEnvironmentDirectories(config.environments);
   const version = packageVersion();
   const store = openSqliteStore(config.store);
-  const sandboxes = openSandboxes();
+  const sandboxes = openConfiguredSandboxes(config);
   const service = createService({
     config,
     store,
@@ -159,7 +159,7 @@ function packageVersion(): string {
 function evaluationJobs(
   config: Parameters<typeof servicePolicy>[0],
   store: ReturnType<typeof openSqliteStore>,
-  sandboxes: ReturnType<typeof openSandboxes>,
+  sandboxes: ReturnType<typeof openConfiguredSandboxes>,
 ): EvaluationJobs {
   return new EvaluationJobs({
     config,

@@ -12,7 +12,7 @@ import type { Policy } from "../../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../ports/sandbox.js";
 import type { GradeResult, ValidationReport } from "../../ports/validation.js";
 import { createSolverTask, grade } from "../../validation/index.js";
-import { configuredValidator, openSandboxes } from "../compose.js";
+import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import {
@@ -69,7 +69,7 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   await probeAndReport(policy, {
     callFormat: extras.callFormat ?? (policyConfig.kind === "openai" ? policyConfig.callFormat : undefined),
   });
-  const sandboxes = openSandboxes();
+  const sandboxes = openConfiguredSandboxes();
   try {
     const validator = configuredValidator({ sandboxes, thresholds: thresholdsFrom(flags) });
     const report = await timed(

@@ -7,7 +7,6 @@ import type { Command } from "commander";
 import { readArtifactDir } from "../../artifact-io/index.js";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
-import { openSandboxes } from "../../sandbox/index.js";
 import {
   createSolverTask,
   formatGrade,
@@ -15,7 +14,7 @@ import {
   grade,
   resolveThresholds,
 } from "../../validation/index.js";
-import { configuredValidator } from "../compose.js";
+import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
 
@@ -87,7 +86,7 @@ function addCheckOptions(command: Command): Command {
 }
 
 async function withBackend<T>(work: (sandboxes: SandboxBackend) => Promise<T>): Promise<T> {
-  const sandboxes = openSandboxes();
+  const sandboxes = openConfiguredSandboxes();
   try {
     return await work(sandboxes);
   } finally {

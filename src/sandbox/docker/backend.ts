@@ -21,9 +21,17 @@ import {
 } from "../backend-support.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import type { SandboxUser } from "./archive.js";
+import { dockerContainerAccess } from "./container-access.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
 import { DockerSandbox } from "./docker-sandbox.js";
-import { connectEngine, describe, type EngineConnection, inspectImage, pingEngine } from "./engine.js";
+import {
+  connectEngine,
+  describe,
+  type EngineConnection,
+  inspectImage,
+  pingEngine,
+  removeContainerSync,
+} from "./engine.js";
 import { currentOwner, formatOwner, LABELS, reapLeakedContainers } from "./ownership.js";
 import { type PreparedImage, prepareImage, pruneStalePreparedImages } from "./prepared-image.js";
 import { WarmPool } from "./warm-pool.js";
@@ -73,7 +81,7 @@ export class DockerBackend implements SandboxBackend {
   private readonly user: SandboxUser;
   private readonly live = new LiveSandboxes<DockerSandbox>();
   private readonly prepared = new Map<string, Promise<PreparedImage>>();
-  private readonly pool: WarmPool;
+  private readonly pool: WarmPool<Docker.Container>;
   private closed = false;
   private ready: Promise<void> | undefined;
 
@@ -85,7 +93,15 @@ export class DockerBackend implements SandboxBackend {
     this.runId = options.runId ?? `run-${randomBytes(6).toString("hex")}`;
     this.ignores = options.ignores ?? DEFAULT_IGNORES;
     this.user = options.user ?? DEFAULT_USER;
-    this.pool = new WarmPool(options.warmContainers ?? 1, this.socketPath);
+    const socketPath = this.socketPath;
+    this.pool = new WarmPool<Docker.Container>(options.warmContainers ?? 1, {
+      remove: async (container) => {
+        await container.remove({ force: true });
+      },
+      removeSync: (container) => {
+        if (socketPath !== undefined) removeContainerSync(socketPath, container.id);
+      },
+    });
   }
 
   async create(spec: SandboxSpec): Promise<DockerSandbox> {
@@ -156,7 +172,7 @@ export class DockerBackend implements SandboxBackend {
   ): Promise<DockerSandbox> {
     const { image, workdir } = environment;
     const id = container.id.slice(0, 12);
-    const tracker = new ChangeTracker(createContainerGitRunner(container, this.user), {
+    const tracker = new ChangeTracker(createContainerGitRunner(dockerContainerAccess(container), this.user), {
       gitDir: TRACKING_GIT_DIR,
       workTree: workdir,
     });

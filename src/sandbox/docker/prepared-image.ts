@@ -7,6 +7,7 @@ import { InfrastructureError, InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { ChangeTracker } from "../change-tracking.js";
 import { type SandboxUser, userSpec } from "./archive.js";
+import { dockerContainerAccess } from "./container-access.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
 import { execInContainer } from "./exec.js";
 import { currentOwner, formatOwner, LABELS } from "./ownership.js";
@@ -64,7 +65,7 @@ export async function prepareImage(
   try {
     await container.start();
     await handOverRepository(container, sourceName, workdir, user);
-    const tracker = new ChangeTracker(createContainerGitRunner(container, user), {
+    const tracker = new ChangeTracker(createContainerGitRunner(dockerContainerAccess(container), user), {
       gitDir: TRACKING_GIT_DIR,
       workTree: workdir,
     });
