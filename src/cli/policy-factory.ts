@@ -5,16 +5,22 @@ import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { createAgentPolicy } from "../agent/index.js";
 import { createBuiltinPolicy } from "../builtin/index.js";
-import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
+import {
+  CALL_FORMATS,
+  type CallFormatOption,
+  formatIssues,
+  INFERENCE_KINDS,
+  type InferenceKind,
+  loadConfig,
+  type PolicyConfig,
+} from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { createModelClient, createTitoClient } from "../model/index.js";
 import type { Policy } from "../ports/policy.js";
 import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
-export type CallFormatOption = "native" | "hermes" | "json" | "text";
-export type InferenceKind = "openai-chat" | "vllm" | "sglang";
-const INFERENCE_KINDS: readonly InferenceKind[] = ["openai-chat", "vllm", "sglang"];
+export type { CallFormatOption, InferenceKind } from "../config/index.js";
 
 /** Policy flags as commander parses them. */
 export interface PolicyFlags {
@@ -257,9 +263,12 @@ function extraBodyFrom(value: string | undefined): Record<string, unknown> | und
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
   const format = flags.callFormat;
   if (format === undefined) return undefined;
-  if (format !== "native" && format !== "hermes" && format !== "json" && format !== "text")
-    throw new InputError("bad-flag", `--call-format expects native, hermes, json or text, got "${format}"`);
-  return format;
+  if (!(CALL_FORMATS as readonly string[]).includes(format))
+    throw new InputError(
+      "bad-flag",
+      `--call-format expects ${CALL_FORMATS.slice(0, -1).join(", ")} or ${CALL_FORMATS.at(-1)}, got "${format}"`,
+    );
+  return format as CallFormatOption;
 }
 
 function inferenceFrom(flags: PolicyFlags): InferenceKind | undefined {

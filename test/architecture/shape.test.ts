@@ -294,6 +294,19 @@ describe("one run lifecycle", () => {
   });
 });
 
+describe("one policy configuration", () => {
+  it("the inference kinds and call formats are listed once, in config/policy-kinds.ts", () => {
+    const kinds = /"(openai-chat|vllm|sglang)",\s*"(openai-chat|vllm|sglang)"/;
+    const formats = /"(native|hermes|json|text)",\s*"(native|hermes|json|text)"/;
+    expect(
+      files
+        .filter((file) => file.path !== "config/policy-kinds.ts")
+        .filter((file) => kinds.test(file.text) || formats.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+});
+
 describe("the concept map in docs/architecture.md", () => {
   it("names only files that exist", () => {
     const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");
