@@ -16,7 +16,8 @@ import {
 } from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { createModelClient, createTitoClient } from "../model/index.js";
+import { createModelClient, createTitoClient, type ModelClientOptions } from "../model/index.js";
+import type { ModelClient } from "../ports/model.js";
 import type { Policy } from "../ports/policy.js";
 import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
@@ -291,6 +292,30 @@ export function apiKeyFrom(config: PolicyConfig, env: NodeJS.ProcessEnv = proces
   return env.SWE_SELFPLAY_API_KEY ?? env[config.apiKeyEnv] ?? env.OPENAI_API_KEY;
 }
 
+type OpenaiPolicyConfig = Extract<PolicyConfig, { kind: "openai" }>;
+
+/** The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang. */
+const MODEL_CLIENTS: Record<
+  InferenceKind,
+  (model: ModelClientOptions, inference: OpenaiPolicyConfig["inference"]) => ModelClient
+> = {
+  "openai-chat": (model) => createModelClient(model),
+  vllm: (model, inference) => titoClient("vllm", model, inference),
+  sglang: (model, inference) => titoClient("sglang", model, inference),
+};
+
+function titoClient(
+  engine: "vllm" | "sglang",
+  model: ModelClientOptions,
+  inference: OpenaiPolicyConfig["inference"],
+): ModelClient {
+  return createTitoClient({
+    ...model,
+    engine,
+    ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
+  });
+}
+
 export function createPolicy(
   config: PolicyConfig,
   extras: AgentExtras = {},
@@ -315,16 +340,7 @@ export function createPolicy(
     toolChoice: config.toolChoice,
     requestTimeoutMs: config.requestTimeoutMs,
   };
-  const inference = config.inference;
-  // The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang.
-  const client =
-    inference.kind === "openai-chat"
-      ? createModelClient(model)
-      : createTitoClient({
-          ...model,
-          engine: inference.kind,
-          ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
-        });
+  const client = MODEL_CLIENTS[config.inference.kind](model, config.inference);
   return createAgentPolicy({
     client,
     modelName: config.model,
