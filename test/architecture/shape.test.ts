@@ -295,6 +295,15 @@ describe("one run lifecycle", () => {
 });
 
 describe("one policy configuration", () => {
+  it("a model client is chosen in one table (cli/policy-factory.ts's MODEL_CLIENTS)", () => {
+    expect(
+      files
+        .filter((file) => topOf(file.path) !== "model" && file.path !== "cli/policy-factory.ts")
+        .filter((file) => /\bcreate(ModelClient|TitoClient)\(/.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+
   it("the inference kinds and call formats are listed once, in config/policy-kinds.ts", () => {
     const kinds = /"(openai-chat|vllm|sglang)",\s*"(openai-chat|vllm|sglang)"/;
     const formats = /"(native|hermes|json|text)",\s*"(native|hermes|json|text)"/;
