@@ -13,7 +13,7 @@ import {
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import { type OpenSandboxesOptions, openSandboxes, type SandboxRouter } from "../sandbox/index.js";
-import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/run.js";
+import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/index.js";
 import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type SqliteStore, type Store } from "../store/index.js";
 import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";

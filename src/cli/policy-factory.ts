@@ -5,16 +5,23 @@ import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { createAgentPolicy } from "../agent/index.js";
 import { createBuiltinPolicy } from "../builtin/index.js";
-import { formatIssues, loadConfig, type PolicyConfig } from "../config/index.js";
+import {
+  CALL_FORMATS,
+  type CallFormatOption,
+  formatIssues,
+  INFERENCE_KINDS,
+  type InferenceKind,
+  loadConfig,
+  type PolicyConfig,
+} from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { createModelClient, createTitoClient } from "../model/index.js";
+import { createModelClient, createTitoClient, type ModelClientOptions } from "../model/index.js";
+import type { ModelClient } from "../ports/model.js";
 import type { Policy } from "../ports/policy.js";
 import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
-export type CallFormatOption = "native" | "hermes" | "json" | "text";
-export type InferenceKind = "openai-chat" | "vllm" | "sglang";
-const INFERENCE_KINDS: readonly InferenceKind[] = ["openai-chat", "vllm", "sglang"];
+export type { CallFormatOption, InferenceKind } from "../config/index.js";
 
 /** Policy flags as commander parses them. */
 export interface PolicyFlags {
@@ -257,9 +264,12 @@ function extraBodyFrom(value: string | undefined): Record<string, unknown> | und
 function callFormatFrom(flags: PolicyFlags): CallFormatOption | undefined {
   const format = flags.callFormat;
   if (format === undefined) return undefined;
-  if (format !== "native" && format !== "hermes" && format !== "json" && format !== "text")
-    throw new InputError("bad-flag", `--call-format expects native, hermes, json or text, got "${format}"`);
-  return format;
+  if (!(CALL_FORMATS as readonly string[]).includes(format))
+    throw new InputError(
+      "bad-flag",
+      `--call-format expects ${CALL_FORMATS.slice(0, -1).join(", ")} or ${CALL_FORMATS.at(-1)}, got "${format}"`,
+    );
+  return format as CallFormatOption;
 }
 
 function inferenceFrom(flags: PolicyFlags): InferenceKind | undefined {
@@ -280,6 +290,30 @@ export function agentExtrasFrom(flags: PolicyFlags): AgentExtras {
 export function apiKeyFrom(config: PolicyConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (config.kind !== "openai") return undefined;
   return env.SWE_SELFPLAY_API_KEY ?? env[config.apiKeyEnv] ?? env.OPENAI_API_KEY;
+}
+
+type OpenaiPolicyConfig = Extract<PolicyConfig, { kind: "openai" }>;
+
+/** The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang. */
+const MODEL_CLIENTS: Record<
+  InferenceKind,
+  (model: ModelClientOptions, inference: OpenaiPolicyConfig["inference"]) => ModelClient
+> = {
+  "openai-chat": (model) => createModelClient(model),
+  vllm: (model, inference) => titoClient("vllm", model, inference),
+  sglang: (model, inference) => titoClient("sglang", model, inference),
+};
+
+function titoClient(
+  engine: "vllm" | "sglang",
+  model: ModelClientOptions,
+  inference: OpenaiPolicyConfig["inference"],
+): ModelClient {
+  return createTitoClient({
+    ...model,
+    engine,
+    ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
+  });
 }
 
 export function createPolicy(
@@ -306,16 +340,7 @@ export function createPolicy(
     toolChoice: config.toolChoice,
     requestTimeoutMs: config.requestTimeoutMs,
   };
-  const inference = config.inference;
-  // The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang.
-  const client =
-    inference.kind === "openai-chat"
-      ? createModelClient(model)
-      : createTitoClient({
-          ...model,
-          engine: inference.kind,
-          ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
-        });
+  const client = MODEL_CLIENTS[config.inference.kind](model, config.inference);
   return createAgentPolicy({
     client,
     modelName: config.model,

@@ -1,6 +1,14 @@
 // Run configuration: schema (with defaults and docs) and loading from YAML plus command-line overrides.
 export { formatIssues, type LoadConfigOptions, loadConfig, parseConfig, parseDuration } from "./load.js";
 export {
+  CALL_FORMATS,
+  type CallFormatOption,
+  callFormatSchema,
+  INFERENCE_KINDS,
+  type InferenceKind,
+  inferenceKindSchema,
+} from "./policy-kinds.js";
+export {
   configSchema,
   DEFAULT_STORE_PATH,
   type EnvironmentConfig,

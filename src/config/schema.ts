@@ -2,6 +2,7 @@
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
 import { DEFAULT_ALPHA } from "../validation/rewards.js";
+import { callFormatSchema, inferenceKindSchema } from "./policy-kinds.js";
 import {
   checkSandboxBackends,
   environmentConfigSchema,
@@ -88,16 +89,14 @@ export const openaiPolicySchema = z
     topP: z.number().gt(0).max(1).optional().describe("Older place of sampling.topP; when given it wins."),
     maxTokens: positiveInteger.optional().describe("Older place of sampling.maxTokens; when given it wins."),
     maxTurns: positiveInteger.default(64).describe("Maximum tool-calling turns per episode."),
-    callFormat: z
-      .enum(["native", "hermes", "json", "text"])
+    callFormat: callFormatSchema
       .default("native")
       .describe(
         "How the model calls tools: native tool calling (the server parses calls), hermes (<tool_call>{json}</tool_call> in the sampled text, parsed here; the format token-in/token-out episodes of Qwen-style models use), json (hermes blocks, or else {name, arguments} objects in a fenced json block or as the whole reply, as small models often write them), or <tool: NAME> blocks in text for models without tool calling.",
       ),
     inference: z
       .strictObject({
-        kind: z
-          .enum(["openai-chat", "vllm", "sglang"])
+        kind: inferenceKindSchema
           .default("openai-chat")
           .describe(
             "openai-chat: /chat/completions, the server re-renders the history every turn (hosted APIs, llama.cpp); vllm: token-in/token-out through /v1/completions with token-id prompts; sglang: token-in/token-out through /generate with input_ids. Token-in/token-out stores each episode as one exact sample.",

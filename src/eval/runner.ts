@@ -8,8 +8,13 @@ import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { TestLocator } from "../ports/validation.js";
-import { createStepRunner, deriveSeed, type SelfPlayEvent, type StepRunResult } from "../selfplay/index.js";
-import { environmentSpec } from "../selfplay/step-context.js";
+import {
+  createStepRunner,
+  deriveSeed,
+  openRun,
+  type SelfPlayEvent,
+  type StepRunResult,
+} from "../selfplay/index.js";
 import {
   type ArtifactId,
   type EvaluationRecord,
@@ -152,9 +157,7 @@ function openEvaluation(
   const { store, policy, config } = deps;
   const existing = getEvaluation(store, id);
   if (existing) {
-    store.restartRun(existing.runId, config);
-    store.abortRunningEpisodes(existing.runId, "crashed");
-    store.reactivateEnvironments(existing.runId);
+    openRun(store, config, { resume: existing.runId });
     reopenFailedSteps(store, existing.runId);
     setEvaluationStatus(store, id, "running");
     return getEvaluation(store, id)!;
@@ -162,9 +165,9 @@ function openEvaluation(
   const runId = `eval-${id.slice(3)}` as RunId;
   const seed = request.seed ?? 0;
   return store.transaction(() => {
-    store.createRun({ id: runId, config: { ...config, groupSize: request.attempts }, seed });
-    for (const environment of config.environments)
-      store.upsertEnvironment(runId, environment.name, environmentSpec(environment));
+    openRun(store, config, {
+      create: { id: runId, seed, config: { ...config, groupSize: request.attempts } },
+    });
     for (const task of tasks)
       insertRepairStep(store, {
         runId,

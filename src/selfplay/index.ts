@@ -14,10 +14,10 @@ export {
 export { runInvariantViolations } from "./invariants.js";
 export { type OrchestratorOptions, type OrchestratorResult, orchestrate } from "./orchestrator.js";
 export { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "./run.js";
+export { type OpenedRun, openRun, type RunToOpen } from "./run-lifecycle.js";
 export { holdingSandbox, limitSandboxes } from "./sandbox-limit.js";
 export { chooseStrategy, deriveSeed } from "./seeds.js";
-export { pickEnvironment, StrategyChooser } from "./step-choice.js";
-export { environmentSpec } from "./step-context.js";
+export { NextSteps, type StepChoice } from "./step-choice.js";
 export {
   createStepRunner,
   type StepRequest,

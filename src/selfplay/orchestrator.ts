@@ -10,12 +10,12 @@ import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
-import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
+import type { RunId, StepRecord, Store } from "../ports/store.js";
 import type { TestLocator } from "../ports/validation.js";
 import type { SelfPlayEvent } from "./events.js";
-import { deriveSeed } from "./seeds.js";
-import { pickEnvironment, StrategyChooser } from "./step-choice.js";
-import { environmentSpec, Interrupted } from "./step-context.js";
+import { openRun } from "./run-lifecycle.js";
+import { NextSteps } from "./step-choice.js";
+import { Interrupted } from "./step-context.js";
 import { createStepRunner, type StepRunner } from "./step-runner.js";
 import { isFinished } from "./step-state.js";
 
@@ -64,11 +64,10 @@ class Scheduler {
   private readonly drainWaiters = new AbortController();
   private readonly pipeline: Semaphore;
   private readonly runner: StepRunner;
-  private readonly strategies: StrategyChooser;
+  private nextSteps!: NextSteps;
   private readonly inFlight = new Set<Promise<void>>();
   private stopReason: StopReason | null = null;
   private runId!: RunId;
-  private record!: RunRecord;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.config = options.config;
@@ -86,7 +85,6 @@ class Scheduler {
       signal: this.abort.signal,
       ...(options.testLocator ? { testLocator: options.testLocator } : {}),
     });
-    this.strategies = new StrategyChooser(this.config, this.store);
   }
 
   private emit(event: SelfPlayEvent): void {
@@ -155,7 +153,7 @@ class Scheduler {
       }
       const release = await this.acquirePipeline();
       if (!release) break;
-      const step = this.newStep(nextIndex);
+      const step = this.nextSteps.insert(nextIndex);
       if (!step) {
         release();
         this.stop("no-environment", false);
@@ -166,15 +164,6 @@ class Scheduler {
     }
     if (this.stopReason) this.emit({ type: "run-stopping", reason: this.stopReason });
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
-  private newStep(stepIndex: number): StepRecord | null {
-    const configured = this.config.environments.map((environment) => environment.name);
-    const environment = pickEnvironment(this.store, this.runId, configured, stepIndex);
-    if (!environment) return null;
-    const seed = deriveSeed(this.record.seed, "step", stepIndex);
-    const strategy = this.strategies.choose(this.runId, environment, seed);
-    return this.store.insertStep({ runId: this.runId, stepIndex, environment, strategy, seed });
   }
 
   private launch(step: StepRecord, release: () => void, resumed: boolean): void {
@@ -220,26 +209,22 @@ class Scheduler {
   /** Opens the run to continue (the store's latest) or creates one; returns true when resuming. */
   private openRun(): boolean {
     const latest = this.options.newRun ? null : this.store.latestRun();
-    if (latest) {
-      this.record = this.store.restartRun(latest.id, this.config);
-      this.runId = latest.id;
-      if (latest.seed !== this.config.seed)
+    const { run, resumed, abortedEpisodes } = openRun(this.store, this.config, {
+      resume: latest?.id ?? null,
+      create: { id: newRunId(), seed: this.config.seed },
+    });
+    this.runId = run.id;
+    if (resumed) {
+      if (run.seed !== this.config.seed)
         log.warn("resuming with the run's original seed", {
-          runSeed: latest.seed,
+          runSeed: run.seed,
           configSeed: this.config.seed,
         });
-      const aborted = this.store.abortRunningEpisodes(this.runId, "crashed");
-      this.store.reactivateEnvironments(this.runId);
-      log.info("resuming run", { runId: this.runId, start: this.record.starts, abortedEpisodes: aborted });
-    } else {
-      this.runId = newRunId();
-      this.record = this.store.createRun({ id: this.runId, config: this.config, seed: this.config.seed });
-      log.info("new run", { runId: this.runId, store: this.store.path });
-    }
-    for (const environment of this.config.environments)
-      this.store.upsertEnvironment(this.runId, environment.name, environmentSpec(environment));
+      log.info("resuming run", { runId: this.runId, start: run.starts, abortedEpisodes });
+    } else log.info("new run", { runId: this.runId, store: this.store.path });
+    this.nextSteps = new NextSteps(this.config, this.store, run);
     this.runner.knowRun(this.runId);
-    return latest !== null;
+    return resumed;
   }
 
   private stop(reason: StopReason, abortInFlight: boolean): void {

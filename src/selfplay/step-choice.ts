@@ -1,10 +1,11 @@
-// What a new step plays: its environment (round-robin over the active ones) and its strategy (from the
-// environment's current weights, see strategy-weights.ts). The run loop and the service both choose so.
+// What a new step plays: its seed (derived from the run's), its environment (round-robin over the active
+// ones) and its strategy (from the environment's current weights, see strategy-weights.ts). The run loop
+// and the service both choose and insert their steps through NextSteps.
 import type { SelfPlayConfig } from "../config/index.js";
 import { createLogger } from "../log.js";
 import type { Strategy } from "../ports/artifact.js";
-import type { RunId, Store } from "../ports/store.js";
-import { chooseStrategy } from "./seeds.js";
+import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
+import { chooseStrategy, deriveSeed } from "./seeds.js";
 import {
   configuredWeights,
   learnabilityEnabled,
@@ -63,5 +64,45 @@ export class StrategyChooser {
     const strategy = chooseStrategy(playable ? weights : base, seed);
     log.debug("strategy chosen", { environment, strategy, weights, measured });
     return strategy;
+  }
+}
+
+/** What a caller fixes of a new step; the rest is chosen. */
+export interface StepChoice {
+  environment?: string;
+  strategy?: Strategy;
+  seed?: number;
+}
+
+/** Chooses and inserts the new steps of one run. */
+export class NextSteps {
+  private readonly names: string[];
+  private readonly strategies: StrategyChooser;
+
+  constructor(
+    config: SelfPlayConfig,
+    private readonly store: Store,
+    private readonly run: Pick<RunRecord, "id" | "seed">,
+  ) {
+    this.names = config.environments.map((environment) => environment.name);
+    this.strategies = new StrategyChooser(config, store);
+  }
+
+  /** The seed of step `stepIndex`, derived from the run's seed. */
+  seed(stepIndex: number): number {
+    return deriveSeed(this.run.seed, "step", stepIndex);
+  }
+
+  /**
+   * Inserts step `stepIndex` with what `given` fixes and the rest chosen; null when no environment is
+   * given and none of the configured ones is active.
+   */
+  insert(stepIndex: number, given: StepChoice = {}): StepRecord | null {
+    const runId = this.run.id;
+    const seed = given.seed ?? this.seed(stepIndex);
+    const environment = given.environment ?? pickEnvironment(this.store, runId, this.names, stepIndex);
+    if (!environment) return null;
+    const strategy = given.strategy ?? this.strategies.choose(runId, environment, seed);
+    return this.store.insertStep({ runId, stepIndex, environment, strategy, seed });
   }
 }

@@ -1,6 +1,7 @@
 // The service's wire contract as zod schemas: request bodies (validated), and the answers (documented in
 // the OpenAPI document, which is generated from these same schemas). Field names are the wire's snake_case.
 import { z } from "zod";
+import { callFormatSchema, inferenceKindSchema } from "../config/index.js";
 
 const requestId = z
   .string()
@@ -12,17 +13,15 @@ export const inferenceSchema = z
   .union([
     z
       .strictObject({
-        kind: z
-          .enum(["vllm", "sglang", "openai-chat"])
-          .describe(
-            "vllm | sglang: token-in/token-out (one exact sample per episode); openai-chat: chat completions.",
-          ),
+        kind: inferenceKindSchema.describe(
+          "vllm | sglang: token-in/token-out (one exact sample per episode); openai-chat: chat completions.",
+        ),
         base_url: z
           .url({ protocol: /^https?$/ })
           .describe("The inference server, e.g. http://10.0.0.5:8000/v1."),
         model: z.string().min(1).describe("Model (or LoRA adapter) name sent with every request."),
-        tool_call_format: z
-          .enum(["hermes", "json", "text"])
+        tool_call_format: callFormatSchema
+          .exclude(["native"])
           .optional()
           .describe(
             "How the model writes tool calls in its text; default hermes for vllm/sglang, native calls for openai-chat.",

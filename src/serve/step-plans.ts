@@ -4,7 +4,7 @@
 import { artifactId as contentId } from "../artifact/index.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
-import { deriveSeed, environmentSpec, pickEnvironment, StrategyChooser } from "../selfplay/index.js";
+import { NextSteps, openRun } from "../selfplay/index.js";
 import {
   type ArtifactId,
   insertRepairStep,
@@ -23,20 +23,12 @@ import type { SolveBody, StepBody } from "./schemas.js";
 /** Opens the replica's run (kept in the store) or creates it; episodes left running by a crash are aborted. */
 export function openServiceRun(store: SqliteStore, config: SelfPlayConfig, replicaId: string): RunId {
   const kept = serviceState(store, "run_id") as RunId | null;
-  let runId: RunId;
-  if (kept && store.getRun(kept)) {
-    runId = kept;
-    store.restartRun(runId, config);
-    store.abortRunningEpisodes(runId, "crashed");
-    store.reactivateEnvironments(runId);
-  } else {
-    runId = `serve-${replicaId}` as RunId;
-    if (!store.getRun(runId)) store.createRun({ id: runId, config, seed: config.seed });
-    setServiceState(store, "run_id", runId);
-  }
-  for (const environment of config.environments)
-    store.upsertEnvironment(runId, environment.name, environmentSpec(environment));
-  return runId;
+  const { run, resumed } = openRun(store, config, {
+    resume: kept && store.getRun(kept) ? kept : null,
+    create: { id: `serve-${replicaId}` as RunId, seed: config.seed },
+  });
+  if (!resumed) setServiceState(store, "run_id", run.id);
+  return run.id;
 }
 
 export interface StepPlan {
@@ -46,8 +38,7 @@ export interface StepPlan {
 
 export class StepPlanner {
   private readonly names: string[];
-  private readonly strategies: StrategyChooser;
-  private readonly runSeed: number;
+  private readonly nextSteps: NextSteps;
 
   constructor(
     private readonly store: SqliteStore,
@@ -55,8 +46,7 @@ export class StepPlanner {
     private readonly runId: RunId,
   ) {
     this.names = config.environments.map((environment) => environment.name);
-    this.strategies = new StrategyChooser(config, store);
-    this.runSeed = store.getRun(runId)!.seed;
+    this.nextSteps = new NextSteps(config, store, store.getRun(runId)!);
   }
 
   /** Refuses what cannot run here, before anything is stored. */
@@ -104,16 +94,21 @@ export class StepPlanner {
 
   private newRunStep(body: StepBody & SolveBody, kind: "step" | "solve", stepIndex: number): StepRecord {
     const { store, runId } = this;
-    const seed = body.sampling?.seed ?? deriveSeed(this.runSeed, "step", stepIndex);
+    const seed = body.sampling?.seed ?? this.nextSteps.seed(stepIndex);
     if (kind === "solve") {
       const { artifact, environment } = this.repairTarget(body);
       const id = contentId(artifact) as ArtifactId;
       return insertRepairStep(store, { runId, stepIndex, environment, seed, artifactId: id, artifact });
     }
-    const environment =
-      body.environment ?? pickEnvironment(store, runId, this.names, stepIndex) ?? this.names[0]!;
-    const strategy = body.strategy ?? this.strategies.choose(runId, environment, seed);
-    return store.insertStep({ runId, stepIndex, environment, strategy, seed });
+    const given = { seed, ...(body.strategy === undefined ? {} : { strategy: body.strategy }) };
+    // A request names its environment or takes the next active one; with none active, the first configured
+    // one plays and the step says why it fails.
+    return (
+      this.nextSteps.insert(stepIndex, {
+        ...given,
+        ...(body.environment === undefined ? {} : { environment: body.environment }),
+      }) ?? this.nextSteps.insert(stepIndex, { ...given, environment: this.names[0]! })!
+    );
   }
 
   private repairTarget(body: SolveBody): { artifact: BugArtifact; environment: string } {

@@ -297,6 +297,58 @@ describe("one definition", () => {
   });
 });
 
+describe("one run lifecycle", () => {
+  it("other folders reach selfplay/ only through its public entry (selfplay/index.ts)", () => {
+    expect(
+      violations(
+        (file, target) =>
+          topOf(file.path) !== "selfplay" && topOf(target) === "selfplay" && target !== "selfplay/index.ts",
+      ),
+    ).toEqual([]);
+  });
+
+  it("a run is opened (restarted, created, its environments recorded) only in selfplay/run-lifecycle.ts", () => {
+    const opening = /\.(restartRun|createRun|reactivateEnvironments|upsertEnvironment)\(/;
+    expect(
+      files
+        .filter((file) => !["store", "ports"].includes(topOf(file.path)))
+        .filter((file) => file.path !== "selfplay/run-lifecycle.ts" && opening.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+
+  it("a self-play step is chosen and inserted only in selfplay/step-choice.ts", () => {
+    expect(
+      files
+        .filter((file) => !["store", "ports"].includes(topOf(file.path)))
+        .filter((file) => file.path !== "selfplay/step-choice.ts" && /\.insertStep\(/.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+});
+
+describe("one policy configuration", () => {
+  it("a model client is chosen in one table (cli/policy-factory.ts's MODEL_CLIENTS)", () => {
+    expect(
+      files
+        .filter((file) => topOf(file.path) !== "model" && file.path !== "cli/policy-factory.ts")
+        .filter((file) => /\bcreate(ModelClient|TitoClient)\(/.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+
+  it("the inference kinds and call formats are listed once, in config/policy-kinds.ts", () => {
+    const kinds = /"(openai-chat|vllm|sglang)",\s*"(openai-chat|vllm|sglang)"/;
+    const formats = /"(native|hermes|json|text)",\s*"(native|hermes|json|text)"/;
+    expect(
+      files
+        .filter((file) => file.path !== "config/policy-kinds.ts")
+        .filter((file) => kinds.test(file.text) || formats.test(file.text))
+        .map((file) => file.path),
+    ).toEqual([]);
+  });
+});
+
 describe("the concept map in docs/architecture.md", () => {
   it("names only files that exist", () => {
     const doc = readFileSync(join(root, "docs/architecture.md"), "utf8");

@@ -5,8 +5,13 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { DEFAULT_STORE_PATH } from "../../config/index.js";
 import { InputError } from "../../errors.js";
-import { exportArtifacts, exportRollouts, exportSweBench } from "../../selfplay/exports/index.js";
-import { whyNoArtifacts, whyNoRollouts } from "../../selfplay/index.js";
+import {
+  exportArtifacts,
+  exportRollouts,
+  exportSweBench,
+  whyNoArtifacts,
+  whyNoRollouts,
+} from "../../selfplay/index.js";
 import { openStore, type RunId } from "../../store/index.js";
 import { EXIT_OK } from "../exit-codes.js";
 

@@ -1,6 +1,6 @@
 // The plots of a run: solve-rate histogram, rewards over steps (binned), strategies, rejections, trainer metrics.
 import type { RunId, TrainerIteration } from "../../ports/store.js";
-import { solveRateHistogram } from "../../selfplay/summary.js";
+import { solveRateHistogram } from "../../selfplay/index.js";
 import type { SqliteStore } from "../../store/index.js";
 import { count, number, type Row } from "./values.js";
 
