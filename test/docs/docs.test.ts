@@ -104,17 +104,20 @@ function isLight(args: string[]): boolean {
 }
 
 const pythonHelp = new Map<string, string>();
-function moduleHelp(module: string): string {
-  let help = pythonHelp.get(module);
+/** `python -m MODULE [SUBCOMMAND] --help`: a module with subcommands (swe_selfplay.ray deploy) is checked
+ * against the subcommand's own help. */
+function moduleHelp(module: string, subcommand?: string): string {
+  const key = subcommand ? `${module} ${subcommand}` : module;
+  let help = pythonHelp.get(key);
   if (help === undefined) {
-    const result = spawnSync("python3", ["-m", module, "--help"], {
+    const result = spawnSync("python3", ["-m", module, ...(subcommand ? [subcommand] : []), "--help"], {
       cwd: projectRoot,
       env: { ...process.env, PYTHONPATH: join(projectRoot, "python") },
       encoding: "utf8",
       timeout: 60_000,
     });
     help = `${result.stdout}\n${result.stderr}`;
-    pythonHelp.set(module, help);
+    pythonHelp.set(key, help);
   }
   return help;
 }
@@ -132,8 +135,9 @@ function requiredOptions(help: string): string[] {
 
 function checkPythonModule(module: string, args: string[]): void {
   if (module.startsWith("swe_selfplay.")) {
-    const help = moduleHelp(module);
-    expect(help, `python -m ${module} --help`).toMatch(/usage:/);
+    const subcommand = args[0] !== undefined && /^[a-z][\w-]*$/.test(args[0]) ? args[0] : undefined;
+    const help = moduleHelp(module, subcommand);
+    expect(help, `python -m ${module}${subcommand ? ` ${subcommand}` : ""} --help`).toMatch(/usage:/);
     for (const word of args.filter((entry) => entry.startsWith("--"))) {
       const flag = word.split("=")[0]!;
       expect(
