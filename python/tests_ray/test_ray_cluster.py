@@ -12,6 +12,7 @@ the CLI); the vitest file sets them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
@@ -182,7 +183,9 @@ def test_the_engine_adapters_play_steps_through_the_ray_address(cluster, deploym
         services=[], inference={"kind": "openai-chat", "base_url": MODEL_URL}, ray_address=cluster.address,
         group_size=2, environment="inkwell", strategy="direct", run_name="adapter",
     ))  # fmt: skip
-    samples = steps.play(steps.request("row-0", 0, "quick", 1))
+    outcome = asyncio.run(steps.play(steps.request("row-0", 0, "quick", 1)))
+    assert outcome.failure is None, outcome.failure
+    samples = outcome.samples
     assert samples[0].role == "proposer" and {sample.policy_version for sample in samples} == {"quick"}
 
 
