@@ -3,13 +3,12 @@
 // store, and a reader clicks run → artifact → episode. A stored bug whose diff, test output, test ids and
 // strategy carry <script> and event-handler payloads is shown as text and runs nothing.
 // SWE_SELFPLAY_SCREENSHOTS=DIR saves a screenshot of each page there (docs/dashboard holds the committed ones).
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type RunId } from "../../src/store/index.js";
-import { launchChromium, skipBrowser } from "../support/browser.js";
+import { type Dashboard, launchChromium, skipBrowser, startDashboard } from "../support/browser.js";
 import { projectRoot, runCli } from "../support/cli.js";
 import { writeSyntheticStep } from "../support/dashboard-store.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -23,7 +22,7 @@ describe.skipIf(skipBrowser())("dashboard in headless Chromium", () => {
   let runStdout = "";
   let runId: RunId;
   let hostile: ReturnType<typeof writeSyntheticStep>;
-  let server: ChildProcess | undefined;
+  let dashboard: Dashboard | undefined;
   let url = "";
   let context: BrowserContext;
   let page: Page;
@@ -55,29 +54,8 @@ describe.skipIf(skipBrowser())("dashboard in headless Chromium", () => {
     const reader = openStore(storePath, { readonly: true });
     runId = reader.latestRun()!.id;
     reader.close();
-    server = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(projectRoot, "src/cli/main.ts"),
-        "ui",
-        "--store",
-        storePath,
-        "--listen",
-        "127.0.0.1:0",
-      ],
-      { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    url = await new Promise<string>((resolve, reject) => {
-      let output = "";
-      server!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-        const match = /at (http:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      server!.on("exit", (code) => reject(new Error(`ui exited with ${code}: ${output}`)));
-    });
+    dashboard = await startDashboard(projectRoot, storePath);
+    url = dashboard.url;
     mkdirSync(screenshots, { recursive: true });
     context = await launchChromium(join(temp.path, "profile"));
     page = context.pages()[0] ?? (await context.newPage());
@@ -93,11 +71,7 @@ describe.skipIf(skipBrowser())("dashboard in headless Chromium", () => {
 
   afterAll(async () => {
     await context?.close();
-    if (server?.pid && server.exitCode === null) {
-      const exited = new Promise((resolve) => server!.once("exit", resolve));
-      server.kill("SIGTERM");
-      await exited;
-    }
+    await dashboard?.stop();
     temp.remove();
   });
 

@@ -2,14 +2,13 @@
 // through the store's own API with their figures computed by the evaluation code, plotted as resolve rate
 // with a Wilson interval each; a reader follows an evaluation to an attempt's episode.
 // SWE_SELFPLAY_SCREENSHOTS=DIR saves a screenshot of each page there.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { figuresOf } from "../../src/eval/index.js";
 import { insertEvaluation, openSqliteStore, type RunId, setEvaluationStatus } from "../../src/store/index.js";
-import { launchChromium, skipBrowser } from "../support/browser.js";
+import { type Dashboard, launchChromium, skipBrowser, startDashboard } from "../support/browser.js";
 import { projectRoot } from "../support/cli.js";
 import { writeSyntheticStep } from "../support/dashboard-store.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -55,7 +54,7 @@ describe.skipIf(skipBrowser())("Evaluations page in headless Chromium", () => {
   const temp = makeTempDir("swe-selfplay-eval-browser-");
   const storePath = join(temp.path, "store.db");
   const screenshots = process.env.SWE_SELFPLAY_SCREENSHOTS ?? join(temp.path, "screenshots");
-  let server: ChildProcess | undefined;
+  let dashboard: Dashboard | undefined;
   let url = "";
   let context: BrowserContext;
   let page: Page;
@@ -63,29 +62,8 @@ describe.skipIf(skipBrowser())("Evaluations page in headless Chromium", () => {
 
   beforeAll(async () => {
     writeEvaluations(storePath);
-    server = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        join(projectRoot, "src/cli/main.ts"),
-        "ui",
-        "--store",
-        storePath,
-        "--listen",
-        "127.0.0.1:0",
-      ],
-      { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] },
-    );
-    url = await new Promise<string>((resolve, reject) => {
-      let output = "";
-      server!.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-        output += chunk;
-        const match = /at (http:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]!);
-      });
-      server!.on("exit", (code) => reject(new Error(`ui exited with ${code}: ${output}`)));
-    });
+    dashboard = await startDashboard(projectRoot, storePath);
+    url = dashboard.url;
     mkdirSync(screenshots, { recursive: true });
     context = await launchChromium(join(temp.path, "profile"));
     page = context.pages()[0] ?? (await context.newPage());
@@ -97,11 +75,7 @@ describe.skipIf(skipBrowser())("Evaluations page in headless Chromium", () => {
 
   afterAll(async () => {
     await context?.close();
-    if (server?.pid && server.exitCode === null) {
-      const exited = new Promise((resolve) => server!.once("exit", resolve));
-      server.kill("SIGTERM");
-      await exited;
-    }
+    await dashboard?.stop();
     temp.remove();
   });
 
