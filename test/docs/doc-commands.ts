@@ -111,8 +111,9 @@ export function blockCommands(block: DocBlock): DocCommand[] {
   return commands;
 }
 
-/** Whether the text ends inside a quoted string. */
-function insideQuote(text: string): boolean {
+/** Scans shell text for quotes and comments: where a ` #` comment outside quotes starts (null: none), and
+ * whether the text ends inside a quoted string. */
+function scanShell(text: string): { comment: number | null; openQuote: boolean } {
   let quote: string | null = null;
   for (let index = 0; index < text.length; index++) {
     const char = text[index]!;
@@ -121,24 +122,21 @@ function insideQuote(text: string): boolean {
       else if (char === "\\" && quote === '"') index++;
     } else if (char === "'" || char === '"') quote = char;
     else if (char === "\\") index++;
-    else if (char === "#" && (index === 0 || /\s/.test(text[index - 1]!))) return false;
+    else if (char === "#" && (index === 0 || /\s/.test(text[index - 1]!)))
+      return { comment: index, openQuote: false };
   }
-  return quote !== null;
+  return { comment: null, openQuote: quote !== null };
+}
+
+/** Whether the text ends inside a quoted string. */
+function insideQuote(text: string): boolean {
+  return scanShell(text).openQuote;
 }
 
 /** The text before a ` #` comment that is outside quotes. */
 function stripComment(text: string): string {
-  let quote: string | null = null;
-  for (let index = 0; index < text.length; index++) {
-    const char = text[index]!;
-    if (quote) {
-      if (char === quote) quote = null;
-      else if (char === "\\" && quote === '"') index++;
-    } else if (char === "'" || char === '"') quote = char;
-    else if (char === "\\") index++;
-    else if (char === "#" && (index === 0 || /\s/.test(text[index - 1]!))) return text.slice(0, index);
-  }
-  return text;
+  const { comment } = scanShell(text);
+  return comment === null ? text : text.slice(0, comment);
 }
 
 /** Splits `a; b` and `a && b` outside quotes and `$( … )`. */
