@@ -22,8 +22,9 @@ try {
   const child = spawn(
     process.execPath,
     [
+      // tsx resolved from this checkout: the evaluation may run in any directory.
       "--import",
-      "tsx",
+      import.meta.resolve("tsx"),
       `${projectRoot}src/cli/main.ts`,
       "eval",
       ...evalArgs,
