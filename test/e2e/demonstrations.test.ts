@@ -9,7 +9,9 @@ import { createBuiltinDemonstrator } from "../../src/builtin/index.js";
 import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { SelfPlayResult } from "../../src/selfplay/index.js";
-import { openStore, type Store } from "../../src/store/index.js";
+import { openSqliteStore, type SqliteStore } from "../../src/store/index.js";
+import { episodePage } from "../../src/web/pages/episode.js";
+import { episodeView } from "../../src/web/queries/episode.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { makeTempDir } from "../support/tmp.js";
 
@@ -29,7 +31,7 @@ const argumentsOf = (turn: Turn) => JSON.parse(turn.toolCalls[0]!.arguments) as 
 
 describe("builtin-demo: demonstrations as real episodes", { timeout: 900_000 }, () => {
   const temp = makeTempDir("swe-selfplay-demo-");
-  let store: Store;
+  let store: SqliteStore;
   let result: SelfPlayResult;
 
   beforeAll(async () => {
@@ -49,7 +51,7 @@ describe("builtin-demo: demonstrations as real episodes", { timeout: 900_000 }, 
       modelName: "builtin-demo",
       limits: { maxObservationChars: 2000 },
     });
-    store = openStore(config.store);
+    store = openSqliteStore(config.store);
     result = await runConfiguredSelfPlay(config, { store, policy });
   });
 
@@ -103,6 +105,11 @@ describe("builtin-demo: demonstrations as real episodes", { timeout: 900_000 }, 
     expect(episode.trajectory.at(-1)).toMatchObject({ kind: "result", demonstration: { repairFound: true } });
     // Short enough for a small model's context (the loop's estimate: three characters a token).
     expect(turns.at(-1)!.contextTokens).toBeLessThan(4096);
+    // The dashboard's episode page shows the turns like a model's: calls, their arguments, real outputs.
+    const page = episodePage(episodeView(store, episode.id)!).text;
+    expect(page).toContain("builtin-demo");
+    expect(page).toContain('<span class="tool-name">editor</span>');
+    expect(page).toContain("Edited /testbed/");
   });
 
   it("varies the surface between attempts of the same task", () => {

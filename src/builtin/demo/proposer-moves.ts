@@ -66,11 +66,11 @@ export function proposerMoves(surface: Surface, facts: ProposerFacts): Move[] {
   const tools = compactTools(artifact);
   const run = `bash ${dir}/test_script.sh 2>&1 | python3 ${dir}/test_parser.py`;
   const moves: Move[] = [];
-  if (surface.chance(0.5)) moves.push(surface.orient(".py"));
+  if (surface.chance(0.3)) moves.push(surface.orient(".py"));
   moves.push(
     write(surface, `${dir}/test_script.sh`, tools.testScript, "Write the test script."),
     write(surface, `${dir}/test_parser.py`, tools.testParser, "Now the parser for its output."),
-    surface.bash("Run the baseline.", `${run} | ${surface.pick([COUNT, "head -c 600"])}`),
+    surface.bash("Run the baseline.", `${run} | ${surface.pick([COUNT, "head -c 300"])}`),
   );
   const planned = plannedEdits({ ...facts, artifact });
   const testFiles = artifact.testFiles.join("\n");
@@ -85,7 +85,7 @@ export function proposerMoves(surface: Surface, facts: ProposerFacts): Move[] {
     const bugFiles = [...new Set(planned.bug.map((edit) => edit.path))].map(shellQuote).join(" ");
     const weakenedFiles = [...new Set(planned.weakening.map((edit) => edit.path))].map(shellQuote).join(" ");
     moves.push(
-      surface.view(place.path, Math.max(1, place.line - 2), place.line + place.lines + 2),
+      surface.view(place.path, Math.max(1, place.line - 2), place.line + place.lines + 2, "target"),
       ...edits(surface, planned.bug, "Inject the bug here."),
       surface.bash("Which tests fail now?", `${run} | ${NOT_PASSED}`),
       surface.bash(

@@ -13,6 +13,11 @@ const PHRASES = {
   ],
   runTests: ["Run the tests.", "Now run the tests to see what fails.", "Let me run the tests."],
   rerun: ["Run the tests again.", "Check the tests now.", "Re-run the tests to confirm."],
+  target: [
+    "Read the code the tests exercise.",
+    "Look at the function to change.",
+    "Pick the place for the bug.",
+  ],
   look: [
     "Look at the code the failure points to.",
     "Read the suspicious code.",
