@@ -45,7 +45,7 @@ export function testRunning(surface: Surface, facts: TestFacts, files: readonly 
     : surface.bash("Save a script that runs the tests.", heredoc(script, facts.testScript));
   const command = surface.pick([
     `bash ${script} 2>&1 | tail -n 30`,
-    `bash ${script} > /tmp/test_output.txt 2>&1; grep -iE 'fail|error' /tmp/test_output.txt | head -n 20; tail -n 5 /tmp/test_output.txt`,
+    `bash ${script} > /tmp/test_output.txt 2>&1; grep -E 'not ok|FAIL|failing|panicked' /tmp/test_output.txt | head -n 15; tail -n 5 /tmp/test_output.txt`,
   ]);
   return { setup: [setup], command };
 }
