@@ -66,7 +66,8 @@ export function proposerMoves(surface: Surface, facts: ProposerFacts): Move[] {
   const tools = compactTools(artifact);
   const run = `bash ${dir}/test_script.sh 2>&1 | python3 ${dir}/test_parser.py`;
   const moves: Move[] = [];
-  if (surface.chance(0.3)) moves.push(surface.orient(".py"));
+  const bugFile = changedPlaces(artifact.bugInjectDiff)[0]?.path ?? "";
+  if (surface.chance(0.3)) moves.push(surface.orient(/\.\w+$/.exec(bugFile)?.[0] ?? ".py"));
   moves.push(
     write(surface, `${dir}/test_script.sh`, tools.testScript, "Write the test script."),
     write(surface, `${dir}/test_parser.py`, tools.testParser, "Now the parser for its output."),

@@ -77,8 +77,12 @@ function editMoves(surface: Surface, facts: SolverFacts): Move[] | null {
 
 export function solverMoves(surface: Surface, facts: SolverFacts): Move[] {
   const moves: Move[] = [];
-  if (surface.chance(0.4)) moves.push(surface.orient(facts.extension));
+  // A look at the layout, if any, first or right after the specification's tests went in.
+  const orientFirst = surface.chance(0.5);
+  const orient = surface.chance(0.4) ? [surface.orient(facts.extension)] : [];
+  if (orientFirst) moves.push(...orient);
   moves.push(...applySpecification(surface, facts.specification));
+  if (!orientFirst) moves.push(...orient);
   const running = facts.tests ? testRunning(surface, facts.tests, facts.specificationFiles) : null;
   if (running) moves.push(...running.setup, surface.bash("runTests", running.command));
   const edits = editMoves(surface, facts);

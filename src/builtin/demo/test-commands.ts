@@ -35,6 +35,15 @@ export function testRunning(surface: Surface, facts: TestFacts, files: readonly 
     ]);
     return { setup: [], command };
   }
+  // Node's runner without extra flags: the files run directly, failures with their assertion messages.
+  if (facts.framework === "node-test" && /\bnode --test\b/.test(facts.testScript) && files.length > 0) {
+    const targets = files.map(shellQuote).join(" ");
+    const command = surface.pick([
+      `node --test ${targets} > /tmp/test_output.txt 2>&1; grep -E -A 11 '^\\s*not ok' /tmp/test_output.txt | head -n 26; grep -E '^# (pass|fail)' /tmp/test_output.txt`,
+      `node --test ${targets} 2>&1 | grep -E '^\\s*(not ok|ok)|^# (pass|fail)' | head -n 30`,
+    ]);
+    return { setup: [], command };
+  }
   const script = "/tmp/run_tests.sh";
   const setup: Move = surface.chance(0.5)
     ? {
