@@ -109,10 +109,12 @@ async function planProposer(
   const surface = new Surface(createSeededRandom(request.seed).fork("demonstration"));
   const artifact = outcome.status === "submitted" ? outcome.artifact : null;
   const paths = artifact ? [...diffPaths(artifact.bugInjectDiff), ...diffPaths(artifact.testWeakenDiff)] : [];
+  const git = await sandbox.run({ command: "git rev-parse --is-inside-work-tree", timeoutMs: 30_000 });
   const moves = proposerMoves(surface, {
     artifact,
     artifactDir,
     texts: await readTexts(sandbox, paths),
+    gitDiff: git.status === "exited" && git.exitCode === 0 && git.stdout.trim() === "true",
   });
   return {
     client: createPlayback(DEMONSTRATOR_NAME, moves),

@@ -15,6 +15,8 @@ export interface ProposerFacts {
   artifactDir: string;
   /** Original texts of the files either diff changes. */
   texts: ReadonlyMap<string, string>;
+  /** Whether `git diff` works in the sandbox (the repository has its .git); else the diffs are written out. */
+  gitDiff: boolean;
 }
 
 const COUNT =
@@ -73,10 +75,10 @@ export function proposerMoves(surface: Surface, facts: ProposerFacts): Move[] {
     write(surface, `${dir}/test_parser.py`, tools.testParser, "Now the parser for its output."),
     surface.bash("Run the baseline.", `${run} | ${surface.pick([COUNT, "head -c 300"])}`),
   );
-  const planned = plannedEdits({ ...facts, artifact });
+  const planned = facts.gitDiff ? plannedEdits({ ...facts, artifact }) : null;
   const testFiles = artifact.testFiles.join("\n");
   if (!planned) {
-    // Edits that cannot be written with str_replace: the diffs themselves are written.
+    // Edits that cannot be written with str_replace, or no git to diff them: the diffs themselves are written.
     moves.push(
       write(surface, `${dir}/bug_inject.diff`, artifact.bugInjectDiff, "Write the bug as a diff."),
       write(surface, `${dir}/test_weaken.diff`, artifact.testWeakenDiff, "And the weakening."),
