@@ -11,6 +11,7 @@ import {
 import { makeTempDir } from "../../test/support/tmp.js";
 import { createModelClient } from "../model/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
+import type { Demonstrator } from "../ports/demonstrator.js";
 import type { PolicyEpisode } from "../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../ports/sandbox.js";
 import type { ValidationReport } from "../ports/validation.js";
@@ -197,6 +198,48 @@ describe("agent policy as proposer", () => {
       expect(outcome.status).toBe("failed");
       expect(outcome.episode.exitReason).toBe("max-turns");
       expect(outcome.episode.status).toBe("truncated");
+    } finally {
+      await sandbox.destroy();
+    }
+  });
+});
+
+describe("agent policy with a demonstrator in the model's place", () => {
+  it("reports a plan with nothing to play as the proposer's failure, scope and all, without a turn", async () => {
+    const demonstrator: Demonstrator = {
+      solver: () => Promise.reject(new Error("not planned here")),
+      proposer: (_request, artifactDir) =>
+        Promise.resolve({
+          client: {
+            sampling: { model: "none", temperature: 0, top_p: 1 },
+            tokenSource: "chat",
+            complete: () => Promise.reject(new Error("no turn")),
+          },
+          summary: { artifactFound: false, artifactDir },
+          failure: { reason: "no commit to revert", strategyUnavailable: true },
+        }),
+    };
+    const policy = createAgentPolicy({ demonstrator, modelName: "builtin-demo" });
+    expect(policy.info.kind).toBe("builtin-demo");
+    const sandbox = await sandboxes.create({ environment, label: "test:demo-unplayed" });
+    try {
+      const outcome = await policy.propose({
+        sandbox: viewOf(sandbox),
+        environmentName: "inkwell",
+        strategy: "history",
+        seed: 1,
+        thresholds: validator.thresholds,
+        validate: (candidate) => validator.validate(environment, candidate),
+      });
+      expect(outcome).toMatchObject({
+        status: "failed",
+        reason: "no commit to revert",
+        strategyUnavailable: true,
+        episode: { policy: { kind: "builtin-demo" }, exitReason: "no-plan", samples: [] },
+      });
+      expect(outcome.episode.trajectory).toEqual([
+        { kind: "result", demonstration: { artifactFound: false, artifactDir: "/tmp/artifact" } },
+      ]);
     } finally {
       await sandbox.destroy();
     }

@@ -1,9 +1,11 @@
 // The model-driven policy (kind "openai"): runs the agent loop as proposer or solver and turns its result
-// into a PolicyEpisode with rollout.v1 samples.
+// into a PolicyEpisode with rollout.v1 samples. With a demonstrator instead of a model (kind "builtin-demo"),
+// each episode's replies come from a plan made before it starts, and the same loop and tools execute them.
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { parseTestFiles } from "../artifact/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
+import type { DemonstrationPlan, Demonstrator } from "../ports/demonstrator.js";
 import type { ModelClient } from "../ports/model.js";
 import type {
   Policy,
@@ -37,10 +39,15 @@ import {
 } from "./tools/submit.js";
 import type { Tool } from "./tools/tool.js";
 
-export interface AgentPolicyOptions {
-  /** The model client episodes sample from (chosen by the composition root). */
-  client: ModelClient;
-  /** Name of the model the client samples from: the policy's name. */
+/** Where the replies come from: a model client, or a demonstrator that plans each episode's replies. */
+export type ReplySource =
+  | { client: ModelClient; demonstrator?: undefined }
+  | { demonstrator: Demonstrator; client?: undefined };
+
+export type AgentPolicyOptions = ReplySource & AgentSettings;
+
+interface AgentSettings {
+  /** Name of the model the client samples from (or of the demonstrator): the policy's name. */
   modelName: string;
   limits?: Partial<LoopLimits>;
   callFormat?: CallFormatName;
@@ -68,16 +75,18 @@ const STATUS_BY_EXIT: Record<ExitReason, EpisodeStatus> = {
 /** What every episode of one policy shares. */
 interface AgentSetup {
   options: AgentPolicyOptions;
-  client: ModelClient;
   info: PolicyInfo;
   callFormat: CallFormat;
 }
 
-/** One episode's identity: who plays it and since when. */
+/** One episode's identity: who plays it, since when, and the client its replies come from. */
 interface EpisodeIdentity {
   id: string;
   role: Role;
   startedAt: string;
+  client: ModelClient;
+  /** What a demonstrator's plan rests on; absent for a model. */
+  demonstration?: Record<string, unknown>;
 }
 
 interface EpisodeRequest {
@@ -92,15 +101,14 @@ type ProposerCandidate = { artifact: BugArtifact; report: ValidationReport };
 export function createAgentPolicy(options: AgentPolicyOptions): Policy {
   const setup: AgentSetup = {
     options,
-    client: options.client,
     info: {
-      kind: "openai",
+      kind: options.demonstrator ? "builtin-demo" : "openai",
       name: options.modelName,
       version: options.version ?? `agent-prompts-${PROMPT_VERSION}`,
     },
     callFormat: callFormatNamed(options.callFormat ?? "native"),
   };
-  const probe = options.client.probe?.bind(options.client);
+  const probe = options.client?.probe?.bind(options.client);
   return {
     info: setup.info,
     propose: (request) => propose(setup, request),
@@ -110,8 +118,12 @@ export function createAgentPolicy(options: AgentPolicyOptions): Policy {
 }
 
 async function propose(setup: AgentSetup, request: ProposeRequest): Promise<ProposeOutcome> {
-  const identity = newEpisode("proposer");
   const artifactDir = setup.options.artifactDir ?? "/tmp/artifact";
+  const plan: Partial<DemonstrationPlan> & { client: ModelClient } = setup.options.demonstrator
+    ? await setup.options.demonstrator.proposer(request, artifactDir)
+    : { client: setup.options.client };
+  const identity = newEpisode("proposer", plan);
+  if (plan.failure) return { status: "failed", ...plan.failure, episode: unplayed(setup, identity) };
   let candidate: ProposerCandidate | null = null;
   const submit = proposerSubmitTool(setup, request, (submitted) => {
     candidate = submitted;
@@ -150,7 +162,7 @@ function proposerSubmitTool(
         strategy: request.strategy,
         order: 1,
         parentId: null,
-        policy: `openai:${setup.info.name}`,
+        policy: `${setup.info.kind}:${setup.info.name}`,
         createdAt: new Date().toISOString(),
         seed: request.seed,
       },
@@ -173,7 +185,12 @@ function proposerSubmitTool(
 }
 
 async function solve(setup: AgentSetup, request: SolveRequest): Promise<SolveOutcome> {
-  const identity = newEpisode("solver");
+  const identity = newEpisode(
+    "solver",
+    setup.options.demonstrator
+      ? await setup.options.demonstrator.solver(request)
+      : { client: setup.options.client },
+  );
   const tools = [
     createBashTool({ timeoutMs: setup.options.commandTimeoutMs }),
     createEditorTool(),
@@ -189,8 +206,31 @@ async function solve(setup: AgentSetup, request: SolveRequest): Promise<SolveOut
   return { patch, episode };
 }
 
-function newEpisode(role: Role): EpisodeIdentity {
-  return { id: randomUUID(), role, startedAt: new Date().toISOString() };
+/** The episode of a plan with nothing to play: no turn, the plan's summary as its result. */
+function unplayed(setup: AgentSetup, identity: EpisodeIdentity): PolicyEpisode {
+  const now = new Date().toISOString();
+  return {
+    id: identity.id,
+    role: identity.role,
+    policy: setup.info,
+    status: "failed",
+    exitReason: "no-plan",
+    trajectory: [{ kind: "result", demonstration: identity.demonstration ?? {} }],
+    samples: [],
+    startedAt: identity.startedAt,
+    endedAt: now,
+    stats: {},
+  };
+}
+
+function newEpisode(role: Role, plan: Partial<DemonstrationPlan> & { client: ModelClient }): EpisodeIdentity {
+  return {
+    id: randomUUID(),
+    role,
+    startedAt: new Date().toISOString(),
+    client: plan.client,
+    ...(plan.summary ? { demonstration: plan.summary } : {}),
+  };
 }
 
 function runEpisode(
@@ -203,7 +243,7 @@ function runEpisode(
   const { options } = setup;
   const onStep = request.onStep;
   return runAgentLoop({
-    model: setup.client,
+    model: identity.client,
     tools,
     callFormat: setup.callFormat,
     sandbox: request.sandbox,
@@ -229,8 +269,10 @@ function episodeOf(
   exit: { exitReason: ExitReason | "running"; stats?: LoopStats },
   extra: Record<string, unknown> = {},
 ): PolicyEpisode {
-  const { client, info, callFormat } = setup;
+  const { info, callFormat } = setup;
+  const { client } = identity;
   const reason = exit.exitReason;
+  const result = identity.demonstration ? { demonstration: identity.demonstration, ...extra } : extra;
   const status: EpisodeStatus = reason === "running" ? "truncated" : STATUS_BY_EXIT[reason];
   return {
     id: identity.id,
@@ -241,7 +283,7 @@ function episodeOf(
     trajectory: [
       { kind: "prompt", messages: state.messages.slice(0, 2) },
       ...state.steps,
-      ...(Object.keys(extra).length > 0 ? [{ kind: "result", ...extra }] : []),
+      ...(Object.keys(result).length > 0 ? [{ kind: "result", ...result }] : []),
     ],
     samples: state.rollout.samples({
       episodeId: identity.id,

@@ -64,6 +64,22 @@ describe("policyConfigFrom", () => {
     expect(apiKeyFrom(fromFile, { OPENAI_API_KEY: "k2" })).toBe("k2");
   });
 
+  it("selects demonstrations (builtin-demo) by flag or file, without a model, played by the agent loop", () => {
+    expect(policyConfigFrom({ policy: "builtin-demo" }, {})).toEqual({ kind: "builtin-demo" });
+    const file = join(temp.path, "demo.yaml");
+    writeFileSync(file, "policy: { kind: builtin-demo, testRunBudget: 8 }\n");
+    expect(policyConfigFrom({ config: file }, {})).toEqual({ kind: "builtin-demo", testRunBudget: 8 });
+    expect(() => policyConfigFrom({ policy: "builtin-demo", model: "m" }, {})).toThrow(
+      /--model is a model setting, but --policy builtin-demo plays without a model/,
+    );
+    expect(() => policyConfigFrom({ policy: "demo" }, {})).toThrow(
+      /--policy expects builtin, builtin-demo, openai, got "demo"/,
+    );
+    const policy = createPolicy({ kind: "builtin-demo" });
+    expect(policy.info).toMatchObject({ kind: "builtin-demo", name: "builtin-demo" });
+    expect(policy.probe).toBeUndefined();
+  });
+
   it("says what is missing for the openai policy, and rejects unknown values", () => {
     expect(() => policyConfigFrom({ policy: "openai" }, {})).toThrow(/--base-url and --model/);
     expect(() => policyConfigFrom({ policy: "gpt" }, {})).toThrow(InputError);

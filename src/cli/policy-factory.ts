@@ -1,10 +1,11 @@
-// Builds the policy a command plays with: `builtin` (default) or `openai`, from flags, then environment
-// variables, then the `policy` section of a YAML config file. Shared by propose, solve and run.
+// Builds the policy a command plays with: `builtin` (default), `builtin-demo` (the built-in policy replayed as
+// tool-call episodes) or `openai`, from flags, then environment variables, then the `policy` section of a YAML
+// config file. Shared by propose, solve, run and eval.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { createAgentPolicy } from "../agent/index.js";
-import { createBuiltinPolicy } from "../builtin/index.js";
+import { createBuiltinDemonstrator, createBuiltinPolicy } from "../builtin/index.js";
 import {
   CALL_FORMATS,
   type CallFormatOption,
@@ -12,7 +13,9 @@ import {
   INFERENCE_KINDS,
   type InferenceKind,
   loadConfig,
+  POLICY_KINDS,
   type PolicyConfig,
+  type PolicyKind,
 } from "../config/index.js";
 import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
@@ -59,7 +62,7 @@ export function addPolicyOptions(
   return command
     .option(
       "--policy <kind>",
-      "builtin | openai (default: the config file's, else openai when a model flag or SWE_SELFPLAY_BASE_URL/_MODEL is given, else builtin)",
+      "builtin | builtin-demo (the builtin policy replayed as tool-call episodes: demonstrations) | openai (default: the config file's, else openai when a model flag or SWE_SELFPLAY_BASE_URL/_MODEL is given, else builtin)",
     )
     .option(
       "--base-url <url>",
@@ -147,25 +150,21 @@ function checkModelFlags(flags: PolicyFlags): void {
  * SWE_SELFPLAY_BASE_URL/_MODEL is given, else builtin. Model flags with the builtin policy are refused, never
  * ignored: a user who passes --model means to measure that model.
  */
-function policyKind(
-  flags: PolicyFlags,
-  fileKind: string | undefined,
-  env: NodeJS.ProcessEnv,
-): "builtin" | "openai" {
+function policyKind(flags: PolicyFlags, fileKind: string | undefined, env: NodeJS.ProcessEnv): PolicyKind {
   const kind = flags.policy ?? fileKind ?? (modelRequested(flags, env) ? "openai" : "builtin");
-  if (kind !== "builtin" && kind !== "openai")
-    throw new InputError("bad-flag", `--policy expects builtin or openai, got "${kind}"`);
+  if (!(POLICY_KINDS as readonly string[]).includes(kind))
+    throw new InputError("bad-flag", `--policy expects ${POLICY_KINDS.join(", ")}, got "${kind}"`);
   const given = Object.entries(MODEL_FLAGS)
     .filter(([key]) => flags[key as keyof typeof MODEL_FLAGS] !== undefined)
     .map(([, flag]) => flag);
-  if (kind === "builtin" && given.length > 0) {
-    const source = flags.policy ? "--policy builtin" : `the config file's policy.kind: builtin`;
+  if (kind !== "openai" && given.length > 0) {
+    const source = flags.policy ? `--policy ${kind}` : `the config file's policy.kind: ${kind}`;
     throw new InputError(
       "policy-conflict",
       `${given.join(", ")} ${given.length === 1 ? "is a model setting" : "are model settings"}, but ${source} plays without a model: pass --policy openai (with --base-url and --model) to use a model, or drop ${given.length === 1 ? "it" : "them"}`,
     );
   }
-  return kind;
+  return kind as PolicyKind;
 }
 
 /** The policy kind a config file writes out (loadConfig fills in builtin when it names none). */
@@ -192,7 +191,7 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
   checkModelFlags(flags);
   const fromFile = flags.config ? loadConfig({ file: flags.config }).policy : undefined;
   const kind = policyKind(flags, flags.config ? policyKindWritten(flags.config) : undefined, env);
-  if (kind === "builtin") return fromFile?.kind === "builtin" ? fromFile : { kind: "builtin" };
+  if (kind !== "openai") return fromFile?.kind === kind ? fromFile : { kind };
   const file = fromFile?.kind === "openai" ? fromFile : undefined;
   const baseUrl = flags.baseUrl ?? env.SWE_SELFPLAY_BASE_URL ?? file?.baseUrl;
   const model = flags.model ?? env.SWE_SELFPLAY_MODEL ?? file?.model;
@@ -316,15 +315,26 @@ function titoClient(
   });
 }
 
+/** Characters of one observation a demonstration keeps (head and tail), so an episode fits a 4096-token context. */
+const DEMONSTRATION_OBSERVATION_CHARS = 2_000;
+
 export function createPolicy(
   config: PolicyConfig,
   extras: AgentExtras = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Policy {
+  const budget = config.kind !== "openai" && config.testRunBudget !== undefined;
   if (config.kind === "builtin")
-    return createBuiltinPolicy(
-      config.testRunBudget === undefined ? {} : { testRunBudget: config.testRunBudget },
-    );
+    return createBuiltinPolicy(budget ? { testRunBudget: config.testRunBudget } : {});
+  if (config.kind === "builtin-demo")
+    return createAgentPolicy({
+      demonstrator: createBuiltinDemonstrator(budget ? { testRunBudget: config.testRunBudget } : {}),
+      modelName: "builtin-demo",
+      // Short observations: demonstrations train small models with small contexts.
+      limits: { maxTurns: 40, maxObservationChars: DEMONSTRATION_OBSERVATION_CHARS },
+      trajectoryDir: extras.trajectoryDir,
+      ...(extras.version === undefined ? {} : { version: extras.version }),
+    });
   const model = {
     baseUrl: config.baseUrl,
     apiKey: apiKeyFrom(config, env),

@@ -7,6 +7,9 @@ export {
   INFERENCE_KINDS,
   type InferenceKind,
   inferenceKindSchema,
+  POLICY_KINDS,
+  type PolicyKind,
+  searchesBuiltin,
 } from "./policy-kinds.js";
 export {
   configSchema,

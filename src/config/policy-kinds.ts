@@ -1,6 +1,15 @@
-// The inference protocols and the tool-call formats of a model policy, declared once: the config schema,
-// the service's request schema and the CLI's flags all take them from here.
+// The policy kinds, the inference protocols and the tool-call formats of a model policy, declared once: the
+// config schema, the service's request schema and the CLI's flags all take them from here.
 import { z } from "zod";
+
+/** builtin: offline search; builtin-demo: its plans replayed as tool-call episodes; openai: a model server. */
+export const POLICY_KINDS = ["builtin", "builtin-demo", "openai"] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/** Kinds whose proposer and solver are the built-in search (directly or replayed): no model, direct bugs lead. */
+export function searchesBuiltin(kind: string): boolean {
+  return kind === "builtin" || kind === "builtin-demo";
+}
 
 /** openai-chat: chat completions; vllm, sglang: token-in/token-out. */
 export const INFERENCE_KINDS = ["openai-chat", "vllm", "sglang"] as const;

@@ -30,6 +30,17 @@ export const builtinPolicySchema = z
   })
   .describe("Built-in offline policy (no model needed).");
 
+export const builtinDemoPolicySchema = z
+  .strictObject({
+    kind: z
+      .literal("builtin-demo")
+      .describe(
+        "Demonstrations: the built-in policy's repairs and artifacts replayed as tool-call episodes through the agent loop (training data for a warm start).",
+      ),
+    testRunBudget: positiveInteger.optional().describe("Test runs the repair search may spend per attempt."),
+  })
+  .describe("Built-in policy replayed as agent episodes (no model needed).");
+
 export const samplingSchema = z
   .strictObject({
     maxTokens: positiveInteger
@@ -119,7 +130,7 @@ export const openaiPolicySchema = z
   .describe("A model behind an OpenAI-compatible server.");
 
 export const policyConfigSchema = z
-  .discriminatedUnion("kind", [builtinPolicySchema, openaiPolicySchema])
+  .discriminatedUnion("kind", [builtinPolicySchema, builtinDemoPolicySchema, openaiPolicySchema])
   .describe("Which policy plays both roles.");
 
 export const strategyMixSchema = z

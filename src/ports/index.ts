@@ -1,5 +1,6 @@
 // Ports: types shared across layers, with no imports from any adapter.
 export * from "./artifact.js";
+export * from "./demonstrator.js";
 export * from "./model.js";
 export * from "./policy.js";
 export * from "./rollout.js";

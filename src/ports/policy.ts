@@ -1,4 +1,5 @@
-// A policy plays a role: builtin (offline), openai (any OpenAI-compatible server) or scripted (tests).
+// A policy plays a role: builtin (offline), builtin-demo (the built-in policy's plans replayed as tool-call
+// episodes), openai (any OpenAI-compatible server) or scripted (tests).
 
 import type { BugArtifact, Strategy } from "./artifact.js";
 import type { ServerCapabilities } from "./model.js";
@@ -9,7 +10,7 @@ import type { Thresholds, ValidationReport } from "./validation.js";
 export type Role = "proposer" | "solver";
 
 export interface PolicyInfo {
-  kind: "builtin" | "openai" | "scripted";
+  kind: "builtin" | "builtin-demo" | "openai" | "scripted";
   /** Model or algorithm name. */
   name: string;
   /** Version a trainer can match samples against (prompt version, weights step, builtin release). */

@@ -1,6 +1,7 @@
 // Strategy weights per environment: a strategy that cannot apply there (e.g. history on a repository with
 // one commit) drops to 0 at once; with the learnability bandit, weights follow each strategy's measured
 // share of steps whose solver group had 0 < s < 1, never below a floor. Pure.
+import { searchesBuiltin } from "../config/policy-kinds.js";
 import type { Strategy } from "../ports/artifact.js";
 import { isFinished } from "./step-state.js";
 
@@ -71,7 +72,7 @@ export function strategyWeights(
 export const UNAVAILABLE_PREFIX = "strategy unavailable: ";
 
 /**
- * The configured weights with policy defaults filled in. Direct: 1 for the builtin policy, whose repair
+ * The configured weights with policy defaults filled in. Direct: 1 for the builtin policy (and its demonstrations), whose repair
  * solver reverses mutations but cannot rebuild removed code (measured on Python, JavaScript and Go
  * libraries: 9 of 12 direct groups learnable, 0 of 9 removal groups), so direct leads where history is
  * unavailable; 0 for model policies (the paper's worst strategy).
@@ -83,7 +84,7 @@ export function configuredWeights(
   return {
     removal: strategies.removal,
     history: strategies.history,
-    direct: strategies.direct ?? (policyKind === "builtin" ? 1 : 0),
+    direct: strategies.direct ?? (searchesBuiltin(policyKind) ? 1 : 0),
   };
 }
 
@@ -92,7 +93,7 @@ export function learnabilityEnabled(
   adaptation: { learnability?: boolean | undefined },
   policyKind: string,
 ): boolean {
-  return adaptation.learnability ?? policyKind === "builtin";
+  return adaptation.learnability ?? searchesBuiltin(policyKind);
 }
 
 /** What the run's finished steps say about their strategies, from the stored steps and solver groups. */

@@ -151,7 +151,7 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
       limits: { ...config.limits, steps: bounded ? config.limits.steps : DEFAULT_JOB.steps },
       // A smaller repair budget keeps the demonstration job within a few minutes.
       policy:
-        config.policy.kind === "builtin" && config.policy.testRunBudget === undefined
+        config.policy.kind !== "openai" && config.policy.testRunBudget === undefined
           ? { ...config.policy, testRunBudget: DEFAULT_JOB.testRunBudget }
           : config.policy,
     };
