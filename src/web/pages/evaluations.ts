@@ -14,6 +14,25 @@ const samplingOf = ({ evaluation }: EvaluationRow) =>
   evaluation.sampling.length > 40 ? `${evaluation.sampling.slice(0, 39)}…` : evaluation.sampling;
 
 const PLOT = { width: 1160, labelWidth: 490, right: 230, row: 30, top: 30, bottom: 30 };
+/** Characters of a plot label that fit the label column at its font size. */
+const LABEL_CHARS = 64;
+
+/** `text` cut to `room` characters in its middle, so both ends (kind and version) stay readable. */
+function middleCut(text: string, room: number): string {
+  if (text.length <= room) return text;
+  const head = Math.ceil((room - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (room - 1 - head))}`;
+}
+
+/** A plot row's label: policy, sampling and k, shortened to fit the label column (the whole text as its title). */
+export function plotLabel(row: EvaluationRow): { text: string; title: string } {
+  const tail = ` · k=${row.evaluation.attempts}`;
+  const policy = middleCut(policyOf(row), 40);
+  const room = LABEL_CHARS - policy.length - tail.length - 1;
+  const sampling = row.evaluation.sampling;
+  const shown = sampling.length > room ? `${sampling.slice(0, Math.max(room - 1, 0))}…` : sampling;
+  return { text: `${policy} ${shown}${tail}`, title: `${policyOf(row)} ${sampling}${tail}` };
+}
 
 /** Resolve rate per evaluation (policy version) of one set: a point and its interval on a 0–100 % axis. */
 export function intervalPlot(rows: readonly EvaluationRow[]): Html {
@@ -28,7 +47,8 @@ export function intervalPlot(rows: readonly EvaluationRow[]): Html {
   );
   const marks = rows.map((row, index) => {
     const y = (PLOT.top + index * PLOT.row + PLOT.row / 2).toFixed(1);
-    const label = html`<text x="${PLOT.labelWidth - 10}" y="${y}" dy="4" text-anchor="end" font-size="13" fill="#222">${policyOf(row)} ${samplingOf(row)} · k=${row.evaluation.attempts}</text>`;
+    const { text, title } = plotLabel(row);
+    const label = html`<text x="${PLOT.labelWidth - 10}" y="${y}" dy="4" text-anchor="end" font-size="13" fill="#222"><title>${title}</title>${text}</text>`;
     if (!row.figures)
       return html`${label}<text x="${x(0)}" y="${y}" dy="4" font-size="12" fill="#888">${row.evaluation.status}: ${row.done} of ${row.total} attempts done</text>`;
     const { interval, resolveRate, resolved, attempts } = row.figures;
