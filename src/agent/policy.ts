@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { parseTestFiles } from "../artifact/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
-import type { ModelClient } from "../ports/model.js";
+import type { ModelClient, ToolSpecification } from "../ports/model.js";
 import type {
   Policy,
   PolicyEpisode,
@@ -73,10 +73,11 @@ interface AgentSetup {
   callFormat: CallFormat;
 }
 
-/** One episode's identity: who plays it and since when. */
+/** One episode's identity: who plays it, with which tools, and since when. */
 interface EpisodeIdentity {
   id: string;
   role: Role;
+  tools: ToolSpecification[];
   startedAt: string;
 }
 
@@ -110,13 +111,13 @@ export function createAgentPolicy(options: AgentPolicyOptions): Policy {
 }
 
 async function propose(setup: AgentSetup, request: ProposeRequest): Promise<ProposeOutcome> {
-  const identity = newEpisode("proposer");
   const artifactDir = setup.options.artifactDir ?? "/tmp/artifact";
   let candidate: ProposerCandidate | null = null;
   const submit = proposerSubmitTool(setup, request, (submitted) => {
     candidate = submitted;
   });
   const tools = [createBashTool({ timeoutMs: setup.options.commandTimeoutMs }), createEditorTool(), submit];
+  const identity = newEpisode("proposer", tools);
   const result = await runEpisode(setup, identity, tools, request, {
     system: systemPrompt(request.sandbox.workdir),
     user: proposerPrompt({ strategy: request.strategy, thresholds: request.thresholds, artifactDir }),
@@ -173,12 +174,12 @@ function proposerSubmitTool(
 }
 
 async function solve(setup: AgentSetup, request: SolveRequest): Promise<SolveOutcome> {
-  const identity = newEpisode("solver");
   const tools = [
     createBashTool({ timeoutMs: setup.options.commandTimeoutMs }),
     createEditorTool(),
     createSolverSubmitTool(),
   ];
+  const identity = newEpisode("solver", tools);
   const result = await runEpisode(setup, identity, tools, request, {
     system: systemPrompt(request.sandbox.workdir, loadPrompt("solver-system")),
     user: request.prompt,
@@ -189,8 +190,9 @@ async function solve(setup: AgentSetup, request: SolveRequest): Promise<SolveOut
   return { patch, episode };
 }
 
-function newEpisode(role: Role): EpisodeIdentity {
-  return { id: randomUUID(), role, startedAt: new Date().toISOString() };
+function newEpisode(role: Role, tools: readonly Tool[]): EpisodeIdentity {
+  const specifications = tools.map((tool) => tool.specification);
+  return { id: randomUUID(), role, tools: specifications, startedAt: new Date().toISOString() };
 }
 
 function runEpisode(
@@ -243,6 +245,14 @@ function episodeOf(
       ...state.steps,
       ...(Object.keys(extra).length > 0 ? [{ kind: "result", ...extra }] : []),
     ],
+    // Copies: the loop keeps appending to its own lists while a saved episode is being written.
+    conversation: {
+      callFormat: callFormat.name,
+      tools: identity.tools,
+      toolsOffered: callFormat.offeredTools(identity.tools) !== undefined,
+      messages: [...state.messages],
+      calls: state.steps.map((step) => step.toolCalls),
+    },
     samples: state.rollout.samples({
       episodeId: identity.id,
       groupId: identity.id,
