@@ -11,8 +11,8 @@ const temp = makeTempDir("swe-selfplay-export-cli-");
 afterAll(() => temp.remove());
 
 /** A run of the builtin policy with one finished step: its proposer episode gave up, with no samples. */
-function builtinStore(): string {
-  const path = join(temp.path, "store.db");
+function builtinStore(name = "store.db"): string {
+  const path = join(temp.path, name);
   const store = openStore(path);
   const runId = "run-b" as RunId;
   store.createRun({ id: runId, config: {}, seed: 0 });
@@ -74,5 +74,74 @@ describe("swe-selfplay export of a run with nothing to export", () => {
       count: 0,
       empty: "no step of the run made a valid artifact (1 steps: 0 invalid, 1 none submitted, 0 duplicates)",
     });
+  });
+});
+
+describe("swe-selfplay export --format sft of episodes without a conversation", () => {
+  it("skips builtin episodes and episodes stored before conversations were kept, counting them on stderr", async () => {
+    const path = builtinStore("sft-store.db");
+    const store = openStore(path);
+    // A model episode as stored before episodes kept their conversation: a prompt and steps only.
+    store.insertStep({
+      runId: "run-b" as RunId,
+      stepIndex: 1,
+      environment: "inkwell",
+      strategy: "direct",
+      seed: 2,
+    });
+    store.startEpisode({ id: "ep-1" as EpisodeId, runId: "run-b" as RunId, role: "proposer", stepIndex: 1 });
+    store.saveEpisodeProgress("ep-1" as EpisodeId, {
+      id: "ep-1",
+      role: "proposer",
+      policy: { kind: "openai", name: "qwen", version: "1" },
+      status: "completed",
+      exitReason: "format-errors",
+      trajectory: [{ kind: "prompt", messages: [] }],
+      samples: [],
+      startedAt: "2026-01-01T00:00:00.000Z",
+      endedAt: null,
+      stats: {},
+    });
+    store.recordProposal({
+      runId: "run-b" as RunId,
+      stepIndex: 1,
+      episodeId: "ep-1" as EpisodeId,
+      episode: {
+        id: "ep-1",
+        role: "proposer",
+        policy: { kind: "openai", name: "qwen", version: "1" },
+        status: "failed",
+        exitReason: "format-errors",
+        trajectory: [],
+        samples: [],
+        startedAt: "2026-01-01T00:00:00.000Z",
+        endedAt: "2026-01-01T00:00:01.000Z",
+        stats: {},
+      },
+      proposerGroupId: "run-b/step-1",
+      artifact: null,
+      failure: { reward: -1, reason: "no artifact" },
+    });
+    store.close();
+    const out = join(temp.path, "sft-out");
+    const exported = await runCli([
+      "export",
+      "--store",
+      path,
+      "--format",
+      "sft",
+      "--out",
+      out,
+      "--run",
+      "all",
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toContain("skipped 1 episode: policy without tool calls (builtin)\n");
+    expect(exported.stderr).toContain("skipped 1 episode: stored before episodes kept their conversation\n");
+    expect(exported.stdout).toContain(`${join(out, "sft.jsonl")}: 0 lines`);
+    expect(exported.stdout).toContain("nothing to export: no episode passed the filters");
+    const tokens = await runCli(["export", "--store", path, "--format", "sft-tokens", "--out", out]);
+    expect(tokens.code).toBe(2);
+    expect(tokens.stderr).toContain("--format sft-tokens needs --tokenizer-url");
   });
 });
