@@ -65,6 +65,8 @@ export {
   createStepRunner,
   exportArtifacts,
   exportRollouts,
+  exportSft,
+  exportSftTokens,
   exportSweBench,
   formatSummary,
   type RolloutExportResult,
@@ -75,6 +77,9 @@ export {
   runSelfPlay,
   type SelfPlayEvent,
   type SelfPlayResult,
+  type SftFilters,
+  type SftLine,
+  type SftTokenLine,
   type SweBenchLine,
 } from "./selfplay/index.js";
 export { openStore, Store } from "./store/index.js";

@@ -10,6 +10,7 @@ import {
 } from "../../test/support/scripted-model-server.js";
 import { makeTempDir } from "../../test/support/tmp.js";
 import { createModelClient } from "../model/index.js";
+import { toWireMessage, toWireTool } from "../model/wire.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { Demonstrator } from "../ports/demonstrator.js";
 import type { PolicyEpisode } from "../ports/policy.js";
@@ -101,6 +102,21 @@ describe("agent policy as solver", () => {
     expect(server!.requests[0]!.body.messages[1].content).toBe(await createSolverTaskPrompt());
     expectSoundSamples(outcome.episode);
     expect(outcome.episode.samples[0]!.meta).toMatchObject({ episode_turns: 4, format_errors: 0 });
+    // The stored conversation is what the model was sent: every message of the last request, the tools, the calls.
+    const conversation = outcome.episode.conversation!;
+    const lastRequest = server!.requests.at(-1)!.body;
+    expect(conversation.messages.slice(0, lastRequest.messages.length).map(toWireMessage)).toEqual(
+      lastRequest.messages,
+    );
+    expect(conversation.messages.at(-2)).toMatchObject({ role: "assistant", content: "Fixed." });
+    expect(conversation.tools.map(toWireTool)).toEqual(lastRequest.tools);
+    expect(conversation).toMatchObject({ callFormat: "native", toolsOffered: true });
+    expect(conversation.calls.map((calls) => calls.map((call) => call.name))).toEqual([
+      ["bash"],
+      ["editor"],
+      ["bash"],
+      ["submit"],
+    ]);
   });
 
   it("an attempt that changes nothing is graded unresolved", async () => {

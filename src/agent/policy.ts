@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseTestFiles } from "../artifact/index.js";
 import type { BugArtifact } from "../ports/artifact.js";
 import type { DemonstrationPlan, Demonstrator } from "../ports/demonstrator.js";
-import type { ModelClient } from "../ports/model.js";
+import type { ModelClient, ToolSpecification } from "../ports/model.js";
 import type {
   Policy,
   PolicyEpisode,
@@ -79,10 +79,11 @@ interface AgentSetup {
   callFormat: CallFormat;
 }
 
-/** One episode's identity: who plays it, since when, and the client its replies come from. */
+/** One episode's identity: who plays it (the client its replies come from), with which tools, and since when. */
 interface EpisodeIdentity {
   id: string;
   role: Role;
+  tools: ToolSpecification[];
   startedAt: string;
   client: ModelClient;
   /** What a demonstrator's plan rests on; absent for a model. */
@@ -122,13 +123,13 @@ async function propose(setup: AgentSetup, request: ProposeRequest): Promise<Prop
   const plan: Partial<DemonstrationPlan> & { client: ModelClient } = setup.options.demonstrator
     ? await setup.options.demonstrator.proposer(request, artifactDir)
     : { client: setup.options.client };
-  const identity = newEpisode("proposer", plan);
-  if (plan.failure) return { status: "failed", ...plan.failure, episode: unplayed(setup, identity) };
   let candidate: ProposerCandidate | null = null;
   const submit = proposerSubmitTool(setup, request, (submitted) => {
     candidate = submitted;
   });
   const tools = [createBashTool({ timeoutMs: setup.options.commandTimeoutMs }), createEditorTool(), submit];
+  const identity = newEpisode("proposer", plan, tools);
+  if (plan.failure) return { status: "failed", ...plan.failure, episode: unplayed(setup, identity) };
   const result = await runEpisode(setup, identity, tools, request, {
     system: systemPrompt(request.sandbox.workdir),
     user: proposerPrompt({ strategy: request.strategy, thresholds: request.thresholds, artifactDir }),
@@ -185,17 +186,15 @@ function proposerSubmitTool(
 }
 
 async function solve(setup: AgentSetup, request: SolveRequest): Promise<SolveOutcome> {
-  const identity = newEpisode(
-    "solver",
-    setup.options.demonstrator
-      ? await setup.options.demonstrator.solver(request)
-      : { client: setup.options.client },
-  );
+  const plan = setup.options.demonstrator
+    ? await setup.options.demonstrator.solver(request)
+    : { client: setup.options.client };
   const tools = [
     createBashTool({ timeoutMs: setup.options.commandTimeoutMs }),
     createEditorTool(),
     createSolverSubmitTool(),
   ];
+  const identity = newEpisode("solver", plan, tools);
   const result = await runEpisode(setup, identity, tools, request, {
     system: systemPrompt(request.sandbox.workdir, loadPrompt("solver-system")),
     user: request.prompt,
@@ -223,10 +222,15 @@ function unplayed(setup: AgentSetup, identity: EpisodeIdentity): PolicyEpisode {
   };
 }
 
-function newEpisode(role: Role, plan: Partial<DemonstrationPlan> & { client: ModelClient }): EpisodeIdentity {
+function newEpisode(
+  role: Role,
+  plan: Partial<DemonstrationPlan> & { client: ModelClient },
+  tools: readonly Tool[],
+): EpisodeIdentity {
   return {
     id: randomUUID(),
     role,
+    tools: tools.map((tool) => tool.specification),
     startedAt: new Date().toISOString(),
     client: plan.client,
     ...(plan.summary ? { demonstration: plan.summary } : {}),
@@ -285,6 +289,14 @@ function episodeOf(
       ...state.steps,
       ...(Object.keys(result).length > 0 ? [{ kind: "result", ...result }] : []),
     ],
+    // Copies: the loop keeps appending to its own lists while a saved episode is being written.
+    conversation: {
+      callFormat: callFormat.name,
+      tools: identity.tools,
+      toolsOffered: callFormat.offeredTools(identity.tools) !== undefined,
+      messages: [...state.messages],
+      calls: state.steps.map((step) => step.toolCalls),
+    },
     samples: state.rollout.samples({
       episodeId: identity.id,
       groupId: identity.id,

@@ -2,7 +2,7 @@
 // episodes), openai (any OpenAI-compatible server) or scripted (tests).
 
 import type { BugArtifact, Strategy } from "./artifact.js";
-import type { ServerCapabilities } from "./model.js";
+import type { ChatMessage, ServerCapabilities, ToolCall, ToolSpecification } from "./model.js";
 import type { EpisodeStatus, RolloutSample } from "./rollout.js";
 import type { SandboxView } from "./sandbox.js";
 import type { Thresholds, ValidationReport } from "./validation.js";
@@ -28,9 +28,27 @@ export interface PolicyEpisode {
   trajectory: unknown[];
   /** Token-level samples for a trainer; empty for policies without a model. */
   samples: RolloutSample[];
+  /** Exactly what a tool-calling episode sent and received, so an export rebuilds what the model saw. */
+  conversation?: EpisodeConversation;
   startedAt: string;
   endedAt: string | null;
   stats: Record<string, number>;
+}
+
+/**
+ * A tool-calling episode's conversation as the model saw it: every message as sent (system prompt with any
+ * call-format addendum, task prompt, replies, observations, format errors) and the tool specifications.
+ */
+export interface EpisodeConversation {
+  /** How calls were made: "native" (tool_calls), "hermes" or "json" (calls in the text), "text" (tool blocks). */
+  callFormat: string;
+  /** The episode's tools, in the order they were offered. */
+  tools: ToolSpecification[];
+  /** Whether the tools went to the server with each request (else they were only described in the system prompt). */
+  toolsOffered: boolean;
+  messages: ChatMessage[];
+  /** The calls read from each assistant message, in order (empty when it had no usable call). */
+  calls: ToolCall[][];
 }
 
 export interface ProposeRequest {

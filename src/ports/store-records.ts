@@ -1,6 +1,7 @@
 // The store's branded ids and records, as the program sees them (camelCase, parsed JSON); the Store port
 // (src/ports/store.ts) reads and writes them and re-exports them.
 import type { ArtifactMeta, BugArtifact } from "./artifact.js";
+import type { EpisodeConversation } from "./policy.js";
 import type { EpisodeStatus } from "./rollout.js";
 import type { GradeResult, ValidationReport } from "./validation.js";
 
@@ -68,6 +69,8 @@ export interface EpisodeRecord {
   status: EpisodeStatus | null;
   exitReason: string | null;
   trajectory: unknown[];
+  /** What a tool-calling episode sent and received; null for other policies and for episodes stored before it was kept. */
+  conversation: EpisodeConversation | null;
   stats: Record<string, number>;
   startedAt: string;
   endedAt: string | null;

@@ -1,7 +1,7 @@
 // Episodes (a policy's turn at a role, its trajectory saved after every step) and the rollout samples a
 // finished episode leaves for trainers, with the reward written onto them once it is known.
 import { z } from "zod";
-import type { PolicyEpisode } from "../ports/policy.js";
+import type { EpisodeConversation, PolicyEpisode } from "../ports/policy.js";
 import type { EpisodeStatus, RolloutSample } from "../ports/rollout.js";
 import type {
   EpisodeId,
@@ -12,7 +12,16 @@ import type {
   RunId,
   SampleContext,
 } from "../ports/store.js";
-import { idColumn, jsonColumn, jsonText, roleColumn, rowParser, type Sql, timestamp } from "./sql.js";
+import {
+  addedColumn,
+  idColumn,
+  jsonColumn,
+  jsonText,
+  roleColumn,
+  rowParser,
+  type Sql,
+  timestamp,
+} from "./sql.js";
 
 const EPISODE_STATES = [
   "running",
@@ -39,6 +48,7 @@ const toEpisode = rowParser(
     status: z.enum(EPISODE_STATUSES).nullable(),
     exit_reason: z.string().nullable(),
     trajectory: jsonColumn<unknown[]>([]),
+    conversation: addedColumn(jsonColumn<EpisodeConversation | null>(null)),
     stats: jsonColumn<Record<string, number>>({}),
     started_at: z.string(),
     ended_at: z.string().nullable(),
@@ -54,6 +64,7 @@ const toEpisode = rowParser(
     status: row.status,
     exitReason: row.exit_reason,
     trajectory: row.trajectory,
+    conversation: row.conversation,
     stats: row.stats,
     startedAt: row.started_at,
     endedAt: row.ended_at,
@@ -86,13 +97,14 @@ const toSample = rowParser(
   (row): RolloutSample => ({ ...row.record, reward: row.reward }),
 );
 
-/** The columns policy, status, exit_reason, trajectory and stats of an episode so far. */
+/** The columns policy, status, exit_reason, trajectory, conversation and stats of an episode so far. */
 function progressColumns(episode: PolicyEpisode): unknown[] {
   return [
     JSON.stringify(episode.policy),
     episode.status,
     episode.exitReason,
     JSON.stringify(episode.trajectory),
+    episode.conversation ? JSON.stringify(episode.conversation) : null,
     JSON.stringify(episode.stats),
   ];
 }
@@ -101,8 +113,8 @@ function progressColumns(episode: PolicyEpisode): unknown[] {
 export function finishEpisode(sql: Sql, id: EpisodeId, episode: PolicyEpisode, context: SampleContext): void {
   sql
     .prepare(
-      `UPDATE episodes SET state = 'finished', policy = ?, status = ?, exit_reason = ?, trajectory = ?, stats = ?,
-         ended_at = ? WHERE id = ? AND state = 'running'`,
+      `UPDATE episodes SET state = 'finished', policy = ?, status = ?, exit_reason = ?, trajectory = ?,
+         conversation = ?, stats = ?, ended_at = ? WHERE id = ? AND state = 'running'`,
     )
     .run(...progressColumns(episode), episode.endedAt ?? timestamp(), id);
   const insert = sql.prepare(
@@ -155,7 +167,7 @@ export function episodeTable(sql: Sql): EpisodeStore {
     saveEpisodeProgress(id, episode) {
       sql
         .prepare(
-          "UPDATE episodes SET policy = ?, status = ?, exit_reason = ?, trajectory = ?, stats = ? WHERE id = ? AND state = 'running'",
+          "UPDATE episodes SET policy = ?, status = ?, exit_reason = ?, trajectory = ?, conversation = ?, stats = ? WHERE id = ? AND state = 'running'",
         )
         .run(...progressColumns(episode), id);
     },

@@ -279,4 +279,14 @@ CREATE TABLE evaluation_tasks (
 );
 `,
   },
+  {
+    version: 6,
+    name: "episode conversations",
+    // A tool-calling episode's messages as sent to the model, its tool specifications and call format
+    // (JSON), so an export rebuilds what the model saw; null for episodes stored before, and for policies
+    // without tool calls.
+    sql: `
+ALTER TABLE episodes ADD COLUMN conversation TEXT;
+`,
+  },
 ];

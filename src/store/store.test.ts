@@ -143,7 +143,29 @@ describe("store", () => {
     const proposerId = "ep-p" as EpisodeId;
     store.startEpisode({ id: proposerId, runId, role: "proposer", stepIndex: 0 });
     store.saveEpisodeProgress(proposerId, { ...episode("proposer"), trajectory: [1, 2] });
-    expect(store.getEpisode(proposerId)).toMatchObject({ state: "running", trajectory: [1, 2] });
+    expect(store.getEpisode(proposerId)).toMatchObject({
+      state: "running",
+      trajectory: [1, 2],
+      conversation: null,
+    });
+    const conversation = {
+      callFormat: "native",
+      tools: [{ name: "bash", description: "Runs a command.", parameters: { type: "object" } }],
+      toolsOffered: true,
+      messages: [
+        { role: "system" as const, content: "sys" },
+        { role: "user" as const, content: "task" },
+        {
+          role: "assistant" as const,
+          content: null,
+          toolCalls: [{ id: "c1", name: "bash", arguments: "{}" }],
+        },
+        { role: "tool" as const, toolCallId: "c1", content: "out" },
+      ],
+      calls: [[{ id: "c1", name: "bash", arguments: "{}" }]],
+    };
+    store.saveEpisodeProgress(proposerId, { ...episode("proposer"), trajectory: [1, 2], conversation });
+    expect(store.getEpisode(proposerId)?.conversation).toEqual(conversation);
     const artifactId = "art-1" as ArtifactId;
     const proposal = {
       runId,
@@ -307,7 +329,8 @@ describe("store", () => {
     const path = join(temp.path, "schema-1.db");
     writeFirstSchemaStore(
       path,
-      "INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z')",
+      `INSERT INTO steps (run_id, step_index, environment, strategy, seed, state, outcome, started_at) VALUES ('run-old', 0, 'e', 'removal', 5, 'done', 'invalid', '2026-01-01T00:00:00Z');
+       INSERT INTO episodes (id, run_id, role, step_index, state, started_at) VALUES ('ep-old', 'run-old', 'proposer', 0, 'finished', '2026-01-01T00:00:00Z');`,
     );
     const reader = openSqliteStore(path, { readonly: true });
     stores.push(reader);
@@ -316,10 +339,13 @@ describe("store", () => {
       { seed: 5, outcome: "invalid", duplicateOf: null },
     ]);
     expect(reader.listTrainerIterations("run-old" as RunId)).toEqual([]);
+    // An episode of the first schema has no conversation column: read as none kept.
+    expect(reader.listEpisodes("run-old" as RunId)).toMatchObject([{ id: "ep-old", conversation: null }]);
     reader.close();
     const writer = openSqliteStore(path);
     stores.push(writer);
     expect(writer.schemaVersion()).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.version);
     expect(writer.getStep("run-old" as RunId, 0)).toMatchObject({ state: "done", duplicateKind: null });
+    expect(writer.getEpisode("ep-old" as EpisodeId)).toMatchObject({ conversation: null });
   });
 });

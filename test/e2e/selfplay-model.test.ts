@@ -1,7 +1,7 @@
 // End to end with the agent policy against the scripted model server (a real HTTP server speaking the
 // OpenAI protocol): proposer and solver episodes through the orchestrator, token-level rollout records
-// with their rewards, exported in the trainer's directory protocol.
-import { readdirSync } from "node:fs";
+// with their rewards, exported in the trainer's directory protocol and as SFT lines through the CLI.
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/index.js";
@@ -12,6 +12,7 @@ import { exportRollouts, readRolloutStep, rolloutRecordProblems } from "../../sr
 import type { SelfPlayResult } from "../../src/selfplay/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore, type Store } from "../../src/store/index.js";
+import { runCli } from "../support/cli.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type ScriptedModelServer, startScriptedModelServer } from "../support/scripted-model-server.js";
@@ -84,5 +85,83 @@ describe("self-play end to end with the agent policy and the scripted model serv
     for (const record of records) expect(rolloutRecordProblems(record)).toEqual([]);
     const rewards = new Set(records.map((record) => `${record.role}:${record.reward}`));
     expect(rewards.has("solver:1") || rewards.has("solver:-1")).toBe(true);
+  });
+
+  it("exports SFT lines through the CLI: what the model was sent, native tool calls, filtered per artifact", async () => {
+    const out = join(temp.path, "sft");
+    const exportSft = async (...flags: string[]) => {
+      const exported = await runCli([
+        "export",
+        "--store",
+        store.path,
+        "--format",
+        "sft",
+        "--out",
+        out,
+        ...flags,
+      ]);
+      expect(exported.code, exported.stderr).toBe(0);
+      const lines = readFileSync(join(out, "sft.jsonl"), "utf8").trim().split("\n").filter(Boolean);
+      return lines.map((line) => JSON.parse(line));
+    };
+    // One line per artifact and role: the proposer's, and the better of the two solver attempts.
+    const lines = await exportSft();
+    expect(lines.map((line) => line.meta.role)).toEqual(["proposer", "solver"]);
+    expect(lines[1].meta).toMatchObject({ reward: 1, resolved: true });
+    expect(lines[0].meta.reward).toBeCloseTo(0.1);
+    expect(await exportSft("--all")).toHaveLength(3);
+    const [solver] = await exportSft("--resolved");
+    expect(solver.meta).toMatchObject({
+      role: "solver",
+      resolved: true,
+      environment: "inkwell",
+      policy: "openai:scripted",
+    });
+    const [proposer, ...none] = await exportSft(
+      "--valid",
+      "--policy",
+      "scripted",
+      "--environment",
+      "inkwell",
+    );
+    expect(none).toEqual([]);
+    expect(proposer.meta).toMatchObject({
+      role: "proposer",
+      valid: true,
+      artifact_id: solver.meta.artifact_id,
+    });
+    // The line is what the model was sent on its last turn, plus its last reply.
+    for (const line of [solver, proposer]) {
+      const request = server.requests
+        .map((received) => received.body)
+        .filter((body) => body.messages[1].content === line.messages[1].content)
+        .at(-1)!;
+      expect(line.messages.slice(0, -1)).toEqual(request.messages);
+      expect(line.tools).toEqual(request.tools);
+      expect(line.messages.at(-1)).toMatchObject({
+        role: "assistant",
+        tool_calls: [{ function: { name: "submit" } }],
+      });
+      const answered = line.messages.filter((message: { role: string }) => message.role === "tool");
+      const made = line.messages.flatMap(
+        (message: { tool_calls?: { id: string }[] }) => message.tool_calls ?? [],
+      );
+      expect(answered.map((message: { tool_call_id: string }) => message.tool_call_id)).toEqual(
+        made.slice(0, -1).map((call: { id: string }) => call.id),
+      );
+    }
+    const refused = await runCli([
+      "export",
+      "--store",
+      store.path,
+      "--format",
+      "sft",
+      "--out",
+      out,
+      "--per-artifact",
+      "0",
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toMatch(/--per-artifact expects a positive integer, got "0"$/);
   });
 });

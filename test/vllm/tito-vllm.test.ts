@@ -1,7 +1,10 @@
 // Token-in/token-out on a real engine: vLLM's CPU build serving Qwen2.5-Coder-0.5B-Instruct (prepared by
 // scripts/prepare-vllm.sh). Solver and proposer episodes on the example library are stored as one sample
 // each, which the server re-scores to the stored logprobs; the chat client runs beside it for its prefix
-// breaks; the SGLang protocol runs through an SGLang-shaped front on the same model.
+// breaks; the SGLang protocol runs through an SGLang-shaped front on the same model. The episodes' SFT token
+// lines come from the server's /tokenize and match transformers' apply_chat_template of the model directory.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/policy.js";
 import { createServerTokenizer } from "../../src/model/tito/server-tokenizer.js";
@@ -12,12 +15,15 @@ import type { RolloutSample } from "../../src/ports/rollout.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../src/ports/sandbox.js";
 import { rolloutInvariantViolations } from "../../src/rollout/rollout-record.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
+import { IGNORED_LABEL, SftTokenizer, sftLine } from "../../src/selfplay/index.js";
 import { createValidator, type Validator } from "../../src/validation/index.js";
+import { projectRoot, runProgram } from "../support/cli.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";
 import { makePythonFixtureRepo } from "../support/fixture-repos.js";
 import { type SglangFront, startSglangFront } from "../support/sglang-front.js";
 import { solveTask } from "../support/solve-task.js";
 import { makeTempDir } from "../support/tmp.js";
+import { findTrainerPython } from "../support/trainer-python.js";
 import { findVllm, startVllm, type VllmServer, vllmRequired } from "../support/vllm-server.js";
 
 const installation = findVllm();
@@ -194,6 +200,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
   });
 
   let titoSolver: PolicyEpisode;
+  let chatSolver: PolicyEpisode | undefined;
   it(
     "stores a multi-turn solver episode as one sample the server re-scores to its logprobs",
     async () => {
@@ -244,6 +251,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
         }),
         "native",
       );
+      chatSolver = chat;
       for (const sample of chat.samples) expect(rolloutInvariantViolations(sample)).toEqual([]);
       expect(chat.samples[0]!.meta.token_source).toBe("chat");
       expect(chat.samples).toHaveLength(1 + chat.stats.prefixMismatches! + chat.stats.turnsWithoutTokens!);
@@ -272,6 +280,75 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
       );
       expect(front.prompts.length).toBe(episode.stats.turns);
       await expectOneExactSample(episode, vllm.model);
+    },
+    EPISODE_MS,
+  );
+
+  it(
+    "exports its episodes as SFT token lines that transformers' apply_chat_template renders the same",
+    async () => {
+      const tokenizer = createServerTokenizer({
+        baseUrl: vllm.rootUrl,
+        model: vllm.model,
+        timeoutMs: 120_000,
+        retry: { maxRetries: 2, baseDelayMs: 200, maxDelayMs: 1000 },
+      });
+      const episodes = [titoSolver, chatSolver].filter((episode) => episode !== undefined);
+      expect(episodes.length).toBeGreaterThan(0);
+      const lines = episodes.map((episode) => {
+        const line = sftLine({
+          episodeId: episode.id,
+          runId: "tito-vllm",
+          role: episode.role,
+          state: "finished",
+          environment: "inkwell",
+          artifactId: null,
+          policy: episode.policy,
+          reward: null,
+          resolved: null,
+          valid: null,
+          conversation: episode.conversation,
+        });
+        if (typeof line === "string") throw new Error(line);
+        return line;
+      });
+      const sftTokenizer = new SftTokenizer(tokenizer);
+      const tokenLines = [];
+      for (const [index, line] of lines.entries())
+        tokenLines.push(await sftTokenizer.tokenLine(line, index + 1));
+      const [endOfTurn] = await tokenizer.encode("<|im_end|>");
+      for (const [index, tokens] of tokenLines.entries()) {
+        expect(tokens.labels).toHaveLength(tokens.input_ids.length);
+        // Every labelled stretch is one assistant turn, ending on the token sampling stops at.
+        const stretchEnds = tokens.labels.flatMap((label, position) =>
+          label !== IGNORED_LABEL && tokens.labels[position + 1] === IGNORED_LABEL ? [label] : [],
+        );
+        expect(stretchEnds.length + (tokens.labels.at(-1) === IGNORED_LABEL ? 0 : 1)).toBe(
+          lines[index]!.meta.turns,
+        );
+        for (const end of stretchEnds) expect(end).toBe(endOfTurn);
+      }
+      const python = findTrainerPython();
+      if (typeof python !== "string") {
+        process.stderr.write(`[tito-vllm] transformers cross-check skipped, why: ${python.missing}\n`);
+        return;
+      }
+      const sftPath = join(temp.path, "sft.jsonl");
+      const tokensPath = join(temp.path, "sft-tokens.jsonl");
+      writeFileSync(sftPath, lines.map((line) => `${JSON.stringify(line)}\n`).join(""));
+      writeFileSync(tokensPath, tokenLines.map((line) => `${JSON.stringify(line)}\n`).join(""));
+      const checked = await runProgram(
+        python,
+        [
+          join(projectRoot, "python/tests/sft_tokens_reference.py"),
+          (installation as { model: string }).model,
+          sftPath,
+          tokensPath,
+        ],
+        { cwd: projectRoot, env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" }, timeoutMs: 600_000 },
+      );
+      expect(checked.code, `${checked.stdout}\n${checked.stderr}`).toBe(0);
+      process.stderr.write(`[tito-vllm] sft-tokens: ${checked.stdout.trim()}\n`);
     },
     EPISODE_MS,
   );

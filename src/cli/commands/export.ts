@@ -1,5 +1,5 @@
 // `swe-selfplay export`: writes what a stored run produced as rollout records (trainer protocol),
-// SWE-bench-style task lines, or artifact directories.
+// SWE-bench-style task lines, artifact directories, or supervised fine-tuning lines (export-sft.ts).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
@@ -14,11 +14,13 @@ import {
 } from "../../selfplay/index.js";
 import { openStore, type RunId } from "../../store/index.js";
 import { EXIT_OK } from "../exit-codes.js";
+import { collect } from "../flags.js";
+import { runSftExport, type SftFlags } from "./export-sft.js";
 
-const FORMATS = ["rollouts", "swebench", "artifacts"] as const;
+const FORMATS = ["rollouts", "swebench", "artifacts", "sft", "sft-tokens"] as const;
 type Format = (typeof FORMATS)[number];
 
-interface ExportFlags {
+interface ExportFlags extends SftFlags {
   store: string;
   format: string;
   out: string;
@@ -30,12 +32,32 @@ interface ExportFlags {
 export function register(program: Command): void {
   program
     .command("export")
-    .description("Export a stored run: rollout records, SWE-bench-style tasks or artifact directories.")
+    .description(
+      "Export a stored run: rollout records, SWE-bench-style tasks, artifact directories or SFT lines (messages or token ids).",
+    )
     .option("--store <path>", "SQLite store of the run", DEFAULT_STORE_PATH)
     .requiredOption("--format <format>", `what to write: ${FORMATS.join(" | ")}`)
     .requiredOption("--out <dir>", "output directory")
-    .option("--run <id>", "run to export (default: the store's latest)")
-    .option("--all", "artifacts format: also invalid artifacts")
+    .option("--run <id>", "run to export (default: the store's latest); sft formats: `all` for every run")
+    .option(
+      "--all",
+      "artifacts format: also invalid artifacts; sft formats: every episode, not one per artifact",
+    )
+    .option("--role <role>", "sft formats: only proposer or solver episodes")
+    .option("--resolved", "sft formats: solver episodes graded resolved (with --valid: and valid proposers)")
+    .option(
+      "--valid",
+      "sft formats: proposer episodes whose artifact is valid (with --resolved: and resolved solvers)",
+    )
+    .option("--min-reward <number>", "sft formats: episodes with at least this reward")
+    .option("--environment <name>", "sft formats: episodes on this environment (repeatable)", collect)
+    .option("--policy <kind|name|kind:name>", "sft formats: episodes of this policy (repeatable)", collect)
+    .option("--per-artifact <n>", "sft formats: episodes kept per artifact, best reward first [1]")
+    .option(
+      "--tokenizer-url <url>",
+      "sft-tokens: root of the server whose /tokenize renders the chat template",
+    )
+    .option("--model <name>", "sft-tokens: served model to render for (default: the server's only one)")
     .option("--json", "print the result as JSON")
     .action(async (flags: ExportFlags) => {
       process.exitCode = await exportCommand(flags);
@@ -53,18 +75,23 @@ async function exportCommand(flags: ExportFlags): Promise<number> {
     );
   const store = openStore(storePath);
   try {
-    const run = flags.run ? store.getRun(flags.run as RunId) : store.latestRun();
+    const format = flags.format as Format;
+    const sft = format === "sft" || format === "sft-tokens";
+    const runs = sft && flags.run === "all" ? store.listRuns() : [];
+    const run = runs[0] ?? (flags.run ? store.getRun(flags.run as RunId) : store.latestRun());
     if (!run)
       throw new InputError(
         "run-missing",
-        flags.run ? `no run "${flags.run}" in ${storePath}` : `${storePath} holds no run`,
+        flags.run && flags.run !== "all"
+          ? `no run "${flags.run}" in ${storePath}`
+          : `${storePath} holds no run`,
       );
     const outDir = resolve(flags.out);
     let result: Record<string, unknown>;
     let text: string;
     // An empty export says why, so "0 records" is never the whole answer.
     let empty: string | null = null;
-    switch (flags.format as Format) {
+    switch (format) {
       case "rollouts": {
         const exported = exportRollouts({ store, runId: run.id, outDir });
         result = { format: "rollouts", runId: run.id, ...exported };
@@ -85,6 +112,16 @@ async function exportCommand(flags: ExportFlags): Promise<number> {
         result = { format: "artifacts", runId: run.id, ...exported };
         text = `${exported.directory}: ${exported.count} artifacts`;
         if (exported.count === 0) empty = whyNoArtifacts(store, run.id);
+        break;
+      }
+      case "sft":
+      case "sft-tokens": {
+        const runIds = runs.length > 0 ? runs.map((each) => each.id) : [run.id];
+        const exported = await runSftExport(format, flags, store, runIds, outDir);
+        result = { format, runIds, ...exported.result };
+        text = exported.text;
+        if (exported.result.count === 0)
+          empty = "no episode passed the filters with a stored conversation (see the counts above)";
         break;
       }
     }

@@ -31,7 +31,8 @@ export interface ChatTokenizer {
 export interface ServerTokenizerOptions {
   /** The server root that serves `/tokenize` and `/detokenize`, e.g. `http://127.0.0.1:8000`. */
   baseUrl: string;
-  model: string;
+  /** The served model to render for; absent: the server's only one. */
+  model?: string;
   apiKey?: string;
   timeoutMs: number;
   retry: RetryPolicy;
@@ -50,7 +51,7 @@ export function createServerTokenizer(options: ServerTokenizerOptions): ChatToke
     const url = `${root}${path}`;
     return postWithRetries(
       url,
-      JSON.stringify({ model: options.model, ...body }),
+      JSON.stringify({ ...(options.model ? { model: options.model } : {}), ...body }),
       {
         timeoutMs: options.timeoutMs,
         retry: options.retry,

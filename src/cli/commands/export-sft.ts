@@ -1,0 +1,74 @@
+// `swe-selfplay export --format sft | sft-tokens`: the flags that choose episodes, the tokenizer server of
+// the token-exact variant (chosen here, the composition root), and the counts of skipped episodes on stderr.
+import { InputError } from "../../errors.js";
+import { createServerTokenizer } from "../../model/index.js";
+import type { Role } from "../../ports/policy.js";
+import type { RunId, Store } from "../../ports/store.js";
+import { exportSft, exportSftTokens, type SftExportResult, type SftFilters } from "../../selfplay/index.js";
+import { numberFlag, positiveIntegerFlag } from "../flags.js";
+
+export interface SftFlags {
+  role?: string;
+  resolved?: boolean;
+  valid?: boolean;
+  minReward?: string;
+  environment?: string[];
+  policy?: string[];
+  perArtifact?: string;
+  all?: boolean;
+  tokenizerUrl?: string;
+  model?: string;
+}
+
+const ROLES: readonly Role[] = ["proposer", "solver"];
+
+export function sftFilters(flags: SftFlags): SftFilters {
+  if (flags.role !== undefined && !ROLES.includes(flags.role as Role))
+    throw new InputError("bad-flag", `--role expects proposer or solver, got "${flags.role}"`);
+  if (flags.all && flags.perArtifact !== undefined)
+    throw new InputError(
+      "bad-flag",
+      "--all and --per-artifact exclude each other: --all keeps every episode",
+    );
+  return {
+    ...(flags.role ? { roles: [flags.role as Role] } : {}),
+    resolved: Boolean(flags.resolved),
+    valid: Boolean(flags.valid),
+    minReward: numberFlag(flags.minReward, "--min-reward"),
+    environments: flags.environment ?? [],
+    policies: flags.policy ?? [],
+    perArtifact: flags.all ? "all" : (positiveIntegerFlag(flags.perArtifact, "--per-artifact") ?? 1),
+  };
+}
+
+/** The export of one SFT format; what was skipped goes to stderr, one line per reason. */
+export async function runSftExport(
+  format: "sft" | "sft-tokens",
+  flags: SftFlags,
+  store: Store,
+  runIds: readonly RunId[],
+  outDir: string,
+): Promise<{ result: SftExportResult; text: string }> {
+  const filters = sftFilters(flags);
+  let result: SftExportResult;
+  if (format === "sft") {
+    result = exportSft({ store, runIds, outDir, filters });
+  } else {
+    if (!flags.tokenizerUrl)
+      throw new InputError(
+        "bad-flag",
+        "--format sft-tokens needs --tokenizer-url, the root of a server with /tokenize (vLLM's OpenAI server, e.g. http://127.0.0.1:8000)",
+      );
+    const tokenizer = createServerTokenizer({
+      baseUrl: flags.tokenizerUrl.replace(/\/v1\/?$/, ""),
+      model: flags.model,
+      timeoutMs: 120_000,
+      retry: { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 10_000 },
+    });
+    result = await exportSftTokens({ store, runIds, outDir, filters, renderer: tokenizer });
+  }
+  for (const [reason, count] of Object.entries(result.skipped))
+    process.stderr.write(`skipped ${count} episode${count === 1 ? "" : "s"}: ${reason}\n`);
+  const text = `${result.path}: ${result.count} lines (${result.filteredOut} episodes left out by the filters or the per-artifact choice)`;
+  return { result, text };
+}
