@@ -150,6 +150,11 @@ describe("self-play end to end with the agent policy and the scripted model serv
         made.slice(0, -1).map((call: { id: string }) => call.id),
       );
     }
+    // The bugs of a frozen evaluation set are never trained on.
+    const setPath = join(temp.path, "held-out.json");
+    const made = await runCli(["eval", "make-set", "--from-store", store.path, "--out", setPath]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(await exportSft("--all", "--exclude-set", setPath)).toEqual([]);
     const refused = await runCli([
       "export",
       "--store",

@@ -303,6 +303,7 @@ describe.skipIf(typeof installation === "string")("token-in/token-out on a real 
           state: "finished",
           environment: "inkwell",
           artifactId: null,
+          bugKey: null,
           policy: episode.policy,
           reward: null,
           resolved: null,

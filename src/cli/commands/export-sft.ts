@@ -1,6 +1,8 @@
 // `swe-selfplay export --format sft | sft-tokens`: the flags that choose episodes, the tokenizer server of
 // the token-exact variant (chosen here, the composition root), and the counts of skipped episodes on stderr.
+import { semanticKey } from "../../artifact/index.js";
 import { InputError } from "../../errors.js";
+import { readTaskSet } from "../../eval/index.js";
 import { createServerTokenizer } from "../../model/index.js";
 import type { Role } from "../../ports/policy.js";
 import type { RunId, Store } from "../../ports/store.js";
@@ -16,6 +18,7 @@ export interface SftFlags {
   policy?: string[];
   perArtifact?: string;
   all?: boolean;
+  excludeSet?: string[];
   tokenizerUrl?: string;
   model?: string;
 }
@@ -38,7 +41,21 @@ export function sftFilters(flags: SftFlags): SftFilters {
     environments: flags.environment ?? [],
     policies: flags.policy ?? [],
     perArtifact: flags.all ? "all" : (positiveIntegerFlag(flags.perArtifact, "--per-artifact") ?? 1),
+    ...(flags.excludeSet && flags.excludeSet.length > 0 ? { exclude: excludedBugs(flags.excludeSet) } : {}),
   };
+}
+
+/** The bugs of task set files (e.g. a frozen evaluation set): their artifact ids and their bugs' semantic keys. */
+export function excludedBugs(paths: readonly string[]): NonNullable<SftFilters["exclude"]> {
+  const artifactIds = new Set<string>();
+  const bugKeys = new Set<string>();
+  for (const path of paths)
+    for (const task of readTaskSet(path).tasks) {
+      artifactIds.add(task.artifact_id);
+      const key = task.artifact ? semanticKey(task.artifact.bug_inject_diff) : null;
+      if (key !== null) bugKeys.add(key);
+    }
+  return { artifactIds, bugKeys };
 }
 
 /** The export of one SFT format; what was skipped goes to stderr, one line per reason. */

@@ -54,6 +54,11 @@ export function register(program: Command): void {
     .option("--policy <kind|name|kind:name>", "sft formats: episodes of this policy (repeatable)", collect)
     .option("--per-artifact <n>", "sft formats: episodes kept per artifact, best reward first [1]")
     .option(
+      "--exclude-set <file>",
+      "sft formats: leave out episodes on the bugs of this task set, by artifact id or same bug (repeatable)",
+      collect,
+    )
+    .option(
       "--tokenizer-url <url>",
       "sft-tokens: root of the server whose /tokenize renders the chat template",
     )

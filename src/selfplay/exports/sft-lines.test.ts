@@ -42,6 +42,7 @@ function episode(overrides: Partial<SftEpisode> = {}): SftEpisode {
     state: "finished",
     environment: "inkwell",
     artifactId: "art-1",
+    bugKey: "key-1",
     policy: { kind: "openai", name: "qwen", version: "v1" },
     reward: 1,
     resolved: true,
@@ -242,6 +243,25 @@ describe("choosing the episodes", () => {
     for (const policy of ["builtin-demo", "builtin", "builtin:builtin-demo"])
       expect(ids(selectSftLines([...all, demo], { ...every, policies: [policy] }))).toEqual(["demo"]);
     expect(ids(selectSftLines([...all, demo], { ...every, policies: ["openai:other"] }))).toEqual([]);
+  });
+
+  it("leaves out the bugs of an evaluation set, by artifact id or by the same bug under another id", () => {
+    const all = [...solvers, ...proposers];
+    const every = { perArtifact: "all" as const };
+    const byId = { artifactIds: new Set(["art-2"]), bugKeys: new Set<string>() };
+    expect(ids(selectSftLines(all, { ...every, exclude: byId }))).toEqual([
+      "a-slow",
+      "a-fail",
+      "a-fast",
+      "p-valid",
+      "p-none",
+    ]);
+    const rewritten = episode({ episodeId: "c-1", artifactId: "art-3", bugKey: "key-3" });
+    const byKey = { artifactIds: new Set<string>(), bugKeys: new Set(["key-3"]) };
+    expect(ids(selectSftLines([...all, rewritten], { ...every, exclude: byKey }))).toEqual(
+      ids(selectSftLines(all, every)),
+    );
+    expect(selectSftLines([rewritten], { exclude: byKey }).filteredOut).toBe(1);
   });
 
   it("counts skipped episodes by reason", () => {

@@ -16,6 +16,8 @@ export interface SftEpisode {
   environment: string | null;
   /** The artifact a solver repaired, or the one a proposer made (null when it made none). */
   artifactId: string | null;
+  /** The semantic key of that artifact's bug (the same bug written differently has the same key). */
+  bugKey: string | null;
   policy: { kind: string; name: string; version: string } | null;
   reward: number | null;
   /** Solver episodes: whether the patch was graded resolved (null for proposers and ungraded attempts). */
@@ -38,6 +40,8 @@ export interface SftFilters {
   policies?: readonly string[];
   /** Episodes kept per artifact (the best first), or every episode [1]. */
   perArtifact?: number | "all";
+  /** Bugs never to train on (an evaluation set's): episodes on these artifact ids or bug keys are left out. */
+  exclude?: { artifactIds: ReadonlySet<string>; bugKeys: ReadonlySet<string> };
 }
 
 export type SftMessage =
@@ -145,7 +149,19 @@ export function selectSftLines(episodes: readonly SftEpisode[], filters: SftFilt
   return { lines: chosen.map((candidate) => candidate.line), filteredOut, skipped };
 }
 
+/** Whether the episode's bug is one the filters exclude (by artifact id or by the bug's semantic key). */
+export function excludedBug(
+  episode: Pick<SftEpisode, "artifactId" | "bugKey">,
+  filters: SftFilters,
+): boolean {
+  const exclude = filters.exclude;
+  if (!exclude) return false;
+  if (episode.artifactId !== null && exclude.artifactIds.has(episode.artifactId)) return true;
+  return episode.bugKey !== null && exclude.bugKeys.has(episode.bugKey);
+}
+
 function passesFilters(episode: SftEpisode, filters: SftFilters): boolean {
+  if (excludedBug(episode, filters)) return false;
   const roles: Role[] = [];
   if (filters.resolved) roles.push("solver");
   if (filters.valid) roles.push("proposer");

@@ -2,7 +2,8 @@
 // episode (sft-lines.ts decides which and how), after reading what the store knows of each episode's outcome.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { EpisodeId, RunId, Store } from "../../ports/store.js";
+import { semanticKey } from "../../artifact/index.js";
+import type { ArtifactId, EpisodeId, RunId, Store } from "../../ports/store.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { type SftEpisode, type SftFilters, type SftSelection, selectSftLines } from "./sft-lines.js";
 import { type ChatRenderer, SftTokenizer } from "./sft-tokens.js";
@@ -14,10 +15,19 @@ export interface SftExportResult extends Omit<SftSelection, "lines"> {
 
 /** Every episode of the runs with its environment, artifact, reward and outcome, in run and step order. */
 export function sftEpisodes(store: Store, runIds: readonly RunId[]): SftEpisode[] {
-  return runIds.flatMap((runId) => runEpisodes(store, runId));
+  const keys = new Map<string, string | null>();
+  const bugKey = (id: string | null): string | null => {
+    if (id === null) return null;
+    if (!keys.has(id)) {
+      const stored = store.getArtifact(id as ArtifactId);
+      keys.set(id, stored ? semanticKey(stored.artifact.bugInjectDiff) : null);
+    }
+    return keys.get(id) ?? null;
+  };
+  return runIds.flatMap((runId) => runEpisodes(store, runId, bugKey));
 }
 
-function runEpisodes(store: Store, runId: RunId): SftEpisode[] {
+function runEpisodes(store: Store, runId: RunId, bugKey: (id: string | null) => string | null): SftEpisode[] {
   type Outcome = Pick<SftEpisode, "environment" | "artifactId" | "resolved" | "valid">;
   const outcomes = new Map<EpisodeId, Outcome>();
   for (const step of store.listSteps(runId))
@@ -48,6 +58,7 @@ function runEpisodes(store: Store, runId: RunId): SftEpisode[] {
       state: episode.state,
       environment: outcome?.environment ?? null,
       artifactId: outcome?.artifactId ?? null,
+      bugKey: bugKey(outcome?.artifactId ?? null),
       policy: policy && typeof policy === "object" ? policy : null,
       reward: rewards.get(episode.id) ?? null,
       resolved: outcome?.resolved ?? null,
