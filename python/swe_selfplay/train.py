@@ -8,7 +8,10 @@ write the iteration's metrics (JSON lines and store) and only then `state.json`.
 trainable sample makes no version. `state.json` names the last saved version, the last finished iteration,
 the run's request-id nonce and the followed rollout steps already consumed; a restarted trainer resumes from
 it, and its step requests reuse the same request ids, so a step already played is returned again, never
-played twice, and never trained on twice."""
+played twice, and never trained on twice.
+
+`--sft FILE` runs a warm start instead (supervised fine-tuning, `sft.py`), saved as the next version of the
+same output directory; `--mode rft` fine-tunes on each iteration's accepted attempts (`rft.py`)."""
 
 from __future__ import annotations
 
