@@ -199,3 +199,23 @@ def test_the_help_names_the_warm_start_options():
     for flag in ("--sft FILE", "--mode {rl,rft}", "--sft-epochs", "--sft-batch-tokens", "--sft-max-length",
                  "--sft-overlong", "--sft-seed", "--no-sft-shuffle"):
         assert flag in result.stdout, flag
+
+
+def test_with_an_evaluation_set_the_warm_started_version_is_evaluated_and_its_figures_recorded(
+        tmp_path, model_dir, sft_file):
+    from test_evaluation import EvalService
+
+    from swe_selfplay.evaluation import EvaluationSettings
+
+    service = EvalService(polls=1)
+    try:
+        evaluation = EvaluationSettings(task_set={"name": "s", "tasks": [{"artifact_id": "a"}]}, every=5,
+                                        inference={"kind": "vllm", "base_url": "http://127.0.0.1:9/v1"})
+        report = WarmStart(warm_settings(tmp_path / "out", model_dir, sft_file, services=[service.url],
+                                         evaluation=evaluation)).run()
+        # Evaluated whatever --eval-every says: the warm start is the version to compare with.
+        assert service.posts[0]["policy_version"] == "policy-v1" and report["eval"]["resolve_rate"] == 0.25
+        line = json.loads((tmp_path / "out" / "metrics.jsonl").read_text())
+        assert line["eval"]["resolve_low"] == 0.1
+    finally:
+        service.close()
