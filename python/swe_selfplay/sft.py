@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ServiceUnavailable
+from .errors import ServiceError
 from .metrics import append_jsonl, record_in_store
 from .sft_data import SftData, SftExample, SftLineError, read_sft_file
 
@@ -306,8 +306,9 @@ def main(settings: "TrainerSettings") -> int:
     except (SftLineError, ValueError, FileNotFoundError) as error:
         print(f"swe_selfplay.train: {error}", file=sys.stderr)
         return 2
-    except ServiceUnavailable as error:
-        log.error("service unavailable while evaluating the warm start: %s; start again to finish it", error)
+    except ServiceError as error:
+        # The epochs are kept (sft/progress.json): a new start only hot-loads, evaluates and records.
+        log.error("%s; start again to finish the warm start (its training is kept)", error)
         return 3
     print(json.dumps({"version": report.get("policy_version") or report.get("version"),
                       "iteration": report.get("iteration"), "already_trained": bool(report.get("already_trained")),

@@ -219,3 +219,24 @@ def test_with_an_evaluation_set_the_warm_started_version_is_evaluated_and_its_fi
         assert line["eval"]["resolve_low"] == 0.1
     finally:
         service.close()
+
+
+def test_a_warm_start_whose_hot_load_fails_keeps_its_training_and_the_next_start_only_finishes_it(
+        tmp_path, model_dir, sft_file, monkeypatch):
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        gone = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    assert sft_module.main(warm_settings(tmp_path / "out", model_dir, sft_file, vllm_url=gone)) == 3
+    assert not (tmp_path / "out" / "state.json").exists()
+    trained: list = []
+    real = sft_module.nll_epoch
+    monkeypatch.setattr(sft_module, "nll_epoch", lambda *args, **kwargs: trained.append(1) or real(*args, **kwargs))
+    vllm = StandInVllm()
+    try:
+        assert sft_module.main(warm_settings(tmp_path / "out", model_dir, sft_file, vllm)) == 0
+        assert trained == [] and vllm.loads == ["policy-v1"]
+        assert json.loads((tmp_path / "out" / "state.json").read_text())["step"] == 1
+    finally:
+        vllm.close()
