@@ -43,8 +43,11 @@ class VllmAdmin:
             raise InferenceError(f"{self.root_url}{path}: {error.reason}") from None
 
     def models(self) -> list[str]:
-        with urllib.request.urlopen(self.root_url + "/v1/models", timeout=self.timeout_s) as response:
-            return [entry["id"] for entry in json.loads(response.read())["data"]]
+        try:
+            with urllib.request.urlopen(self.root_url + "/v1/models", timeout=self.timeout_s) as response:
+                return [entry["id"] for entry in json.loads(response.read())["data"]]
+        except urllib.error.URLError as error:
+            raise InferenceError(f"{self.root_url}/v1/models: {error.reason}") from None
 
     def load_adapter(self, name: str, path: str, replace: bool = False) -> None:
         """Serves the adapter at `path` under `name`; `replace` reloads a name already loaded in place."""

@@ -61,6 +61,9 @@ class LoraPolicy:
         self.optimizer = torch.optim.AdamW(self.parameters, lr=settings.learning_rate, weight_decay=0.0)
         if adapter_dir is not None and (Path(adapter_dir) / "optimizer.pt").is_file():
             self.optimizer.load_state_dict(torch.load(Path(adapter_dir) / "optimizer.pt", weights_only=True))
+            # The saved state carries the learning rate it was made with (a warm start's, say): this run's wins.
+            for group in self.optimizer.param_groups:
+                group["lr"] = settings.learning_rate
 
     def trainable_parameters(self) -> int:
         return sum(parameter.numel() for parameter in self.parameters)

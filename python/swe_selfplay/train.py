@@ -8,7 +8,10 @@ write the iteration's metrics (JSON lines and store) and only then `state.json`.
 trainable sample makes no version. `state.json` names the last saved version, the last finished iteration,
 the run's request-id nonce and the followed rollout steps already consumed; a restarted trainer resumes from
 it, and its step requests reuse the same request ids, so a step already played is returned again, never
-played twice, and never trained on twice."""
+played twice, and never trained on twice.
+
+`--sft FILE` runs a warm start instead (supervised fine-tuning, `sft.py`), saved as the next version of the
+same output directory; `--mode rft` fine-tunes on each iteration's accepted attempts (`rft.py`)."""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ from .metrics import append_jsonl, read_jsonl, record_in_store, solve_rate_histo
 from .rollout_stage import RolloutBatch, RolloutSettings, RunCommand, acknowledge, collect
 from .rollouts import RolloutDirectory
 from .samples import Sample
+from .sft import SftSettings, add_arguments as add_sft_arguments
+from .sft import settings_from as sft_settings_from
 from .versions import DEFAULT_STALENESS, VersionNames, sample_step, split_stale, versions_to_unload
 
 log = logging.getLogger("swe_selfplay.train")
@@ -45,7 +50,8 @@ class TrainerSettings:
     model_dir: str
     #: The name vLLM serves the base model under (version 0).
     base_model: str
-    vllm_url: str
+    #: vLLM's root URL; a warm start (`sft`) may run without one (nothing is hot-loaded then).
+    vllm_url: str | None
     services: list[str]
     rollout: RolloutSettings
     iterations: int = 1
@@ -78,6 +84,10 @@ class TrainerSettings:
     evaluation: EvaluationSettings | None = None
     #: A Ray cluster whose `swe_selfplay.ray` deployment serves the steps (instead of, or besides, `services`).
     ray_address: str | None = None
+    #: The warm start's file and options (`--sft`), and the fine-tuning options of `mode` "rft".
+    sft: SftSettings | None = None
+    #: "rl" (policy-gradient iterations) or "rft" (rejection sampling: fine-tune on the accepted attempts).
+    mode: str = "rl"
 
 
 class TrainerState:
@@ -95,6 +105,10 @@ class TrainerState:
         # Before iterations and versions could differ, a state's iteration was its step.
         state.setdefault("iteration", state.get("step", 0))
         return state
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Writes `values` over the current state, keeping what others keep there (the warm starts)."""
+        self.write({**self.read(), **values})
 
     def write(self, state: dict[str, Any]) -> None:
         partial = self.path.with_suffix(".json.partial")
@@ -147,6 +161,8 @@ class Trainer:
         if adapter is not None and not adapter.is_dir():
             raise FileNotFoundError(f"state.json names step {self.step}, but {adapter} is missing")
         self.policy = LoraPolicy(policy_settings, adapter_dir=adapter)
+        if not settings.vllm_url:
+            raise ValueError("training iterations need --vllm-url (the server that samples them)")
         self.vllm = VllmAdmin(settings.vllm_url)
         self.pool = (
             ReplicaPool.of_urls(settings.services, token=settings.service_token) if settings.services else None
@@ -158,7 +174,7 @@ class Trainer:
             self.ensure_served(self.step)
 
     def write_state(self) -> None:
-        self.state.write({"step": self.step, "version": self.names.name(self.step),
+        self.state.update({"step": self.step, "version": self.names.name(self.step),
                           "iteration": self.iteration_done, "nonce": self.nonce,
                           "followed": {str(directory.root.resolve()): directory.seen
                                        for directory in self.followed}})
@@ -206,13 +222,13 @@ class Trainer:
                 unmatched += 1
             else:
                 reproducible.append(sample)
-        advantages = compute_advantages(reproducible, self.settings.advantages)
+        advantages = self.select(reproducible)
         started = time.monotonic()
         update = self.update(advantages.kept)
         training_s = time.monotonic() - started
         started = time.monotonic()
         new_step, unloaded, probe = self.step, [], {}
-        if update["trained_tokens"] > 0 and update["skipped_steps"] < self.settings.epochs:
+        if update["trained_tokens"] > 0 and update["optimizer_steps"] > 0:
             new_step = self.step + 1
             name = self.names.name(new_step)
             self.policy.save(self.adapter_dir(new_step), {"name": name, "step": new_step, "iteration": iteration})
@@ -246,6 +262,10 @@ class Trainer:
         log.info("iteration %d: %s", iteration, json.dumps({key: report[key] for key in ("reward_mean", "loss")}))
         return report
 
+    def select(self, samples: list[Sample]) -> Any:
+        """The samples trained on, with their advantages (GRPO per role and group)."""
+        return compute_advantages(samples, self.settings.advantages)
+
     def keep_samples(self, iteration: int, batch: RolloutBatch) -> None:
         """The iteration's samples as received (rollout.v1 lines), for audits and replays."""
         directory = self.out / "samples"
@@ -271,7 +291,7 @@ class Trainer:
             "trained_tokens": float(total_tokens), "trained_samples": float(len(kept)), "grad_norm": None,
             "entropy": None, "kl_to_previous": None, "ratio": {"min": None, "max": None},
             "rollout_vs_trainer": {"max_abs": None, "mean_abs": None, "tokens": 0}, "importance_weight": None,
-            "skipped_steps": 0,
+            "skipped_steps": 0, "optimizer_steps": 0,
         }
         if total_tokens == 0:
             return result
@@ -337,6 +357,7 @@ class Trainer:
                 self.policy.optimizer.zero_grad(set_to_none=True)
                 continue
             self.policy.optimizer.step()
+            result["optimizer_steps"] += 1
         result["entropy"] = entropy_sum / total_tokens
         result["ratio"] = {"min": ratio_min, "max": ratio_max}
         if mismatch:
@@ -489,8 +510,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output directory: adapters, state.json, metrics.jsonl")
     parser.add_argument("--model-dir", required=True, help="the base model's Hugging Face directory")
     parser.add_argument("--base-model", required=True, help="the name vLLM serves the base model under")
-    parser.add_argument("--vllm-url", required=True, help="vLLM's root URL (started with --enable-lora and "
-                        "--logprobs-mode processed_logprobs)")
+    parser.add_argument("--vllm-url", help="vLLM's root URL (started with --enable-lora and --logprobs-mode "
+                        "processed_logprobs); required except for a warm start (--sft), which it hot-loads into")
     parser.add_argument("--service", action="append", default=[], help="a `swe-selfplay serve` URL (repeatable)")
     parser.add_argument("--service-token-env", help="environment variable holding the services' bearer token")
     parser.add_argument("--ray-address", help="a Ray cluster whose swe_selfplay.ray deployment serves the steps")
@@ -550,15 +571,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--step-timeout", type=float, default=3600.0, help="seconds to wait for one step")
     parser.add_argument("--max-minutes", type=float, help="start no iteration after this many minutes")
     add_evaluation_arguments(parser)
+    add_sft_arguments(parser)
     return parser
 
 
 def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainerSettings:
-    if not args.service and not args.follow_rollouts and not args.run_config and not args.ray_address:
+    if args.sft and args.mode != "rl":
+        parser.error("--sft is a warm start of its own; --mode rft samples its training data instead")
+    if not args.vllm_url and not args.sft:
+        parser.error("--vllm-url is required (except for a warm start with --sft)")
+    rollout_source = args.service or args.follow_rollouts or args.run_config or args.ray_address
+    if not rollout_source and not args.sft:
         parser.error("give at least one --service, --ray-address, --run-config or --follow-rollouts")
+    try:
+        sft = sft_settings_from(args)
+    except ValueError as error:
+        parser.error(str(error))
     if args.dual_clip and args.dual_clip <= 1:
         parser.error(f"--dual-clip must exceed 1 (or be 0 to switch it off), got {args.dual_clip}")
-    inference = {"kind": args.inference_kind, "base_url": args.inference_url or args.vllm_url.rstrip("/") + "/v1",
+    inference = {"kind": args.inference_kind,
+                 "base_url": args.inference_url or (args.vllm_url or "").rstrip("/") + "/v1",
                  "tool_call_format": args.tool_call_format}
     sampling: dict[str, Any] = {"max_tokens": args.max_tokens, "temperature": args.temperature}
     if args.top_p is not None:
@@ -589,6 +621,7 @@ def settings_from_arguments(parser: argparse.ArgumentParser, args: argparse.Name
         if args.run_config else None,
         evaluation=_evaluation_settings(parser, args, inference),
         ray_address=args.ray_address,
+        sft=sft, mode=args.mode,
     )
 
 
@@ -601,6 +634,8 @@ def _evaluation_settings(parser: argparse.ArgumentParser, args: argparse.Namespa
         parser.error(str(error))
     if settings is not None and not args.service:
         parser.error("--eval-set needs a --service to evaluate through")
+    if settings is not None and not (args.vllm_url or args.inference_url):
+        parser.error("--eval-set needs --vllm-url (or --inference-url) for the evaluated version")
     return settings
 
 
@@ -619,7 +654,16 @@ def main(argv: list[str] | None = None) -> int:
               f"imported by {sys.executable}: install them with pip install './python[train]' "
               "(or run scripts/prepare-trainer.sh and use its SWE_SELFPLAY_TRAINER_PYTHON)", file=sys.stderr)
         return 2
-    trainer = Trainer(settings)
+    if settings.sft is not None and settings.sft.file:
+        from .sft import main as warm_start
+
+        return warm_start(settings)
+    if settings.mode == "rft":
+        from .rft import RejectionSamplingTrainer
+
+        trainer: Trainer = RejectionSamplingTrainer(settings)
+    else:
+        trainer = Trainer(settings)
     try:
         reports = trainer.run()
     except ServiceUnavailable as error:

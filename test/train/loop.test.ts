@@ -10,6 +10,8 @@
 // trainer's), and samples older than the staleness bound are counted and not trained on. Sampling runs at
 // temperature 0.7 with top-p 0.95, and vLLM returns the logprobs of that processed distribution: the
 // trainer's logprobs of the sampled tokens, computed from each sample's recorded sampling, match them.
+// Then a warm start (--sft) on one conversation: the trainer's tokens are the server's rendering of it, and
+// vLLM serves the fine-tuned version, under which the assistant's tokens are likelier.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -409,4 +411,69 @@ describe.skipIf(missing !== undefined)("the learning loop on real engines", () =
       [2, "policy-v2"],
     ]);
   }, 1_800_000);
+  it("warm-starts from an SFT line tokenised as the server tokenises it, and hot-loads the result", async () => {
+    const tools = [
+      {
+        type: "function",
+        function: {
+          name: "bash",
+          description: "Run a shell command.",
+          parameters: { type: "object", properties: { command: { type: "string" } } },
+        },
+      },
+    ];
+    const messages = [
+      { role: "system", content: "You repair bugs." },
+      { role: "user", content: "tests/test_text.py fails." },
+      {
+        role: "assistant",
+        content: "",
+        tool_calls: [
+          {
+            id: "call_1",
+            type: "function",
+            function: { name: "bash", arguments: JSON.stringify({ command: "pytest -q" }) },
+          },
+        ],
+      },
+    ];
+    const file = join(temp.path, "sft.jsonl");
+    writeFileSync(file, `${JSON.stringify({ messages, tools })}\n`);
+    const warm = join(temp.path, "warm");
+    const result = await runProgram(
+      "nice",
+      [
+        "-n",
+        "10",
+        python as string,
+        "-m",
+        "swe_selfplay.train",
+        ...["--out", warm, "--model-dir", (installation as { model: string }).model],
+        ...["--base-model", vllm.model, "--vllm-url", vllm.rootUrl, "--sft", file],
+        ...["--sft-epochs", "1", "--lr", "0.01"],
+      ],
+      { cwd: projectRoot, env: trainerEnv(), timeoutMs: 900_000 },
+    );
+    expect(result.code, result.stderr.slice(-4000)).toBe(0);
+    const [line] = readLines<{ policy_version: string; sft: { tokens: number; labelled_tokens: number } }>(
+      join(warm, "metrics.jsonl"),
+    );
+    expect(line!.policy_version).toBe("policy-v1");
+    // The server renders and tokenises the same conversation into the same number of tokens.
+    const response = await fetch(`${vllm.rootUrl}/tokenize`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: vllm.model, messages, tools, add_generation_prompt: false }),
+    });
+    const tokens = ((await response.json()) as { tokens: number[] }).tokens;
+    expect(line!.sft.tokens).toBe(tokens.length);
+    // The assistant's turn is the last one: its tokens end just before the template's final newline. vLLM
+    // serves the warm start, under which they are likelier than under the base model.
+    const end = tokens.length - 1;
+    const start = end - line!.sft.labelled_tokens;
+    const [served, original] = await Promise.all([score("policy-v1", tokens), score(vllm.model, tokens)]);
+    const mean = (values: (number | null)[]) =>
+      values.slice(start, end).reduce<number>((sum, value) => sum + value!, 0) / (end - start);
+    expect(mean(served)).toBeGreaterThan(mean(original) + 0.05);
+  }, 1_200_000);
 });
