@@ -9,6 +9,7 @@ import { chooseStrategy, deriveSeed } from "./seeds.js";
 import {
   configuredWeights,
   learnabilityEnabled,
+  type StrategyOutcome,
   strategyOutcomes,
   strategyWeights,
 } from "./strategy-weights.js";
@@ -36,17 +37,25 @@ export function pickEnvironment(
 /** Chooses strategies by weight, logging once per (environment, strategy) that cannot apply. */
 export class StrategyChooser {
   private readonly unavailableLogged = new Set<string>();
+  /** Strategies known before any step not to apply to an environment (see environment-probe.ts). */
+  private readonly unserved: StrategyOutcome[] = [];
 
   constructor(
     private readonly config: SelfPlayConfig,
     private readonly store: Store,
   ) {}
 
+  /** Records what a probe found: these strategies are never chosen on these environments. */
+  knowUnserved(unserved: ReadonlyMap<string, readonly Strategy[]>): void {
+    for (const [environment, strategies] of unserved)
+      for (const strategy of strategies) this.unserved.push({ environment, strategy, result: "unavailable" });
+  }
+
   choose(runId: RunId, environment: string, seed: number): Strategy {
     const base = configuredWeights(this.config.strategies, this.config.policy.kind);
     const { weights, unavailable, measured } = strategyWeights(
       environment,
-      strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId)),
+      [...this.unserved, ...strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId))],
       {
         base,
         learnability: learnabilityEnabled(this.config.strategyAdaptation, this.config.policy.kind),
@@ -86,6 +95,11 @@ export class NextSteps {
   ) {
     this.names = config.environments.map((environment) => environment.name);
     this.strategies = new StrategyChooser(config, store);
+  }
+
+  /** Strategies the environments cannot serve, from a probe before the first new step. */
+  knowUnserved(unserved: ReadonlyMap<string, readonly Strategy[]>): void {
+    this.strategies.knowUnserved(unserved);
   }
 
   /** The seed of step `stepIndex`, derived from the run's seed. */
