@@ -1,6 +1,6 @@
 // A policy plays a role: builtin (offline), openai (any OpenAI-compatible server) or scripted (tests).
 
-import type { BugArtifact, Strategy } from "./artifact.js";
+import type { BugArtifact, Difficulty, Strategy } from "./artifact.js";
 import type { ServerCapabilities } from "./model.js";
 import type { EpisodeStatus, RolloutSample } from "./rollout.js";
 import type { SandboxView } from "./sandbox.js";
@@ -37,6 +37,8 @@ export interface ProposeRequest {
   sandbox: SandboxView;
   environmentName: string;
   strategy: Strategy;
+  /** Only bugs of this difficulty (a policy that cannot tell may ignore it); absent: any. */
+  difficulty?: Difficulty;
   seed: number;
   thresholds: Thresholds;
   /** Runs the consistency checks on a candidate (results cached by artifact id), so a policy may self-validate. */

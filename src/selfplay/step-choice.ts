@@ -3,7 +3,7 @@
 // and the service both choose and insert their steps through NextSteps.
 import type { SelfPlayConfig } from "../config/index.js";
 import { createLogger } from "../log.js";
-import type { Strategy } from "../ports/artifact.js";
+import { STRATEGIES_OF_DIFFICULTY, type Strategy } from "../ports/artifact.js";
 import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
 import {
@@ -34,6 +34,21 @@ export function pickEnvironment(
   return playable[stepIndex % playable.length]!;
 }
 
+/** The weights with the strategies that cannot make bugs of the configured difficulty at 0. */
+export function levelWeights(
+  weights: Record<Strategy, number>,
+  difficulty: SelfPlayConfig["difficulty"],
+): Record<Strategy, number> {
+  if (difficulty === "any") return weights;
+  const serving = STRATEGIES_OF_DIFFICULTY[difficulty];
+  return Object.fromEntries(
+    Object.entries(weights).map(([strategy, weight]) => [
+      strategy,
+      serving.includes(strategy as Strategy) ? weight : 0,
+    ]),
+  ) as Record<Strategy, number>;
+}
+
 /** Chooses strategies by weight, logging once per (environment, strategy) that cannot apply. */
 export class StrategyChooser {
   private readonly unavailableLogged = new Set<string>();
@@ -52,7 +67,10 @@ export class StrategyChooser {
   }
 
   choose(runId: RunId, environment: string, seed: number): Strategy {
-    const base = configuredWeights(this.config.strategies, this.config.policy.kind);
+    const base = levelWeights(
+      configuredWeights(this.config.strategies, this.config.policy.kind),
+      this.config.difficulty,
+    );
     const { weights, unavailable, measured } = strategyWeights(
       environment,
       [...this.unserved, ...strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId))],
