@@ -4,7 +4,7 @@ import { InputError } from "../errors.js";
 import type { Strategy } from "../ports/artifact.js";
 import type { Thresholds } from "../ports/validation.js";
 
-export const PROMPT_VERSION = "v1";
+export const PROMPT_VERSION = "v2";
 
 export function loadPrompt(name: string): string {
   return assetText(import.meta.url, `prompts/${name}.${PROMPT_VERSION}.md`).trim();

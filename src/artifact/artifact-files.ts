@@ -82,6 +82,7 @@ const metaSchema = z
     policy: z.string().min(1),
     createdAt: z.string().min(1),
     seed: z.number().int().optional(),
+    difficulty: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).optional(),
   })
   .strict();
 

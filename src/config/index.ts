@@ -14,9 +14,11 @@ export {
 export {
   configSchema,
   DEFAULT_STORE_PATH,
+  type DifficultySetting,
   type EnvironmentConfig,
   type PolicyConfig,
   type SelfPlayConfig,
   type SelfPlayConfigInput,
   type StrategyMix,
 } from "./schema.js";
+export { configuredWeights } from "./strategy-defaults.js";

@@ -31,6 +31,19 @@ describe("configuration", () => {
     expect(config.store).toBe("/srv/.swe-selfplay/store.db");
   });
 
+  it("takes a difficulty level from --set and refuses one no weighted strategy makes", () => {
+    expect(parseConfig({}, "test").difficulty).toBe("any");
+    expect(loadConfig({ assignments: ["difficulty=1"] }).difficulty).toBe(1);
+    expect(() => loadConfig({ assignments: ["difficulty=5"] })).toThrow(/difficulty/);
+    expect(() => parseConfig({ difficulty: 1, strategies: { direct: 0 } }, "test")).toThrow(
+      /difficulty 1 is made by direct, whose weight is 0: set strategies.direct above 0/,
+    );
+    // A model policy's direct weight defaults to 0, so level 1 needs it set.
+    const model = { kind: "openai", baseUrl: "http://127.0.0.1:1/v1", model: "m" };
+    expect(() => parseConfig({ difficulty: 2, policy: model }, "test")).toThrow(/strategies.direct/);
+    expect(parseConfig({ difficulty: 4, policy: model }, "test").difficulty).toBe(4);
+  });
+
   it("reports unknown keys with their full path", () => {
     let caught: unknown;
     try {

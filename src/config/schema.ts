@@ -1,6 +1,7 @@
 // The run configuration: one zod schema that is also the TypeScript type. Defaults live here, every field
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
+import { STRATEGIES_OF_DIFFICULTY } from "../ports/artifact.js";
 import { DEFAULT_ALPHA } from "../validation/rewards.js";
 import { callFormatSchema, inferenceKindSchema } from "./policy-kinds.js";
 import {
@@ -9,6 +10,7 @@ import {
   sandboxBackendSchema,
   sandboxSettingsSchema,
 } from "./sandbox-schema.js";
+import { configuredWeights } from "./strategy-defaults.js";
 
 export {
   directoryEnvironmentSchema,
@@ -293,6 +295,34 @@ export const serveSchema = z
   })
   .describe("The HTTP service (`swe-selfplay serve`).");
 
+export const difficultySchema = z.union([
+  z.literal("any"),
+  z.literal(1),
+  z.literal(2),
+  z.literal(3),
+  z.literal(4),
+]);
+
+/** A difficulty no strategy with a positive weight can make would fail every step: refused at load. */
+function checkDifficulty(
+  config: {
+    difficulty: z.output<typeof difficultySchema>;
+    strategies: z.output<typeof strategyMixSchema>;
+    policy: { kind: string };
+  },
+  context: z.RefinementCtx,
+): void {
+  if (config.difficulty === "any") return;
+  const weights = configuredWeights(config.strategies, config.policy.kind);
+  const serving = STRATEGIES_OF_DIFFICULTY[config.difficulty];
+  if (serving.some((strategy) => weights[strategy] > 0)) return;
+  context.addIssue({
+    code: "custom",
+    path: ["difficulty"],
+    message: `difficulty ${config.difficulty} is made by ${serving.join(" or ")}, whose weight is 0: set strategies.${serving[0]} above 0`,
+  });
+}
+
 export const DEFAULT_STORE_PATH = ".swe-selfplay/store.db";
 
 export const configSchema = z
@@ -308,6 +338,11 @@ export const configSchema = z
     strategyAdaptation: strategyAdaptationSchema
       .prefault({})
       .describe("How strategy weights adapt to each environment."),
+    difficulty: difficultySchema
+      .default("any")
+      .describe(
+        "Difficulty of the built-in proposer's bugs: 1 a one-token mutation in a short function (at most 15 lines) that a hidden test calls by name, 2 any other mutation, 3 a removed if/loop block, 4 a stubbed function body, a reverted commit or a two-file bug; any: every level. Only the strategies that make the level are played (1, 2: direct; 3: removal; 4: removal, history). Every built-in artifact records its level in meta.difficulty.",
+      ),
     duplicates: duplicatesSchema.prefault({}).describe("What a duplicate artifact gets."),
     groupSize: positiveInteger.default(8).describe("Solver attempts per valid artifact (G)."),
     alpha: z
@@ -343,6 +378,7 @@ export const configSchema = z
       seen.add(environment.name);
     });
     checkSandboxBackends(config, context);
+    checkDifficulty(config, context);
   })
   .describe("Configuration of a self-play run.");
 
@@ -356,3 +392,4 @@ export type OpenaiPolicyConfig = z.output<typeof openaiPolicySchema>;
 export type SamplingConfig = z.output<typeof samplingSchema>;
 export type ServeConfig = z.output<typeof serveSchema>;
 export type StrategyMix = z.output<typeof strategyMixSchema>;
+export type DifficultySetting = z.output<typeof difficultySchema>;

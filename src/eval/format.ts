@@ -26,6 +26,8 @@ export function formatFigures(id: string, figures: EvaluationFigures): string {
     ...Object.entries(figures.byEnvironment).map(([name, rate]) => rateLine(name, rate)),
     "by strategy:",
     ...Object.entries(figures.byStrategy).map(([name, rate]) => rateLine(name, rate)),
+    "by difficulty:",
+    ...Object.entries(figures.byDifficulty ?? {}).map(([name, rate]) => rateLine(name, rate)),
     `episodes ended: ${counts(figures.endings)}`,
     `grades: ${counts(figures.grades)}`,
     figures.toolCalls.validityRate === null

@@ -40,6 +40,25 @@ const candidates: Candidate[] = [
 ];
 
 describe("make-set", () => {
+  it("keeps the tasks of a difficulty level, leaving out those that record none", () => {
+    const leveled = candidates.map((candidate, index) =>
+      index % 2 === 0 && candidate.entry.artifact
+        ? {
+            ...candidate,
+            entry: {
+              ...candidate.entry,
+              artifact: {
+                ...candidate.entry.artifact,
+                meta: { ...candidate.entry.artifact.meta, difficulty: 1 },
+              },
+            },
+          }
+        : candidate,
+    );
+    expect(filterCandidates(leveled, { difficulties: [1] })).toHaveLength(5);
+    expect(filterCandidates(leveled, { difficulties: [2, 3] })).toHaveLength(0);
+  });
+
   it("filters, then chooses a seeded sample whatever the candidates' order", () => {
     const removal = filterCandidates(candidates, { strategies: ["removal"] });
     expect(removal).toHaveLength(6);

@@ -22,6 +22,8 @@ export interface SetFilters {
   environments?: readonly string[];
   strategies?: readonly string[];
   order?: 1 | 2;
+  /** Keep tasks whose artifact records one of these difficulty levels (meta.difficulty). */
+  difficulties?: readonly number[];
   /** Keep tasks whose known solve rate is within [min, max]; tasks without one are left out when set. */
   solveRate?: { min: number; max: number };
 }
@@ -41,12 +43,19 @@ export function filterCandidates(candidates: readonly Candidate[], filters: SetF
     if (filters.environments && !filters.environments.includes(entry.environment)) return false;
     if (filters.strategies && !filters.strategies.includes(entry.strategy)) return false;
     if (filters.order && entry.order !== filters.order) return false;
+    if (filters.difficulties && !filters.difficulties.includes(difficultyOf(entry) ?? -1)) return false;
     if (filters.solveRate) {
       if (solveRate === null) return false;
       if (solveRate < filters.solveRate.min || solveRate > filters.solveRate.max) return false;
     }
     return true;
   });
+}
+
+/** The difficulty level the task's artifact records, if any. */
+export function difficultyOf(entry: TaskEntry): number | null {
+  const level = entry.artifact?.meta.difficulty;
+  return typeof level === "number" ? level : null;
 }
 
 /** A seeded choice of `size` candidates (all of them, shuffled, without a size), as a set file. */

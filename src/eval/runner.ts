@@ -239,10 +239,20 @@ export function figuresOf(
 }
 
 export function attemptOutcomes(store: SqliteStore, id: string): AttemptOutcome[] {
+  const levels = new Map<string, string>();
+  const difficultyOf = (artifactId: ArtifactId): string => {
+    let level = levels.get(artifactId);
+    if (level === undefined) {
+      level = String(store.getArtifact(artifactId)?.meta.difficulty ?? "unknown");
+      levels.set(artifactId, level);
+    }
+    return level;
+  };
   return evaluationAttempts(store, id).map((row) => ({
     taskIndex: row.taskIndex,
     environment: row.environment,
     strategy: row.strategy,
+    difficulty: difficultyOf(row.artifactId),
     attemptIndex: row.attemptIndex,
     resolved: row.resolved,
     gradeStatus: row.gradeStatus,

@@ -1,5 +1,5 @@
 // An evaluation's figures from its finished attempts: resolve rate with a Wilson interval (over attempts),
-// unbiased pass@k for every k up to the attempts per task, the same per environment and per strategy, how
+// unbiased pass@k for every k up to the attempts per task, the same per environment, strategy and difficulty, how
 // episodes ended, grade outcomes, tool-call validity, and tokens and wall time per attempt.
 import { type Interval, meanPassAtK, wilsonInterval } from "./figures.js";
 
@@ -8,6 +8,8 @@ export interface AttemptOutcome {
   taskIndex: number;
   environment: string;
   strategy: string;
+  /** The artifact's difficulty level (meta.difficulty), "unknown" when it records none. */
+  difficulty: string;
   attemptIndex: number;
   resolved: boolean;
   gradeStatus: string;
@@ -37,6 +39,8 @@ export interface EvaluationFigures extends RateFigures {
   attemptsPerTask: number;
   byEnvironment: Record<string, RateFigures>;
   byStrategy: Record<string, RateFigures>;
+  /** Absent in figures stored before difficulty levels existed. */
+  byDifficulty?: Record<string, RateFigures>;
   /** Episodes by exit reason: submitted, format-errors, max-turns, context-overflow, ... */
   endings: Record<string, number>;
   /** Attempts by grade: resolved, unresolved, patch-rejected, tampered, test-run-failed. */
@@ -85,6 +89,7 @@ export function evaluationFigures(
     attemptsPerTask: set.attemptsPerTask,
     byEnvironment: groupedFigures(outcomes, (outcome) => outcome.environment, set.attemptsPerTask),
     byStrategy: groupedFigures(outcomes, (outcome) => outcome.strategy, set.attemptsPerTask),
+    byDifficulty: groupedFigures(outcomes, (outcome) => outcome.difficulty, set.attemptsPerTask),
     endings: countBy(outcomes, (outcome) => outcome.exitReason ?? "unknown"),
     grades: countBy(outcomes, (outcome) => outcome.gradeStatus),
     toolCalls: { total, valid, validityRate: total === 0 ? null : valid / total },

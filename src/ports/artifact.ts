@@ -3,6 +3,22 @@
 export type Strategy = "removal" | "history" | "direct";
 export const STRATEGIES: readonly Strategy[] = ["removal", "history", "direct"];
 
+/**
+ * How hard a bug is meant to be, from 1 (easiest) to 4: 1 a one-token mutation in a short function that a
+ * hidden test calls by name, 2 any other mutation, 3 a removed block, 4 a stubbed body, a reverted commit or
+ * a bug across two files.
+ */
+export type Difficulty = 1 | 2 | 3 | 4;
+export const DIFFICULTIES: readonly Difficulty[] = [1, 2, 3, 4];
+
+/** The strategies that make bugs of each difficulty. */
+export const STRATEGIES_OF_DIFFICULTY: Readonly<Record<Difficulty, readonly Strategy[]>> = {
+  1: ["direct"],
+  2: ["direct"],
+  3: ["removal"],
+  4: ["removal", "history"],
+};
+
 export interface ArtifactMeta {
   /** Name of the environment the artifact was proposed on. */
   environment: string;
@@ -18,6 +34,8 @@ export interface ArtifactMeta {
   createdAt: string;
   /** Seed of the proposer episode, when it had one. */
   seed?: number;
+  /** Difficulty level of the bug, when its proposer knows it (the built-in proposer always does). */
+  difficulty?: Difficulty;
 }
 
 /** The five files, parsed: `testFiles` is the list of lines of test_files.txt. */

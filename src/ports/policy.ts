@@ -1,7 +1,7 @@
 // A policy plays a role: builtin (offline), builtin-demo (the built-in policy's plans replayed as tool-call
 // episodes), openai (any OpenAI-compatible server) or scripted (tests).
 
-import type { BugArtifact, Strategy } from "./artifact.js";
+import type { BugArtifact, Difficulty, Strategy } from "./artifact.js";
 import type { ChatMessage, ServerCapabilities, ToolCall, ToolSpecification } from "./model.js";
 import type { EpisodeStatus, RolloutSample } from "./rollout.js";
 import type { SandboxView } from "./sandbox.js";
@@ -56,6 +56,8 @@ export interface ProposeRequest {
   sandbox: SandboxView;
   environmentName: string;
   strategy: Strategy;
+  /** Only bugs of this difficulty (a policy that cannot tell may ignore it); absent: any. */
+  difficulty?: Difficulty;
   seed: number;
   thresholds: Thresholds;
   /** Runs the consistency checks on a candidate (results cached by artifact id), so a policy may self-validate. */

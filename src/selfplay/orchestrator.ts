@@ -8,6 +8,7 @@ import { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
+import type { Strategy } from "../ports/artifact.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, StepRecord, Store } from "../ports/store.js";
@@ -110,6 +111,7 @@ class Scheduler {
     // while every piece of work waits on something that holds no handle of its own.
     const heartbeat = setInterval(() => this.store.touchRun(this.runId), 5000);
     try {
+      await this.probeEnvironments();
       await this.schedule(resumed);
     } finally {
       if (durationTimer) clearTimeout(durationTimer);
@@ -127,6 +129,19 @@ class Scheduler {
       endedAt: Date.now(),
       stages: { pipeline: this.pipeline, ...this.runner.stages },
     };
+  }
+
+  /** Learns what the environments cannot serve before choosing a step, when a strategy depends on it. */
+  private async probeEnvironments(): Promise<void> {
+    if (this.config.strategies.history <= 0 || this.stopReason) return;
+    const unserved = await this.runner.unservedStrategies().catch((error: unknown) => {
+      if (this.abort.signal.aborted) return new Map<string, Strategy[]>();
+      throw error;
+    });
+    for (const [environment, strategies] of unserved)
+      if (strategies.length > 0)
+        log.info("strategies this environment cannot serve", { environment, strategies });
+    this.nextSteps.knowUnserved(unserved);
   }
 
   /** Resumes the unfinished steps, then starts new ones until the run stops; waits for all of them. */

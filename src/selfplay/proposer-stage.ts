@@ -65,6 +65,7 @@ async function proposeInSandbox(
         sandbox: viewOf(sandbox),
         environmentName: step.environment,
         strategy: step.strategy as Strategy,
+        ...(scope.config.difficulty === "any" ? {} : { difficulty: scope.config.difficulty }),
         seed: step.seed,
         thresholds: scope.validator.thresholds,
         validate: (artifact) => scope.validator.validate(environment, artifact, { abortSignal: signal }),

@@ -3,12 +3,13 @@
 // and the service both choose and insert their steps through NextSteps.
 import type { SelfPlayConfig } from "../config/index.js";
 import { createLogger } from "../log.js";
-import type { Strategy } from "../ports/artifact.js";
+import { STRATEGIES_OF_DIFFICULTY, type Strategy } from "../ports/artifact.js";
 import type { RunId, RunRecord, StepRecord, Store } from "../ports/store.js";
 import { chooseStrategy, deriveSeed } from "./seeds.js";
 import {
   configuredWeights,
   learnabilityEnabled,
+  type StrategyOutcome,
   strategyOutcomes,
   strategyWeights,
 } from "./strategy-weights.js";
@@ -33,20 +34,46 @@ export function pickEnvironment(
   return playable[stepIndex % playable.length]!;
 }
 
+/** The weights with the strategies that cannot make bugs of the configured difficulty at 0. */
+export function levelWeights(
+  weights: Record<Strategy, number>,
+  difficulty: SelfPlayConfig["difficulty"],
+): Record<Strategy, number> {
+  if (difficulty === "any") return weights;
+  const serving = STRATEGIES_OF_DIFFICULTY[difficulty];
+  return Object.fromEntries(
+    Object.entries(weights).map(([strategy, weight]) => [
+      strategy,
+      serving.includes(strategy as Strategy) ? weight : 0,
+    ]),
+  ) as Record<Strategy, number>;
+}
+
 /** Chooses strategies by weight, logging once per (environment, strategy) that cannot apply. */
 export class StrategyChooser {
   private readonly unavailableLogged = new Set<string>();
+  /** Strategies known before any step not to apply to an environment (see environment-probe.ts). */
+  private readonly unserved: StrategyOutcome[] = [];
 
   constructor(
     private readonly config: SelfPlayConfig,
     private readonly store: Store,
   ) {}
 
+  /** Records what a probe found: these strategies are never chosen on these environments. */
+  knowUnserved(unserved: ReadonlyMap<string, readonly Strategy[]>): void {
+    for (const [environment, strategies] of unserved)
+      for (const strategy of strategies) this.unserved.push({ environment, strategy, result: "unavailable" });
+  }
+
   choose(runId: RunId, environment: string, seed: number): Strategy {
-    const base = configuredWeights(this.config.strategies, this.config.policy.kind);
+    const base = levelWeights(
+      configuredWeights(this.config.strategies, this.config.policy.kind),
+      this.config.difficulty,
+    );
     const { weights, unavailable, measured } = strategyWeights(
       environment,
-      strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId)),
+      [...this.unserved, ...strategyOutcomes(this.store.listSteps(runId), this.store.listGroups(runId))],
       {
         base,
         learnability: learnabilityEnabled(this.config.strategyAdaptation, this.config.policy.kind),
@@ -86,6 +113,11 @@ export class NextSteps {
   ) {
     this.names = config.environments.map((environment) => environment.name);
     this.strategies = new StrategyChooser(config, store);
+  }
+
+  /** Strategies the environments cannot serve, from a probe before the first new step. */
+  knowUnserved(unserved: ReadonlyMap<string, readonly Strategy[]>): void {
+    this.strategies.knowUnserved(unserved);
   }
 
   /** The seed of step `stepIndex`, derived from the run's seed. */

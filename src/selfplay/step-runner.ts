@@ -6,6 +6,7 @@ import { Semaphore } from "../concurrency/semaphore.js";
 import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage, InfrastructureError, InputError } from "../errors.js";
 import { createLogger } from "../log.js";
+import type { Strategy } from "../ports/artifact.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";
 import type { RunId, StepRecord, Store } from "../ports/store.js";
@@ -13,6 +14,7 @@ import type { TestLocator } from "../ports/validation.js";
 import { createValidator } from "../validation/index.js";
 import { DuplicateRegistry } from "./dedupe.js";
 import { EarlyStop } from "./early-stop.js";
+import { unservedStrategies } from "./environment-probe.js";
 import type { SelfPlayEvent } from "./events.js";
 import { proposerStage } from "./proposer-stage.js";
 import { limitSandboxes } from "./sandbox-limit.js";
@@ -64,6 +66,8 @@ export interface StepRunner {
   runStep(request: StepRequest, options?: StepRunOptions): Promise<StepRunResult>;
   /** Makes the artifacts a run already judged known as duplicates (a resumed run or service). */
   knowRun(runId: RunId): void;
+  /** The strategies each configured environment cannot serve (history without a commit to revert). */
+  unservedStrategies(): Promise<Map<string, Strategy[]>>;
   readonly stages: { proposers: Semaphore; validations: Semaphore; solvers: Semaphore; sandboxes: Semaphore };
   close(): Promise<void>;
 }
@@ -101,9 +105,24 @@ export function createStepRunner(deps: StepRunnerDeps): StepRunner {
   return {
     runStep: (request, options = {}) => runStep(parts, signal, request, options),
     knowRun: (runId) => knowRun(parts, runId),
+    unservedStrategies: () => probeEnvironments(parts, signal),
     stages: { ...parts.stages, sandboxes: sandboxes.slots },
     close: () => parts.validator.close(),
   };
+}
+
+/** Probes the environments one after the other (each probe holds a sandbox for a moment). */
+async function probeEnvironments(parts: RunnerParts, signal: AbortSignal): Promise<Map<string, Strategy[]>> {
+  const unserved = new Map<string, Strategy[]>();
+  for (const [name, environment] of parts.environments)
+    unserved.set(
+      name,
+      await unservedStrategies(parts.sandboxes, environment, {
+        limits: parts.config.sandbox,
+        abortSignal: signal,
+      }),
+    );
+  return unserved;
 }
 
 function knowRun(parts: RunnerParts, runId: RunId): void {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { levelWeights } from "./step-choice.js";
 import {
   configuredWeights,
   strategyOutcomes,
@@ -75,5 +76,12 @@ describe("strategy weights", () => {
     expect(weights.removal).toBe(0.1); // (0 + 0.25) / 4 = 0.0625, raised to the floor
     expect(weights.history).toBeCloseTo(0.25); // never measured: its prior
     expect(weights.direct).toBeCloseTo((2 + 0.5) / 3);
+  });
+
+  it("plays only the strategies that make the configured difficulty", () => {
+    expect(levelWeights(base, "any")).toEqual(base);
+    expect(levelWeights(base, 1)).toEqual({ removal: 0, history: 0, direct: 1 });
+    expect(levelWeights(base, 3)).toEqual({ removal: 0.5, history: 0, direct: 0 });
+    expect(levelWeights(base, 4)).toEqual({ removal: 0.5, history: 0.5, direct: 0 });
   });
 });

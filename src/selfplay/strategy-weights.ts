@@ -5,6 +5,8 @@ import { searchesBuiltin } from "../config/policy-kinds.js";
 import type { Strategy } from "../ports/artifact.js";
 import { isFinished } from "./step-state.js";
 
+export { configuredWeights } from "../config/strategy-defaults.js";
+
 export const STRATEGIES: readonly Strategy[] = ["removal", "history", "direct"];
 
 /** What one finished proposer step says about its strategy on its environment. */
@@ -70,23 +72,6 @@ export function strategyWeights(
 
 /** Prefix of a step's recorded reason when its strategy cannot apply to the environment. */
 export const UNAVAILABLE_PREFIX = "strategy unavailable: ";
-
-/**
- * The configured weights with policy defaults filled in. Direct: 1 for the builtin policy (and its demonstrations), whose repair
- * solver reverses mutations but cannot rebuild removed code (measured on Python, JavaScript and Go
- * libraries: 9 of 12 direct groups learnable, 0 of 9 removal groups), so direct leads where history is
- * unavailable; 0 for model policies (the paper's worst strategy).
- */
-export function configuredWeights(
-  strategies: { removal: number; history: number; direct?: number | undefined },
-  policyKind: string,
-): Record<Strategy, number> {
-  return {
-    removal: strategies.removal,
-    history: strategies.history,
-    direct: strategies.direct ?? (searchesBuiltin(policyKind) ? 1 : 0),
-  };
-}
 
 /** Whether the learnability bandit runs: as configured, else on for the builtin policy and off for models. */
 export function learnabilityEnabled(

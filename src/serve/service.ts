@@ -87,6 +87,8 @@ class StepService implements Service {
   private highestPolicyStep: number;
   private readonly pruneTimer: NodeJS.Timeout;
   private readonly policies = new Map<string, Policy>();
+  /** Settles once the environments were probed for strategies they cannot serve; new steps wait for it. */
+  private readonly probed: Promise<void>;
 
   constructor(private readonly deps: ServiceDeps) {
     this.store = deps.store;
@@ -108,6 +110,13 @@ class StepService implements Service {
     this.runId = openServiceRun(deps.store, deps.config, this.replicaId);
     this.runner.knowRun(this.runId);
     this.planner = new StepPlanner(deps.store, deps.config, this.runId);
+    this.probed =
+      deps.config.strategies.history > 0
+        ? this.runner.unservedStrategies().then(
+            (unserved) => this.planner.knowUnserved(unserved),
+            (error: unknown) => log.warn("environment probe failed", { error: errorMessage(error) }),
+          )
+        : Promise.resolve();
     this.highestPolicyStep = Number(serviceState(deps.store, "highest_policy_step") ?? -1);
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
@@ -288,6 +297,7 @@ class StepService implements Service {
   }
 
   private async execute(record: ServiceStepRecord, signal: AbortSignal): Promise<void> {
+    await this.probed;
     const plan: StepPlan = this.planner.plan(record);
     const body = JSON.parse(record.request) as StepBody & SolveBody;
     const choice = (inference: Inference, role: PolicyChoice["role"]): Policy =>

@@ -3,7 +3,7 @@
 // step, or the given artifact for a repair-only one.
 import { artifactId as contentId } from "../artifact/index.js";
 import type { SelfPlayConfig } from "../config/index.js";
-import type { BugArtifact } from "../ports/artifact.js";
+import type { BugArtifact, Strategy } from "../ports/artifact.js";
 import { NextSteps, openRun } from "../selfplay/index.js";
 import {
   type ArtifactId,
@@ -47,6 +47,11 @@ export class StepPlanner {
   ) {
     this.names = config.environments.map((environment) => environment.name);
     this.nextSteps = new NextSteps(config, store, store.getRun(runId)!);
+  }
+
+  /** Strategies the environments cannot serve (a probe at start): never chosen for them. */
+  knowUnserved(unserved: ReadonlyMap<string, readonly Strategy[]>): void {
+    this.nextSteps.knowUnserved(unserved);
   }
 
   /** Refuses what cannot run here, before anything is stored. */

@@ -3,7 +3,7 @@
 import { diffFiles } from "../../src/artifact/index.js";
 import type { BuiltinPolicyOptions } from "../../src/builtin/index.js";
 import { createBuiltinPolicy } from "../../src/builtin/index.js";
-import type { BugArtifact, Strategy } from "../../src/ports/artifact.js";
+import type { BugArtifact, Difficulty, Strategy } from "../../src/ports/artifact.js";
 import type { Policy, ProposeOutcome, SolveOutcome } from "../../src/ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../src/ports/sandbox.js";
 import type { GradeResult } from "../../src/ports/validation.js";
@@ -39,6 +39,7 @@ export async function proposeOn(
   strategy: Strategy,
   seed: number,
   policy: Policy = createBuiltinPolicy(),
+  difficulty?: Difficulty,
 ): Promise<ProposeOutcome> {
   const sandbox = await harness.backend.create({ environment, label: `test:propose:${strategy}` });
   try {
@@ -46,6 +47,7 @@ export async function proposeOn(
       sandbox: viewOf(sandbox),
       environmentName: environment.kind === "dir" ? "fixture" : environment.image,
       strategy,
+      ...(difficulty === undefined ? {} : { difficulty }),
       seed,
       thresholds: harness.validator.thresholds,
       validate: (artifact) => harness.validator.validate(environment, artifact),

@@ -9,7 +9,7 @@ import { writeArtifactDir } from "../../src/artifact-io/index.js";
 import { deriveSeed } from "../../src/selfplay/seeds.js";
 import { listEvaluations, openSqliteStore } from "../../src/store/index.js";
 import { runCli } from "../support/cli.js";
-import { nodeFixtureArtifact, pythonFixtureArtifact } from "../support/fixture-artifacts.js";
+import { nodeFixtureArtifact, pythonFixtureArtifact, withMeta } from "../support/fixture-artifacts.js";
 import { makeNodeFixtureRepo, makePythonFixtureRepo } from "../support/fixture-repos.js";
 import {
   type ReceivedRequest,
@@ -36,7 +36,8 @@ beforeAll(async () => {
     "--repo",
     `${node.meta.environment}=${jsRepo}`,
   ];
-  await writeArtifactDir(join(temp.path, "export", "artifacts", "py"), python);
+  // The Python bug records a difficulty level, the JavaScript one none (as an artifact from before levels).
+  await writeArtifactDir(join(temp.path, "export", "artifacts", "py"), withMeta(python, { difficulty: 1 }));
   await writeArtifactDir(join(temp.path, "export", "artifacts", "js"), node);
   store = join(temp.path, "store.db");
   setPath = join(temp.path, "set.json");
@@ -149,6 +150,8 @@ describe("swe-selfplay eval", () => {
     expect(Object.keys(figures.byStrategy).sort()).toEqual(
       [...new Set([python.meta.strategy, node.meta.strategy])].sort(),
     );
+    expect(figures.byDifficulty["1"]).toMatchObject({ attempts: 3, resolved: 2, tasks: 1 });
+    expect(figures.byDifficulty.unknown).toMatchObject({ attempts: 3, resolved: 0, tasks: 1 });
     // Tool calls: 2 fixes × 3 valid, 1 lone submit, 3 × (a reply without a call, a malformed call, a submit).
     expect(figures.toolCalls).toEqual({ total: 16, valid: 10, validityRate: 10 / 16 });
     expect(figures.perAttempt.sampledTokens).toBeGreaterThan(0);

@@ -11,25 +11,17 @@ const SNIPPET_CONTEXT = 4;
 const schema = z
   .object({
     command: z.enum(["view", "create", "str_replace", "insert", "undo_edit"]),
-    path: z.string().min(1).describe("File or directory, relative to the repository root or absolute."),
+    path: z.string().min(1).describe("Relative to the repository root, or absolute."),
     view_range: z
       .array(z.number().int())
       .length(2)
       .optional()
-      .describe("view: [first, last] line; last -1 = end."),
-    file_text: z.string().optional().describe("create: the whole content of the new file."),
-    old_str: z
-      .string()
-      .optional()
-      .describe("str_replace: the exact text to replace; must occur exactly once."),
-    new_str: z.string().optional().describe("str_replace: the replacement (empty when omitted)."),
-    insert_line: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe("insert: the line after which to insert (0 = top)."),
-    insert_text: z.string().optional().describe("insert: the text to insert."),
+      .describe("view: [first, last] line, -1 = end."),
+    file_text: z.string().optional().describe("create: the file's content."),
+    old_str: z.string().optional().describe("str_replace: exact text, occurring once."),
+    new_str: z.string().optional().describe("str_replace: the new text."),
+    insert_line: z.number().int().min(0).optional().describe("insert: after this line (0 = top)."),
+    insert_text: z.string().optional().describe("insert: the text."),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 // A screened candidate as an artifact: the bug diff and the weakening diff, read from the sandbox with
 // both applied and restored right after.
-import type { BugArtifact } from "../../ports/artifact.js";
+import type { BugArtifact, Difficulty } from "../../ports/artifact.js";
 import type { ProposeRequest } from "../../ports/policy.js";
 import { weakenTests } from "../weakening/weaken-tests.js";
 import { type Candidate, candidateFiles } from "./candidate.js";
@@ -16,13 +16,14 @@ interface BuiltArtifact {
   unlocated: string[];
 }
 
-/** The artifact of a candidate that breaks `broken`; null when no test was located or no diff remains. */
+/** The artifact of a candidate of `difficulty` that breaks `broken`; null when no test was located or no diff remains. */
 export async function buildArtifact(
   request: ProposeRequest,
   facts: EnvironmentFacts,
   candidate: Candidate,
   broken: readonly string[],
   policyVersion: string,
+  difficulty: Difficulty,
 ): Promise<BuiltArtifact | null> {
   const { sandbox } = request;
   const weakening = await weakenTests({
@@ -65,6 +66,7 @@ export async function buildArtifact(
         policy: `builtin@${policyVersion}`,
         createdAt: new Date().toISOString(),
         seed: request.seed,
+        difficulty,
       },
     },
     hidden: weakening.removed,

@@ -24,6 +24,23 @@ export interface Candidate {
   change: CandidateChange;
   /** Operators used, for statistics ("stub-raise", "comparison-flip", "revert-commit", …). */
   operators: string[];
+  /** The one function a single-function candidate changes: its name, length, and whether tests name it. */
+  site?: CandidateSite;
+}
+
+export interface CandidateSite {
+  name: string;
+  lines: number;
+  /** The tests name the function (or its class), not only its module. */
+  named: boolean;
+}
+
+/** The site of a candidate inside `fn`, whose exercise weight is 2 when the tests name it. */
+export function siteOf(
+  fn: { name: string; span: { startLine: number; endLine: number } },
+  weight: number,
+): CandidateSite {
+  return { name: fn.name, lines: fn.span.endLine - fn.span.startLine + 1, named: weight >= 2 };
 }
 
 export function candidateFiles(candidate: Candidate): string[] {

@@ -1,7 +1,7 @@
 // Direct strategy: one mutation operator applied at an exact code-model range in a function the tests
 // exercise (comparison/boolean flips, arithmetic swaps, off-by-one, swapped arguments, …).
 
-import type { Candidate } from "./candidate.js";
+import { type Candidate, siteOf } from "./candidate.js";
 import type { CodeBase } from "./code-base.js";
 import { exercisedFunctions } from "./code-base.js";
 import { INVERTIBLE_OPERATORS, mutationsOfFunction } from "./mutation-operators.js";
@@ -24,6 +24,7 @@ export function directCandidates(codeBase: CodeBase, random: SeededRandom): Cand
           description: `${mutation.description} in ${fn.file}:${fn.qualifiedName}`,
           change: { kind: "files", files: [{ file: fn.file, original: text, edits: [mutation] }] },
           operators: [mutation.operator],
+          site: siteOf(fn, weight),
         },
       });
     }

@@ -1,13 +1,14 @@
 // One built-in proposer episode on gathered environment facts: generate candidates for the strategy,
 // screen them cheaply, pair them into two-file bugs when asked, hide the breaks and self-validate.
 import type { Logger } from "../../log.js";
-import type { BugArtifact } from "../../ports/artifact.js";
+import type { BugArtifact, Difficulty } from "../../ports/artifact.js";
 import type { ProposeOutcome, ProposeRequest } from "../../ports/policy.js";
 import type { ValidationReport } from "../../ports/validation.js";
 import { buildArtifact } from "./build-artifact.js";
 import { type Candidate, candidateFiles, combineCandidates } from "./candidate.js";
 import { isCodeFile } from "./code-base.js";
 import { filterDiff } from "./diff-sections.js";
+import { mayHaveDifficulty, screenedDifficulty } from "./difficulty.js";
 import { directCandidates } from "./direct.js";
 import type { EnvironmentFacts } from "./environment-facts.js";
 import type { EpisodeRecorder } from "./episode-recorder.js";
@@ -28,6 +29,7 @@ export interface EpisodeLimits {
 interface Screened {
   candidate: Candidate;
   broken: string[];
+  difficulty: Difficulty;
 }
 
 /** Several breaking candidates and still no partner in another file: settle for a one-file bug. */
@@ -74,7 +76,11 @@ export class ProposerEpisode {
       abortSignal: request.abortSignal,
       baselinePassing: facts.baselinePassing,
     };
-    this.wantTwoFiles = request.strategy !== "history" && this.random.next() < limits.multiFileRate;
+    // Two-file bugs are of the hardest level: asked for an easier one, an episode stays in one file.
+    this.wantTwoFiles =
+      request.strategy !== "history" &&
+      (request.difficulty ?? 4) === 4 &&
+      this.random.next() < limits.multiFileRate;
   }
 
   async run(): Promise<ProposeOutcome> {
@@ -83,7 +89,13 @@ export class ProposerEpisode {
       if (this.screened >= this.limits.maxCandidates || this.validations >= this.limits.maxValidations) break;
       const result = await this.screen(candidate);
       if (result.status !== "breaks") continue;
-      const artifact = await this.consider({ candidate, broken: result.broken });
+      const difficulty = this.difficultyOf(candidate, result.broken);
+      if (this.request.difficulty !== undefined && difficulty !== this.request.difficulty) {
+        this.lastRejection = `difficulty ${difficulty}, not ${this.request.difficulty}`;
+        await this.recorder.step({ step: "difficulty", candidate: candidate.description, difficulty });
+        continue;
+      }
+      const artifact = await this.consider({ candidate, broken: result.broken, difficulty });
       if (artifact) return this.submit(artifact);
     }
     // Out of candidates while waiting for a pair: the singles found so far are still bugs.
@@ -141,7 +153,21 @@ export class ProposerEpisode {
     return { status: "submitted", artifact, episode: this.recorder.finish("completed", "submitted") };
   }
 
+  private difficultyOf(candidate: Candidate, broken: readonly string[]): Difficulty {
+    return screenedDifficulty(candidate, broken, {
+      framework: this.facts.discovery.framework,
+      files: this.facts.codeBase.tests,
+    });
+  }
+
+  /** The strategy's candidates that can be of the asked difficulty (all of them when none is asked). */
   private async *candidates(): AsyncGenerator<Candidate> {
+    const wanted = this.request.difficulty;
+    for await (const candidate of this.strategyCandidates())
+      if (wanted === undefined || mayHaveDifficulty(candidate, wanted)) yield candidate;
+  }
+
+  private async *strategyCandidates(): AsyncGenerator<Candidate> {
     const { request, facts, random } = this;
     if (request.strategy === "removal") yield* removalCandidates(facts.codeBase, random);
     else if (request.strategy === "direct") yield* directCandidates(facts.codeBase, random);
@@ -185,7 +211,7 @@ export class ProposerEpisode {
     if (combined) {
       const together = await this.screen(combined);
       if (together.status === "breaks") {
-        const artifact = await this.attempt({ candidate: combined, broken: together.broken });
+        const artifact = await this.attempt({ candidate: combined, broken: together.broken, difficulty: 4 });
         if (artifact) return artifact;
       }
     }
@@ -215,6 +241,7 @@ export class ProposerEpisode {
         candidate,
         entry.broken,
         this.policyVersion,
+        entry.difficulty,
       );
       if (!built) {
         await this.recorder.step({

@@ -56,6 +56,8 @@ describe("builtin proposer on the Python fixture", SLOW, () => {
       expect(report.verdict, report.reason ?? "").toBe("valid");
       expect(report.f2p.length).toBeGreaterThan(0);
       if (strategy === "direct") directSeedOneId = artifactId(artifact);
+      // Recorded without a knob too, so evaluations can group by it.
+      expect(artifact.meta.difficulty).toBeOneOf({ direct: [1, 2], removal: [3, 4], history: [4] }[strategy]);
     },
   );
 
@@ -65,6 +67,29 @@ describe("builtin proposer on the Python fixture", SLOW, () => {
     );
     expect(directSeedOneId).toBeDefined();
     expect(artifactId(again)).toBe(directSeedOneId);
+  });
+
+  it("at difficulty 1 flips one token in a short function that a hidden test calls by name", async () => {
+    const outcome = await proposeOn(harness, python, "direct", 2, policy, 1);
+    const artifact = submitted(outcome);
+    expect(artifact.meta.difficulty).toBe(1);
+    const changed = artifact.bugInjectDiff.split("\n").filter((line) => /^[-+](?![-+])/.test(line));
+    expect(changed).toHaveLength(2); // one line out, one line in
+    const [removed, added] = changed.map((line) =>
+      line
+        .slice(1)
+        .split(/\b|\s+/)
+        .filter(Boolean),
+    );
+    expect(removed!.filter((token, index) => token !== added![index]).length).toBeLessThanOrEqual(2);
+    const report = await harness.validator.validate(python, artifact);
+    expect(report.verdict, report.reason ?? "").toBe("valid");
+  });
+
+  it("at difficulty 3 removes a block, never a whole body", async () => {
+    const artifact = submitted(await proposeOn(harness, python, "removal", 2, policy, 3));
+    expect(artifact.meta.difficulty).toBe(3);
+    expect(artifact.bugInjectDiff).not.toMatch(/NotImplementedError|return None/);
   });
 
   it("makes a two-file bug in which each file breaks a test of its own", async () => {

@@ -1,7 +1,7 @@
 // Removal strategy: stub whole function bodies (raise / throw / neutral return) or drop blocks, so tests
 // fail at run time while every module still imports.
 import type { FunctionInfo } from "../code-model/index.js";
-import type { Candidate } from "./candidate.js";
+import { type Candidate, siteOf } from "./candidate.js";
 import type { CodeBase } from "./code-base.js";
 import { exercisedFunctions } from "./code-base.js";
 import { abbreviate, isPython, removalOfStatement } from "./mutation-operators.js";
@@ -63,6 +63,7 @@ export function removalCandidates(codeBase: CodeBase, random: SeededRandom): Can
           description: `body of ${functionLabel(fn)} replaced by ${style === "raise" ? "a stub that raises" : "a neutral return"}`,
           change: { kind: "files", files: [{ file: fn.file, original: text, edits: [stub] }] },
           operators: [style === "raise" ? "stub-raise" : "stub-neutral"],
+          site: siteOf(fn, weight),
         },
       });
     }
@@ -78,6 +79,7 @@ export function removalCandidates(codeBase: CodeBase, random: SeededRandom): Can
           description: `${statement.kind} block \`${abbreviate(statement.span.text, 30)}\` removed from ${functionLabel(fn)} (line ${statement.span.startLine})`,
           change: { kind: "files", files: [{ file: fn.file, original: text, edits: [removal] }] },
           operators: ["remove-block"],
+          site: siteOf(fn, weight),
         },
       });
     }

@@ -164,6 +164,7 @@ interface MakeSetFlags {
   asEnvironment?: string;
   environment?: string[];
   strategy?: string[];
+  difficulty?: string[];
   order?: string;
   solveRate?: string;
   seed?: string;
@@ -189,6 +190,11 @@ function registerMakeSet(parent: Command): void {
     .option("--as-environment <name>", "with --from-dir/--from-swebench: the environment of every task")
     .option("--environment <name>", "keep tasks on this environment (repeatable)", collect)
     .option("--strategy <name>", "keep tasks of this strategy (repeatable)", collect)
+    .option(
+      "--difficulty <level>",
+      "keep tasks whose artifact records this difficulty level, 1 (easiest) to 4 (repeatable)",
+      collect,
+    )
     .option("--order <n>", "keep first-order (1) or second-order (2) bugs")
     .option("--solve-rate <min:max>", "keep tasks whose self-play solve rate is in [min, max] (store source)")
     .option("--seed <n>", "seed of the choice", "0")
@@ -216,6 +222,9 @@ async function makeSet(flags: MakeSetFlags): Promise<number> {
   const filtered = filterCandidates(candidates, {
     ...(flags.environment ? { environments: flags.environment } : {}),
     ...(flags.strategy ? { strategies: flags.strategy } : {}),
+    ...(flags.difficulty
+      ? { difficulties: flags.difficulty.map((level) => integerFlag(level, "--difficulty", 1)) }
+      : {}),
     ...(flags.order ? { order: orderOf(flags.order) } : {}),
     ...(flags.solveRate ? { solveRate: bandOf(flags.solveRate) } : {}),
   });
@@ -268,6 +277,7 @@ function sourceOf(flags: MakeSetFlags): Record<string, unknown> {
     filters: {
       environment: flags.environment ?? null,
       strategy: flags.strategy ?? null,
+      difficulty: flags.difficulty ?? null,
       order: flags.order ?? null,
       solveRate: flags.solveRate ?? null,
     },

@@ -8,7 +8,7 @@ import { writeArtifactDir } from "../../artifact-io/index.js";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
-import { STRATEGIES, type Strategy } from "../../ports/artifact.js";
+import { DIFFICULTIES, type Difficulty, STRATEGIES, type Strategy } from "../../ports/artifact.js";
 import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
 import { resolveThresholds } from "../../validation/index.js";
@@ -54,6 +54,7 @@ export function thresholdsFrom(flags: { config?: string }): Thresholds {
 
 interface ProposeFlags extends PolicyFlags, EnvironmentFlags {
   strategy?: string;
+  difficulty?: string;
   seed?: string;
   out: string;
   json?: boolean;
@@ -67,6 +68,10 @@ export function register(program: Command): void {
     .option("--image <name>", "container image holding the repository (Docker sandbox)")
     .option("--workdir <path>", "where the repository is inside the image")
     .option("--strategy <name>", `bug-injection strategy: ${STRATEGIES.join(" | ")}`, "removal")
+    .option(
+      "--difficulty <level>",
+      "only a bug of this difficulty, 1 (a one-token mutation in a short function a hidden test calls) to 4 (a stubbed body, a reverted commit, two files); the built-in proposer",
+    )
     .option("--seed <n>", "seed of the episode", "0")
     .requiredOption(
       "--out <dir>",
@@ -78,6 +83,16 @@ export function register(program: Command): void {
   });
 }
 
+function difficultyFlag(value: string): Difficulty {
+  const level = Number(value);
+  if (!DIFFICULTIES.includes(level as Difficulty))
+    throw new InputError(
+      "bad-flag",
+      `--difficulty expects one of ${DIFFICULTIES.join(", ")}, got "${value}"`,
+    );
+  return level as Difficulty;
+}
+
 async function propose(flags: ProposeFlags): Promise<number> {
   const log = createLogger("propose");
   const { environment, name } = environmentFrom(flags);
@@ -87,6 +102,7 @@ async function propose(flags: ProposeFlags): Promise<number> {
       "bad-flag",
       `--strategy expects one of ${STRATEGIES.join(", ")}, got "${flags.strategy}"`,
     );
+  const difficulty = flags.difficulty === undefined ? undefined : difficultyFlag(flags.difficulty);
   const seed = integerFlag(flags.seed, "--seed", 0);
   const thresholds = thresholdsFrom(flags);
   const out = resolve(flags.out);
@@ -110,6 +126,7 @@ async function propose(flags: ProposeFlags): Promise<number> {
         sandbox: viewOf(sandbox),
         environmentName: name,
         strategy,
+        ...(difficulty === undefined ? {} : { difficulty }),
         seed,
         thresholds: validator.thresholds,
         validate: (artifact) =>
