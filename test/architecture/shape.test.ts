@@ -140,7 +140,7 @@ describe("layers", () => {
       .filter((file) => /\bopenSandboxes\((?!\))/.test(file.text))
       .map((file) => file.path)
       .sort();
-    expect(opening).toEqual(["cli/compose.ts", "sandbox/index.ts"]);
+    expect(opening).toEqual(["compose/index.ts", "sandbox/index.ts"]);
   });
 
   it("the domain reaches adapters only through ports", () => {
@@ -328,10 +328,10 @@ describe("one run lifecycle", () => {
 });
 
 describe("one policy configuration", () => {
-  it("a model client is chosen in one table (cli/policy-factory.ts's MODEL_CLIENTS)", () => {
+  it("a model client is chosen in one table (compose/policy.ts's MODEL_CLIENTS)", () => {
     expect(
       files
-        .filter((file) => topOf(file.path) !== "model" && file.path !== "cli/policy-factory.ts")
+        .filter((file) => topOf(file.path) !== "model" && file.path !== "compose/policy.ts")
         .filter((file) => /\bcreate(ModelClient|TitoClient)\(/.test(file.text))
         .map((file) => file.path),
     ).toEqual([]);

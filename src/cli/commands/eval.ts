@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
+import { createPolicy, runConfiguredEvaluation } from "../../compose/index.js";
 import { DEFAULT_STORE_PATH } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import {
@@ -31,11 +32,10 @@ import {
   openSqliteStore,
   type SqliteStore,
 } from "../../store/index.js";
-import { runConfiguredEvaluation } from "../compose.js";
 import { checkEnvironmentDirectories } from "../environments.js";
 import { probeAndReport } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
-import { addPolicyOptions, agentExtrasFrom, createPolicy, type PolicyFlags } from "../policy-factory.js";
+import { addPolicyOptions, agentExtrasFrom, type PolicyFlags } from "../policy-flags.js";
 import { integerFlag } from "./propose.js";
 import { configFromFlags } from "./run.js";
 

@@ -5,6 +5,7 @@ import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { artifactId } from "../../artifact/index.js";
 import { writeArtifactDir } from "../../artifact-io/index.js";
+import { configuredValidator, createPolicy, openConfiguredSandboxes } from "../../compose/index.js";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { createLogger } from "../../log.js";
@@ -12,17 +13,10 @@ import { STRATEGIES, type Strategy } from "../../ports/artifact.js";
 import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
 import { resolveThresholds } from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
-import {
-  addPolicyOptions,
-  agentExtrasFrom,
-  createPolicy,
-  type PolicyFlags,
-  policyConfigFrom,
-} from "../policy-factory.js";
+import { addPolicyOptions, agentExtrasFrom, type PolicyFlags, policyConfigFrom } from "../policy-flags.js";
 
 export interface EnvironmentFlags {
   repo?: string;

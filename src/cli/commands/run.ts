@@ -2,6 +2,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import type { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
+import { createPolicy, openStore, runConfiguredSelfPlay } from "../../compose/index.js";
 import {
   configSchema,
   DEFAULT_STORE_PATH,
@@ -20,7 +21,6 @@ import {
   type SelfPlayResult,
 } from "../../selfplay/index.js";
 import type { RunId } from "../../store/index.js";
-import { openStore, runConfiguredSelfPlay } from "../compose.js";
 import {
   checkEnvironmentDirectories,
   DEFAULT_EXAMPLE,
@@ -33,11 +33,10 @@ import { collect, numberFlag } from "../flags.js";
 import {
   addPolicyOptions,
   agentExtrasFrom,
-  createPolicy,
   modelRequested,
   type PolicyFlags,
   policyConfigFrom,
-} from "../policy-factory.js";
+} from "../policy-flags.js";
 import { createProgress, type ProgressDisplay } from "../progress.js";
 
 const log = createLogger("run");

@@ -2,10 +2,10 @@
 // image through Docker) and prints its result; exit 0 whenever the command ran, whatever its exit code.
 
 import type { Command } from "commander";
+import { openConfiguredSandboxes } from "../../compose/index.js";
 import { InputError } from "../../errors.js";
 import type { Environment } from "../../ports/sandbox.js";
 import { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../sandbox/index.js";
-import { openConfiguredSandboxes } from "../compose.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 
 interface ExecOptions {

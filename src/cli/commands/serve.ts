@@ -3,12 +3,17 @@
 // SIGTERM stop it, and steps in flight resume at the next start on the same store.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import {
+  codeModelTestLocator,
+  openConfiguredSandboxes,
+  openSqliteStore,
+  servicePolicy,
+} from "../../compose/index.js";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
 import { createService, EvaluationJobs, startService } from "../../serve/index.js";
-import { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 import { collect } from "../flags.js";
 

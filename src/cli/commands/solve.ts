@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { artifactId } from "../../artifact/index.js";
 import { readArtifactDir } from "../../artifact-io/index.js";
+import { configuredValidator, createPolicy, openConfiguredSandboxes } from "../../compose/index.js";
 import { errorMessage } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import type { BugArtifact } from "../../ports/artifact.js";
@@ -12,16 +13,9 @@ import type { Policy } from "../../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../ports/sandbox.js";
 import type { GradeResult, ValidationReport } from "../../ports/validation.js";
 import { createSolverTask, grade } from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
-import {
-  addPolicyOptions,
-  agentExtrasFrom,
-  createPolicy,
-  type PolicyFlags,
-  policyConfigFrom,
-} from "../policy-factory.js";
+import { addPolicyOptions, agentExtrasFrom, type PolicyFlags, policyConfigFrom } from "../policy-flags.js";
 import { type EnvironmentFlags, environmentFrom, integerFlag, summary, thresholdsFrom } from "./propose.js";
 
 interface SolveFlags extends PolicyFlags, EnvironmentFlags {

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readArtifactDir } from "../../artifact-io/index.js";
+import { configuredValidator, openConfiguredSandboxes } from "../../compose/index.js";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
 import {
@@ -14,7 +15,6 @@ import {
   grade,
   resolveThresholds,
 } from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
 

@@ -17,8 +17,9 @@ import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../se
 import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type SqliteStore, type Store } from "../store/index.js";
 import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";
-import { createPolicy } from "./policy-factory.js";
+import { createPolicy } from "./policy.js";
 
+export { type AgentExtras, apiKeyFrom, createPolicy } from "./policy.js";
 export { codeModelTestLocator, openSqliteStore, openStore };
 
 export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
