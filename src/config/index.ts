@@ -1,4 +1,5 @@
 // Run configuration: schema (with defaults and docs) and loading from YAML plus command-line overrides.
+export { configDefault, modelPolicyDefault } from "./defaults.js";
 export { formatIssues, type LoadConfigOptions, loadConfig, parseConfig, parseDuration } from "./load.js";
 export {
   CALL_FORMATS,

@@ -2,6 +2,7 @@
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
 import { DEFAULT_ALPHA } from "../validation/rewards.js";
+import { DEFAULT_THRESHOLDS } from "../validation/thresholds.js";
 import { callFormatSchema, inferenceKindSchema } from "./policy-kinds.js";
 import {
   checkSandboxBackends,
@@ -139,13 +140,24 @@ export const strategyMixSchema = z
   })
   .describe("Relative weights of the bug-injection strategies; each proposer step samples one.");
 
+// The checks' own defaults (validation/thresholds.ts), so the library and a configuration agree.
 export const thresholdsSchema = z
   .strictObject({
-    minPassingTests: nonNegativeInteger.default(10).describe("Tests the original code must pass."),
-    minChangedFiles: positiveInteger.default(1).describe("Files the bug must change."),
-    minFailingTests: positiveInteger.default(1).describe("Baseline-passing tests the bug must break."),
-    baselineRuns: positiveInteger.default(2).describe("Baseline repetitions used to detect flaky tests."),
-    testTimeoutMs: positiveInteger.default(90_000).describe("Wall-clock limit of one test-suite run, ms."),
+    minPassingTests: nonNegativeInteger
+      .default(DEFAULT_THRESHOLDS.minPassingTests)
+      .describe("Tests the original code must pass."),
+    minChangedFiles: positiveInteger
+      .default(DEFAULT_THRESHOLDS.minChangedFiles)
+      .describe("Files the bug must change."),
+    minFailingTests: positiveInteger
+      .default(DEFAULT_THRESHOLDS.minFailingTests)
+      .describe("Baseline-passing tests the bug must break."),
+    baselineRuns: positiveInteger
+      .default(DEFAULT_THRESHOLDS.baselineRuns)
+      .describe("Baseline repetitions used to detect flaky tests."),
+    testTimeoutMs: positiveInteger
+      .default(DEFAULT_THRESHOLDS.testTimeoutMs)
+      .describe("Wall-clock limit of one test-suite run, ms."),
   })
   .describe("Thresholds of the consistency checks.");
 

@@ -2,8 +2,7 @@
 // SWE-bench-style task lines, or artifact directories.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Command } from "commander";
-import { DEFAULT_STORE_PATH } from "../../config/index.js";
+import { openStore } from "../../compose/index.js";
 import { InputError } from "../../errors.js";
 import {
   exportArtifacts,
@@ -12,37 +11,11 @@ import {
   whyNoArtifacts,
   whyNoRollouts,
 } from "../../selfplay/index.js";
-import { openStore, type RunId } from "../../store/index.js";
+import type { RunId } from "../../store/index.js";
+import { type ExportFlags, FORMATS, type Format } from "../definitions/export.js";
 import { EXIT_OK } from "../exit-codes.js";
 
-const FORMATS = ["rollouts", "swebench", "artifacts"] as const;
-type Format = (typeof FORMATS)[number];
-
-interface ExportFlags {
-  store: string;
-  format: string;
-  out: string;
-  run?: string;
-  all?: boolean;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  program
-    .command("export")
-    .description("Export a stored run: rollout records, SWE-bench-style tasks or artifact directories.")
-    .option("--store <path>", "SQLite store of the run", DEFAULT_STORE_PATH)
-    .requiredOption("--format <format>", `what to write: ${FORMATS.join(" | ")}`)
-    .requiredOption("--out <dir>", "output directory")
-    .option("--run <id>", "run to export (default: the store's latest)")
-    .option("--all", "artifacts format: also invalid artifacts")
-    .option("--json", "print the result as JSON")
-    .action(async (flags: ExportFlags) => {
-      process.exitCode = await exportCommand(flags);
-    });
-}
-
-async function exportCommand(flags: ExportFlags): Promise<number> {
+export async function exportCommand(flags: ExportFlags): Promise<number> {
   if (!FORMATS.includes(flags.format as Format))
     throw new InputError("bad-flag", `--format expects one of ${FORMATS.join(", ")}, got "${flags.format}"`);
   const storePath = resolve(flags.store);

@@ -7,14 +7,13 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../../errors.js";
+import type { WorkspaceStrategy } from "../../ports/sandbox.js";
 import { exists } from "./environment-base.js";
 import { mountRequest } from "./mount-helper.js";
 
 const run = promisify(execFile);
 
-/** How a sandbox gets its private copy of the environment, "auto" first. */
-export const WORKSPACE_STRATEGIES = ["auto", "overlay", "reflink", "copy"] as const;
-export type WorkspaceStrategy = (typeof WORKSPACE_STRATEGIES)[number];
+export { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../ports/sandbox.js";
 export type ConcreteStrategy = Exclude<WorkspaceStrategy, "auto">;
 
 export interface Workspace {
