@@ -11,9 +11,11 @@ import {
   INFERENCE_KINDS,
   type InferenceKind,
   loadConfig,
+  mergeLayers,
+  modelPolicyDefault,
   type PolicyConfig,
 } from "../config/index.js";
-import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
+import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
@@ -55,17 +57,23 @@ export function addPolicyOptions(
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
     .option(
       "--call-format <format>",
-      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | json (hermes, or JSON call objects as small models write them) | text (<tool: NAME> blocks) [native]",
+      `native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | json (hermes, or JSON call objects as small models write them) | text (<tool: NAME> blocks) [${modelPolicyDefault("callFormat")}]`,
     )
     .option(
       "--inference <kind>",
-      "openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [openai-chat]",
+      `openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [${modelPolicyDefault("inference.kind")}]`,
     )
-    .option("--max-turns <n>", "model calls per episode")
-    .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
-    .option("--max-tokens <n>", "completion tokens per model call [4096]")
-    .option("--temperature <x>", "sampling temperature [1]")
-    .option("--top-p <x>", "nucleus sampling top-p [0.95]")
+    .option("--max-turns <n>", `model calls per episode [${modelPolicyDefault("maxTurns")}]`)
+    .option(
+      "--context-tokens <n>",
+      `context budget of an episode, tokens [${modelPolicyDefault("contextWindow")}]`,
+    )
+    .option(
+      "--max-tokens <n>",
+      `completion tokens per model call [${modelPolicyDefault("sampling.maxTokens")}]`,
+    )
+    .option("--temperature <x>", `sampling temperature [${modelPolicyDefault("sampling.temperature")}]`)
+    .option("--top-p <x>", `nucleus sampling top-p [${modelPolicyDefault("sampling.topP")}]`)
     .option("--top-k <n>", "top-k (not sent unless given)")
     .option("--min-p <x>", "min-p (not sent unless given)")
     .option(
@@ -74,9 +82,12 @@ export function addPolicyOptions(
     )
     .option(
       "--seeds <on|off>",
-      "send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [on]",
+      `send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [${modelPolicyDefault("sampling.seeds") ? "on" : "off"}]`,
     )
-    .option("--tool-choice <choice>", "tool_choice sent with the tools: auto | required | none | omit [auto]")
+    .option(
+      "--tool-choice <choice>",
+      `tool_choice sent with the tools: auto | required | none | omit [${modelPolicyDefault("toolChoice")}]`,
+    )
     .option("--config <file>", configHelp);
 }
 
@@ -188,14 +199,28 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       "policy-incomplete",
       `the openai policy${selectedBy(flags, fromFile?.kind, env)} needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
     );
-  const fileSampling = file?.sampling;
-  const sampling: Partial<SamplingConfig> = {
-    ...fileSampling,
-    // The older top-level keys win over the sampling section when a file gives them.
-    ...(file?.temperature === undefined ? {} : { temperature: file.temperature }),
-    ...(file?.topP === undefined ? {} : { topP: file.topP }),
-    ...(file?.maxTokens === undefined ? {} : { maxTokens: file.maxTokens }),
-    ...defined({
+  // The file's section (its older top-level sampling keys moved where they now live), then the environment,
+  // then the flags; the schema fills in every default.
+  const fileLayer = file && {
+    ...file,
+    temperature: undefined,
+    topP: undefined,
+    maxTokens: undefined,
+    sampling: mergeLayers(file.sampling, {
+      temperature: file.temperature,
+      topP: file.topP,
+      maxTokens: file.maxTokens,
+    }),
+  };
+  const flagsLayer = {
+    baseUrl: flags.baseUrl,
+    model: flags.model,
+    toolChoice: flags.toolChoice,
+    maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns"),
+    callFormat: callFormatFrom(flags),
+    inference: { kind: inferenceFrom(flags) },
+    contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens"),
+    sampling: {
       maxTokens: positiveIntegerFlag(flags.maxTokens, "--max-tokens"),
       temperature: numberFlag(flags.temperature, "--temperature"),
       topP: numberFlag(flags.topP, "--top-p"),
@@ -203,33 +228,19 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       minP: numberFlag(flags.minP, "--min-p"),
       extraBody: extraBodyFrom(flags.extraBody),
       seeds: onOffFlag(flags.seeds, "--seeds"),
-    }),
+    },
   };
-  // Only what a layer gives: the schema fills in every default.
-  const inferenceKind = inferenceFrom(flags) ?? file?.inference.kind;
-  const parsed = openaiPolicySchema.safeParse({
-    kind: "openai",
-    baseUrl,
-    model,
-    sampling,
-    ...defined({
-      apiKeyEnv: file?.apiKeyEnv,
-      toolChoice: flags.toolChoice ?? file?.toolChoice,
-      maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns,
-      callFormat: callFormatFrom(flags) ?? file?.callFormat,
-      inference:
-        file?.inference || inferenceKind ? defined({ ...file?.inference, kind: inferenceKind }) : undefined,
-      contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
-      requestTimeoutMs: file?.requestTimeoutMs,
-    }),
-  });
+  const parsed = openaiPolicySchema.safeParse(
+    mergeLayers(
+      fileLayer,
+      { baseUrl: env.SWE_SELFPLAY_BASE_URL, model: env.SWE_SELFPLAY_MODEL },
+      flagsLayer,
+      { kind: "openai" },
+    ),
+  );
   if (!parsed.success)
     throw new InputError("bad-flag", `the openai policy settings are invalid: ${formatIssues(parsed.error)}`);
   return parsed.data;
-}
-
-function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {

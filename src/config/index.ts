@@ -1,5 +1,6 @@
 // Run configuration: schema (with defaults and docs) and loading from YAML plus command-line overrides.
 export { configDefault, modelPolicyDefault } from "./defaults.js";
+export { type ConfigLayer, layerFromPaths, mergeLayers, replacing } from "./layers.js";
 export { formatIssues, type LoadConfigOptions, loadConfig, parseConfig, parseDuration } from "./load.js";
 export {
   CALL_FORMATS,
@@ -8,6 +9,7 @@ export {
   INFERENCE_KINDS,
   type InferenceKind,
   inferenceKindSchema,
+  SERVICE_CALL_FORMATS,
 } from "./policy-kinds.js";
 export {
   configSchema,

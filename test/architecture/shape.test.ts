@@ -27,7 +27,8 @@ const DOMAIN = ["artifact", "validation", "selfplay", "concurrency", "rollout"] 
 interface SourceFile {
   path: string; // relative to src/, with forward slashes
   text: string;
-  imports: { target: string; typeOnly: boolean }[]; // relative to src/ for project files, else the specifier
+  // target: relative to src/ for project files, else the specifier; names: the bindings a value import takes
+  imports: { target: string; typeOnly: boolean; names: string[] }[];
 }
 
 function productionFiles(dir: string): string[] {
@@ -65,7 +66,16 @@ function load(path: string): SourceFile {
           .replaceAll("\\", "/")
           .replace(/\.js$/, ".ts")
       : specifier;
-    imports.push({ target, typeOnly });
+    const clause = ts.isImportDeclaration(statement) ? statement.importClause : undefined;
+    const bindings =
+      clause?.namedBindings ?? (ts.isExportDeclaration(statement) ? statement.exportClause : undefined);
+    const names =
+      bindings && (ts.isNamedImports(bindings) || ts.isNamedExports(bindings))
+        ? bindings.elements
+            .filter((element) => !element.isTypeOnly)
+            .map((element) => (element.propertyName ?? element.name).text)
+        : [];
+    imports.push({ target, typeOnly, names });
   }
   return { path: relative(src, path).replaceAll("\\", "/"), text, imports };
 }
@@ -132,6 +142,29 @@ describe("layers", () => {
             target === "sandbox/docker/engine.ts" ||
             target === "sandbox/docker/container-access.ts"),
       ),
+    ).toEqual([]);
+  });
+
+  it("the composition root (compose/) is the only importer of adapters: elsewhere adapter imports are types, and only it opens a store", () => {
+    const chosen = new Set(["sandbox", "model", "agent", "builtin"]);
+    const exempt: Record<string, string> = {
+      "index.ts": "the library entry: hands the adapters to a library user's own composition",
+      "web/server.ts": "the dashboard opens the store it shows read-only, by path",
+    };
+    expect(
+      files
+        .filter((file) => ![...ADAPTERS, "compose"].includes(topOf(file.path)) && !(file.path in exempt))
+        .flatMap((file) =>
+          file.imports
+            .filter(
+              ({ target, typeOnly, names }) =>
+                !typeOnly &&
+                isProject(target) &&
+                ((chosen.has(topOf(target)) && names.length > 0) ||
+                  (topOf(target) === "store" && names.some((name) => /^open\w*Store$/.test(name)))),
+            )
+            .map(({ target, names }) => `${file.path} imports ${names.join(", ")} from ${target}`),
+        ),
     ).toEqual([]);
   });
 
@@ -283,6 +316,31 @@ describe("defaults", () => {
       visit(tree);
     }
     expect(repeated).toEqual([]);
+  });
+});
+
+describe("help defaults", () => {
+  it("the CLI's help texts read defaults from the schema (configDefault), never spell them: no `[8]` in a literal", () => {
+    const spelt = /\[(\d[\d_.,]*|on|off|auto|native|hermes|openai-chat)[\];]/;
+    const found: string[] = [];
+    for (const file of files.filter((entry) => topOf(entry.path) === "cli")) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        // Literal text only: a template's substitutions (`[${configDefault("seed")}]`) are read, not spelt.
+        if (
+          (ts.isStringLiteral(node) ||
+            ts.isNoSubstitutionTemplateLiteral(node) ||
+            ts.isTemplateLiteralToken(node)) &&
+          spelt.test(node.text)
+        )
+          found.push(
+            `${file.path}:${tree.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.getText()}`,
+          );
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(found).toEqual([]);
   });
 });
 
