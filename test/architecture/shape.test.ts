@@ -319,6 +319,29 @@ describe("defaults", () => {
   });
 });
 
+describe("one outcome discriminant", () => {
+  it("an outcome is a union tagged by `status`, never by a boolean `ok` or `passed`", () => {
+    const found: string[] = [];
+    for (const file of files) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (
+          ts.isPropertySignature(node) &&
+          ["ok", "passed"].includes(node.name.getText()) &&
+          node.type &&
+          ["true", "false", "boolean"].includes(node.type.getText())
+        )
+          found.push(
+            `${file.path}:${tree.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.getText()}`,
+          );
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(found).toEqual([]);
+  });
+});
+
 describe("help defaults", () => {
   it("the CLI's help texts read defaults from the schema (configDefault), never spell them: no `[8]` in a literal", () => {
     const spelt = /\[(\d[\d_.,]*|on|off|auto|native|hermes|openai-chat)[\];]/;
