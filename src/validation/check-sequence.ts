@@ -232,7 +232,7 @@ async function inverseMutationCheck(judging: Judging): Promise<FailedCheck | nul
   }
   for (const inverse of runs.inverses) {
     const judged = judgeInverseRun(inverse.file, await awaitRun(judging, inverse.run), f2p);
-    if ("failure" in judged) return { check: "inverse-mutation", failure: judged.failure };
+    if (judged.status === "tampered") return { check: "inverse-mutation", failure: judged.failure };
     contributions.push(judged.contribution);
   }
   report.sets.fileContributions = contributions;

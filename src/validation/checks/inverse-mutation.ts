@@ -18,9 +18,10 @@ export function judgeInverseRun(
   file: string,
   run: TestRun,
   f2p: readonly string[],
-): { failure: Failure } | { contribution: FileContribution } {
-  if (run.status === "tampered") return { failure: tamperedFailure(`inverse:${file}`, run) };
-  return { contribution: { file, restoredTests: restoredBy(f2p, resultsOf(run)) } };
+): { status: "tampered"; failure: Failure } | { status: "judged"; contribution: FileContribution } {
+  if (run.status === "tampered")
+    return { status: "tampered", failure: tamperedFailure(`inverse:${file}`, run) };
+  return { status: "judged", contribution: { file, restoredTests: restoredBy(f2p, resultsOf(run)) } };
 }
 
 /** The one file of a one-file bug: reverting it gives the original, where every F2P test passed. */

@@ -169,7 +169,7 @@ describe("inverse mutation", () => {
     const f2p = ["t::one", "t::two"];
     const restoring = judgeInverseRun("src/a.py", ok({ "t::one": "passed", "t::two": "failed" }), f2p);
     const idle = judgeInverseRun("src/b.py", ok({ "t::one": "failed" }), f2p);
-    if ("failure" in restoring || "failure" in idle) throw new Error("no run was tampered");
+    if (restoring.status === "tampered" || idle.status === "tampered") throw new Error("no run was tampered");
     expect(restoring.contribution).toEqual({ file: "src/a.py", restoredTests: ["t::one"] });
     expect(judgeInverseMutation([restoring.contribution]).status).toBe("passed");
     const verdict = judgeInverseMutation([restoring.contribution, idle.contribution]);
@@ -185,6 +185,9 @@ describe("inverse mutation", () => {
       restoredTests: ["t::one"],
     });
     const tampered = judgeInverseRun("src/a.py", failed("tampered", "lied"), ["t::one"]);
-    expect(tampered).toMatchObject({ failure: { evidence: { tampered: true, run: "inverse:src/a.py" } } });
+    expect(tampered).toMatchObject({
+      status: "tampered",
+      failure: { evidence: { tampered: true, run: "inverse:src/a.py" } },
+    });
   });
 });
