@@ -10,8 +10,12 @@
 // Usage: npx tsx bench/cli/start.ts [--rounds 5] [--before REV] [--json]
 // Measured on the development machine (2 cores, shared, so ratios only): before dockerode and Fastify loaded
 // lazily, the checkout took 14-18× bare Node and the compiled sources 9-10×; after, 11-14× and 5-6×; with
-// undici and diff2html lazy too, 8-12× and 3-5×. Loading each command's implementation (and with it the
-// composition root and the adapters) only when the command runs: see the figures in the commit that made it.
+// undici and diff2html lazy too, 8-12× and 3-5×. Then each command's implementation (and with it the
+// composition root and the adapters) loaded only when the command runs, `--before` the commit before it
+// (medians of 7, load average 9, bare Node 0.14 s): checkout 1.7-2.3 s (12-17×) before, 0.8-1.15 s (6-8.5×)
+// after; compiled 0.56-1.4 s (4-10×) before, 0.33-0.58 s (2.5-4.3×) after. At load 35-65 the same runs gave
+// checkout 9-12× → 4.6-6.5× and compiled 3-5× → 2-3×. What is left in a checkout is mostly tsx's own
+// start (its loader thread) and zod.
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, extname, join, relative } from "node:path";
