@@ -27,7 +27,7 @@ export {
 } from "./artifact-io/index.js";
 export { type BuiltinPolicyOptions, createBuiltinPolicy } from "./builtin/index.js";
 // Self-play with the adapters a configuration names (store, sandboxes, policies), as the `run` command does.
-export { type ConfiguredRunOptions, runConfiguredSelfPlay } from "./cli/compose.js";
+export { type ConfiguredRunOptions, runConfiguredSelfPlay } from "./compose/index.js";
 // Configuration: one schema that is also the type, loaded from YAML plus overrides.
 export {
   configSchema,

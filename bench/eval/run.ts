@@ -6,7 +6,8 @@
 import { subscribe } from "node:diagnostics_channel";
 import { join } from "node:path";
 import { codeModelTestLocator } from "../../src/builtin/index.js";
-import { createPolicy, policyConfigFrom } from "../../src/cli/policy-factory.js";
+import { policyConfigFrom } from "../../src/cli/policy-flags.js";
+import { createPolicy } from "../../src/compose/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import { runEvaluation, TASK_SET_SCHEMA, type TaskSetFile, taskEntry } from "../../src/eval/index.js";
 import type { Sandbox, SandboxBackend } from "../../src/ports/sandbox.js";

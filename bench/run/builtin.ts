@@ -3,7 +3,7 @@
 // Usage: npx tsx bench/run/builtin.ts [--steps 3] [--group-size 2] [--image swe-selfplay/toolz:latest | --repo DIR] [--json]
 import { join } from "node:path";
 import { createBuiltinPolicy } from "../../src/builtin/index.js";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { openSandboxes } from "../../src/sandbox/index.js";
 import { makeTempDir } from "../../test/support/tmp.js";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { createAgentPolicy } from "../../src/agent/index.js";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createModelClient } from "../../src/model/index.js";
 import type { Policy } from "../../src/ports/policy.js";

@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { createBuiltinPolicy } from "../../src/builtin/index.js";
-import { openStore, runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { openStore, runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createModelClient } from "../../src/model/index.js";
 import { call, startServe } from "../../test/serve/serve-process.js";

@@ -1,4 +1,6 @@
 // Run configuration: schema (with defaults and docs) and loading from YAML plus command-line overrides.
+export { configDefault, modelPolicyDefault } from "./defaults.js";
+export { type ConfigLayer, layerFromPaths, mergeLayers, replacing } from "./layers.js";
 export { formatIssues, type LoadConfigOptions, loadConfig, parseConfig, parseDuration } from "./load.js";
 export {
   CALL_FORMATS,
@@ -9,6 +11,7 @@ export {
   inferenceKindSchema,
   POLICY_KINDS,
   type PolicyKind,
+  SERVICE_CALL_FORMATS,
   searchesBuiltin,
 } from "./policy-kinds.js";
 export {

@@ -1,10 +1,12 @@
-// Loads the run configuration: YAML file, then command-line overrides (dotted key paths), then the schema.
+// Loads the run configuration: YAML file, then command-line overrides (dotted key paths), then `--set`
+// assignments, merged as layers (layers.ts) into the schema, which fills in every default.
 // Errors name the file and the key path, e.g. `run.yaml: concurrency.solverz: unknown key`.
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { errorMessage, InputError } from "../errors.js";
+import { layerFromPaths, mergeLayers } from "./layers.js";
 import { configSchema, type SelfPlayConfig } from "./schema.js";
 
 export interface LoadConfigOptions {
@@ -52,17 +54,17 @@ export function loadConfig(options: LoadConfigOptions = {}): SelfPlayConfig {
     }
     resolveEnvironmentPaths(raw, dirname(resolve(cwd, options.file)));
   }
-  for (const [path, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) setPath(raw, path, value);
-  }
+  const assigned: Record<string, unknown> = {};
   for (const assignment of options.assignments ?? []) {
     const equals = assignment.indexOf("=");
     if (equals <= 0)
       throw new InputError("config-invalid", `--set expects key.path=value, got "${assignment}"`, {
         data: { assignment },
       });
-    setPath(raw, assignment.slice(0, equals).trim(), parseYaml(assignment.slice(equals + 1)));
+    assigned[assignment.slice(0, equals).trim()] = parseYaml(assignment.slice(equals + 1));
   }
+  // The file, then the flags, then --set: each value replaces what is below it at its path.
+  raw = mergeLayers(raw, layerFromPaths(options.overrides ?? {}), layerFromPaths(assigned));
   return parseConfig(raw, source, cwd);
 }
 
@@ -127,18 +129,6 @@ export function parseDuration(text: string): number {
       `cannot read duration "${text}": use e.g. 90s, 15m, 2h or 1h30m`,
     );
   return Math.round(total);
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let node: Record<string, unknown> = target;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next))
-      node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
 }
 
 function resolveEnvironmentPaths(raw: Record<string, unknown>, base: string): void {

@@ -20,3 +20,13 @@ export const inferenceKindSchema = z.enum(INFERENCE_KINDS);
 export const CALL_FORMATS = ["native", "hermes", "json", "text"] as const;
 export type CallFormatOption = (typeof CALL_FORMATS)[number];
 export const callFormatSchema = z.enum(CALL_FORMATS);
+
+/**
+ * The call format a service request gets when it names none: the server parses calls over chat completions;
+ * token-in/token-out episodes parse hermes blocks from the sampled text.
+ */
+export const SERVICE_CALL_FORMATS: Readonly<Record<InferenceKind, CallFormatOption>> = {
+  "openai-chat": "native",
+  vllm: "hermes",
+  sglang: "hermes",
+};

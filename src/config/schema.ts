@@ -1,8 +1,8 @@
 // The run configuration: one zod schema that is also the TypeScript type. Defaults live here, every field
 // is described, and every object is strict so a misspelt key is reported instead of silently ignored.
 import { z } from "zod";
-import { STRATEGIES_OF_DIFFICULTY } from "../ports/artifact.js";
 import { DEFAULT_ALPHA } from "../validation/rewards.js";
+import { DEFAULT_THRESHOLDS } from "../validation/thresholds.js";
 import { callFormatSchema, inferenceKindSchema } from "./policy-kinds.js";
 import {
   checkSandboxBackends,
@@ -10,7 +10,7 @@ import {
   sandboxBackendSchema,
   sandboxSettingsSchema,
 } from "./sandbox-schema.js";
-import { configuredWeights } from "./strategy-defaults.js";
+import { checkDifficulty, difficultySchema } from "./strategy-defaults.js";
 
 export {
   directoryEnvironmentSchema,
@@ -152,13 +152,24 @@ export const strategyMixSchema = z
   })
   .describe("Relative weights of the bug-injection strategies; each proposer step samples one.");
 
+// The checks' own defaults (validation/thresholds.ts), so the library and a configuration agree.
 export const thresholdsSchema = z
   .strictObject({
-    minPassingTests: nonNegativeInteger.default(10).describe("Tests the original code must pass."),
-    minChangedFiles: positiveInteger.default(1).describe("Files the bug must change."),
-    minFailingTests: positiveInteger.default(1).describe("Baseline-passing tests the bug must break."),
-    baselineRuns: positiveInteger.default(2).describe("Baseline repetitions used to detect flaky tests."),
-    testTimeoutMs: positiveInteger.default(90_000).describe("Wall-clock limit of one test-suite run, ms."),
+    minPassingTests: nonNegativeInteger
+      .default(DEFAULT_THRESHOLDS.minPassingTests)
+      .describe("Tests the original code must pass."),
+    minChangedFiles: positiveInteger
+      .default(DEFAULT_THRESHOLDS.minChangedFiles)
+      .describe("Files the bug must change."),
+    minFailingTests: positiveInteger
+      .default(DEFAULT_THRESHOLDS.minFailingTests)
+      .describe("Baseline-passing tests the bug must break."),
+    baselineRuns: positiveInteger
+      .default(DEFAULT_THRESHOLDS.baselineRuns)
+      .describe("Baseline repetitions used to detect flaky tests."),
+    testTimeoutMs: positiveInteger
+      .default(DEFAULT_THRESHOLDS.testTimeoutMs)
+      .describe("Wall-clock limit of one test-suite run, ms."),
   })
   .describe("Thresholds of the consistency checks.");
 
@@ -294,34 +305,6 @@ export const serveSchema = z
       .describe("Largest request body accepted, bytes; larger gets 413."),
   })
   .describe("The HTTP service (`swe-selfplay serve`).");
-
-export const difficultySchema = z.union([
-  z.literal("any"),
-  z.literal(1),
-  z.literal(2),
-  z.literal(3),
-  z.literal(4),
-]);
-
-/** A difficulty no strategy with a positive weight can make would fail every step: refused at load. */
-function checkDifficulty(
-  config: {
-    difficulty: z.output<typeof difficultySchema>;
-    strategies: z.output<typeof strategyMixSchema>;
-    policy: { kind: string };
-  },
-  context: z.RefinementCtx,
-): void {
-  if (config.difficulty === "any") return;
-  const weights = configuredWeights(config.strategies, config.policy.kind);
-  const serving = STRATEGIES_OF_DIFFICULTY[config.difficulty];
-  if (serving.some((strategy) => weights[strategy] > 0)) return;
-  context.addIssue({
-    code: "custom",
-    path: ["difficulty"],
-    message: `difficulty ${config.difficulty} is made by ${serving.join(" or ")}, whose weight is 0: set strategies.${serving[0]} above 0`,
-  });
-}
 
 export const DEFAULT_STORE_PATH = ".swe-selfplay/store.db";
 

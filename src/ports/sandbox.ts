@@ -12,6 +12,10 @@ export type Environment =
 /** Where the repository appears inside every sandbox, whatever the backend. */
 export const DEFAULT_WORKDIR = "/testbed";
 
+/** How the local backend gives a sandbox its private copy of a directory environment, "auto" first. */
+export const WORKSPACE_STRATEGIES = ["auto", "overlay", "reflink", "copy"] as const;
+export type WorkspaceStrategy = (typeof WORKSPACE_STRATEGIES)[number];
+
 export interface ResourceLimits {
   /** Memory cap for everything in the sandbox, bytes. */
   memoryBytes?: number;

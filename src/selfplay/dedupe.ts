@@ -38,12 +38,15 @@ export class DuplicateRegistry {
   async identicalTo(
     artifactId: string,
     stepIndex: number,
-  ): Promise<{ stepIndex: number; verdict: Verdict } | { settle(verdict: Verdict | null): void }> {
+  ): Promise<
+    | { status: "duplicate"; stepIndex: number; verdict: Verdict }
+    | { status: "claimed"; settle(verdict: Verdict | null): void }
+  > {
     for (;;) {
       const claim = this.identical.get(artifactId);
       if (!claim || claim.stepIndex === stepIndex) break;
       const verdict = await claim.verdict;
-      if (verdict !== null) return { stepIndex: claim.stepIndex, verdict };
+      if (verdict !== null) return { status: "duplicate", stepIndex: claim.stepIndex, verdict };
       // The first step ended without a verdict: the claim is released (below), and this step may take it.
       if (this.identical.get(artifactId) === claim) this.identical.delete(artifactId);
     }
@@ -54,6 +57,7 @@ export class DuplicateRegistry {
     const claim = { stepIndex, verdict };
     this.identical.set(artifactId, claim);
     return {
+      status: "claimed",
       settle: (value) => {
         if (value === null && this.identical.get(artifactId) === claim) this.identical.delete(artifactId);
         settle(value);

@@ -1,5 +1,5 @@
 // runSelfPlay: runs the orchestrator on the store, sandboxes and policy it is given (the composition root,
-// src/cli/compose.ts, picks them from the configuration) and returns the run's summary.
+// src/compose/, picks them from the configuration) and returns the run's summary.
 import type { SelfPlayConfig } from "../config/index.js";
 import type { Policy } from "../ports/policy.js";
 import type { SandboxBackend } from "../ports/sandbox.js";

@@ -25,9 +25,9 @@ export async function validationStage(scope: StepScope, step: StepRecord): Promi
   // One artifact, one task: an identical artifact takes the first one's verdict, without a second run.
   // A repair-only step is asked to solve that very artifact again.
   const claim = scope.repairOnly
-    ? { settle: () => {} }
+    ? { status: "claimed" as const, settle: () => {} }
     : await scope.duplicates.identicalTo(stored.id, step.stepIndex);
-  if (!("settle" in claim)) {
+  if (claim.status === "duplicate") {
     recordDuplicate(scope, step, null, claim.stepIndex, "identical", claim.verdict);
     return;
   }

@@ -1,7 +1,7 @@
 // The service's wire contract as zod schemas: request bodies (validated), and the answers (documented in
 // the OpenAPI document, which is generated from these same schemas). Field names are the wire's snake_case.
 import { z } from "zod";
-import { callFormatSchema, inferenceKindSchema } from "../config/index.js";
+import { callFormatSchema, inferenceKindSchema, SERVICE_CALL_FORMATS } from "../config/index.js";
 
 const requestId = z
   .string()
@@ -24,7 +24,9 @@ export const inferenceSchema = z
           .exclude(["native"])
           .optional()
           .describe(
-            "How the model writes tool calls in its text; default hermes for vllm/sglang, native calls for openai-chat.",
+            `How the model writes tool calls in its text; default ${Object.entries(SERVICE_CALL_FORMATS)
+              .map(([kind, format]) => `${format} for ${kind}`)
+              .join(", ")}.`,
           ),
         api_key_env: z
           .string()

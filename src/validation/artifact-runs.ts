@@ -41,7 +41,7 @@ export function startArtifactRuns(
     prepare: async (sandbox) => {
       const checked = await checkTree(sandbox, artifact, summary, abortSignal);
       tree.resolve(checked);
-      return checked.oracleFiles?.passed === true;
+      return checked.oracleFiles?.status === "passed";
     },
   });
   bugAndWeaken.catch((error) => tree.reject(error));

@@ -26,7 +26,7 @@ function outcome(status: TestRun["status"] = "ok"): BaselineOutcome {
     runs: [run],
     results: [null],
     records: [],
-    parser: { passed: true, evidence: {} },
+    parser: { status: "passed", evidence: {} },
     criticalPathMs: 5,
   };
 }

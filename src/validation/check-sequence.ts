@@ -64,7 +64,8 @@ export async function validateArtifact(
   const report = new ReportBuilder(id);
   // Check 0, the part that needs no sandbox: sizes, parsing, paths, which files each diff may touch.
   const shape = checkShape(artifact);
-  if (!shape.ok) return report.finish({ check: "shape", failure: { passed: false, ...shape.failure } });
+  if (shape.status === "failed")
+    return report.finish({ check: "shape", failure: { status: "failed", ...shape.failure } });
   const controller = new AbortController();
   const onCallerAbort = () => controller.abort(abortError(callerSignal));
   callerSignal.addEventListener("abort", onCallerAbort, { once: true });
@@ -126,7 +127,7 @@ async function treeChecks(judging: Judging): Promise<FailedCheck | null> {
   const tree = await runs.tree;
   if (tree.oracleFiles === null) return { check: "shape", failure: tree.shape };
   report.pass("shape", tree.shape.evidence);
-  if (!tree.oracleFiles.passed) return { check: "oracle-files", failure: tree.oracleFiles };
+  if (tree.oracleFiles.status !== "passed") return { check: "oracle-files", failure: tree.oracleFiles };
   report.pass("oracle-files", tree.oracleFiles.evidence);
   judging.weakenedOriginals = tree.weakenedOriginals;
   return null;
@@ -140,7 +141,7 @@ async function baselineChecks(judging: Judging): Promise<FailedCheck | null> {
   for (const record of base.records) report.record({ ...record, cached: baseline.cached });
   if (!baseline.cached) report.waitedFor(base.criticalPathMs);
   if (signal.aborted) throw abortError(signal);
-  if (!base.parser.passed) return { check: "parser", failure: base.parser };
+  if (base.parser.status !== "passed") return { check: "parser", failure: base.parser };
   report.pass("parser", base.parser.evidence);
   const failedRun = base.results.indexOf(null);
   if (failedRun >= 0 && base.runs[failedRun]!.status === "aborted") throw abortError(signal);
@@ -150,7 +151,7 @@ async function baselineChecks(judging: Judging): Promise<FailedCheck | null> {
     report.sets.flaky = sets.flaky;
     judging.passing = sets.passing;
   }
-  if (!verdict.passed) return { check: "baseline", failure: verdict };
+  if (verdict.status !== "passed") return { check: "baseline", failure: verdict };
   report.pass("baseline", verdict.evidence);
   return null;
 }
@@ -158,7 +159,7 @@ async function baselineChecks(judging: Judging): Promise<FailedCheck | null> {
 /** Check 4: pure. */
 function scopeCheck({ summary, thresholds, report }: Judging): FailedCheck | null {
   const verdict = judgeScope(summary.bugFiles, thresholds.minChangedFiles);
-  if (!verdict.passed) return { check: "scope", failure: verdict };
+  if (verdict.status !== "passed") return { check: "scope", failure: verdict };
   report.pass("scope", verdict.evidence);
   return null;
 }
@@ -170,7 +171,7 @@ async function bugCheck(judging: Judging): Promise<FailedCheck | null> {
   const { verdict, f2p, p2p } = judgeBug({ passing: judging.passing, run, minFailingTests });
   Object.assign(judging, { f2p, p2p, bugResults: resultsOf(run) });
   if (run.status !== "tampered") Object.assign(judging.report.sets, { f2p, p2p });
-  if (!verdict.passed) return { check: "bug", failure: verdict };
+  if (verdict.status !== "passed") return { check: "bug", failure: verdict };
   judging.report.pass("bug", verdict.evidence);
   return null;
 }
@@ -192,11 +193,11 @@ async function weakeningCheck(judging: Judging): Promise<FailedCheck | null> {
     inheritedWeakening,
     ...(files ? { definitions: definitionKeys(files) } : {}),
   });
-  if (!verdict.passed) return { check: "weakening", failure: verdict };
+  if (verdict.status !== "passed") return { check: "weakening", failure: verdict };
   const touched = files
     ? judgeTouchedTests({ files, f2p, p2p, weakenedResults: resultsOf(run), inheritedWeakening })
     : null;
-  if (touched && !touched.passed)
+  if (touched && touched.status !== "passed")
     return {
       check: "weakening",
       failure: { ...touched, evidence: { ...verdict.evidence, ...touched.evidence } },
@@ -231,12 +232,12 @@ async function inverseMutationCheck(judging: Judging): Promise<FailedCheck | nul
   }
   for (const inverse of runs.inverses) {
     const judged = judgeInverseRun(inverse.file, await awaitRun(judging, inverse.run), f2p);
-    if ("failure" in judged) return { check: "inverse-mutation", failure: judged.failure };
+    if (judged.status === "tampered") return { check: "inverse-mutation", failure: judged.failure };
     contributions.push(judged.contribution);
   }
   report.sets.fileContributions = contributions;
   const verdict = judgeInverseMutation(contributions);
-  if (!verdict.passed) return { check: "inverse-mutation", failure: verdict };
+  if (verdict.status !== "passed") return { check: "inverse-mutation", failure: verdict };
   report.pass("inverse-mutation", verdict.evidence);
   return null;
 }

@@ -1,6 +1,9 @@
 // Default thresholds of the consistency checks (DESIGN §3); callers override any of them.
 import type { Thresholds } from "../ports/validation.js";
 
+/** Test runs one validation keeps in flight when its caller says nothing. */
+export const DEFAULT_TEST_RUN_CONCURRENCY = 8;
+
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   minPassingTests: 10,
   minChangedFiles: 1,

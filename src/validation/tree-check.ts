@@ -23,7 +23,7 @@ import { shippedFile } from "./sandbox-work.js";
 export type TreeCheck =
   | { shape: Failure; oracleFiles: null }
   | {
-      shape: { passed: true; evidence: Evidence };
+      shape: { status: "passed"; evidence: Evidence };
       oracleFiles: Verdict;
       weakenedOriginals: { path: string; text: string }[];
     };
@@ -72,7 +72,7 @@ export async function checkTree(
 ): Promise<TreeCheck> {
   const facts = await inspectTree(sandbox, summary, signal);
   const unsafe = checkShapeAgainstTree(artifact, summary, facts);
-  if (unsafe) return { shape: { passed: false, ...unsafe }, oracleFiles: null };
+  if (unsafe) return { shape: { status: "failed", ...unsafe }, oracleFiles: null };
   const weakenedOriginals: { path: string; text: string }[] = [];
   for (const path of summary.weakenFiles)
     if (!facts.missing.includes(path)) {
@@ -91,7 +91,7 @@ export async function checkTree(
     if (rejected) return { shape: rejected, oracleFiles: null };
   }
   return {
-    shape: { passed: true, evidence: { ...shapeEvidence(summary), ...harnessEvidence(summary) } },
+    shape: { status: "passed", evidence: { ...shapeEvidence(summary), ...harnessEvidence(summary) } },
     oracleFiles: judgeOracleFiles(summary, facts.missing),
     weakenedOriginals,
   };

@@ -10,9 +10,7 @@ import { validateArtifact } from "./check-sequence.js";
 import type { Validator, ValidatorOptions } from "./options.js";
 import { DEFAULT_RUN_TIMEOUT, type RunTimeout, timeoutFromBaseline } from "./run-timeout.js";
 import { type RunTests, type StartRun, sandboxRunner } from "./sandbox-run.js";
-import { resolveThresholds } from "./thresholds.js";
-
-const DEFAULT_CONCURRENCY = 8;
+import { DEFAULT_TEST_RUN_CONCURRENCY, resolveThresholds } from "./thresholds.js";
 
 /** Limiter: runs wait for a permit, first come first served; one whose signal aborts leaves the queue. */
 function limitedBy(permits: Semaphore, runTests: RunTests): RunTests {
@@ -41,7 +39,7 @@ function runLimit(baseline: BaselineOutcome | undefined, timeout: RunTimeout, ca
 export function createValidator(options: ValidatorOptions): Validator {
   const thresholds = resolveThresholds(options.thresholds);
   const runTimeout = { ...DEFAULT_RUN_TIMEOUT, ...options.runTimeout };
-  const permits = new Semaphore("test-runs", options.concurrency ?? DEFAULT_CONCURRENCY);
+  const permits = new Semaphore("test-runs", options.concurrency ?? DEFAULT_TEST_RUN_CONCURRENCY);
   const runTests = limitedBy(permits, sandboxRunner(options.sandboxes, options.integrity));
   const baselines = new BaselineCache((environment, artifact, signal) =>
     measureBaseline(

@@ -10,9 +10,9 @@ import { dashboardPlugin } from "./plugin.js";
 
 export { isLoopback, type ListenAddress, parseListen } from "../http/index.js";
 
-export const DEFAULT_LISTEN = "127.0.0.1:8765";
-/** Environment variable holding the dashboard's token. */
-export const TOKEN_ENV = "SWE_SELFPLAY_UI_TOKEN";
+import { TOKEN_ENV } from "./address.js";
+
+export { DEFAULT_LISTEN, TOKEN_ENV } from "./address.js";
 
 /** The token from a file (first line, trimmed) or the environment; a file that is empty is an error. */
 export function readToken(options: { tokenFile?: string; env?: NodeJS.ProcessEnv }): string | null {

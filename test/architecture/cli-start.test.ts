@@ -1,8 +1,18 @@
 // The CLI's start loads no heavy adapter library: dockerode, Fastify, undici and diff2html load when
-// a command first needs a Docker engine, an HTTP server or client or a rendered diff, so --help and
-// error paths do not pay for them.
-import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+// a command first needs a Docker engine, an HTTP server or client or a rendered diff; and a command's
+// implementation, with the composition root and the adapters, loads only when the command runs, so --help,
+// a bad flag and a missing input do not pay for them.
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { projectRoot, runProgram } from "../support/cli.js";
 import { makeTempDir } from "../support/tmp.js";
@@ -27,6 +37,85 @@ describe("the CLI's start", () => {
     const { heavy, modules } = JSON.parse(result.stdout) as { heavy: string[]; modules: number };
     expect(modules).toBeGreaterThan(0);
     expect(heavy).toEqual([]);
+  });
+});
+
+/** Source folders a command's work needs and its help and input errors must not load. */
+const HEAVY = [
+  "compose",
+  "store",
+  "sandbox",
+  "model",
+  "agent",
+  "builtin",
+  "selfplay",
+  "serve",
+  "eval",
+  "web",
+];
+
+/** The project's modules (under src/, relative) a CLI invocation loads, recorded by a module loader hook. */
+async function modulesLoaded(
+  args: string[],
+  temp: string,
+): Promise<{ code: number | null; modules: string[] }> {
+  const record = join(temp, `loaded-${args.join("-").replace(/[^\w-]/g, "_")}.txt`);
+  // The hook runs on the loader's own thread; it appends every module's URL to the record file.
+  const hook = join(temp, "record-hook.mjs");
+  writeFileSync(
+    hook,
+    'import { appendFileSync } from "node:fs";\n' +
+      "export async function load(url, context, next) {\n" +
+      `  appendFileSync(${JSON.stringify(record)}, url + "\\n");\n` +
+      "  return next(url, context);\n}\n",
+  );
+  const register = join(temp, "record.mjs");
+  writeFileSync(
+    register,
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`,
+  );
+  const result = await runProgram(
+    process.execPath,
+    ["--import", pathToFileURL(register).href, "--import", "tsx", `${projectRoot}src/cli/main.ts`, ...args],
+    {
+      cwd: projectRoot,
+      env: { ...process.env, SWE_SELFPLAY_LOG: "warn", SWE_SELFPLAY_BASE_URL: "", SWE_SELFPLAY_MODEL: "" },
+      timeoutMs: 120_000,
+    },
+  );
+  if (!existsSync(record)) throw new Error(`nothing recorded: ${result.stderr}`);
+  const source = `${pathToFileURL(projectRoot).href}src/`;
+  const modules = readFileSync(record, "utf8")
+    .split("\n")
+    .filter((url) => url.startsWith(source))
+    .map((url) => url.slice(source.length));
+  return { code: result.code, modules };
+}
+
+describe("the CLI's help and input errors", () => {
+  const temp = makeTempDir("swe-selfplay-cli-start-");
+  afterAll(() => temp.remove());
+
+  it.each([
+    { args: ["--help"], code: 0 },
+    { args: ["run", "--help"], code: 0 },
+    { args: ["run", "--no-such-flag"], code: 2 },
+    { args: ["run", "--temperature", "hot"], code: 2 },
+    { args: ["solve", "missing-artifact", "--repo", "."], code: 2 },
+    { args: ["validate", "missing-artifact", "--repo", "."], code: 2 },
+  ])("%j loads no command implementation, composition root or adapter", async ({ args, code }) => {
+    const { code: exit, modules } = await modulesLoaded(args, temp.path);
+    expect(exit).toBe(code);
+    // The recording works: the program itself was loaded through the hook.
+    expect(modules).toContain("cli/program.ts");
+    const heavy = modules.filter((path) => HEAVY.includes(path.split("/")[0]!) && path !== "web/address.ts");
+    expect(heavy).toEqual([]);
+  });
+
+  it("a command that runs loads its implementation and the composition root", async () => {
+    const { modules } = await modulesLoaded(["run", "--print-config"], temp.path);
+    expect(modules).toContain("cli/commands/run.ts");
+    expect(modules.filter((path) => path.startsWith("selfplay/")).length).toBeGreaterThan(0);
   });
 });
 

@@ -27,7 +27,8 @@ const DOMAIN = ["artifact", "validation", "selfplay", "concurrency", "rollout"] 
 interface SourceFile {
   path: string; // relative to src/, with forward slashes
   text: string;
-  imports: { target: string; typeOnly: boolean }[]; // relative to src/ for project files, else the specifier
+  // target: relative to src/ for project files, else the specifier; names: the bindings a value import takes
+  imports: { target: string; typeOnly: boolean; names: string[] }[];
 }
 
 function productionFiles(dir: string): string[] {
@@ -65,7 +66,16 @@ function load(path: string): SourceFile {
           .replaceAll("\\", "/")
           .replace(/\.js$/, ".ts")
       : specifier;
-    imports.push({ target, typeOnly });
+    const clause = ts.isImportDeclaration(statement) ? statement.importClause : undefined;
+    const bindings =
+      clause?.namedBindings ?? (ts.isExportDeclaration(statement) ? statement.exportClause : undefined);
+    const names =
+      bindings && (ts.isNamedImports(bindings) || ts.isNamedExports(bindings))
+        ? bindings.elements
+            .filter((element) => !element.isTypeOnly)
+            .map((element) => (element.propertyName ?? element.name).text)
+        : [];
+    imports.push({ target, typeOnly, names });
   }
   return { path: relative(src, path).replaceAll("\\", "/"), text, imports };
 }
@@ -135,12 +145,35 @@ describe("layers", () => {
     ).toEqual([]);
   });
 
+  it("the composition root (compose/) is the only importer of adapters: elsewhere adapter imports are types, and only it opens a store", () => {
+    const chosen = new Set(["sandbox", "model", "agent", "builtin"]);
+    const exempt: Record<string, string> = {
+      "index.ts": "the library entry: hands the adapters to a library user's own composition",
+      "web/server.ts": "the dashboard opens the store it shows read-only, by path",
+    };
+    expect(
+      files
+        .filter((file) => ![...ADAPTERS, "compose"].includes(topOf(file.path)) && !(file.path in exempt))
+        .flatMap((file) =>
+          file.imports
+            .filter(
+              ({ target, typeOnly, names }) =>
+                !typeOnly &&
+                isProject(target) &&
+                ((chosen.has(topOf(target)) && names.length > 0) ||
+                  (topOf(target) === "store" && names.some((name) => /^open\w*Store$/.test(name)))),
+            )
+            .map(({ target, names }) => `${file.path} imports ${names.join(", ")} from ${target}`),
+        ),
+    ).toEqual([]);
+  });
+
   it("every command opens its sandboxes through one function of the composition root", () => {
     const opening = files
       .filter((file) => /\bopenSandboxes\((?!\))/.test(file.text))
       .map((file) => file.path)
       .sort();
-    expect(opening).toEqual(["cli/compose.ts", "sandbox/index.ts"]);
+    expect(opening).toEqual(["compose/index.ts", "sandbox/index.ts"]);
   });
 
   it("the domain reaches adapters only through ports", () => {
@@ -286,6 +319,54 @@ describe("defaults", () => {
   });
 });
 
+describe("one outcome discriminant", () => {
+  it("an outcome is a union tagged by `status`, never by a boolean `ok` or `passed`", () => {
+    const found: string[] = [];
+    for (const file of files) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        if (
+          ts.isPropertySignature(node) &&
+          ["ok", "passed"].includes(node.name.getText()) &&
+          node.type &&
+          ["true", "false", "boolean"].includes(node.type.getText())
+        )
+          found.push(
+            `${file.path}:${tree.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.getText()}`,
+          );
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(found).toEqual([]);
+  });
+});
+
+describe("help defaults", () => {
+  it("the CLI's help texts read defaults from the schema (configDefault), never spell them: no `[8]` in a literal", () => {
+    const spelt = /\[(\d[\d_.,]*|on|off|auto|native|hermes|openai-chat)[\];]/;
+    const found: string[] = [];
+    for (const file of files.filter((entry) => topOf(entry.path) === "cli")) {
+      const tree = ts.createSourceFile(file.path, file.text, ts.ScriptTarget.Latest, true);
+      const visit = (node: ts.Node) => {
+        // Literal text only: a template's substitutions (`[${configDefault("seed")}]`) are read, not spelt.
+        if (
+          (ts.isStringLiteral(node) ||
+            ts.isNoSubstitutionTemplateLiteral(node) ||
+            ts.isTemplateLiteralToken(node)) &&
+          spelt.test(node.text)
+        )
+          found.push(
+            `${file.path}:${tree.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.getText()}`,
+          );
+        ts.forEachChild(node, visit);
+      };
+      visit(tree);
+    }
+    expect(found).toEqual([]);
+  });
+});
+
 describe("one definition", () => {
   it("whether a step is finished is asked through selfplay's isFinished, not spelt out again", () => {
     const spelt = /state [!=]== "(done|failed)" (\|\||&&) \w+\.state [!=]== "(done|failed)"/;
@@ -328,10 +409,10 @@ describe("one run lifecycle", () => {
 });
 
 describe("one policy configuration", () => {
-  it("a model client is chosen in one table (cli/policy-factory.ts's MODEL_CLIENTS)", () => {
+  it("a model client is chosen in one table (compose/policy.ts's MODEL_CLIENTS)", () => {
     expect(
       files
-        .filter((file) => topOf(file.path) !== "model" && file.path !== "cli/policy-factory.ts")
+        .filter((file) => topOf(file.path) !== "model" && file.path !== "compose/policy.ts")
         .filter((file) => /\bcreate(ModelClient|TitoClient)\(/.test(file.text))
         .map((file) => file.path),
     ).toEqual([]);

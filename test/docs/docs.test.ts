@@ -21,7 +21,7 @@ import { parse as parseYaml } from "yaml";
 import { readArtifactDir } from "../../src/artifact-io/index.js";
 import { registerCommands } from "../../src/cli/commands/index.js";
 import { configFromFlags } from "../../src/cli/commands/run.js";
-import { policyConfigFrom } from "../../src/cli/policy-factory.js";
+import { policyConfigFrom } from "../../src/cli/policy-flags.js";
 import { configSchema, loadConfig, parseConfig } from "../../src/config/index.js";
 import { buildExampleRepo } from "../../src/examples/build.js";
 import { selfPlayScript } from "../e2e/model-script.js";

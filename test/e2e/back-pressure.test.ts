@@ -2,7 +2,7 @@
 // pipeline bound and every stage within its concurrency limit.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { SelfPlayEvent } from "../../src/selfplay/index.js";
 import { pythonFixtureArtifact } from "../support/fixture-artifacts.js";

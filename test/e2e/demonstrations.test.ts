@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgentPolicy } from "../../src/agent/index.js";
 import { createBuiltinDemonstrator } from "../../src/builtin/index.js";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { SelfPlayResult } from "../../src/selfplay/index.js";
 import { openSqliteStore, type SqliteStore } from "../../src/store/index.js";

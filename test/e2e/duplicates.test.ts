@@ -3,7 +3,7 @@
 // skipped when configured so; the proposer of a repeat gets the duplicate reward.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { SelfPlayEvent } from "../../src/selfplay/index.js";
 import { formatSummary } from "../../src/selfplay/index.js";

@@ -2,7 +2,7 @@
 // consistent store that a second run resumes to completion; a duration limit aborts episodes in flight.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { openStore } from "../../src/store/index.js";

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runConfiguredSelfPlay } from "../../src/cli/compose.js";
+import { runConfiguredSelfPlay } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import {
   exportArtifacts,

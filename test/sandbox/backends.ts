@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openConfiguredSandboxes } from "../../src/cli/compose.js";
+import { openConfiguredSandboxes } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import type { Environment, SandboxBackend } from "../../src/ports/sandbox.js";
 import { createLocalBackend } from "../../src/sandbox/local/backend.js";

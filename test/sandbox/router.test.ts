@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { openConfiguredSandboxes } from "../../src/cli/compose.js";
+import { openConfiguredSandboxes } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { InputError } from "../../src/errors.js";
 import type { SandboxBackend } from "../../src/ports/sandbox.js";

@@ -1,9 +1,9 @@
 // `swe-selfplay export --format sft | sft-tokens`: the flags that choose episodes, the tokenizer server of
 // the token-exact variant (chosen here, the composition root), and the counts of skipped episodes on stderr.
 import { semanticKey } from "../../artifact/index.js";
+import { serverTokenizer } from "../../compose/index.js";
 import { InputError } from "../../errors.js";
 import { readTaskSet } from "../../eval/index.js";
-import { createServerTokenizer } from "../../model/index.js";
 import type { Role } from "../../ports/policy.js";
 import type { RunId, Store } from "../../ports/store.js";
 import { exportSft, exportSftTokens, type SftExportResult, type SftFilters } from "../../selfplay/index.js";
@@ -76,12 +76,7 @@ export async function runSftExport(
         "bad-flag",
         "--format sft-tokens needs --tokenizer-url, the root of a server with /tokenize (vLLM's OpenAI server, e.g. http://127.0.0.1:8000)",
       );
-    const tokenizer = createServerTokenizer({
-      baseUrl: flags.tokenizerUrl.replace(/\/v1\/?$/, ""),
-      model: flags.model,
-      timeoutMs: 120_000,
-      retry: { maxRetries: 3, baseDelayMs: 500, maxDelayMs: 10_000 },
-    });
+    const tokenizer = serverTokenizer(flags.tokenizerUrl, flags.model);
     result = await exportSftTokens({ store, runIds, outDir, filters, renderer: tokenizer });
   }
   for (const [reason, count] of Object.entries(result.skipped))

@@ -2,8 +2,7 @@
 // SWE-bench-style task lines, artifact directories, or supervised fine-tuning lines (export-sft.ts).
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Command } from "commander";
-import { DEFAULT_STORE_PATH } from "../../config/index.js";
+import { openStore } from "../../compose/index.js";
 import { InputError } from "../../errors.js";
 import {
   exportArtifacts,
@@ -12,64 +11,12 @@ import {
   whyNoArtifacts,
   whyNoRollouts,
 } from "../../selfplay/index.js";
-import { openStore, type RunId } from "../../store/index.js";
+import type { RunId } from "../../store/index.js";
+import { type ExportFlags, FORMATS, type Format } from "../definitions/export.js";
 import { EXIT_OK } from "../exit-codes.js";
-import { collect } from "../flags.js";
 import { runSftExport, type SftFlags } from "./export-sft.js";
 
-const FORMATS = ["rollouts", "swebench", "artifacts", "sft", "sft-tokens"] as const;
-type Format = (typeof FORMATS)[number];
-
-interface ExportFlags extends SftFlags {
-  store: string;
-  format: string;
-  out: string;
-  run?: string;
-  all?: boolean;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  program
-    .command("export")
-    .description(
-      "Export a stored run: rollout records, SWE-bench-style tasks, artifact directories or SFT lines (messages or token ids).",
-    )
-    .option("--store <path>", "SQLite store of the run", DEFAULT_STORE_PATH)
-    .requiredOption("--format <format>", `what to write: ${FORMATS.join(" | ")}`)
-    .requiredOption("--out <dir>", "output directory")
-    .option("--run <id>", "run to export (default: the store's latest); sft formats: `all` for every run")
-    .option(
-      "--all",
-      "artifacts format: also invalid artifacts; sft formats: every episode, not one per artifact",
-    )
-    .option("--role <role>", "sft formats: only proposer or solver episodes")
-    .option("--resolved", "sft formats: solver episodes graded resolved (with --valid: and valid proposers)")
-    .option(
-      "--valid",
-      "sft formats: proposer episodes whose artifact is valid (with --resolved: and resolved solvers)",
-    )
-    .option("--min-reward <number>", "sft formats: episodes with at least this reward")
-    .option("--environment <name>", "sft formats: episodes on this environment (repeatable)", collect)
-    .option("--policy <kind|name|kind:name>", "sft formats: episodes of this policy (repeatable)", collect)
-    .option("--per-artifact <n>", "sft formats: episodes kept per artifact, best reward first [1]")
-    .option(
-      "--exclude-set <file>",
-      "sft formats: leave out episodes on the bugs of this task set, by artifact id or same bug (repeatable)",
-      collect,
-    )
-    .option(
-      "--tokenizer-url <url>",
-      "sft-tokens: root of the server whose /tokenize renders the chat template",
-    )
-    .option("--model <name>", "sft-tokens: served model to render for (default: the server's only one)")
-    .option("--json", "print the result as JSON")
-    .action(async (flags: ExportFlags) => {
-      process.exitCode = await exportCommand(flags);
-    });
-}
-
-async function exportCommand(flags: ExportFlags): Promise<number> {
+export async function exportCommand(flags: ExportFlags): Promise<number> {
   if (!FORMATS.includes(flags.format as Format))
     throw new InputError("bad-flag", `--format expects one of ${FORMATS.join(", ")}, got "${flags.format}"`);
   const storePath = resolve(flags.store);

@@ -2,7 +2,6 @@
 // validation report and the episode to --out. Exit 0 when the artifact is valid, 1 when not.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import type { Command } from "commander";
 import { artifactId } from "../../artifact/index.js";
 import { writeArtifactDir } from "../../artifact-io/index.js";
 import { loadConfig } from "../../config/index.js";
@@ -11,24 +10,12 @@ import { createLogger } from "../../log.js";
 import { DIFFICULTIES, type Difficulty, STRATEGIES, type Strategy } from "../../ports/artifact.js";
 import { type Environment, viewOf } from "../../ports/sandbox.js";
 import type { Thresholds } from "../../ports/validation.js";
-import { resolveThresholds } from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
+import { resolveThresholds } from "../../validation/thresholds.js";
+import type { EnvironmentFlags, ProposeFlags } from "../definitions/propose.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
-import {
-  addPolicyOptions,
-  agentExtrasFrom,
-  createPolicy,
-  type PolicyFlags,
-  policyConfigFrom,
-} from "../policy-factory.js";
-
-export interface EnvironmentFlags {
-  repo?: string;
-  image?: string;
-  workdir?: string;
-}
+import { agentExtrasFrom, policyConfigFrom } from "../policy-flags.js";
 
 /** The environment named by --repo or --image (exactly one), and a name for it. */
 export function environmentFrom(flags: EnvironmentFlags): { environment: Environment; name: string } {
@@ -52,37 +39,6 @@ export function thresholdsFrom(flags: { config?: string }): Thresholds {
   return resolveThresholds(flags.config ? loadConfig({ file: flags.config }).thresholds : {});
 }
 
-interface ProposeFlags extends PolicyFlags, EnvironmentFlags {
-  strategy?: string;
-  difficulty?: string;
-  seed?: string;
-  out: string;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  const command = program
-    .command("propose")
-    .description("Run one proposer episode: inject a bug, weaken the tests, write and validate the artifact.")
-    .option("--repo <dir>", "repository directory (local bubblewrap sandbox)")
-    .option("--image <name>", "container image holding the repository (Docker sandbox)")
-    .option("--workdir <path>", "where the repository is inside the image")
-    .option("--strategy <name>", `bug-injection strategy: ${STRATEGIES.join(" | ")}`, "removal")
-    .option(
-      "--difficulty <level>",
-      "only a bug of this difficulty, 1 (a one-token mutation in a short function a hidden test calls) to 4 (a stubbed body, a reverted commit, two files); the built-in proposer",
-    )
-    .option("--seed <n>", "seed of the episode", "0")
-    .requiredOption(
-      "--out <dir>",
-      "directory that receives the artifact files, report.json, episode.json and the step-by-step trajectory",
-    )
-    .option("--json", "print the result as JSON");
-  addPolicyOptions(command).action(async (flags: ProposeFlags) => {
-    process.exitCode = await propose(flags);
-  });
-}
-
 function difficultyFlag(value: string): Difficulty {
   const level = Number(value);
   if (!DIFFICULTIES.includes(level as Difficulty))
@@ -93,7 +49,7 @@ function difficultyFlag(value: string): Difficulty {
   return level as Difficulty;
 }
 
-async function propose(flags: ProposeFlags): Promise<number> {
+export async function propose(flags: ProposeFlags): Promise<number> {
   const log = createLogger("propose");
   const { environment, name } = environmentFrom(flags);
   const strategy = flags.strategy as Strategy;
@@ -110,6 +66,9 @@ async function propose(flags: ProposeFlags): Promise<number> {
   // The model policy appends each step to out/proposer-<episode>.jsonl, so a crash keeps the trajectory.
   const policyConfig = policyConfigFrom(flags);
   const extras = { ...agentExtrasFrom(flags), trajectoryDir: out };
+  const { configuredValidator, createPolicy, openConfiguredSandboxes } = await import(
+    "../../compose/index.js"
+  );
   const policy = createPolicy(policyConfig, extras);
   // Before anything costs time: what the server can do (token ids, logprobs, native tool calls).
   await probeAndReport(policy, {

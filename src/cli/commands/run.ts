@@ -1,5 +1,7 @@
+// `swe-selfplay run`: reads the flags and the config file into one configuration, then plays the run. The
+// composition root, self-play and the progress display load only after the inputs are read, so a bad flag
+// or file is refused before they cost anything.
 import { dirname, join, relative, resolve } from "node:path";
-import type { Command } from "commander";
 import { stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import {
@@ -11,16 +13,9 @@ import {
 } from "../../config/index.js";
 import { createLogger, logToFile } from "../../log.js";
 import type { Policy } from "../../ports/policy.js";
-import {
-  configuredWeights,
-  exportRollouts,
-  formatSummary,
-  formatTrainable,
-  learnabilityEnabled,
-  type SelfPlayResult,
-} from "../../selfplay/index.js";
+import type { SelfPlayResult } from "../../selfplay/index.js";
 import type { RunId } from "../../store/index.js";
-import { openStore, runConfiguredSelfPlay } from "../compose.js";
+import { DEFAULT_JOB, type RunFlags } from "../definitions/run.js";
 import {
   checkEnvironmentDirectories,
   DEFAULT_EXAMPLE,
@@ -29,99 +24,11 @@ import {
 } from "../environments.js";
 import { probeAndReport, untrainableReason } from "../episode-progress.js";
 import { EXIT_ERROR, EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
-import { collect, numberFlag } from "../flags.js";
-import {
-  addPolicyOptions,
-  agentExtrasFrom,
-  createPolicy,
-  modelRequested,
-  type PolicyFlags,
-  policyConfigFrom,
-} from "../policy-factory.js";
-import { createProgress, type ProgressDisplay } from "../progress.js";
+import { numberFlag } from "../flags.js";
+import { agentExtrasFrom, modelRequested, policyConfigFrom } from "../policy-flags.js";
+import type { ProgressDisplay } from "../progress.js";
 
 const log = createLogger("run");
-
-/** The example played when nothing is configured, and the size of that default job. */
-export const DEFAULT_JOB = { steps: 4, groupSize: 4, testRunBudget: 10 } as const;
-
-interface RunFlags extends PolicyFlags {
-  store?: string;
-  repo?: string[];
-  image?: string[];
-  steps?: string;
-  duration?: string;
-  groupSize?: string;
-  alpha?: string;
-  seed?: string;
-  proposers?: string;
-  validations?: string;
-  solvers?: string;
-  sandboxes?: string;
-  secondOrder?: boolean;
-  set?: string[];
-  newRun?: boolean;
-  rollouts?: string;
-  allowUntrainable?: boolean;
-  progress?: boolean;
-  printConfig?: boolean;
-  configSchema?: boolean;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  const command = program
-    .command("run")
-    .description(
-      "Run self-play: proposer steps, validation, solver groups, grading and rewards, stored in SQLite. Resumes the store's run.",
-    )
-    .option("--store <path>", "SQLite store (default .swe-selfplay/store.db)")
-    .option("--repo <[name=]dir>", "repository directory as an environment (repeatable)", collect)
-    .option("--image <[name=]image>", "container image as an environment (repeatable)", collect)
-    .option(
-      "--steps <n>",
-      `proposer steps of the run [${DEFAULT_JOB.steps} in the default job; with --repo, --image or --config and neither --steps nor --duration, the run goes on until Ctrl-C]`,
-    )
-    .option("--duration <time>", "wall-clock length of the run, e.g. 30m or 2h")
-    .option(
-      "--group-size <n>",
-      `solver attempts per valid artifact (G) [${configSchema.shape.groupSize.parse(undefined)}; ${DEFAULT_JOB.groupSize} in the default job]`,
-    )
-    .option("--alpha <x>", "proposer penalty for solve rates 0 and 1 [0.8]")
-    .option("--seed <n>", "seed of the run [0]")
-    .option("--proposers <n>", "proposer episodes at once [1]")
-    .option("--validations <n>", "validations at once [1]")
-    .option("--solvers <n>", "solver attempts at once [2]")
-    .option("--sandboxes <n>", "sandboxes alive at once [6]")
-    .option("--no-second-order", "do not make second-order bugs from failed attempts")
-    .option(
-      "--set <key=value>",
-      "any configuration key by dotted path, e.g. thresholds.minPassingTests=5",
-      collect,
-    )
-    .option("--new-run", "start a fresh run instead of resuming the store's")
-    .option(
-      "--rollouts <dir>",
-      "export rollout records of every finished step into DIR/rollouts as the run goes",
-    )
-    .option(
-      "--allow-untrainable",
-      "with --rollouts: run and exit 0 even when the episodes give no trainable samples (e.g. a server without token ids)",
-    )
-    .option("--no-progress", "no live progress display")
-    .option("--print-config", "print the effective configuration as YAML and exit")
-    .option(
-      "--config-schema",
-      "print the JSON Schema of the configuration file (every field documented) and exit",
-    )
-    .option("--json", "print the summary as JSON");
-  addPolicyOptions(
-    command,
-    "YAML config file: every section applies (environments, policy, limits, …); flags win over it",
-  ).action(async (flags: RunFlags) => {
-    process.exitCode = await run(flags);
-  });
-}
 
 export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defaultJob: boolean } {
   const overrides: Record<string, unknown> = {
@@ -160,7 +67,8 @@ export function configFromFlags(flags: RunFlags): { config: SelfPlayConfig; defa
 }
 
 /** The configuration with the defaults that depend on the policy filled in, as the run will use them. */
-export function withPolicyDefaults(config: SelfPlayConfig): SelfPlayConfig {
+export async function withPolicyDefaults(config: SelfPlayConfig): Promise<SelfPlayConfig> {
+  const { configuredWeights, learnabilityEnabled } = await import("../../selfplay/index.js");
   return {
     ...config,
     strategies: {
@@ -203,7 +111,7 @@ function relativeToHere(path: string): string {
   return relativePath === "" || relativePath.startsWith("..") ? path : relativePath;
 }
 
-async function run(flags: RunFlags): Promise<number> {
+export async function run(flags: RunFlags): Promise<number> {
   if (flags.configSchema) {
     process.stdout.write(
       `${JSON.stringify(z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }), null, 2)}\n`,
@@ -212,7 +120,7 @@ async function run(flags: RunFlags): Promise<number> {
   }
   const { config: loaded, defaultJob } = configFromFlags(flags);
   if (flags.printConfig) {
-    process.stdout.write(stringifyYaml(withPolicyDefaults(loaded)));
+    process.stdout.write(stringifyYaml(await withPolicyDefaults(loaded)));
     return EXIT_OK;
   }
   let config = loaded;
@@ -242,6 +150,8 @@ async function runConfigured(
   logFile: string,
 ): Promise<number> {
   checkEnvironmentDirectories(config.environments);
+  const { createPolicy } = await import("../../compose/index.js");
+  const { createProgress } = await import("../progress.js");
   const extras = agentExtrasFrom(flags);
   const policy = createPolicy(config.policy, extras);
   // Before any episode: what the server offers. A trainer's export from a server without token ids stays
@@ -273,7 +183,7 @@ async function runConfigured(
   try {
     const result = await playRun(config, flags, policy, controls, progress);
     progress?.stop();
-    return report(config, flags, result, logFile);
+    return await report(config, flags, result, logFile);
   } finally {
     progress?.stop();
     controls.dispose();
@@ -321,6 +231,8 @@ async function playRun(
   controls: RunControls,
   progress: ProgressDisplay | null,
 ): Promise<SelfPlayResult> {
+  const { openStore, runConfiguredSelfPlay } = await import("../../compose/index.js");
+  const { exportRollouts } = await import("../../selfplay/index.js");
   const store = openStore(config.store);
   let runId: RunId | null = null;
   const exportFinished = () => {
@@ -347,7 +259,13 @@ async function playRun(
 }
 
 /** Prints the summary and decides the exit code. */
-function report(config: SelfPlayConfig, flags: RunFlags, result: SelfPlayResult, logFile: string): number {
+async function report(
+  config: SelfPlayConfig,
+  flags: RunFlags,
+  result: SelfPlayResult,
+  logFile: string,
+): Promise<number> {
+  const { formatSummary, formatTrainable } = await import("../../selfplay/index.js");
   if (flags.json) process.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
   else process.stdout.write(formatSummary(result.summary, { logFile }));
   if (result.status === "failed") {

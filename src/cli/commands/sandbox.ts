@@ -1,43 +1,12 @@
 // `swe-selfplay sandbox exec`: runs one command in a fresh sandbox (a directory through bubblewrap, an
 // image through Docker) and prints its result; exit 0 whenever the command ran, whatever its exit code.
-
-import type { Command } from "commander";
+// The composition root loads once the flags are read.
 import { InputError } from "../../errors.js";
-import type { Environment } from "../../ports/sandbox.js";
-import { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../sandbox/index.js";
-import { openConfiguredSandboxes } from "../compose.js";
+import { type Environment, WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../ports/sandbox.js";
+import type { ExecOptions } from "../definitions/sandbox.js";
 import { EXIT_ERROR, EXIT_OK } from "../exit-codes.js";
 
-interface ExecOptions {
-  repo?: string;
-  image?: string;
-  workdir?: string;
-  timeout: string;
-  workspace?: string;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  const group = program.command("sandbox").description("Run commands in sandboxes.");
-  group
-    .command("exec")
-    .description(
-      "Run one command in a fresh sandbox and print its result. One argument is a shell command line; " +
-        "several are quoted and joined.",
-    )
-    .option("--repo <dir>", "environment: a repository directory (local bubblewrap sandbox)")
-    .option("--image <name>", "environment: a container image holding the repository (Docker sandbox)")
-    .option("--workdir <path>", "where the repository is inside the image (default /testbed)")
-    .option("--timeout <seconds>", "wall-clock limit; the whole process tree is killed on expiry", "600")
-    .option("--workspace <strategy>", `local workspace: ${WORKSPACE_STRATEGIES.join(" | ")}`)
-    .option("--json", "print the run result as JSON on stdout")
-    .argument("<command...>", "command to run (after --)")
-    .action(async (words: string[], options: ExecOptions) => {
-      process.exitCode = await exec(words, options);
-    });
-}
-
-async function exec(words: string[], options: ExecOptions): Promise<number> {
+export async function exec(words: string[], options: ExecOptions): Promise<number> {
   const environment = environmentOf(options);
   const seconds = Number(options.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) {
@@ -53,6 +22,7 @@ async function exec(words: string[], options: ExecOptions): Promise<number> {
     );
   }
   const command = words.length === 1 ? words[0]! : words.map(shellWord).join(" ");
+  const { openConfiguredSandboxes } = await import("../../compose/index.js");
   const sandboxes = openConfiguredSandboxes(undefined, {
     local: { workspace: options.workspace as WorkspaceStrategy | undefined },
   });

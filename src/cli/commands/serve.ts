@@ -2,52 +2,17 @@
 // --listen names another address, and then only with a bearer token. Prints its URL on stdout; SIGINT or
 // SIGTERM stop it, and steps in flight resume at the next start on the same store.
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
+import type { SelfPlayConfig } from "../../config/index.js";
 import { loadConfig } from "../../config/index.js";
 import { InputError } from "../../errors.js";
 import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
-import { createService, EvaluationJobs, startService } from "../../serve/index.js";
-import { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
+import type { SandboxRouter } from "../../sandbox/index.js";
+import type { SqliteStore } from "../../store/index.js";
+import { SERVE_TOKEN_ENV, type ServeFlags } from "../definitions/serve.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
-import { collect } from "../flags.js";
 
 const log = createLogger("serve");
-export const SERVE_TOKEN_ENV = "SWE_SELFPLAY_TOKEN";
-
-interface ServeFlags {
-  config?: string;
-  listen?: string;
-  tokenFile?: string;
-  store?: string;
-  repo?: string[];
-  image?: string[];
-  set?: string[];
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  program
-    .command("serve")
-    .description(
-      "Serve self-play steps over HTTP to RL trainers: POST /v1/steps, GET /v1/steps/{id}, /v1/openapi.json.",
-    )
-    .option("--config <file>", "YAML config file (environments, concurrency, serve section)")
-    .option(
-      "--listen <host:port>",
-      "address to listen on [serve.listen, 127.0.0.1:8780]; non-loopback needs a token",
-    )
-    .option("--token-file <file>", `file whose first line is the bearer token (or set ${SERVE_TOKEN_ENV})`)
-    .option("--store <path>", "SQLite store (default .swe-selfplay/store.db)")
-    .option("--repo <[name=]dir>", "repository directory as an environment (repeatable)", collect)
-    .option("--image <[name=]image>", "container image as an environment (repeatable)", collect)
-    .option("--set <key=value>", "any configuration key by dotted path, e.g. serve.queueCapacity=16", collect)
-    .option("--json", "print the address as a JSON line")
-    .action(async (flags: ServeFlags) => {
-      await serve(flags);
-    });
-}
-
 /** The token from a file (first line) or the environment; never logged. */
 function readServeToken(tokenFile: string | undefined): string | null {
   if (tokenFile) {
@@ -68,7 +33,8 @@ function readServeToken(tokenFile: string | undefined): string | null {
   return process.env[SERVE_TOKEN_ENV]?.trim() || null;
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
+/** The configuration, address and token: every refusal comes before the service costs anything. */
+async function serviceInputs(flags: ServeFlags) {
   const loaded = loadConfig({
     file: flags.config,
     overrides: { store: flags.store, environments: environmentsFrom(flags) },
@@ -87,7 +53,17 @@ async function serve(flags: ServeFlags): Promise<void> {
       ? { ...loaded, environments: [await defaultEnvironment(loaded)] }
       : loaded;
   checkEnvironmentDirectories(config.environments);
+  return { config, listen, token };
+}
+
+export async function serve(flags: ServeFlags): Promise<void> {
+  const { config, listen, token } = await serviceInputs(flags);
   const version = packageVersion();
+  const [compose, { createService, startService }] = await Promise.all([
+    import("../../compose/index.js"),
+    import("../../serve/index.js"),
+  ]);
+  const { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } = compose;
   const store = openSqliteStore(config.store);
   const sandboxes = openConfiguredSandboxes(config);
   const service = createService({
@@ -98,7 +74,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     policies: (choice) => servicePolicy(config, choice),
     testLocator: codeModelTestLocator,
   });
-  const evaluations = evaluationJobs(config, store, sandboxes);
+  const evaluations = await evaluationJobs(config, store, sandboxes);
   const shutdown = async () => {
     await evaluations.close();
     await service.close();
@@ -156,11 +132,9 @@ function packageVersion(): string {
 }
 
 /** `POST /v1/eval`: evaluations with the service's store, sandboxes and policies. */
-function evaluationJobs(
-  config: Parameters<typeof servicePolicy>[0],
-  store: ReturnType<typeof openSqliteStore>,
-  sandboxes: ReturnType<typeof openConfiguredSandboxes>,
-): EvaluationJobs {
+async function evaluationJobs(config: SelfPlayConfig, store: SqliteStore, sandboxes: SandboxRouter) {
+  const { codeModelTestLocator, servicePolicy } = await import("../../compose/index.js");
+  const { EvaluationJobs } = await import("../../serve/index.js");
   return new EvaluationJobs({
     config,
     store,

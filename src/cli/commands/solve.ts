@@ -2,7 +2,6 @@
 // sandbox, grades each and prints the solve rate. Exit 0 when at least one attempt resolves the bug.
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Command } from "commander";
 import { artifactId } from "../../artifact/index.js";
 import { readArtifactDir } from "../../artifact-io/index.js";
 import { errorMessage } from "../../errors.js";
@@ -11,42 +10,11 @@ import type { BugArtifact } from "../../ports/artifact.js";
 import type { Policy } from "../../ports/policy.js";
 import { type Environment, type SandboxBackend, viewOf } from "../../ports/sandbox.js";
 import type { GradeResult, ValidationReport } from "../../ports/validation.js";
-import { createSolverTask, grade } from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
+import type { SolveFlags } from "../definitions/solve.js";
 import { episodeProgress, probeAndReport, timed } from "../episode-progress.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
-import {
-  addPolicyOptions,
-  agentExtrasFrom,
-  createPolicy,
-  type PolicyFlags,
-  policyConfigFrom,
-} from "../policy-factory.js";
-import { type EnvironmentFlags, environmentFrom, integerFlag, summary, thresholdsFrom } from "./propose.js";
-
-interface SolveFlags extends PolicyFlags, EnvironmentFlags {
-  attempts?: string;
-  trajectories?: string;
-  seed?: string;
-  json?: boolean;
-}
-
-export function register(program: Command): void {
-  const command = program
-    .command("solve")
-    .description("Validate an artifact, then run G solver attempts on it and grade each.")
-    .argument("<artifact-dir>", "directory holding the five artifact files")
-    .option("--repo <dir>", "repository directory (local bubblewrap sandbox)")
-    .option("--image <name>", "container image holding the repository (Docker sandbox)")
-    .option("--workdir <path>", "where the repository is inside the image")
-    .option("--attempts <g>", "solver attempts", "1")
-    .option("--seed <n>", "seed of the first attempt; attempt i uses seed + i", "0")
-    .option("--trajectories <dir>", "write each model episode's steps to DIR/solver-<episode>.jsonl")
-    .option("--json", "print the result as JSON");
-  addPolicyOptions(command).action(async (artifactDir: string, flags: SolveFlags) => {
-    process.exitCode = await solve(artifactDir, flags);
-  });
-}
+import { agentExtrasFrom, policyConfigFrom } from "../policy-flags.js";
+import { environmentFrom, integerFlag, summary, thresholdsFrom } from "./propose.js";
 
 type AttemptResult = {
   attempt: number;
@@ -55,7 +23,7 @@ type AttemptResult = {
   episode: ReturnType<typeof summary>;
 };
 
-async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
+export async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   const { environment } = environmentFrom(flags);
   const attempts = integerFlag(flags.attempts, "--attempts", 1);
   const seed = integerFlag(flags.seed, "--seed", 0);
@@ -64,6 +32,9 @@ async function solve(artifactDir: string, flags: SolveFlags): Promise<number> {
   if (trajectoryDir) mkdirSync(trajectoryDir, { recursive: true });
   const policyConfig = policyConfigFrom(flags);
   const extras = { ...agentExtrasFrom(flags), trajectoryDir };
+  const { configuredValidator, createPolicy, openConfiguredSandboxes } = await import(
+    "../../compose/index.js"
+  );
   const policy = createPolicy(policyConfig, extras);
   // Before anything costs time: what the server can do (token ids, logprobs, native tool calls).
   await probeAndReport(policy, {
@@ -151,6 +122,7 @@ async function solveAttempt(
   seed: number,
   label: string,
 ): Promise<AttemptResult> {
+  const { createSolverTask, grade } = await import("../../validation/index.js");
   const task = await createSolverTask({ sandboxes, environment, artifact, label: `solve#${attempt}` });
   let outcome: Awaited<ReturnType<typeof policy.solve>>;
   try {

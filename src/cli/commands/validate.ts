@@ -1,38 +1,16 @@
 // The `validate`, `grade` and `task` commands: consistency checks of an artifact directory, grading of a
-// predicted patch, and writing out a solver's starting tree with its prompt.
+// predicted patch, and writing out a solver's starting tree with its prompt. The composition root and the
+// validation layer load once the inputs are read, so a missing artifact or a bad flag is refused at once.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
 import { readArtifactDir } from "../../artifact-io/index.js";
 import { InfrastructureError, InputError } from "../../errors.js";
 import type { Environment, SandboxBackend } from "../../ports/sandbox.js";
-import {
-  createSolverTask,
-  formatGrade,
-  formatReport,
-  grade,
-  resolveThresholds,
-} from "../../validation/index.js";
-import { configuredValidator, openConfiguredSandboxes } from "../compose.js";
+import { resolveThresholds } from "../../validation/thresholds.js";
+import type { CheckFlags, EnvironmentFlags, TaskFlags } from "../definitions/validate.js";
 import { EXIT_NEGATIVE, EXIT_OK } from "../exit-codes.js";
 import { integerFlag } from "../flags.js";
-
-interface EnvironmentFlags {
-  repo?: string;
-  image?: string;
-  workdir?: string;
-}
-
-interface CheckFlags extends EnvironmentFlags {
-  json?: boolean;
-  concurrency?: string;
-  minPassingTests?: string;
-  minFailingTests?: string;
-  minChangedFiles?: string;
-  baselineRuns?: string;
-  testTimeout?: string;
-}
 
 function environmentFrom(flags: EnvironmentFlags): Environment {
   if (flags.repo && flags.image)
@@ -67,25 +45,8 @@ function thresholdsFrom(flags: CheckFlags) {
   }
 }
 
-function addEnvironmentOptions(command: Command): Command {
-  return command
-    .option("--repo <dir>", "the repository as a directory (local bubblewrap sandboxes)")
-    .option("--image <name>", "the repository inside a Docker image")
-    .option("--workdir <path>", "where the repository is inside the image [/testbed]");
-}
-
-function addCheckOptions(command: Command): Command {
-  return addEnvironmentOptions(command)
-    .option("--json", "print the result as JSON")
-    .option("--concurrency <n>", "test runs in flight at once [8]")
-    .option("--min-passing-tests <n>", "threshold of the baseline check [10]")
-    .option("--min-failing-tests <n>", "threshold of the bug check [1]")
-    .option("--min-changed-files <n>", "threshold of the scope check [1]")
-    .option("--baseline-runs <n>", "baseline runs, for flaky-test detection [2]")
-    .option("--test-timeout <seconds>", "limit of one test-script run [90]");
-}
-
 async function withBackend<T>(work: (sandboxes: SandboxBackend) => Promise<T>): Promise<T> {
+  const { openConfiguredSandboxes } = await import("../../compose/index.js");
   const sandboxes = openConfiguredSandboxes();
   try {
     return await work(sandboxes);
@@ -101,43 +62,12 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-export function register(program: Command): void {
-  addCheckOptions(
-    program
-      .command("validate")
-      .description(
-        "Run the consistency checks on a bug artifact directory; exit 0 valid, 1 rejected, 2 error",
-      )
-      .argument("<artifact-dir>", "directory with the five artifact files (and meta.json)"),
-  ).action(validateCommand);
-
-  addCheckOptions(
-    program
-      .command("grade")
-      .description(
-        "Validate an artifact, then grade a predicted patch against it; exit 0 resolved, 1 not, 2 error",
-      )
-      .argument("<artifact-dir>", "directory with the five artifact files")
-      .argument("<patch-file>", "the predicted patch (git diff relative to the buggy state)"),
-  ).action(gradeCommand);
-
-  addEnvironmentOptions(
-    program
-      .command("task")
-      .description(
-        "Write a solver's starting tree (buggy state, one fresh commit) and its prompt to a directory",
-      )
-      .argument("<artifact-dir>", "directory with the five artifact files")
-      .requiredOption("--out <dir>", "where to write repo/, prompt.md and specification.diff")
-      .option("--overwrite", "replace --out when it exists and is not empty")
-      .option("--json", "print what was written as JSON"),
-  ).action(taskCommand);
-}
-
-async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<void> {
+export async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<void> {
   const environment = environmentFrom(flags);
   const artifact = await readArtifactDir(resolve(artifactDir));
   const thresholds = thresholdsFrom(flags);
+  const { configuredValidator } = await import("../../compose/index.js");
+  const { formatReport } = await import("../../validation/index.js");
   const report = await withBackend(async (sandboxes) => {
     const validator = configuredValidator({
       sandboxes,
@@ -154,7 +84,7 @@ async function validateCommand(artifactDir: string, flags: CheckFlags): Promise<
   process.exitCode = report.verdict === "valid" ? EXIT_OK : EXIT_NEGATIVE;
 }
 
-async function gradeCommand(artifactDir: string, patchFile: string, flags: CheckFlags): Promise<void> {
+export async function gradeCommand(artifactDir: string, patchFile: string, flags: CheckFlags): Promise<void> {
   const environment = environmentFrom(flags);
   const artifact = await readArtifactDir(resolve(artifactDir));
   let patch: string;
@@ -164,6 +94,8 @@ async function gradeCommand(artifactDir: string, patchFile: string, flags: Check
     throw new InputError("usage", `cannot read the patch file ${patchFile}: ${(error as Error).message}`);
   }
   const thresholds = thresholdsFrom(flags);
+  const { configuredValidator } = await import("../../compose/index.js");
+  const { formatGrade, formatReport, grade } = await import("../../validation/index.js");
   const abortSignal = interruptSignal();
   const outcome = await withBackend(async (sandboxes) => {
     const validator = configuredValidator({ sandboxes, thresholds });
@@ -198,10 +130,7 @@ async function gradeCommand(artifactDir: string, patchFile: string, flags: Check
   process.exitCode = outcome.grade.resolved ? EXIT_OK : EXIT_NEGATIVE;
 }
 
-async function taskCommand(
-  artifactDir: string,
-  flags: EnvironmentFlags & { out: string; overwrite?: boolean; json?: boolean },
-): Promise<void> {
+export async function taskCommand(artifactDir: string, flags: TaskFlags): Promise<void> {
   const environment = environmentFrom(flags);
   const artifact = await readArtifactDir(resolve(artifactDir));
   const out = resolve(flags.out);
@@ -213,6 +142,7 @@ async function taskCommand(
       );
     rmSync(out, { recursive: true, force: true });
   }
+  const { createSolverTask } = await import("../../validation/index.js");
   const repo = join(out, "repo");
   mkdirSync(repo, { recursive: true });
   await withBackend(async (sandboxes) => {

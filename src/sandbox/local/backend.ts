@@ -24,7 +24,7 @@ import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
 import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
-import { GoBuildCaches } from "./go-build-cache.js";
+import { GoBuildCaches, type GoCacheWarming } from "./go-build-cache.js";
 import { createHostGitRunner } from "./host-git.js";
 import { sweepOrphanedLaunchers } from "./launcher-marker.js";
 import { LocalSandbox } from "./local-sandbox.js";
@@ -152,7 +152,7 @@ export class LocalBackend implements SandboxBackend {
     place: Omit<Place, "id" | "stateDirectory" | "goCache">,
     directory: string,
     run: { command: string; timeoutMs: number },
-  ): Promise<{ ok: boolean; detail: string }> {
+  ): Promise<GoCacheWarming> {
     const label = `${spec.label ?? "sandbox"}:go-cache-warm`;
     const sandbox = await this.createIn(
       { ...spec, label, patches: [] },
@@ -160,8 +160,11 @@ export class LocalBackend implements SandboxBackend {
     );
     try {
       const result = await sandbox.run({ command: run.command, timeoutMs: run.timeoutMs });
-      const ok = result.status === "exited" && result.exitCode === 0;
-      return { ok, detail: `${result.status}: ${(result.stderr || result.stdout).trim().slice(-500)}` };
+      const warmed = result.status === "exited" && result.exitCode === 0;
+      return {
+        status: warmed ? "warmed" : "failed",
+        detail: `${result.status}: ${(result.stderr || result.stdout).trim().slice(-500)}`,
+      };
     } finally {
       await sandbox.destroy();
     }
@@ -273,7 +276,8 @@ async function watchControlGroups(cgroups: CgroupSupport): Promise<void> {
     prefix: `p${process.pid}-`,
     owner: process.pid,
   });
-  if (!watching?.ok) log.debug("no helper watches our control groups; an abrupt exit may leave processes");
+  if (watching?.status !== "done")
+    log.debug("no helper watches our control groups; an abrupt exit may leave processes");
   removeStaleCgroups(cgroups, (name) => {
     const pid = name.match(/^p(\d+)-/)?.[1];
     return pid !== undefined && isOwnerAlive(`${pid} 0`);

@@ -27,7 +27,10 @@ export type WarmGoCache = (
   cacheDirectory: string,
   command: string,
   timeoutMs: number,
-) => Promise<{ ok: boolean; detail: string }>;
+) => Promise<GoCacheWarming>;
+
+/** How a warming went: the command's status and the tail of its output. */
+export type GoCacheWarming = { status: "warmed" | "failed"; detail: string };
 
 /** The go tool the sandbox's PATH finds, or null. */
 export function sandboxGoTool(exists: (path: string) => boolean = existsSync): string | null {
@@ -72,7 +75,7 @@ export class GoBuildCaches {
     const started = Date.now();
     log.info("warming the Go build cache of an environment (once per content)", { source });
     const outcome = await warm(building, GO_WARM_COMMAND, WARM_TIMEOUT_MS);
-    if (!outcome.ok) {
+    if (outcome.status === "failed") {
       log.warn("the Go build cache could not be warmed; sandboxes compile from scratch", {
         source,
         detail: outcome.detail,

@@ -21,12 +21,12 @@ describe.skipIf(!privileged)("mount helper", () => {
     writeFileSync(join(scratch.path, "lower", "file.txt"), "from below\n");
     const merged = join(scratch.path, "merged");
     const options = `lowerdir=${join(scratch.path, "lower")},upperdir=${join(scratch.path, "upper")},workdir=${join(scratch.path, "work")}`;
-    expect(await mountRequest({ op: "mount", target: merged, options })).toEqual({ ok: true });
+    expect(await mountRequest({ op: "mount", target: merged, options })).toEqual({ status: "done" });
     expect(readFileSync(join(merged, "file.txt"), "utf8")).toBe("from below\n");
-    expect(await mountRequest({ op: "unmount", target: merged })).toEqual({ ok: true });
+    expect(await mountRequest({ op: "unmount", target: merged })).toEqual({ status: "done" });
     expect(existsSync(join(merged, "file.txt"))).toBe(false);
     const again = await mountRequest({ op: "unmount", target: merged });
-    expect(again?.ok).toBe(false);
+    expect(again?.status).toBe("failed");
   });
 
   it("kills the processes of a watched program's groups when the program's end of the pipe closes", async () => {

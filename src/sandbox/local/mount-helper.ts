@@ -13,7 +13,22 @@ export type MountRequest =
   | { op: "mount"; target: string; options: string }
   | { op: "unmount"; target: string }
   | { op: "watch"; parents: string[]; prefix: string; owner?: number };
-export type MountReply = { ok: true } | { ok: false; error: string };
+/** The helper's answer, read from its wire form (`{"ok": true}` or `{"ok": false, "error": E}`). */
+export type MountReply = { status: "done" } | { status: "failed"; error: string };
+
+function replyFrom(line: string): MountReply {
+  let wire: { ok?: unknown; error?: unknown };
+  try {
+    wire = JSON.parse(line) as { ok?: unknown; error?: unknown };
+  } catch {
+    return { status: "failed", error: `unreadable reply from mount helper: ${line}` };
+  }
+  if (wire.ok === true) return { status: "done" };
+  return {
+    status: "failed",
+    error: typeof wire.error === "string" ? wire.error : `mount helper said: ${line}`,
+  };
+}
 
 class MountHelper {
   private readonly pending: Array<(reply: MountReply) => void> = [];
@@ -41,7 +56,7 @@ class MountHelper {
   }
 
   request(request: MountRequest): Promise<MountReply> {
-    if (this.dead) return Promise.resolve({ ok: false, error: "mount helper not running" });
+    if (this.dead) return Promise.resolve({ status: "failed", error: "mount helper not running" });
     return new Promise((resolve) => {
       if (this.pending.length === 0) this.hold(true);
       this.pending.push(resolve);
@@ -56,18 +71,14 @@ class MountHelper {
       this.buffered = this.buffered.slice(newline + 1);
       const resolve = this.pending.shift();
       if (this.pending.length === 0) this.hold(false);
-      try {
-        resolve?.(JSON.parse(line) as MountReply);
-      } catch {
-        resolve?.({ ok: false, error: `unreadable reply from mount helper: ${line}` });
-      }
+      resolve?.(replyFrom(line));
     }
   }
 
   private fail(reason: string): void {
     this.dead = true;
     this.hold(false);
-    for (const resolve of this.pending.splice(0)) resolve({ ok: false, error: reason });
+    for (const resolve of this.pending.splice(0)) resolve({ status: "failed", error: reason });
   }
 }
 
@@ -82,6 +93,6 @@ export async function mountRequest(request: MountRequest): Promise<MountReply | 
     );
   }
   const reply = await helper.request(request);
-  if (!reply.ok && helper.dead) return null;
+  if (reply.status === "failed" && helper.dead) return null;
   return reply;
 }

@@ -7,14 +7,13 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { InfrastructureError } from "../../errors.js";
+import type { WorkspaceStrategy } from "../../ports/sandbox.js";
 import { exists } from "./environment-base.js";
 import { mountRequest } from "./mount-helper.js";
 
 const run = promisify(execFile);
 
-/** How a sandbox gets its private copy of the environment, "auto" first. */
-export const WORKSPACE_STRATEGIES = ["auto", "overlay", "reflink", "copy"] as const;
-export type WorkspaceStrategy = (typeof WORKSPACE_STRATEGIES)[number];
+export { WORKSPACE_STRATEGIES, type WorkspaceStrategy } from "../../ports/sandbox.js";
 export type ConcreteStrategy = Exclude<WorkspaceStrategy, "auto">;
 
 export interface Workspace {
@@ -40,7 +39,7 @@ export async function createWorkspace(
 ): Promise<Workspace> {
   if (strategy === "overlay" || strategy === "auto") {
     const outcome = await mountOverlay(source, stateDirectory);
-    if (outcome.ok) return { path: outcome.path, strategy: "overlay" };
+    if (outcome.status === "mounted") return { path: outcome.path, strategy: "overlay" };
     if (strategy === "overlay") {
       throw new InfrastructureError(
         "overlay-unavailable",
@@ -67,10 +66,10 @@ export async function createWorkspace(
 async function mountOverlay(
   source: string,
   stateDirectory: string,
-): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
-  if (process.getuid?.() !== 0) return { ok: false, reason: "mounting requires root" };
+): Promise<{ status: "mounted"; path: string } | { status: "failed"; reason: string }> {
+  if (process.getuid?.() !== 0) return { status: "failed", reason: "mounting requires root" };
   if (UNSAFE_FOR_OVERLAY.test(source) || UNSAFE_FOR_OVERLAY.test(stateDirectory)) {
-    return { ok: false, reason: "path contains a comma, colon, backslash or space" };
+    return { status: "failed", reason: "path contains a comma, colon, backslash or space" };
   }
   const upper = join(stateDirectory, "upper");
   const work = join(stateDirectory, "work");
@@ -78,13 +77,13 @@ async function mountOverlay(
   await Promise.all([mkdir(upper), mkdir(work), mkdir(merged)]);
   const options = `lowerdir=${source},upperdir=${upper},workdir=${work}`;
   const reply = await mountRequest({ op: "mount", target: merged, options });
-  if (reply?.ok) return { ok: true, path: merged };
-  if (reply && !reply.ok) return { ok: false, reason: reply.error };
+  if (reply?.status === "done") return { status: "mounted", path: merged };
+  if (reply?.status === "failed") return { status: "failed", reason: reply.error };
   try {
     await run("mount", ["-t", "overlay", "overlay", "-o", options, merged]);
-    return { ok: true, path: merged };
+    return { status: "mounted", path: merged };
   } catch (error) {
-    return { ok: false, reason: (error as { stderr?: string }).stderr?.trim() || String(error) };
+    return { status: "failed", reason: (error as { stderr?: string }).stderr?.trim() || String(error) };
   }
 }
 
@@ -141,7 +140,7 @@ export async function removeStateDirectory(stateDirectory: string): Promise<void
   if (await exists(merged)) {
     if (hasOwnDevice(merged)) {
       const reply = await mountRequest({ op: "unmount", target: merged });
-      if (!reply?.ok) {
+      if (reply?.status !== "done") {
         try {
           await run("umount", [merged]);
         } catch {

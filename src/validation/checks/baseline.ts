@@ -21,7 +21,7 @@ export function judgeBaseline(input: BaselineInput): { verdict: Verdict; sets: B
     const run = runs[failedRun] as FailedRun;
     return {
       verdict: {
-        passed: false,
+        status: "failed",
         reason: `baseline run #${failedRun + 1} on the original code failed: ${describeFailure(run)}`,
         evidence: { run: failedRun + 1, status: run.status, outputTail: run.outputTail },
       },
@@ -38,10 +38,10 @@ export function judgeBaseline(input: BaselineInput): { verdict: Verdict; sets: B
   };
   if (sets.passing.length < minPassingTests) {
     const reason = `the original code passes ${sets.passing.length} test(s) in every baseline run; at least ${minPassingTests} are required`;
-    return { verdict: { passed: false, reason, evidence }, sets };
+    return { verdict: { status: "failed", reason, evidence }, sets };
   }
   const tampered = runs.findIndex((run) => run.status === "tampered");
   if (tampered >= 0)
     return { verdict: tamperedFailure(`baseline#${tampered + 1}`, runs[tampered] as FailedRun), sets };
-  return { verdict: { passed: true, evidence }, sets };
+  return { verdict: { status: "passed", evidence }, sets };
 }

@@ -31,12 +31,12 @@ export function judgeBug({ passing, run, minFailingTests }: BugInput): {
   };
   if (f2p.length < minFailingTests) {
     const reason = `with the bug ${f2p.length} baseline-passing test(s) fail; at least ${minFailingTests} must`;
-    return { verdict: { passed: false, reason, evidence }, f2p, p2p };
+    return { verdict: { status: "failed", reason, evidence }, f2p, p2p };
   }
   if (p2p.length === 0) {
     const why = run.status === "ok" ? "" : ` (the test run ${describeFailure(run)})`;
     const reason = `with the bug no baseline-passing test passes any more${why}: a bug that breaks everything is not a bug`;
-    return { verdict: { passed: false, reason, evidence }, f2p, p2p };
+    return { verdict: { status: "failed", reason, evidence }, f2p, p2p };
   }
-  return { verdict: { passed: true, evidence }, f2p, p2p };
+  return { verdict: { status: "passed", evidence }, f2p, p2p };
 }

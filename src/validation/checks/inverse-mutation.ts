@@ -18,9 +18,10 @@ export function judgeInverseRun(
   file: string,
   run: TestRun,
   f2p: readonly string[],
-): { failure: Failure } | { contribution: FileContribution } {
-  if (run.status === "tampered") return { failure: tamperedFailure(`inverse:${file}`, run) };
-  return { contribution: { file, restoredTests: restoredBy(f2p, resultsOf(run)) } };
+): { status: "tampered"; failure: Failure } | { status: "judged"; contribution: FileContribution } {
+  if (run.status === "tampered")
+    return { status: "tampered", failure: tamperedFailure(`inverse:${file}`, run) };
+  return { status: "judged", contribution: { file, restoredTests: restoredBy(f2p, resultsOf(run)) } };
 }
 
 /** The one file of a one-file bug: reverting it gives the original, where every F2P test passed. */
@@ -31,10 +32,10 @@ export function originalAsInverse(file: string, f2p: readonly string[]): FileCon
 export function judgeInverseMutation(contributions: readonly FileContribution[]): Verdict {
   const idle = contributions.filter((entry) => entry.restoredTests.length === 0).map((entry) => entry.file);
   const evidence = { contributions, nonContributing: idle };
-  if (idle.length === 0) return { passed: true, evidence };
+  if (idle.length === 0) return { status: "passed", evidence };
   const one = idle.length === 1;
   return {
-    passed: false,
+    status: "failed",
     reason: `reverting ${one ? "this bug file" : "these bug files"} alone makes no F2P test pass again, so ${one ? "it does" : "they do"} not contribute to the bug: ${listIds(idle)}`,
     evidence,
   };

@@ -34,12 +34,12 @@ describe("judgeOracleFiles", () => {
   };
   it("passes when every listed file exists and names a missing one otherwise", () => {
     expect(judgeOracleFiles(summary, [])).toEqual({
-      passed: true,
+      status: "passed",
       evidence: { oracleFiles: ["t/a.py"], weakenFiles: ["t/a.py"] },
     });
     const verdict = judgeOracleFiles(summary, ["t/gone.py"]);
-    expect(verdict.passed).toBe(false);
-    expect(!verdict.passed && verdict.reason).toMatch(
+    expect(verdict.status).toBe("failed");
+    expect(verdict.status === "failed" && verdict.reason).toMatch(
       /do not exist in the original repository: t\/gone\.py$/,
     );
   });
@@ -49,7 +49,7 @@ describe("judgeParser", () => {
   const results = passing("a", "b");
   it("passes a parser that answers the same twice", () => {
     expect(judgeParser({ run: ok(results), results, reparsed: { status: "ok", results } })).toEqual({
-      passed: true,
+      status: "passed",
       evidence: { tests: 2, deterministic: true },
     });
   });
@@ -60,20 +60,23 @@ describe("judgeParser", () => {
       results,
       reparsed: { status: "ok", results: { a: "passed", b: "failed" } },
     });
-    expect(differing).toMatchObject({ passed: false, evidence: { deterministic: false, differing: ["b"] } });
+    expect(differing).toMatchObject({
+      status: "failed",
+      evidence: { deterministic: false, differing: ["b"] },
+    });
     const crashed = judgeParser({
       run: ok(results),
       results,
       reparsed: { status: "parser-crashed", message: "exit 1" },
     });
-    expect(!crashed.passed && crashed.reason).toMatch(
+    expect(crashed.status === "failed" && crashed.reason).toMatch(
       /second run over the same output \(parser-crashed: exit 1\)/,
     );
   });
 
   it("says why there was nothing to parse: a timeout, or the parse itself failing", () => {
     const timedOut = judgeParser({ run: failed("timed-out", "after 2 s"), results: null, reparsed: null });
-    expect(!timedOut.passed && timedOut.reason).toMatch(
+    expect(timedOut.status === "failed" && timedOut.reason).toMatch(
       /timed out \(after 2 s\), so the parser had no output/,
     );
     const notJson = judgeParser({
@@ -81,7 +84,9 @@ describe("judgeParser", () => {
       results: null,
       reparsed: null,
     });
-    expect(!notJson.passed && notJson.reason).toBe("on the original code not-json: it printed text");
+    expect(notJson.status === "failed" && notJson.reason).toBe(
+      "on the original code not-json: it printed text",
+    );
   });
 });
 
@@ -90,10 +95,10 @@ describe("judgeBaseline", () => {
     const runs = [ok({ ...passing("a", "b"), c: "failed" }), ok(passing("a", "b", "c"))];
     const results = runs.map((run) => (run.status === "ok" ? run.results : null));
     const enough = judgeBaseline({ runs, results, minPassingTests: 2 });
-    expect(enough.verdict.passed).toBe(true);
+    expect(enough.verdict.status).toBe("passed");
     expect(enough.sets).toMatchObject({ passing: ["a", "b"], flaky: ["c"] });
     const tooFew = judgeBaseline({ runs, results, minPassingTests: 3 });
-    expect(!tooFew.verdict.passed && tooFew.verdict.reason).toMatch(
+    expect(tooFew.verdict.status === "failed" && tooFew.verdict.reason).toMatch(
       /passes 2 test\(s\) in every baseline run/,
     );
     expect(tooFew.sets?.flaky).toEqual(["c"]);
@@ -105,7 +110,7 @@ describe("judgeBaseline", () => {
       results: [passing("a"), null],
       minPassingTests: 1,
     });
-    expect(!broken.verdict.passed && broken.verdict.reason).toBe(
+    expect(broken.verdict.status === "failed" && broken.verdict.reason).toBe(
       "baseline run #2 on the original code failed: empty: no tests",
     );
     expect(broken.sets).toBeNull();
@@ -115,7 +120,7 @@ describe("judgeBaseline", () => {
       minPassingTests: 1,
     });
     expect(tampered.verdict).toMatchObject({
-      passed: false,
+      status: "failed",
       evidence: { tampered: true, run: "baseline#2" },
     });
   });
@@ -123,9 +128,9 @@ describe("judgeBaseline", () => {
 
 describe("judgeScope", () => {
   it("counts the files the bug changes", () => {
-    expect(judgeScope(["a.py"], 1).passed).toBe(true);
+    expect(judgeScope(["a.py"], 1).status).toBe("passed");
     const verdict = judgeScope(["a.py"], 2);
-    expect(!verdict.passed && verdict.reason).toBe(
+    expect(verdict.status === "failed" && verdict.reason).toBe(
       "bug_inject.diff changes 1 file(s); at least 2 are required",
     );
   });
@@ -138,18 +143,20 @@ describe("judgeBug", () => {
       run: ok({ a: "failed", b: "passed" }),
       minFailingTests: 1,
     });
-    expect(judged).toMatchObject({ verdict: { passed: true }, f2p: ["a", "c"], p2p: ["b"] });
+    expect(judged).toMatchObject({ verdict: { status: "passed" }, f2p: ["a", "c"], p2p: ["b"] });
   });
 
   it("rejects a bug that breaks nothing, one that breaks everything, and a tampered run", () => {
     const harmless = judgeBug({ passing: ["a"], run: ok(passing("a")), minFailingTests: 1 });
-    expect(!harmless.verdict.passed && harmless.verdict.reason).toMatch(/0 baseline-passing test\(s\) fail/);
+    expect(harmless.verdict.status === "failed" && harmless.verdict.reason).toMatch(
+      /0 baseline-passing test\(s\) fail/,
+    );
     const everything = judgeBug({
       passing: ["a"],
       run: failed("timed-out", "after 3 s"),
       minFailingTests: 1,
     });
-    expect(!everything.verdict.passed && everything.verdict.reason).toMatch(
+    expect(everything.verdict.status === "failed" && everything.verdict.reason).toMatch(
       /no baseline-passing test passes any more \(the test run timed-out: after 3 s\)/,
     );
     const tampered = judgeBug({ passing: ["a"], run: failed("tampered", "lied"), minFailingTests: 1 });
@@ -162,11 +169,11 @@ describe("inverse mutation", () => {
     const f2p = ["t::one", "t::two"];
     const restoring = judgeInverseRun("src/a.py", ok({ "t::one": "passed", "t::two": "failed" }), f2p);
     const idle = judgeInverseRun("src/b.py", ok({ "t::one": "failed" }), f2p);
-    if ("failure" in restoring || "failure" in idle) throw new Error("no run was tampered");
+    if (restoring.status === "tampered" || idle.status === "tampered") throw new Error("no run was tampered");
     expect(restoring.contribution).toEqual({ file: "src/a.py", restoredTests: ["t::one"] });
-    expect(judgeInverseMutation([restoring.contribution]).passed).toBe(true);
+    expect(judgeInverseMutation([restoring.contribution]).status).toBe("passed");
     const verdict = judgeInverseMutation([restoring.contribution, idle.contribution]);
-    expect(!verdict.passed && verdict.reason).toBe(
+    expect(verdict.status === "failed" && verdict.reason).toBe(
       "reverting this bug file alone makes no F2P test pass again, so it does not contribute to the bug: src/b.py",
     );
     expect(verdict.evidence).toMatchObject({ nonContributing: ["src/b.py"] });
@@ -178,6 +185,9 @@ describe("inverse mutation", () => {
       restoredTests: ["t::one"],
     });
     const tampered = judgeInverseRun("src/a.py", failed("tampered", "lied"), ["t::one"]);
-    expect(tampered).toMatchObject({ failure: { evidence: { tampered: true, run: "inverse:src/a.py" } } });
+    expect(tampered).toMatchObject({
+      status: "tampered",
+      failure: { evidence: { tampered: true, run: "inverse:src/a.py" } },
+    });
   });
 });

@@ -7,10 +7,13 @@ import { listIds, type Verdict } from "./verdict.js";
 export function judgeOracleFiles(summary: ShapeSummary, missing: readonly string[]): Verdict {
   if (missing.length > 0) {
     return {
-      passed: false,
+      status: "failed",
       reason: `test_files.txt lists file(s) that do not exist in the original repository: ${listIds(missing)}`,
       evidence: { missing },
     };
   }
-  return { passed: true, evidence: { oracleFiles: summary.oracleFiles, weakenFiles: summary.weakenFiles } };
+  return {
+    status: "passed",
+    evidence: { oracleFiles: summary.oracleFiles, weakenFiles: summary.weakenFiles },
+  };
 }

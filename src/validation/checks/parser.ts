@@ -19,23 +19,23 @@ export function judgeParser({ run, results, reparsed }: ParserInput): Verdict {
   if (results !== null) {
     if (reparsed?.status !== "ok") {
       return {
-        passed: false,
+        status: "failed",
         reason: `test_parser.py failed on its second run over the same output (${reparsed?.status}: ${reparsed && "message" in reparsed ? reparsed.message : "aborted"})`,
         evidence: { deterministic: false },
       };
     }
     const differing = differingIds(results, reparsed.results);
     if (differing.length === 0)
-      return { passed: true, evidence: { tests: Object.keys(results).length, deterministic: true } };
+      return { status: "passed", evidence: { tests: Object.keys(results).length, deterministic: true } };
     return {
-      passed: false,
+      status: "failed",
       reason: `test_parser.py gives different answers on the same output: ${differing.length} test(s) differ (${listIds(differing)})`,
       evidence: { deterministic: false, differing },
     };
   }
   if (run.status === "timed-out" || run.status === "aborted") {
     return {
-      passed: false,
+      status: "failed",
       reason: `test_script.sh on the original code ${run.status === "timed-out" ? "timed out" : "was aborted"} (${run.message}), so the parser had no output to read`,
       evidence: { run: run.status, outputTail: run.outputTail },
     };
@@ -43,7 +43,7 @@ export function judgeParser({ run, results, reparsed }: ParserInput): Verdict {
   // No results means the parse failed, so the run is one of the failures.
   const failed = run as FailedRun;
   return {
-    passed: false,
+    status: "failed",
     reason: `on the original code ${describeFailure(failed)}`,
     evidence: { run: failed.status, outputTail: failed.outputTail },
   };

@@ -3,9 +3,9 @@ import type { Verdict } from "./verdict.js";
 
 export function judgeScope(bugFiles: readonly string[], minChangedFiles: number): Verdict {
   const evidence = { changedFiles: bugFiles, minChangedFiles };
-  if (bugFiles.length >= minChangedFiles) return { passed: true, evidence };
+  if (bugFiles.length >= minChangedFiles) return { status: "passed", evidence };
   return {
-    passed: false,
+    status: "failed",
     reason: `bug_inject.diff changes ${bugFiles.length} file(s); at least ${minChangedFiles} are required`,
     evidence,
   };

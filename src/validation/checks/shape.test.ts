@@ -21,15 +21,15 @@ function artifact(overrides: Partial<BugArtifact> = {}): BugArtifact {
 describe("checkShape", () => {
   it("summarises a well-formed artifact, one bug part per file", () => {
     const outcome = checkShape(artifact());
-    expect(outcome.ok && outcome.summary).toMatchObject({
+    expect(outcome.status === "passed" && outcome.summary).toMatchObject({
       bugFiles: ["src/a.py", "src/b.py"],
       bugPaths: ["src/a.py", "src/b.py"],
       weakenFiles: ["tests/test_a.py"],
       oracleFiles: ["tests/test_a.py"],
     });
-    expect(outcome.ok && outcome.summary.bugFileDiffs.map((part) => part.diff).join("")).toBe(
-      fileDiff("src/a.py") + fileDiff("src/b.py"),
-    );
+    expect(
+      outcome.status === "passed" && outcome.summary.bugFileDiffs.map((part) => part.diff).join(""),
+    ).toBe(fileDiff("src/a.py") + fileDiff("src/b.py"));
   });
 
   it.each([
@@ -44,8 +44,8 @@ describe("checkShape", () => {
     [{ testScript: "x".repeat(70 * 1024) }, /over the cap/],
   ] as [Partial<BugArtifact>, RegExp][])("rejects %j", (overrides, reason) => {
     const outcome = checkShape(artifact(overrides));
-    expect(outcome.ok).toBe(false);
-    expect(!outcome.ok && outcome.failure.reason).toMatch(reason);
+    expect(outcome.status).toBe("failed");
+    expect(outcome.status === "failed" && outcome.failure.reason).toMatch(reason);
   });
 });
 
@@ -53,7 +53,7 @@ describe("checkShapeAgainstTree", () => {
   it("rejects a diff through a symlink of the tree that leaves the repository, and paths resolving outside", () => {
     const subject = artifact();
     const outcome = checkShape(subject);
-    if (!outcome.ok) throw new Error(outcome.failure.reason);
+    if (outcome.status === "failed") throw new Error(outcome.failure.reason);
     const clean = { symlinks: new Map(), escapes: [], missing: [] };
     expect(checkShapeAgainstTree(subject, outcome.summary, clean)).toBeNull();
     const throughLink = checkShapeAgainstTree(subject, outcome.summary, {

@@ -26,10 +26,12 @@ export interface ShapeFailure {
   evidence: Record<string, unknown>;
 }
 
-export type ShapeOutcome = { ok: true; summary: ShapeSummary } | { ok: false; failure: ShapeFailure };
+export type ShapeOutcome =
+  | { status: "passed"; summary: ShapeSummary }
+  | { status: "failed"; failure: ShapeFailure };
 
 function fail(reason: string, evidence: Record<string, unknown> = {}): ShapeOutcome {
-  return { ok: false, failure: { reason, evidence } };
+  return { status: "failed", failure: { reason, evidence } };
 }
 
 export function violationsFailure(violations: readonly DiffViolation[]): ShapeFailure {
@@ -57,14 +59,14 @@ export function checkShape(artifact: BugArtifact): ShapeOutcome {
   if (artifact.bugInjectDiff.trim() === "") return fail("bug_inject.diff is empty");
   if (artifact.testWeakenDiff.trim() === "") return fail("test_weaken.diff is empty");
   const safety = checkArtifactSafety({ ...artifact, testFiles: oracleFiles });
-  if (safety.status === "unsafe") return { ok: false, failure: violationsFailure(safety.violations) };
+  if (safety.status === "unsafe") return { status: "failed", failure: violationsFailure(safety.violations) };
   const bug = diffParts(artifact.bugInjectDiff);
   if (bug.status === "error") return fail(`bug_inject.diff cannot be read: ${bug.message}`);
   const weaken = parseDiff(artifact.testWeakenDiff);
   if (weaken.status === "error")
     return fail(`test_weaken.diff cannot be read: line ${weaken.line}: ${weaken.message}`);
   return {
-    ok: true,
+    status: "passed",
     summary: {
       oracleFiles,
       bugFiles: bug.parts.map((part) => part.path),
@@ -116,7 +118,7 @@ export type DiffName = "bug_inject.diff" | "test_weaken.diff";
 export function judgeApplied(name: DiffName, applied: ApplyResult): Failure | null {
   if (applied.status === "applied") return null;
   return {
-    passed: false,
+    status: "failed",
     reason: `${name} does not apply${name === "test_weaken.diff" ? " after bug_inject.diff" : ""}: ${applied.message}`,
     evidence: { diff: name, file: applied.file, hunk: applied.hunk },
   };

@@ -52,7 +52,7 @@ describe("judgeTouchedTests", () => {
       p2p: ["tests/test_a.py::test_b"],
       weakenedResults: { "tests/test_a.py::test_b": "passed" },
     });
-    expect(verdict).toEqual({ passed: true, evidence: { touchedF2pDefinitions: 1 } });
+    expect(verdict).toEqual({ status: "passed", evidence: { touchedF2pDefinitions: 1 } });
   });
 
   it("rejects a change of a P2P test that still passes, naming the test, the file and the hunk", () => {
@@ -62,8 +62,8 @@ describe("judgeTouchedTests", () => {
       p2p: ["tests/test_a.py::test_b"],
       weakenedResults: { "tests/test_a.py::test_b": "passed" },
     });
-    expect(verdict.passed).toBe(false);
-    if (verdict.passed) return;
+    expect(verdict.status).toBe("failed");
+    if (verdict.status === "passed") return;
     expect(verdict.reason).toBe(
       "test_weaken.diff edits 1 P2P test(s) the bug does not break: test_b in tests/test_a.py (tests/test_a.py::test_b; hunk @@ -5,2 +5,2 @@ (line 4 of test_weaken.diff)); a weakening may only change F2P tests",
     );
@@ -98,9 +98,9 @@ describe("judgeTouchedTests", () => {
       weakenedResults: { "a.test.js > sum > subtracts": "passed" as const },
     };
     const verdict = judgeTouchedTests(input);
-    expect(verdict.passed === false && verdict.reason).toContain("sum > subtracts in a.test.js");
+    expect(verdict.status === "failed" && verdict.reason).toContain("sum > subtracts in a.test.js");
     // The same edit of the F2P test is what a weakening is for.
-    expect(judgeTouchedTests({ ...input, f2p: input.p2p, p2p: input.f2p }).passed).toBe(true);
+    expect(judgeTouchedTests({ ...input, f2p: input.p2p, p2p: input.f2p }).status).toBe("passed");
     // A blank line added between the two tests edits neither.
     const between = `diff --git a/a.test.js b/a.test.js
 --- a/a.test.js
@@ -111,8 +111,8 @@ describe("judgeTouchedTests", () => {
  
 `;
     expect(
-      judgeTouchedTests({ ...input, files: [{ ...input.files[0]!, hunks: hunksOf(between) }] }).passed,
-    ).toBe(true);
+      judgeTouchedTests({ ...input, files: [{ ...input.files[0]!, hunks: hunksOf(between) }] }).status,
+    ).toBe("passed");
   });
 
   it("lets a Go subtest go with its F2P sibling, and a second-order artifact keep its parent's removals", () => {
@@ -138,7 +138,7 @@ describe("judgeTouchedTests", () => {
       p2p: [".::TestParse/good", ".::TestOther"],
       weakenedResults: { ".::TestOther": "passed" },
     });
-    expect(sibling.passed).toBe(true);
+    expect(sibling.status).toBe("passed");
     const removeOther = `diff --git a/parse_test.go b/parse_test.go
 --- a/parse_test.go
 +++ b/parse_test.go
@@ -153,16 +153,16 @@ describe("judgeTouchedTests", () => {
       p2p: [".::TestOther"],
       weakenedResults: {},
     };
-    expect(judgeTouchedTests(input).passed).toBe(false);
+    expect(judgeTouchedTests(input).status).toBe("failed");
     expect(judgeTouchedTests({ ...input, inheritedWeakening: true })).toEqual({
-      passed: true,
+      status: "passed",
       evidence: { touchedF2pDefinitions: 0, touchedByInheritedWeakening: [".::TestOther"] },
     });
     // A test the inherited weakening changed but left in place is judged like any other.
     expect(
       judgeTouchedTests({ ...input, inheritedWeakening: true, weakenedResults: { ".::TestOther": "passed" } })
-        .passed,
-    ).toBe(false);
+        .status,
+    ).toBe("failed");
   });
 
   it("names the weakened files whose language it cannot read, and passes them", () => {
@@ -173,7 +173,7 @@ describe("judgeTouchedTests", () => {
       weakenedResults: {},
     });
     expect(verdict).toEqual({
-      passed: true,
+      status: "passed",
       evidence: { touchedF2pDefinitions: 0, weakenedFilesNotRead: ["tests/a.rb"] },
     });
   });

@@ -115,10 +115,10 @@ export function judgeTouchedTests(input: TouchedTestsInput): Verdict {
     ...(inherited.length > 0 ? { touchedByInheritedWeakening: inherited } : {}),
     ...(unread.length > 0 ? { weakenedFilesNotRead: unread } : {}),
   };
-  if (violations.length === 0) return { passed: true, evidence };
+  if (violations.length === 0) return { status: "passed", evidence };
   const named = violations.map((v) => `${v.test} in ${v.file} (${listIds(v.testIds, 3)}; hunk ${v.hunk})`);
   return {
-    passed: false,
+    status: "failed",
     reason: `test_weaken.diff edits ${violations.length} P2P test(s) the bug does not break: ${listIds(named, 5)}; a weakening may only change F2P tests`,
     evidence: { ...evidence, touchedP2p: violations },
   };

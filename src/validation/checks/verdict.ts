@@ -3,8 +3,8 @@
 import type { TestResults, TestRun } from "../../ports/validation.js";
 
 export type Evidence = Record<string, unknown>;
-export type Failure = { passed: false; reason: string; evidence: Evidence };
-export type Verdict = { passed: true; evidence: Evidence } | Failure;
+export type Failure = { status: "failed"; reason: string; evidence: Evidence };
+export type Verdict = { status: "passed"; evidence: Evidence } | Failure;
 
 /** A test run that produced no results. */
 export type FailedRun = Exclude<TestRun, { status: "ok" }>;

@@ -14,7 +14,7 @@ describe("judgeWeakening", () => {
       weakenedFiles: ["t.py", "parse_test.go"],
     });
     expect(verdict).toEqual({
-      passed: true,
+      status: "passed",
       evidence: {
         hidden: ["t.py::test_a[1]", ".::TestParse/bad"],
         stillFailing: [],
@@ -35,8 +35,8 @@ describe("judgeWeakening", () => {
       weakenedResults: { "a.test.js": "error", "b.test.js > b": "passed" },
       weakenedFiles: ["a.test.js"],
     });
-    expect(broken.passed).toBe(false);
-    if (broken.passed) return;
+    expect(broken.status).toBe("failed");
+    if (broken.status === "passed") return;
     expect(broken.reason).toBe(
       "with bug + weakening the weakened oracle file(s) a.test.js no longer parse or collect (none of their tests ran); 1 P2P test(s) the bug does not break are missing: a.test.js > subtracts; a weakening may only hide F2P tests",
     );
@@ -47,7 +47,7 @@ describe("judgeWeakening", () => {
       weakenedResults: { "t.py::test_b": "failed" },
       weakenedFiles: ["t.py"],
     });
-    expect(failing.passed === false && failing.reason).toContain(
+    expect(failing.status === "failed" && failing.reason).toContain(
       "1 P2P test(s) no longer pass: t.py::test_b (failed)",
     );
   });
@@ -61,7 +61,7 @@ describe("judgeWeakening", () => {
       weakenedFiles: ["t.py"],
       runFailure: "timed-out: after 30 s",
     });
-    expect(verdict.passed === false && verdict.reason).toBe(
+    expect(verdict.status === "failed" && verdict.reason).toBe(
       "with bug + weakening all 1 F2P test(s) still fail (the test run timed-out: after 30 s); the weakening hides nothing",
     );
   });
@@ -76,9 +76,9 @@ describe("judgeWeakening on a second-order artifact", () => {
       weakenedResults: { "t.py::test_c": "passed" } as const,
       weakenedFiles: ["t.py"],
     };
-    expect(judgeWeakening(input).passed).toBe(false);
+    expect(judgeWeakening(input).status).toBe("failed");
     expect(judgeWeakening({ ...input, inheritedWeakening: true })).toMatchObject({
-      passed: true,
+      status: "passed",
       evidence: { removedByInheritedWeakening: ["t.py::test_b"] },
     });
     const uncollected = judgeWeakening({
@@ -86,6 +86,8 @@ describe("judgeWeakening on a second-order artifact", () => {
       weakenedResults: { t: "passed" },
       inheritedWeakening: true,
     });
-    expect(uncollected.passed === false && uncollected.reason).toContain("t.py no longer parse or collect");
+    expect(uncollected.status === "failed" && uncollected.reason).toContain(
+      "t.py no longer parse or collect",
+    );
   });
 });

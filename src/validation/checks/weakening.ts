@@ -77,7 +77,7 @@ export function judgeWeakening(input: WeakeningInput): Verdict {
   if (hidden.length === 0) {
     const why = input.runFailure === undefined ? "" : ` (the test run ${input.runFailure})`;
     return {
-      passed: false,
+      status: "failed",
       reason: `with bug + weakening all ${f2p.length} F2P test(s) still fail${why}; the weakening hides nothing`,
       evidence: base,
     };
@@ -123,7 +123,7 @@ export function judgeWeakening(input: WeakeningInput): Verdict {
     ...(sameDefinition.length > 0 ? { removedWithF2pDefinition: sameDefinition } : {}),
     ...(inherited.length > 0 ? { removedByInheritedWeakening: inherited } : {}),
   };
-  if (missing.length === 0 && broken.length === 0) return { passed: true, evidence };
+  if (missing.length === 0 && broken.length === 0) return { status: "passed", evidence };
   const parts: string[] = [];
   if (uncollected.length > 0)
     parts.push(
@@ -136,7 +136,7 @@ export function judgeWeakening(input: WeakeningInput): Verdict {
       `${broken.length} P2P test(s) no longer pass: ${list(broken.map((id) => `${id} (${results[id]})`))}`,
     );
   return {
-    passed: false,
+    status: "failed",
     reason: `with bug + weakening ${parts.join("; ")}; a weakening may only hide F2P tests`,
     evidence: { ...evidence, missingP2p: missing, brokenP2p: broken, uncollectedFiles: uncollected },
   };

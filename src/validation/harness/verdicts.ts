@@ -14,9 +14,9 @@ export function harnessEvidence(summary: ShapeSummary): { harnessEditsIgnored?: 
 export function tamperedFailure(
   label: string,
   run: Exclude<TestRun, { status: "ok" }>,
-): { passed: false; reason: string; evidence: Record<string, unknown> } {
+): { status: "failed"; reason: string; evidence: Record<string, unknown> } {
   return {
-    passed: false,
+    status: "failed",
     reason: `the test run ${label} is tampered: ${run.message}`,
     evidence: { tampered: true, run: label, message: run.message, outputTail: run.outputTail },
   };

@@ -128,7 +128,7 @@ export function artifactPage(view: ArtifactView) {
 <details><summary><code>test_parser.py</code></summary><pre class="text">${artifact.testParser}</pre></details>
 </section>
 <section id="specification"><h2>The solver's specification, as the solver saw it</h2>${
-      view.solverPrompt.ok
+      view.solverPrompt.status === "rebuilt"
         ? html`<pre class="text prompt">${view.solverPrompt.text}</pre>`
         : html`<p class="warning">The prompt cannot be rebuilt: ${view.solverPrompt.error}</p>`
     }</section>

@@ -25,7 +25,7 @@ export interface ArtifactView {
   stored: StoredArtifact;
   validations: { environment: string; report: ValidationReport; createdAt: string }[];
   /** The prompt the solver received, or why it could not be rebuilt. */
-  solverPrompt: { ok: true; text: string } | { ok: false; error: string };
+  solverPrompt: { status: "rebuilt"; text: string } | { status: "failed"; error: string };
   steps: { runId: string; stepIndex: number; episodeId: string | null }[];
   groups: GroupView[];
   parent: { id: string; strategy: string } | null;
@@ -49,9 +49,9 @@ export function artifactView(store: SqliteStore, id: ArtifactId): ArtifactView |
   let solverPrompt: ArtifactView["solverPrompt"];
   try {
     const specification = unwrapDiff(reverseDiff(stored.artifact.testWeakenDiff), "test_weaken.diff");
-    solverPrompt = { ok: true, text: renderSolverPrompt(specification, SOLVER_WORKDIR) };
+    solverPrompt = { status: "rebuilt", text: renderSolverPrompt(specification, SOLVER_WORKDIR) };
   } catch (error) {
-    solverPrompt = { ok: false, error: errorMessage(error) };
+    solverPrompt = { status: "failed", error: errorMessage(error) };
   }
   const groups = (
     store.db

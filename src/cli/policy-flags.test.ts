@@ -3,11 +3,12 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startScriptedModelServer } from "../../test/support/scripted-model-server.js";
 import { makeTempDir } from "../../test/support/tmp.js";
+import { apiKeyFrom, createPolicy } from "../compose/index.js";
 import type { OpenaiPolicyConfig } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { agentExtrasFrom, apiKeyFrom, createPolicy, policyConfigFrom } from "./policy-factory.js";
+import { agentExtrasFrom, policyConfigFrom } from "./policy-flags.js";
 
-const temp = makeTempDir("policy-factory-");
+const temp = makeTempDir("policy-flags-");
 afterAll(() => temp.remove());
 
 describe("policyConfigFrom", () => {

@@ -1,11 +1,10 @@
-// Builds the policy a command plays with: `builtin` (default), `builtin-demo` (the built-in policy replayed as
-// tool-call episodes) or `openai`, from flags, then environment variables, then the `policy` section of a YAML
-// config file. Shared by propose, solve, run and eval.
+// The policy flags every playing command shares, and the policy configuration they give: `builtin` (default),
+// `builtin-demo` (the built-in policy replayed as tool-call episodes) or `openai`, from flags, then environment
+// variables, then the `policy` section of a YAML config file.
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
-import { createAgentPolicy } from "../agent/index.js";
-import { createBuiltinDemonstrator, createBuiltinPolicy } from "../builtin/index.js";
+import type { AgentExtras } from "../compose/policy.js";
 import {
   CALL_FORMATS,
   type CallFormatOption,
@@ -13,15 +12,14 @@ import {
   INFERENCE_KINDS,
   type InferenceKind,
   loadConfig,
+  mergeLayers,
+  modelPolicyDefault,
   POLICY_KINDS,
   type PolicyConfig,
   type PolicyKind,
 } from "../config/index.js";
-import { openaiPolicySchema, type SamplingConfig } from "../config/schema.js";
+import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
-import { createModelClient, createTitoClient, type ModelClientOptions } from "../model/index.js";
-import type { ModelClient } from "../ports/model.js";
-import type { Policy } from "../ports/policy.js";
 import { numberFlag, onOffFlag, positiveIntegerFlag } from "./flags.js";
 
 export type { CallFormatOption, InferenceKind } from "../config/index.js";
@@ -46,15 +44,6 @@ export interface PolicyFlags {
   config?: string;
 }
 
-/** The openai settings that are not part of the run config's policy section. */
-export interface AgentExtras {
-  callFormat?: CallFormatOption;
-  /** Directory for one JSONL trajectory file per episode. */
-  trajectoryDir?: string;
-  /** Version written into episodes and samples (a trainer's policy version); default the prompt version. */
-  version?: string;
-}
-
 export function addPolicyOptions(
   command: Command,
   configHelp = "YAML config file; its policy and thresholds sections apply",
@@ -71,17 +60,23 @@ export function addPolicyOptions(
     .option("--model <name>", "model name sent to the server [SWE_SELFPLAY_MODEL]")
     .option(
       "--call-format <format>",
-      "native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | json (hermes, or JSON call objects as small models write them) | text (<tool: NAME> blocks) [native]",
+      `native (server-parsed tool calls) | hermes (<tool_call> blocks parsed here) | json (hermes, or JSON call objects as small models write them) | text (<tool: NAME> blocks) [${modelPolicyDefault("callFormat")}]`,
     )
     .option(
       "--inference <kind>",
-      "openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [openai-chat]",
+      `openai-chat (chat completions) | vllm | sglang (token-in/token-out, one exact sample per episode) [${modelPolicyDefault("inference.kind")}]`,
     )
-    .option("--max-turns <n>", "model calls per episode")
-    .option("--context-tokens <n>", "context budget of an episode, tokens [32768]")
-    .option("--max-tokens <n>", "completion tokens per model call [4096]")
-    .option("--temperature <x>", "sampling temperature [1]")
-    .option("--top-p <x>", "nucleus sampling top-p [0.95]")
+    .option("--max-turns <n>", `model calls per episode [${modelPolicyDefault("maxTurns")}]`)
+    .option(
+      "--context-tokens <n>",
+      `context budget of an episode, tokens [${modelPolicyDefault("contextWindow")}]`,
+    )
+    .option(
+      "--max-tokens <n>",
+      `completion tokens per model call [${modelPolicyDefault("sampling.maxTokens")}]`,
+    )
+    .option("--temperature <x>", `sampling temperature [${modelPolicyDefault("sampling.temperature")}]`)
+    .option("--top-p <x>", `nucleus sampling top-p [${modelPolicyDefault("sampling.topP")}]`)
     .option("--top-k <n>", "top-k (not sent unless given)")
     .option("--min-p <x>", "min-p (not sent unless given)")
     .option(
@@ -90,9 +85,12 @@ export function addPolicyOptions(
     )
     .option(
       "--seeds <on|off>",
-      "send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [on]",
+      `send each request a seed derived from its step: on | off (for servers that fail on seeded requests) [${modelPolicyDefault("sampling.seeds") ? "on" : "off"}]`,
     )
-    .option("--tool-choice <choice>", "tool_choice sent with the tools: auto | required | none | omit [auto]")
+    .option(
+      "--tool-choice <choice>",
+      `tool_choice sent with the tools: auto | required | none | omit [${modelPolicyDefault("toolChoice")}]`,
+    )
     .option("--config <file>", configHelp);
 }
 
@@ -200,14 +198,28 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       "policy-incomplete",
       `the openai policy${selectedBy(flags, fromFile?.kind, env)} needs a server and a model: pass --base-url and --model, set SWE_SELFPLAY_BASE_URL and SWE_SELFPLAY_MODEL, or give them in the config file's policy section`,
     );
-  const fileSampling = file?.sampling;
-  const sampling: Partial<SamplingConfig> = {
-    ...fileSampling,
-    // The older top-level keys win over the sampling section when a file gives them.
-    ...(file?.temperature === undefined ? {} : { temperature: file.temperature }),
-    ...(file?.topP === undefined ? {} : { topP: file.topP }),
-    ...(file?.maxTokens === undefined ? {} : { maxTokens: file.maxTokens }),
-    ...defined({
+  // The file's section (its older top-level sampling keys moved where they now live), then the environment,
+  // then the flags; the schema fills in every default.
+  const fileLayer = file && {
+    ...file,
+    temperature: undefined,
+    topP: undefined,
+    maxTokens: undefined,
+    sampling: mergeLayers(file.sampling, {
+      temperature: file.temperature,
+      topP: file.topP,
+      maxTokens: file.maxTokens,
+    }),
+  };
+  const flagsLayer = {
+    baseUrl: flags.baseUrl,
+    model: flags.model,
+    toolChoice: flags.toolChoice,
+    maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns"),
+    callFormat: callFormatFrom(flags),
+    inference: { kind: inferenceFrom(flags) },
+    contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens"),
+    sampling: {
       maxTokens: positiveIntegerFlag(flags.maxTokens, "--max-tokens"),
       temperature: numberFlag(flags.temperature, "--temperature"),
       topP: numberFlag(flags.topP, "--top-p"),
@@ -215,33 +227,19 @@ export function policyConfigFrom(flags: PolicyFlags, env: NodeJS.ProcessEnv = pr
       minP: numberFlag(flags.minP, "--min-p"),
       extraBody: extraBodyFrom(flags.extraBody),
       seeds: onOffFlag(flags.seeds, "--seeds"),
-    }),
+    },
   };
-  // Only what a layer gives: the schema fills in every default.
-  const inferenceKind = inferenceFrom(flags) ?? file?.inference.kind;
-  const parsed = openaiPolicySchema.safeParse({
-    kind: "openai",
-    baseUrl,
-    model,
-    sampling,
-    ...defined({
-      apiKeyEnv: file?.apiKeyEnv,
-      toolChoice: flags.toolChoice ?? file?.toolChoice,
-      maxTurns: positiveIntegerFlag(flags.maxTurns, "--max-turns") ?? file?.maxTurns,
-      callFormat: callFormatFrom(flags) ?? file?.callFormat,
-      inference:
-        file?.inference || inferenceKind ? defined({ ...file?.inference, kind: inferenceKind }) : undefined,
-      contextWindow: positiveIntegerFlag(flags.contextTokens, "--context-tokens") ?? file?.contextWindow,
-      requestTimeoutMs: file?.requestTimeoutMs,
-    }),
-  });
+  const parsed = openaiPolicySchema.safeParse(
+    mergeLayers(
+      fileLayer,
+      { baseUrl: env.SWE_SELFPLAY_BASE_URL, model: env.SWE_SELFPLAY_MODEL },
+      flagsLayer,
+      { kind: "openai" },
+    ),
+  );
   if (!parsed.success)
     throw new InputError("bad-flag", `the openai policy settings are invalid: ${formatIssues(parsed.error)}`);
   return parsed.data;
-}
-
-function defined<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function extraBodyFrom(value: string | undefined): Record<string, unknown> | undefined {
@@ -283,80 +281,4 @@ function inferenceFrom(flags: PolicyFlags): InferenceKind | undefined {
 export function agentExtrasFrom(flags: PolicyFlags): AgentExtras {
   const callFormat = callFormatFrom(flags);
   return callFormat === undefined ? {} : { callFormat };
-}
-
-/** The API key: SWE_SELFPLAY_API_KEY, else the variable the config names, else OPENAI_API_KEY. */
-export function apiKeyFrom(config: PolicyConfig, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (config.kind !== "openai") return undefined;
-  return env.SWE_SELFPLAY_API_KEY ?? env[config.apiKeyEnv] ?? env.OPENAI_API_KEY;
-}
-
-type OpenaiPolicyConfig = Extract<PolicyConfig, { kind: "openai" }>;
-
-/** The one place a model client is chosen: chat completions, or token-in/token-out for vLLM and SGLang. */
-const MODEL_CLIENTS: Record<
-  InferenceKind,
-  (model: ModelClientOptions, inference: OpenaiPolicyConfig["inference"]) => ModelClient
-> = {
-  "openai-chat": (model) => createModelClient(model),
-  vllm: (model, inference) => titoClient("vllm", model, inference),
-  sglang: (model, inference) => titoClient("sglang", model, inference),
-};
-
-function titoClient(
-  engine: "vllm" | "sglang",
-  model: ModelClientOptions,
-  inference: OpenaiPolicyConfig["inference"],
-): ModelClient {
-  return createTitoClient({
-    ...model,
-    engine,
-    ...(inference.tokenizerUrl ? { tokenizerUrl: inference.tokenizerUrl } : {}),
-  });
-}
-
-/** Characters of one observation a demonstration keeps (head and tail), so an episode fits a 4096-token context. */
-const DEMONSTRATION_OBSERVATION_CHARS = 2_000;
-
-export function createPolicy(
-  config: PolicyConfig,
-  extras: AgentExtras = {},
-  env: NodeJS.ProcessEnv = process.env,
-): Policy {
-  const budget = config.kind !== "openai" && config.testRunBudget !== undefined;
-  if (config.kind === "builtin")
-    return createBuiltinPolicy(budget ? { testRunBudget: config.testRunBudget } : {});
-  if (config.kind === "builtin-demo")
-    return createAgentPolicy({
-      demonstrator: createBuiltinDemonstrator(budget ? { testRunBudget: config.testRunBudget } : {}),
-      modelName: "builtin-demo",
-      // Short observations: demonstrations train small models with small contexts.
-      limits: { maxTurns: 40, maxObservationChars: DEMONSTRATION_OBSERVATION_CHARS },
-      trajectoryDir: extras.trajectoryDir,
-      ...(extras.version === undefined ? {} : { version: extras.version }),
-    });
-  const model = {
-    baseUrl: config.baseUrl,
-    apiKey: apiKeyFrom(config, env),
-    model: config.model,
-    // An older file's top-level keys may be all there is (a config loaded without policyConfigFrom).
-    temperature: config.temperature ?? config.sampling.temperature,
-    topP: config.topP ?? config.sampling.topP,
-    maxTokens: config.maxTokens ?? config.sampling.maxTokens,
-    topK: config.sampling.topK,
-    minP: config.sampling.minP,
-    extraBody: config.sampling.extraBody,
-    sendSeeds: config.sampling.seeds,
-    toolChoice: config.toolChoice,
-    requestTimeoutMs: config.requestTimeoutMs,
-  };
-  const client = MODEL_CLIENTS[config.inference.kind](model, config.inference);
-  return createAgentPolicy({
-    client,
-    modelName: config.model,
-    limits: { maxTurns: config.maxTurns, maxContextTokens: config.contextWindow },
-    callFormat: extras.callFormat ?? config.callFormat,
-    trajectoryDir: extras.trajectoryDir,
-    ...(extras.version === undefined ? {} : { version: extras.version }),
-  });
 }

@@ -1,7 +1,13 @@
 // The composition root: the one place that picks adapters (SQLite store, sandbox backends, policies) for
 // what a configuration names, and hands them to the self-play code, which sees only ports.
 import { codeModelTestLocator } from "../builtin/index.js";
-import { formatIssues, type SelfPlayConfig } from "../config/index.js";
+import {
+  formatIssues,
+  mergeLayers,
+  type PolicyConfig,
+  SERVICE_CALL_FORMATS,
+  type SelfPlayConfig,
+} from "../config/index.js";
 import { openaiPolicySchema } from "../config/schema.js";
 import { InputError } from "../errors.js";
 import {
@@ -17,8 +23,9 @@ import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../se
 import type { PolicyChoice } from "../serve/index.js";
 import { openSqliteStore, openStore, type SqliteStore, type Store } from "../store/index.js";
 import { createValidator, type Validator, type ValidatorOptions } from "../validation/index.js";
-import { createPolicy } from "./policy-factory.js";
+import { createPolicy } from "./policy.js";
 
+export { type AgentExtras, apiKeyFrom, createPolicy, serverTokenizer } from "./policy.js";
 export { codeModelTestLocator, openSqliteStore, openStore };
 
 export interface ConfiguredRunOptions extends Omit<RunSelfPlayOptions, "store" | "sandboxes" | "policy"> {
@@ -84,46 +91,52 @@ export async function runConfiguredEvaluation(
 }
 
 /**
- * The service's policy for one role of one step: the built-in policy, or the agent against the inference
- * server the request names, with the configuration's agent settings and the request's sampling.
+ * The service's policy configuration for one role of one step: the built-in policy, or the agent against the
+ * inference server the request names, the request's settings layered over the configuration's.
  */
-export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Policy {
+export function servicePolicyConfig(config: SelfPlayConfig, choice: PolicyChoice): PolicyConfig {
   const base = config.policy;
-  if (choice.inference.kind === "builtin")
-    return createPolicy(base.kind === "builtin" ? base : { kind: "builtin" });
+  if (choice.inference.kind === "builtin") return base.kind === "builtin" ? base : { kind: "builtin" };
   const { inference, sampling } = choice;
   const file = base.kind === "openai" ? base : undefined;
-  // The request's settings over the configuration's; the schema fills in every default.
-  const parsed = openaiPolicySchema.safeParse({
+  // What the service's configuration gives a model policy; the request names the server, model and format.
+  const configured = file && {
+    sampling: file.sampling,
+    apiKeyEnv: file.apiKeyEnv,
+    toolChoice: file.toolChoice,
+    maxTurns: file.maxTurns,
+    contextWindow: file.contextWindow,
+    requestTimeoutMs: file.requestTimeoutMs,
+  };
+  const request = {
     kind: "openai",
     baseUrl: inference.base_url,
     model: inference.model,
     sampling: {
-      ...file?.sampling,
-      ...(sampling?.max_tokens === undefined ? {} : { maxTokens: sampling.max_tokens }),
-      ...(sampling?.temperature === undefined ? {} : { temperature: sampling.temperature }),
-      ...(sampling?.top_p === undefined ? {} : { topP: sampling.top_p }),
-      ...(sampling?.top_k === undefined ? {} : { topK: sampling.top_k }),
-      ...(sampling?.min_p === undefined ? {} : { minP: sampling.min_p }),
+      maxTokens: sampling?.max_tokens,
+      temperature: sampling?.temperature,
+      topP: sampling?.top_p,
+      topK: sampling?.top_k,
+      minP: sampling?.min_p,
     },
-    callFormat: inference.tool_call_format ?? (inference.kind === "openai-chat" ? "native" : "hermes"),
+    callFormat: inference.tool_call_format ?? SERVICE_CALL_FORMATS[inference.kind],
     inference: { kind: inference.kind },
-    ...withoutUndefined({
-      apiKeyEnv: inference.api_key_env ?? file?.apiKeyEnv,
-      toolChoice: file?.toolChoice,
-      maxTurns: file?.maxTurns,
-      contextWindow: file?.contextWindow,
-      requestTimeoutMs: file?.requestTimeoutMs,
-    }),
-  });
+    apiKeyEnv: inference.api_key_env,
+  };
+  // The schema fills in every default.
+  const parsed = openaiPolicySchema.safeParse(mergeLayers(configured, request));
   if (!parsed.success)
     throw new InputError(
       "bad-inference",
       `the ${choice.role}'s inference settings are invalid: ${formatIssues(parsed.error)}`,
     );
-  return createPolicy(parsed.data, { version: choice.policyVersion });
+  return parsed.data;
 }
 
-function withoutUndefined<T extends Record<string, unknown>>(record: T): Partial<T> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as Partial<T>;
+/** The service's policy for one role of one step (servicePolicyConfig's), recording the request's version. */
+export function servicePolicy(config: SelfPlayConfig, choice: PolicyChoice): Policy {
+  const policyConfig = servicePolicyConfig(config, choice);
+  return policyConfig.kind === "builtin"
+    ? createPolicy(policyConfig)
+    : createPolicy(policyConfig, { version: choice.policyVersion });
 }
