@@ -40,7 +40,9 @@ def main() -> None:
         return out
 
     with tempfile.TemporaryDirectory() as out_dir:
-        config = trl.GRPOConfig(output_dir=out_dir, per_device_train_batch_size=3, num_generations=3, max_steps=1,
+        # One sequence per forward pass (the step's samples are thousands of tokens), three per optimizer step.
+        config = trl.GRPOConfig(output_dir=out_dir, per_device_train_batch_size=1, gradient_accumulation_steps=3,
+                                num_generations=3, max_steps=1,
                                 max_completion_length=args.max_tokens, learning_rate=1e-2, logging_steps=1,
                                 report_to=[], use_cpu=True, bf16=False, save_strategy="no", seed=1)
         trainer = trl.GRPOTrainer(model=args.model_dir, reward_funcs=ssr_solver_reward, rollout_func=recording,
