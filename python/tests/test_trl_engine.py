@@ -26,7 +26,8 @@ def test_trl_trains_a_grpo_step_on_a_self_play_steps_samples_and_rewards(tmp_pat
 
     def samples(body, step):
         proposer = record(f"{step}p-s0", role="proposer", group_id=f"{step}-proposer", reward=0.3, prompt=4, sampled=3)
-        solvers = [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward, prompt=5, sampled=4)
+        # Different completions: identical ones with opposite advantages would cancel out exactly.
+        solvers = [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward, prompt=5, sampled=4 + 2 * i)
                    for i, reward in enumerate([1.0, -1.0])]
         return [proposer, *solvers]
 
