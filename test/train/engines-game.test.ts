@@ -6,7 +6,8 @@
 // - verifiers' own `vf-eval` over the environment package python/environments/swe_selfplay_env, with vLLM
 //   as the model under evaluation: the rollout's reward is the step's solve rate.
 // One vLLM server for both (the machine lock in test/support/vllm-server.ts serialises real vLLM tests). Tiny
-// on purpose: group size 2, two turns, 48 sampled tokens per turn, one step each.
+// on purpose: group size 2, two turns, 48 sampled tokens per turn, one step each. Still slow: the TRL step took
+// 15 minutes on a shared 2-core machine (the backward pass over samples of a few thousand tokens), vf-eval 1.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
