@@ -23,6 +23,10 @@ matplotlib_version=3.10.8
 # TRL's GRPOTrainer with its rollout_func, for the TRL adapter (python/tests/test_trl_engine.py).
 trl_version=1.16.0
 pytest_version=8.4.2
+# verifiers with its classic environment API (load_environment, MultiTurnEnv, Rubric, vf-eval), for the
+# environment package python/environments/swe_selfplay_env (test/train/engines-game.test.ts). 0.4 dropped that
+# API for its v1 stack. Installed with its dependencies, none of which replaces torch or transformers.
+verifiers_version=0.3.1
 # What verl's agent loop module imports beyond torch, transformers, numpy and pydantic (verl itself is
 # installed without dependencies: it pins an older transformers than the vLLM venv's).
 # Ray (pinned here) is also what swe_selfplay.ray and its multi-node test (test/ray) run on.
@@ -63,6 +67,14 @@ if [ ! -f "$floor/.ready" ]; then
   "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q install --no-deps --target "$floor" \
     "verl==$verl_floor_version"
   touch "$floor/.ready"
+fi
+
+# Added to a venv made before verifiers was part of it, so that an existing venv need not be rebuilt.
+if [ ! -f "$venv/.verifiers-$verifiers_version" ]; then
+  log "installing verifiers $verifiers_version"
+  "$venv/bin/python" -m pip --disable-pip-version-check --no-input -q install "verifiers==$verifiers_version"
+  "$venv/bin/python" -c 'import torch, transformers, verifiers as vf; vf.MultiTurnEnv' >&2
+  touch "$venv/.verifiers-$verifiers_version"
 fi
 
 env_file="$cache/trainer.env"

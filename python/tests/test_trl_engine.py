@@ -26,7 +26,8 @@ def test_trl_trains_a_grpo_step_on_a_self_play_steps_samples_and_rewards(tmp_pat
 
     def samples(body, step):
         proposer = record(f"{step}p-s0", role="proposer", group_id=f"{step}-proposer", reward=0.3, prompt=4, sampled=3)
-        solvers = [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward, prompt=5, sampled=4)
+        # Different completions: identical ones with opposite advantages would cancel out exactly.
+        solvers = [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward, prompt=5, sampled=4 + 2 * i)
                    for i, reward in enumerate([1.0, -1.0])]
         return [proposer, *solvers]
 
@@ -54,3 +55,31 @@ def test_trl_trains_a_grpo_step_on_a_self_play_steps_samples_and_rewards(tmp_pat
     # TRL's own record of the rewards it trained on: the solvers' 1 and -1 (the proposer is left out).
     assert logged["rewards/ssr_solver_reward/mean"] == pytest.approx(0.0)
     assert logged["reward_std"] > 0
+
+
+def test_trl_rollout_plays_solver_only_steps_with_the_given_sampling():
+    """The built-in proposer breaks the code, the model only solves: the step's solvers fill the first copies and
+    the last copy (no proposer sample) is a masked repeat; the sampling goes with the step."""
+    from types import SimpleNamespace
+
+    from swe_selfplay.adapters.trl import SsrRollout
+
+    def samples(body, step):
+        return [record(f"{step}s{i}-s0", group_id=f"{step}-solvers", reward=reward) for i, reward in enumerate([1.0, -1.0])]
+
+    service = StandInService(samples_for=samples)
+    try:
+        served = {"kind": "vllm", "base_url": "http://127.0.0.1:8000/v1", "model": "policy"}
+        rollout = SsrRollout(services=[service.url], group_size=2, inference=served, solver_only=True,
+                             sampling={"max_tokens": 48, "temperature": 0.7})
+        out = rollout(["p"] * 3, SimpleNamespace(num_generations=3, state=SimpleNamespace(global_step=4)))
+    finally:
+        service.close()
+    [post] = service.posts
+    assert post["inference"] == {"kind": "builtin"}
+    assert post["solver_inference"] == served
+    assert post["sampling"] == {"max_tokens": 48, "temperature": 0.7}
+    assert post["policy_step"] == 4
+    assert out["swe_selfplay_role"] == ["solver", "solver", "repeat"]
+    assert out["swe_selfplay_reward"][:2] == [1.0, -1.0]
+    assert out["env_mask"][2] == [0]

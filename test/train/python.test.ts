@@ -2,7 +2,7 @@
 // the rollout directory reader, the service client against a stand-in speaking the service's HTTP contract,
 // advantages, staleness, the PPO-clip loss, a LoRA policy on a tiny real model, and the engine adapters:
 // verl through its own AgentLoopWorker (on its newest and its oldest supported version), slime (stand-in
-// Sample), and TRL's GRPOTrainer training one step.
+// Sample), TRL's GRPOTrainer training one step, and the verifiers environment package under verifiers.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectRoot, runProgram } from "../support/cli.js";

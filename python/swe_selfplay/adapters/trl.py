@@ -15,6 +15,10 @@ the proposer, a repeat and a failed step's stand-ins, which TRL leaves out of th
 advantage 0. (A single proposer per step has no baseline within its group; the proposer is trained by the
 engines that can group it across steps: the reference trainer, verl with `regroup`, slime.)
 
+`solver_only=True` has the service's built-in proposer break the code and the model only solve: the step's
+G solver samples fill the first G copies and the last is a masked repeat. `sampling` (max_tokens,
+temperature, top_p, ...) is sent with every step.
+
 The inference server must serve the weights TRL trains (e.g. vLLM with the LoRA adapter TRL saves loaded
 under a new name each step); `policy_step` is TRL's `state.global_step`."""
 
@@ -32,9 +36,10 @@ class SsrRollout:
 
     def __init__(self, services: list[str], inference: dict[str, Any], group_size: int = 7,
                  environment: str | None = None, strategy: str | None = None, run_name: str | None = None,
-                 pad_token_id: int = 0):
+                 pad_token_id: int = 0, solver_only: bool = False, sampling: dict[str, Any] | None = None):
         self.steps = SharedSteps(StepSettings(services=list(services), inference=dict(inference),  # type: ignore[arg-type]
                                               group_size=group_size, environment=environment, strategy=strategy,
+                                              solver_only=solver_only, sampling=dict(sampling or {}),
                                               run_name=run_name or unique_run_name("trl")))
         self.model = str(inference.get("model", "policy"))
         self.pad = pad_token_id
