@@ -159,22 +159,29 @@ export class CommandCgroup {
     }
   }
 
-  /** Removes the group directories; a group with members left is killed first. */
-  remove(): void {
+  /** Removes the group directories; a group with members left is killed first. True when all are gone. */
+  remove(): boolean {
+    let removed = true;
     for (const directory of this.directories) {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        try {
-          rmdirSync(directory);
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") break;
-          if (code !== "EBUSY") break;
-          this.killAll();
-          sleepSync(2);
-        }
+      removed = this.removeDirectory(directory) && removed;
+    }
+    return removed;
+  }
+
+  private removeDirectory(directory: string): boolean {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      try {
+        rmdirSync(directory);
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return true;
+        if (code !== "EBUSY") return false;
+        this.killAll();
+        sleepSync(2);
       }
     }
+    return false;
   }
 }
 
