@@ -8,7 +8,13 @@ import { InputError } from "../../errors.js";
 import { isLoopback, parseListen } from "../../http/index.js";
 import { createLogger } from "../../log.js";
 import { createService, EvaluationJobs, startService } from "../../serve/index.js";
-import { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } from "../compose.js";
+import {
+  codeModelTestLocator,
+  openConfiguredSandboxes,
+  openSqliteStore,
+  servicePolicy,
+  warnOfLeftovers,
+} from "../compose.js";
 import { checkEnvironmentDirectories, defaultEnvironment, environmentsFrom } from "../environments.js";
 import { collect } from "../flags.js";
 
@@ -103,6 +109,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     await evaluations.close();
     await service.close();
     await sandboxes.close();
+    warnOfLeftovers(sandboxes);
     store.close();
   };
   let running: Awaited<ReturnType<typeof startService>>;
