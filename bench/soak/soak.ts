@@ -7,10 +7,11 @@
 // nothing the soak's services started is left: processes, mounts, control groups, containers, temporary
 // files. Used by bench/soak/run.ts (minutes, seed, figures) and by the 3-minute test in CI.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { LABELS, parseOwner } from "../../src/sandbox/docker/ownership.js";
+import { markedProcesses } from "../../src/sandbox/local/launcher-marker.js";
 import { runInvariantViolations } from "../../src/selfplay/invariants.js";
 import { isFinished } from "../../src/selfplay/step-state.js";
 import { listServiceSteps, openSqliteStore } from "../../src/store/index.js";
@@ -349,7 +350,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         problems.push(`request ${requestId} is done without a result`);
     }
     problems.push(...storeProblems(store, accepted, deliveries));
-    const leaked = await leftovers({ owners, runtimeDirectory, tmpfs, slowDisk, environment });
+    const leaked = await leftovers({ owners, runtimeDirectory, tmpfs, slowDisk, environment, problems });
     for (const [kind, count] of Object.entries(leaked))
       if (count > 0) problems.push(`leaked ${kind}: ${count}`);
     const resources = (statsAtEnd?.body as { resources?: Record<string, number> } | undefined)?.resources;
@@ -424,15 +425,21 @@ async function leftovers(scope: {
   tmpfs: string;
   slowDisk: SlowDisk;
   environment: { TMPDIR: string };
+  problems: string[];
 }): Promise<Record<string, number>> {
   // The exit hook and the next start's sweeps run asynchronously a little after a stop: give them a moment.
   let view = systemView({ owners: scope.owners, runtimeDirectory: scope.runtimeDirectory });
-  for (let waited = 0; waited < 10_000 && view.markedProcesses + view.cgroups > 0; waited += 500) {
+  const busy = () => view.markedProcesses + view.cgroups + scope.slowDisk.members().length > 0;
+  for (let waited = 0; waited < 15_000 && busy(); waited += 500) {
     await sleep(500);
     view = systemView({ owners: scope.owners, runtimeDirectory: scope.runtimeDirectory });
   }
   return {
-    processes: view.markedProcesses + scope.slowDisk.members().length,
+    sandboxProcesses: describeProcesses(
+      markedProcesses((_tag, owner) => scope.owners.includes(owner)).map((entry) => entry.pid),
+      scope.problems,
+    ),
+    serviceProcesses: describeProcesses(scope.slowDisk.members(), scope.problems),
     mounts: view.mounts,
     cgroups: view.cgroups,
     containers: await ownContainers(scope.owners),
@@ -440,6 +447,20 @@ async function leftovers(scope: {
     // tsx keeps its compile cache in the temporary directory (the service runs through tsx here): not ours.
     temporaryFiles: readdirSync(scope.environment.TMPDIR).filter((name) => !name.startsWith("tsx-")).length,
   };
+}
+
+/** Counts processes left behind and names them in the problems. */
+function describeProcesses(pids: number[], problems: string[]): number {
+  for (const pid of pids) {
+    let command = "?";
+    try {
+      command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim().slice(0, 200);
+    } catch {
+      // gone meanwhile
+    }
+    problems.push(`left behind: ${pid} ${command}`);
+  }
+  return pids.length;
 }
 
 /** Containers labelled as owned by one of these processes. */

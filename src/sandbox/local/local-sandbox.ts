@@ -18,7 +18,7 @@ import {
   type SandboxBaseParts,
 } from "../sandbox-base.js";
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
-import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
+import { type CgroupSupport, CommandCgroup, removeWhenEmpty } from "./cgroups.js";
 import { execute, killLauncherGroup } from "./execute.js";
 import { GO_CACHE_PATH } from "./go-build-cache.js";
 import type { Workspace } from "./workspace.js";
@@ -88,7 +88,7 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
         killTree,
       });
     } finally {
-      if (cgroup?.remove()) releaseCgroup?.();
+      if (cgroup) removeWhenEmpty(cgroup, () => releaseCgroup?.());
     }
   }
 
