@@ -317,7 +317,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     while (inFlight.size > 0 && Date.now() < drainUntil) await Promise.race([...inFlight, sleep(5_000)]);
     if (inFlight.size > 0) problems.push(`${inFlight.size} request(s) still in flight after the drain`);
     const seconds = Math.round((Date.now() - startedAt) / 1000);
-    const statsAtEnd = await attempt(() => call(`${url()}/v1/stats`));
+    // What the steps held is freed as they end, a control group held by a dying process a little later.
+    let resources: Record<string, number> | undefined;
+    for (let waited = 0; waited <= 30_000; waited += 1_000) {
+      const stats = await attempt(() => call(`${url()}/v1/stats`));
+      resources = (stats?.body as { resources?: Record<string, number> } | undefined)?.resources;
+      if (
+        resources &&
+        Object.entries(resources).every(([kind, count]) => kind === "containers" || count === 0)
+      )
+        break;
+      await sleep(1_000);
+    }
     stopping = true;
     const exitCode = await serve!.stop();
     serve = undefined;
@@ -353,7 +364,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const leaked = await leftovers({ owners, runtimeDirectory, tmpfs, slowDisk, environment, problems });
     for (const [kind, count] of Object.entries(leaked))
       if (count > 0) problems.push(`leaked ${kind}: ${count}`);
-    const resources = (statsAtEnd?.body as { resources?: Record<string, number> } | undefined)?.resources;
     for (const [kind, count] of Object.entries(resources ?? {}))
       if (kind !== "containers" && count !== 0)
         problems.push(`/v1/stats after the drain: ${kind} = ${count}`);
