@@ -111,10 +111,19 @@ export function usedBytes(path: string): number {
 
 /** Fills the file system at `directory` to the last 64 KiB; the returned function frees it again. */
 export function fillFilesystem(directory: string): () => void {
-  const stats = statfsSync(directory);
-  const free = stats.bavail * stats.bsize - 64 * 1024;
   const file = join(directory, `soak-fill-${process.pid}`);
-  if (free > 0) execFileSync("fallocate", ["-l", String(free), file]);
+  // Sandboxes write meanwhile: what was free a moment ago may not be; then ask for a little less.
+  for (let margin = 64 * 1024; margin < 256 * 1024 ** 2; margin *= 4) {
+    const stats = statfsSync(directory);
+    const free = stats.bavail * stats.bsize - margin;
+    if (free <= 0) break;
+    try {
+      execFileSync("fallocate", ["-l", String(free), file], { stdio: "ignore" });
+      break;
+    } catch {
+      rmSync(file, { force: true });
+    }
+  }
   return () => rmSync(file, { force: true });
 }
 

@@ -302,7 +302,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       for (const fault of schedule) {
         const wait = startedAt + fault.atMs - Date.now();
         if (wait > 0) await sleep(wait);
-        const done = await inject(fault.kind);
+        const done = await inject(fault.kind).catch((error: unknown) => {
+          problems.push(`the ${fault.kind} fault failed: ${String(error)}`);
+          return undefined;
+        });
         if (done) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
         log(`${Math.round((Date.now() - startedAt) / 1000)}s fault ${fault.kind}: ${done ?? "not injected"}`);
       }
