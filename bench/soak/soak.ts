@@ -67,6 +67,9 @@ export interface SoakReport {
   problems: string[];
 }
 
+/** Soaks started by this process: each gets a blkio group of its own (a baseline runs beside a soak). */
+let soaks = 0;
+
 const SANDBOX_LIMITS = { pids: 256, memoryBytes: 768 * 1024 ** 2 };
 const TMPFS_MIB = 1024;
 
@@ -82,7 +85,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? (() => {});
   const scratch = makeTempDir("swe-selfplay-soak-");
   const temporary = ownTemporaryFilesystem(join(scratch.path, "tmpfs"), TMPFS_MIB);
-  const slowDisk = new SlowDisk(`swe-selfplay-soak-${process.pid}`, scratch.path);
+  const slowDisk = new SlowDisk(`swe-selfplay-soak-${process.pid}-${++soaks}`, scratch.path);
   const problems: string[] = [];
   const skipped: string[] = [];
   let serve: ServeProcess | undefined;
