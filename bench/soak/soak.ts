@@ -185,7 +185,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     const submit = async (requestId: string): Promise<string> => {
       for (;;) {
-        const answer = await attempt(() => call(`${url()}/v1/steps`, { body: bodies.get(requestId) }));
+        const answer = await attempt(() =>
+          call(`${url()}/v1/steps`, { body: bodies.get(requestId), signal: AbortSignal.timeout(60_000) }),
+        );
         if (answer && (answer.status === 202 || answer.status === 200)) {
           const stepId = answer.body.step_id as string;
           const known = accepted.get(requestId);
@@ -234,7 +236,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         seen.push(delivery);
         deliveries.set(requestId, seen);
         for (;;) {
-          const acked = await attempt(() => call(`${url()}/v1/steps/${stepId}/ack`, { method: "POST" }));
+          const acked = await attempt(() =>
+            call(`${url()}/v1/steps/${stepId}/ack`, { method: "POST", signal: AbortSignal.timeout(60_000) }),
+          );
           if (acked && (acked.status === 200 || acked.status === 410)) break;
           await sleep(500);
         }
