@@ -16,8 +16,9 @@ import {
   type EvaluationResult,
   runEvaluation,
 } from "../eval/index.js";
+import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
-import type { SandboxBackend } from "../ports/sandbox.js";
+import { RESOURCE_KINDS, type SandboxBackend } from "../ports/sandbox.js";
 import { type OpenSandboxesOptions, openSandboxes, type SandboxRouter } from "../sandbox/index.js";
 import { type RunSelfPlayOptions, runSelfPlay, type SelfPlayResult } from "../selfplay/index.js";
 import type { PolicyChoice } from "../serve/index.js";
@@ -65,9 +66,24 @@ export async function runConfiguredSelfPlay(
     const testLocator = options.testLocator ?? codeModelTestLocator;
     return await runSelfPlay(config, { ...options, policy, store, sandboxes, testLocator });
   } finally {
-    if (!options.sandboxes) await sandboxes.close();
+    if (!options.sandboxes) {
+      await sandboxes.close();
+      warnOfLeftovers(sandboxes);
+    }
     if (!options.store) store.close();
   }
+}
+
+/** Says what the sandboxes still hold after they were closed (by their own account): each is a leak. */
+export function warnOfLeftovers(sandboxes: SandboxBackend): void {
+  const held = sandboxes.resources?.();
+  if (!held) return;
+  const left = RESOURCE_KINDS.filter((kind) => held[kind] > 0);
+  if (left.length > 0)
+    createLogger("sandbox").warn(
+      "sandbox resources still held after close",
+      Object.fromEntries(left.map((kind) => [kind, held[kind]])),
+    );
 }
 
 /** Runs an evaluation with the store and policy given and the sandboxes the environments need. */

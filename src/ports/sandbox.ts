@@ -103,6 +103,36 @@ export interface Sandbox extends SandboxView {
   destroy(): Promise<void>;
 }
 
+/** The kinds of resource a sandbox backend starts and must free again. */
+export const RESOURCE_KINDS = [
+  "sandboxes",
+  "processes",
+  "mounts",
+  "cgroups",
+  "containers",
+  "temporaryDirectories",
+] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
+/**
+ * What a backend holds right now, counted as it starts and frees each thing: sandboxes alive, command
+ * processes alive (launchers, container execs), mounts, control groups, containers (warm spares included)
+ * and temporary directories. Once every sandbox is destroyed, all but the spares are back to zero.
+ */
+export type SandboxResources = Record<ResourceKind, number>;
+
+/** All counts zero. */
+export function noResources(): SandboxResources {
+  return Object.fromEntries(RESOURCE_KINDS.map((kind) => [kind, 0])) as SandboxResources;
+}
+
+/** The sum of several backends' counts. */
+export function addResources(...parts: readonly SandboxResources[]): SandboxResources {
+  const total = noResources();
+  for (const part of parts) for (const kind of RESOURCE_KINDS) total[kind] += part[kind] ?? 0;
+  return total;
+}
+
 export interface SandboxBackend {
   /** The backend's name ("local", "docker", or a configured backend's kind). */
   readonly kind: string;
@@ -110,6 +140,8 @@ export interface SandboxBackend {
   create(spec: SandboxSpec): Promise<Sandbox>;
   /** Destroys every sandbox this backend created and still holds. */
   close(): Promise<void>;
+  /** What the backend holds right now (backends that keep no account leave it out: counted as nothing). */
+  resources?(): SandboxResources;
 }
 
 /** Narrows a sandbox to what an agent's tools may touch. */

@@ -46,6 +46,11 @@ export async function applyStartingPatches(
 export class LiveSandboxes<S extends Destroyable> {
   private readonly live = new Set<S>();
 
+  /** Sandboxes held right now. */
+  get size(): number {
+    return this.live.size;
+  }
+
   /** Makes a sandbox with the callback its destroy must call, and holds it until then. */
   adopt(make: (onDestroyed: () => void) => S): S {
     let untrack = () => {};

@@ -65,4 +65,20 @@ describe("CommandWatch", () => {
     expect(finished.outcome(3)).toMatchObject({ status: "exited", exitCode: 3 });
     expect(reasons).toEqual(["aborted"]);
   });
+
+  it("stops at once when the abort came while the command was being started (no event fires any more)", () => {
+    const controller = new AbortController();
+    const reasons: string[] = [];
+    const watch = new CommandWatch({
+      timeoutMs: 10_000,
+      maxOutputBytes: 8,
+      abortSignal: controller.signal,
+      onStop: (reason) => reasons.push(reason),
+    });
+    controller.abort();
+    watch.start();
+    watch.end();
+    expect(reasons).toEqual(["aborted"]);
+    expect(watch.outcome(0)).toMatchObject({ status: "aborted", exitCode: null });
+  });
 });

@@ -105,7 +105,10 @@ export class CommandWatch {
 
   start(): void {
     this.timer = setTimeout(() => this.stop("timed-out"), this.options.timeoutMs);
-    this.options.abortSignal?.addEventListener("abort", this.onAbort, { once: true });
+    // An abort that came while the command was being started (a Docker exec takes two engine requests)
+    // fires no event any more: without this check the command would run until its timeout.
+    if (this.options.abortSignal?.aborted) this.stop("aborted");
+    else this.options.abortSignal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
   /** Whether the command has been stopped (timed out or aborted). */

@@ -8,7 +8,14 @@
 import { isAbsolute } from "node:path";
 import { pathToFileURL } from "node:url";
 import { InfrastructureError, InputError } from "../errors.js";
-import type { Environment, Sandbox, SandboxBackend, SandboxSpec } from "../ports/sandbox.js";
+import {
+  addResources,
+  type Environment,
+  type Sandbox,
+  type SandboxBackend,
+  type SandboxResources,
+  type SandboxSpec,
+} from "../ports/sandbox.js";
 import type { DockerBackendOptions } from "./docker/backend.js";
 import { createLocalBackend, type LocalBackendOptions } from "./local/backend.js";
 
@@ -139,12 +146,19 @@ function entryFor(
 export function openSandboxes(options: OpenSandboxesOptions = {}): SandboxRouter {
   const entries = entriesOf(options);
   const loaded = new Map<string, Promise<SandboxBackend>>();
+  // Backends once loaded, for the synchronous account of what they hold.
+  const ready = new Map<string, SandboxBackend>();
   let closed = false;
 
   const load = (entry: SandboxBackendEntry): Promise<SandboxBackend> => {
     let backend = loaded.get(entry.kind);
     if (!backend) {
-      backend = entry.load({ runId: options.runId }).catch((error: unknown) => {
+      backend = entry.load({ runId: options.runId });
+      backend.then(
+        (made) => ready.set(entry.kind, made),
+        () => undefined,
+      );
+      backend = backend.catch((error: unknown) => {
         loaded.delete(entry.kind);
         if (error instanceof InputError) throw error;
         throw new InfrastructureError(
@@ -183,6 +197,9 @@ export function openSandboxes(options: OpenSandboxesOptions = {}): SandboxRouter
         [...loaded.values()].map((backend) => backend.catch(() => undefined)),
       );
       await Promise.allSettled(backends.map((backend) => backend?.close()));
+    },
+    resources(): SandboxResources {
+      return addResources(...[...ready.values()].map((backend) => backend.resources?.() ?? addResources()));
     },
   };
 }

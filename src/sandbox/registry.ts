@@ -57,6 +57,7 @@ function install(): void {
         process.kill(process.pid, signal);
       });
     };
-    process.on(signal, handler);
+    // First in line, so a program's own handler is still counted when it was registered with once().
+    process.prependListener(signal, handler);
   }
 }

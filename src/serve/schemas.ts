@@ -170,6 +170,16 @@ export const statsSchema = z.object({
   throughput_per_hour: z.number(),
   sandboxes: z.object({ in_use: z.int(), limit: z.int() }),
   waiting_clients: z.int().describe("Long polls and event streams open now."),
+  resources: z
+    .object({
+      sandboxes: z.int(),
+      processes: z.int().describe("Sandbox command processes alive: local launchers, container execs."),
+      mounts: z.int().describe("Workspace mounts (overlays)."),
+      cgroups: z.int().describe("Control group directories of commands."),
+      containers: z.int().describe("Containers, warm spares included."),
+      temporary_directories: z.int().describe("Sandbox state directories on the host."),
+    })
+    .describe("What the service's sandboxes hold right now, as the backends counted it; zero between steps."),
 });
 
 export const environmentsSchema = z.object({

@@ -6,7 +6,7 @@ import type { SelfPlayConfig } from "../config/index.js";
 import { errorMessage } from "../errors.js";
 import { createLogger } from "../log.js";
 import type { Policy } from "../ports/policy.js";
-import type { SandboxBackend } from "../ports/sandbox.js";
+import { noResources, type SandboxBackend, type SandboxResources } from "../ports/sandbox.js";
 import type { TestLocator } from "../ports/validation.js";
 import { createStepRunner, type StepRunner } from "../selfplay/index.js";
 import {
@@ -223,6 +223,7 @@ class StepService implements Service {
       throughput_per_hour: counts.endedSince,
       sandboxes: { in_use: sandboxes.active, limit: this.config.concurrency.sandboxes },
       waiting_clients: this.events.listenerCount,
+      resources: wireResources(this.deps.sandboxes.resources?.() ?? noResources()),
     };
   }
 
@@ -354,6 +355,12 @@ class StepService implements Service {
       result: buildStepResult(this.store, runId, stepIndex),
     });
   }
+}
+
+/** The resources' counts as the wire names them. */
+function wireResources(resources: SandboxResources) {
+  const { temporaryDirectories, ...rest } = resources;
+  return { ...rest, temporary_directories: temporaryDirectories };
 }
 
 /** The configured replica id, else the one kept in the store, else a new one (kept from then on). */

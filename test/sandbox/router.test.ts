@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { openConfiguredSandboxes } from "../../src/compose/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { InputError } from "../../src/errors.js";
-import type { SandboxBackend } from "../../src/ports/sandbox.js";
+import { noResources, type SandboxBackend } from "../../src/ports/sandbox.js";
 import { openSandboxes, type SandboxBackendEntry } from "../../src/sandbox/index.js";
 import { environmentSpec } from "../../src/selfplay/step-context.js";
 import { projectRoot, runProgram } from "../support/cli.js";
@@ -22,11 +22,15 @@ describe("sandbox router", () => {
     mkdirSync(repo, { recursive: true });
     writeFileSync(join(repo, "a.txt"), "a\n");
     const sandboxes = openSandboxes();
+    expect(sandboxes.resources?.()).toEqual(noResources());
     const sandbox = await sandboxes.create({ environment: { kind: "dir", path: repo } });
     expect(sandbox.id).toMatch(/^local-/);
+    // What its backends hold, summed: the local sandbox and its state directory.
+    expect(sandboxes.resources?.()).toMatchObject({ sandboxes: 1, temporaryDirectories: 1, processes: 0 });
     expect((await sandboxes.backendFor("dir")).kind).toBe("local");
     expect((await sandbox.run({ command: "cat a.txt" })).stdout).toBe("a\n");
     await sandboxes.close();
+    expect(sandboxes.resources?.()).toEqual(noResources());
     await expect(sandbox.run({ command: "true" })).rejects.toThrow(/destroyed/);
     await expect(sandboxes.create({ environment: { kind: "dir", path: repo } })).rejects.toThrow(/closed/);
   });

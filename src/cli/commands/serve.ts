@@ -63,7 +63,8 @@ export async function serve(flags: ServeFlags): Promise<void> {
     import("../../compose/index.js"),
     import("../../serve/index.js"),
   ]);
-  const { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy } = compose;
+  const { codeModelTestLocator, openConfiguredSandboxes, openSqliteStore, servicePolicy, warnOfLeftovers } =
+    compose;
   const store = openSqliteStore(config.store);
   const sandboxes = openConfiguredSandboxes(config);
   const service = createService({
@@ -79,6 +80,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await evaluations.close();
     await service.close();
     await sandboxes.close();
+    warnOfLeftovers(sandboxes);
     store.close();
   };
   let running: Awaited<ReturnType<typeof startService>>;

@@ -2,8 +2,10 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { skipDocker } from "../../../test/support/docker.js";
 import { GIT_INIT_SETUP, imageWithFiles, smallPythonFiles } from "../../../test/support/docker-images.js";
+import { runContainers } from "../../../test/support/system-resources.js";
 import { ensureToolzImage } from "../../../test/support/toolz.js";
 import { InfrastructureError, InputError } from "../../errors.js";
+import { noResources } from "../../ports/sandbox.js";
 import { createDockerBackend, type DockerBackend } from "./backend.js";
 import { LABELS, reapLeakedContainers } from "./ownership.js";
 import { PREPARED_LABELS, pruneStalePreparedImages } from "./prepared-image.js";
@@ -23,6 +25,26 @@ describe.skipIf(skipDocker())("Docker backend", () => {
 
   afterAll(async () => {
     await backend?.close();
+  });
+
+  it("counts its containers and commands as Docker lists them, and none after destroy", async () => {
+    const runId = `docker-resources-${process.pid}`;
+    // No warm spare: one is counted once the engine has made it, which a listing may see earlier.
+    const counted = createDockerBackend({ runId, warmContainers: 0 });
+    try {
+      const sandbox = await counted.create({ environment: { kind: "image", image } });
+      const controller = new AbortController();
+      const running = sandbox.run({ command: "sleep 1000", abortSignal: controller.signal });
+      expect(counted.resources()).toEqual({ ...noResources(), sandboxes: 1, processes: 1, containers: 1 });
+      expect(await runContainers(docker, runId)).toEqual([sandbox.containerId]);
+      controller.abort();
+      expect((await running).status).toBe("aborted");
+      await sandbox.destroy();
+      expect(counted.resources()).toEqual(noResources());
+      expect(await runContainers(docker, runId)).toEqual([]);
+    } finally {
+      await counted.close();
+    }
   });
 
   it("runs commands with exit codes, both streams, stdin, cwd and env", async () => {

@@ -10,6 +10,7 @@ import {
   type ResourceLimits,
   type Sandbox,
   type SandboxBackend,
+  type SandboxResources,
   type SandboxSpec,
 } from "../../ports/sandbox.js";
 import {
@@ -20,6 +21,7 @@ import {
   LiveSandboxes,
 } from "../backend-support.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
+import { ResourceLedger } from "../resource-ledger.js";
 import type { SandboxUser } from "./archive.js";
 import { dockerContainerAccess } from "./container-access.js";
 import { createContainerGitRunner, TRACKING_GIT_DIR, TRACKING_INDEX } from "./container-git.js";
@@ -80,6 +82,9 @@ export class DockerBackend implements SandboxBackend {
   private readonly ignores: readonly string[];
   private readonly user: SandboxUser;
   private readonly live = new LiveSandboxes<DockerSandbox>();
+  private readonly ledger = new ResourceLedger();
+  /** Releases of the containers this backend started and has not removed yet, by container id. */
+  private readonly containers = new Map<string, () => void>();
   private readonly prepared = new Map<string, Promise<PreparedImage>>();
   private readonly pool: WarmPool<Docker.Container>;
   private closed = false;
@@ -95,9 +100,7 @@ export class DockerBackend implements SandboxBackend {
     this.user = options.user ?? DEFAULT_USER;
     const socketPath = this.socketPath;
     this.pool = new WarmPool<Docker.Container>(options.warmContainers ?? 1, {
-      remove: async (container) => {
-        await container.remove({ force: true });
-      },
+      remove: (container) => this.removeContainer(container),
       removeSync: (container) => {
         if (socketPath !== undefined) removeContainerSync(socketPath, container.id);
       },
@@ -126,7 +129,7 @@ export class DockerBackend implements SandboxBackend {
     try {
       return await this.assemble(spec, { image: environment.image, workdir, tree: base.tree }, container);
     } catch (error) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.removeContainer(container).catch(() => undefined);
       if (error instanceof InputError || error instanceof InfrastructureError) throw error;
       throw new InfrastructureError(
         "sandbox-create-failed",
@@ -140,6 +143,23 @@ export class DockerBackend implements SandboxBackend {
     this.closed = true;
     await this.pool.drain();
     await this.live.destroyAll();
+  }
+
+  resources(): SandboxResources {
+    return { ...this.ledger.snapshot(), sandboxes: this.live.size };
+  }
+
+  /** Removes a container this backend started (killing what runs in it); gone already counts as removed. */
+  private async removeContainer(container: Docker.Container): Promise<void> {
+    try {
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      const code = (error as { statusCode?: number }).statusCode;
+      // 404: already gone; 409: removal already in progress (by the engine, which finishes it).
+      if (code !== 404 && code !== 409) throw error;
+    }
+    this.containers.get(container.id)?.();
+    this.containers.delete(container.id);
   }
 
   /** A started container for the sandbox: a warm spare when one is ready, and a new spare made behind it. */
@@ -191,6 +211,8 @@ export class DockerBackend implements SandboxBackend {
           startTree: patched ?? environment.tree,
           defaultTimeoutMs: this.options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
           maxOutputBytes: this.options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
+          ledger: this.ledger,
+          removeContainer: () => this.removeContainer(container),
           onDestroyed,
         }),
     );
@@ -227,10 +249,11 @@ export class DockerBackend implements SandboxBackend {
       name: `swe-selfplay-${randomBytes(6).toString("hex")}`,
       Labels: { [LABELS.run]: this.runId, [LABELS.owner]: this.owner, [LABELS.label]: label },
     });
+    this.containers.set(container.id, this.ledger.hold("containers"));
     try {
       await container.start();
     } catch (error) {
-      await container.remove({ force: true }).catch(() => undefined);
+      await this.removeContainer(container).catch(() => undefined);
       throw error;
     }
     return container;

@@ -6,6 +6,7 @@ import type Docker from "dockerode";
 import { InfrastructureError, InputError } from "../../errors.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandOutcome } from "../command-outcome.js";
+import type { ResourceLedger } from "../resource-ledger.js";
 import {
   type InFlightCommand,
   type LaunchOptions,
@@ -23,6 +24,10 @@ export interface DockerSandboxParts extends SandboxBaseParts {
   user: SandboxUser;
   /** Unix socket of the engine, for the synchronous cleanup at exit; undefined for TCP engines. */
   socketPath: string | undefined;
+  /** The backend's account: commands in flight are counted in it. */
+  ledger: ResourceLedger;
+  /** Removes the container through the backend, which counts it gone (404 and 409 are no failure). */
+  removeContainer: () => Promise<void>;
 }
 
 export class DockerSandbox extends SandboxBase<DockerSandboxParts> {
@@ -31,7 +36,16 @@ export class DockerSandbox extends SandboxBase<DockerSandboxParts> {
     return this.parts.container.id;
   }
 
-  protected launch(options: LaunchOptions, command: InFlightCommand): Promise<CommandOutcome> {
+  protected async launch(options: LaunchOptions, command: InFlightCommand): Promise<CommandOutcome> {
+    const releaseProcess = this.parts.ledger.hold("processes");
+    try {
+      return await this.exec(options, command);
+    } finally {
+      releaseProcess();
+    }
+  }
+
+  private exec(options: LaunchOptions, command: InFlightCommand): Promise<CommandOutcome> {
     return execInContainer(this.parts.container, {
       command: options.command,
       cwd: this.insidePath(options.cwd ?? "."),
@@ -92,17 +106,13 @@ export class DockerSandbox extends SandboxBase<DockerSandboxParts> {
   protected async release(): Promise<void> {
     try {
       // Removing with force kills every process in the container at once.
-      await this.parts.container.remove({ force: true, v: true });
+      await this.parts.removeContainer();
     } catch (error) {
-      const code = (error as { statusCode?: number }).statusCode;
-      // 404: already gone; 409: removal already in progress.
-      if (code !== 404 && code !== 409) {
-        throw new InfrastructureError(
-          "sandbox-destroy-failed",
-          `cannot remove container ${this.containerId.slice(0, 12)} of sandbox ${this.id}: ${describe(error)}`,
-          { cause: error, data: { sandbox: this.id, container: this.containerId } },
-        );
-      }
+      throw new InfrastructureError(
+        "sandbox-destroy-failed",
+        `cannot remove container ${this.containerId.slice(0, 12)} of sandbox ${this.id}: ${describe(error)}`,
+        { cause: error, data: { sandbox: this.id, container: this.containerId } },
+      );
     }
   }
 

@@ -40,7 +40,7 @@ function listing(directory: string): string {
 
 /** Starts the holder script; resolves with its first output line (parsed) and the process. */
 function startHolder(
-  mode: "hold" | "exit" | "create" | "run",
+  mode: "hold" | "exit" | "create" | "run" | "graceful",
   runtimeDirectory: string,
   environment: string,
   env: Record<string, string> = {},
@@ -217,6 +217,16 @@ describe("local backend", () => {
     await exited(quitting.child);
     expect(isMounted(quitting.line.workspace!)).toBe(false);
     expect(existsSync(dirname(quitting.line.workspace!))).toBe(false);
+  });
+
+  it("leaves SIGTERM to a program's own handler, also one registered before the first sandbox", async () => {
+    // The handler was registered with once(): it is gone by the time later listeners run, which made the
+    // registry think nobody handled the signal and kill the program in the middle of its own shutdown.
+    const held = await startHolder("graceful", runtimeDirectory, environment);
+    held.child.kill("SIGTERM");
+    await exited(held.child);
+    expect({ code: held.child.exitCode, signal: held.child.signalCode }).toEqual({ code: 0, signal: null });
+    expect(existsSync(dirname(held.line.workspace!))).toBe(false);
   });
 
   it("kills a running command when its program dies", async () => {

@@ -11,6 +11,7 @@ import {
   type ResourceLimits,
   type Sandbox,
   type SandboxBackend,
+  type SandboxResources,
   type SandboxSpec,
 } from "../../ports/sandbox.js";
 import {
@@ -21,6 +22,7 @@ import {
   LiveSandboxes,
 } from "../backend-support.js";
 import { ChangeTracker, DEFAULT_IGNORES } from "../change-tracking.js";
+import { ResourceLedger } from "../resource-ledger.js";
 import { ensureEtcView, locateBubblewrap } from "./bubblewrap.js";
 import { type CgroupSupport, detectCgroups, removeStaleCgroups } from "./cgroups.js";
 import { type EnvironmentBase, prepareEnvironmentBase, removeOrphanedBases } from "./environment-base.js";
@@ -79,6 +81,8 @@ interface Place {
   stateDirectory: string;
   /** The environment's warmed Go build cache (shared: the sandbox gets its own view) or one to warm. */
   goCache: { path: string; shared: boolean } | null;
+  /** Releases of what the state directory holds (itself, its mounts), called once it is removed. */
+  holdings: (() => void)[];
 }
 
 /** A sandbox's own copy-on-write view of a shared Go build cache, beside its workspace. */
@@ -95,6 +99,7 @@ export class LocalBackend implements SandboxBackend {
   private readonly runner = createHostGitRunner();
   private readonly ignores: readonly string[];
   private readonly live = new LiveSandboxes<LocalSandbox>();
+  private readonly ledger = new ResourceLedger();
   private readonly bases = new Map<string, Promise<EnvironmentBase>>();
   private readonly goCaches: GoBuildCaches;
   private closed = false;
@@ -132,16 +137,21 @@ export class LocalBackend implements SandboxBackend {
 
   private async createIn(
     spec: SandboxSpec,
-    place: Omit<Place, "id" | "stateDirectory">,
+    place: Omit<Place, "id" | "stateDirectory" | "holdings">,
   ): Promise<LocalSandbox> {
     const id = `local-${randomBytes(5).toString("hex")}`;
     const stateDirectory = join(this.runtimeDirectory, "sandboxes", id);
     await mkdir(stateDirectory, { mode: 0o700 });
+    const holdings = [this.ledger.hold("temporaryDirectories")];
     writeOwner(stateDirectory);
     try {
-      return await this.assemble(spec, { ...place, id, stateDirectory });
+      return await this.assemble(spec, { ...place, id, stateDirectory, holdings });
     } catch (error) {
-      await removeStateDirectory(stateDirectory).catch(() => undefined);
+      const removed = await removeStateDirectory(stateDirectory).then(
+        () => true,
+        () => false,
+      );
+      if (removed) for (const release of holdings) release();
       throw error;
     }
   }
@@ -149,7 +159,7 @@ export class LocalBackend implements SandboxBackend {
   /** Runs the Go cache's warming command in a sandbox of the environment that writes `directory` directly. */
   private async warmGoCache(
     spec: SandboxSpec,
-    place: Omit<Place, "id" | "stateDirectory" | "goCache">,
+    place: Omit<Place, "id" | "stateDirectory" | "goCache" | "holdings">,
     directory: string,
     run: { command: string; timeoutMs: number },
   ): Promise<GoCacheWarming> {
@@ -175,16 +185,24 @@ export class LocalBackend implements SandboxBackend {
     await this.live.destroyAll();
   }
 
+  resources(): SandboxResources {
+    return { ...this.ledger.snapshot(), sandboxes: this.live.size };
+  }
+
   /** The workspace, tracking index and starting state of a new sandbox in its state directory. */
   private async assemble(spec: SandboxSpec, place: Place): Promise<LocalSandbox> {
-    const { id, source, base, host, stateDirectory } = place;
+    const { id, source, base, host, stateDirectory, holdings } = place;
     const options = this.options;
     const temporary = join(stateDirectory, "tmp");
     await mkdir(temporary, { mode: 0o1777 });
     const workspace = await createWorkspace(source, stateDirectory, options.workspace ?? "auto");
-    const goCache = place.goCache?.shared
-      ? (await goCacheView(place.goCache.path, stateDirectory, options.workspace ?? "auto")).path
-      : (place.goCache?.path ?? null);
+    if (workspace.strategy === "overlay") holdings.push(this.ledger.hold("mounts"));
+    let goCache = place.goCache?.path ?? null;
+    if (place.goCache?.shared) {
+      const view = await goCacheView(place.goCache.path, stateDirectory, options.workspace ?? "auto");
+      if (view.strategy === "overlay") holdings.push(this.ledger.hold("mounts"));
+      goCache = view.path;
+    }
     const workspaceReal = await realpath(workspace.path);
     const tracker = new ChangeTracker(this.runner, { gitDir: base.gitDir, workTree: workspaceReal });
     const indexFile = join(stateDirectory, "index");
@@ -211,6 +229,8 @@ export class LocalBackend implements SandboxBackend {
           maxOutputBytes: options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES,
           readOnlyPaths: options.readOnlyPaths ?? [],
           goCache,
+          ledger: this.ledger,
+          holdings,
           onDestroyed,
         }),
     );

@@ -159,23 +159,56 @@ export class CommandCgroup {
     }
   }
 
-  /** Removes the group directories; a group with members left is killed first. */
-  remove(): void {
+  /** Removes the group directories; a group with members left is killed first. True when all are gone. */
+  remove(attempts = 50): boolean {
+    let removed = true;
     for (const directory of this.directories) {
-      for (let attempt = 0; attempt < 50; attempt++) {
-        try {
-          rmdirSync(directory);
-          break;
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") break;
-          if (code !== "EBUSY") break;
-          this.killAll();
-          sleepSync(2);
-        }
+      removed = this.removeDirectory(directory, attempts) && removed;
+    }
+    return removed;
+  }
+
+  private removeDirectory(directory: string, attempts: number): boolean {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      try {
+        rmdirSync(directory);
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") return true;
+        if (code !== "EBUSY") return false;
+        this.killAll();
+        sleepSync(2);
       }
     }
+    return false;
   }
+}
+
+/**
+ * Removes a command's group now, or, when it cannot be removed yet (its killed processes are zombies whose
+ * parent outside the group has not reaped them, as after a fork bomb), once it can: it is tried again every
+ * `intervalMs` until it is gone. `onRemoved` is told when it is. Returns true when it was removed at once.
+ */
+export function removeWhenEmpty(
+  group: CommandCgroup,
+  onRemoved: () => void,
+  options: { intervalMs?: number; attempts?: number } = {},
+): boolean {
+  if (group.remove()) {
+    onRemoved();
+    return true;
+  }
+  let left = options.attempts ?? 600;
+  // Later tries are single ones: the event loop is not held while the group stays busy.
+  const timer = setInterval(() => {
+    if (group.remove(1)) {
+      clearInterval(timer);
+      onRemoved();
+    } else if (--left <= 0) clearInterval(timer);
+  }, options.intervalMs ?? 1_000);
+  timer.unref();
+  return false;
 }
 
 /** Removes groups left behind by processes that died without cleaning up (empty ones only). */

@@ -36,6 +36,8 @@ export interface ExecuteOptions {
    * execute kills on timeout, abort and the launcher's exit (see killLauncherGroup).
    */
   onSpawn?: (pid: number) => void;
+  /** Told once the launcher has exited (or could not start): it is no longer a process of ours. */
+  onExit?: () => void;
   /**
    * Kills what the launcher's group may not hold (e.g. a control group's members); called on timeout and
    * abort (with the launcher's pid) and when the result is given (with undefined).
@@ -99,6 +101,7 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
     launcher.stderr!.on("data", (chunk: Buffer) => watch.stderr.push(chunk));
     launcher.on("error", (error) => {
       failed = error;
+      if (launcher.pid === undefined) options.onExit?.();
     });
     watch.start();
     if (gated) {
@@ -108,6 +111,7 @@ export function execute(options: ExecuteOptions): Promise<CommandOutcome> {
       });
     }
     launcher.on("exit", (code, signal) => {
+      options.onExit?.();
       exitCode = code ?? 128 + signalNumber(signal);
       // Whatever the launcher left (a sandbox's first process orphaned during its set-up keeps the output
       // open and ignores every signal but SIGKILL) goes with it; the output is then drained, not awaited.

@@ -10,6 +10,7 @@ import { createLogger } from "../../log.js";
 import type { ResourceLimits } from "../../ports/sandbox.js";
 import { shellQuote } from "../../shell-quote.js";
 import type { CommandOutcome } from "../command-outcome.js";
+import type { ResourceLedger } from "../resource-ledger.js";
 import {
   type InFlightCommand,
   type LaunchOptions,
@@ -17,7 +18,7 @@ import {
   type SandboxBaseParts,
 } from "../sandbox-base.js";
 import { bubblewrapArguments, SANDBOX_PATH } from "./bubblewrap.js";
-import { type CgroupSupport, CommandCgroup } from "./cgroups.js";
+import { type CgroupSupport, CommandCgroup, removeWhenEmpty } from "./cgroups.js";
 import { execute, killLauncherGroup } from "./execute.js";
 import { GO_CACHE_PATH } from "./go-build-cache.js";
 import type { Workspace } from "./workspace.js";
@@ -39,6 +40,10 @@ export interface LocalSandboxParts extends SandboxBaseParts {
   readOnlyPaths: readonly string[];
   /** Host directory of this sandbox's Go build cache (its own view of the environment's warmed cache). */
   goCache: string | null;
+  /** The backend's account: this sandbox's launchers and control groups are counted in it. */
+  ledger: ResourceLedger;
+  /** Releases of what the state directory holds (itself, its mounts), called once it is removed. */
+  holdings: (() => void)[];
 }
 
 let commandCounter = 0;
@@ -54,7 +59,9 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
     const parts = this.parts;
     const name = `p${process.pid}-${this.id}-${++commandCounter}`;
     const cgroup = parts.cgroups ? CommandCgroup.create(parts.cgroups, name, parts.limits) : undefined;
+    const releaseCgroup = cgroup ? parts.ledger.hold("cgroups", cgroup.directories.length) : undefined;
     let pid: number | undefined;
+    let releaseLauncher: (() => void) | undefined;
     // The launcher leads its own process group, which the sandbox's first process (its namespace's init)
     // never leaves. Killing the launcher alone is not enough: until that init has set up (and asked to die
     // with its parent) it outlives the launcher, blocked in bwrap's set-up, holding the command's output,
@@ -75,11 +82,13 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
         abortSignal: command.signal,
         onSpawn: (launcher) => {
           pid = launcher;
+          releaseLauncher = parts.ledger.hold("processes");
         },
+        onExit: () => releaseLauncher?.(),
         killTree,
       });
     } finally {
-      cgroup?.remove();
+      if (cgroup) removeWhenEmpty(cgroup, () => releaseCgroup?.());
     }
   }
 
@@ -137,10 +146,12 @@ export class LocalSandbox extends SandboxBase<LocalSandboxParts> {
   protected async release(): Promise<void> {
     await this.settled();
     await removeStateDirectory(this.parts.stateDirectory);
+    for (const release of this.parts.holdings) release();
   }
 
   protected releaseSync(): void {
     removeStateDirectorySync(this.parts.stateDirectory);
+    for (const release of this.parts.holdings) release();
   }
 
   async readFile(path: string): Promise<Buffer> {
