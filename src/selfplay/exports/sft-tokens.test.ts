@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { ChatMessage } from "../../ports/model.js";
 import type { SftLine } from "./sft-lines.js";
-import { type ChatRenderer, IGNORED_LABEL, SftTokenizer } from "./sft-tokens.js";
+import { type ChatRenderer, chatMessage, IGNORED_LABEL, SftTokenizer } from "./sft-tokens.js";
 
 const START = 1000;
 const END = 1001;
@@ -81,7 +81,7 @@ describe("SFT lines as token ids and labels", () => {
     const renderer = chatMl();
     const tokens = await new SftTokenizer(renderer).tokenLine(line, 1);
     expect(tokens.input_ids).toEqual(
-      await renderer.renderChat({ messages: line.messages.map(toChat), addGenerationPrompt: false }),
+      await renderer.renderChat({ messages: line.messages.map(chatMessage), addGenerationPrompt: false }),
     );
     expect(tokens.labels).toHaveLength(tokens.input_ids.length);
     expect(labelled(tokens.input_ids, tokens.labels)).toEqual(["a<call bash {}>|", "b|"]);
@@ -94,23 +94,3 @@ describe("SFT lines as token ids and labels", () => {
     );
   });
 });
-
-function toChat(message: SftLine["messages"][number]): ChatMessage {
-  if (message.role === "tool")
-    return { role: "tool", toolCallId: message.tool_call_id, content: message.content };
-  if (message.role === "assistant")
-    return {
-      role: "assistant",
-      content: message.content,
-      ...(message.tool_calls
-        ? {
-            toolCalls: message.tool_calls.map((call) => ({
-              id: call.id,
-              name: call.function.name,
-              arguments: call.function.arguments,
-            })),
-          }
-        : {}),
-    };
-  return { role: message.role, content: message.content };
-}

@@ -104,7 +104,8 @@ function firstMismatch(whole: readonly number[], prefix: readonly number[]): num
   return null;
 }
 
-function chatMessage(message: SftMessage): ChatMessage {
+/** An SFT line's message as the chat renderer takes it (the inverse of the line's OpenAI form). */
+export function chatMessage(message: SftMessage): ChatMessage {
   switch (message.role) {
     case "assistant":
       return {
