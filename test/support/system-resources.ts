@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { LABELS } from "../../src/sandbox/docker/ownership.js";
-import { detectCgroups } from "../../src/sandbox/local/cgroups.js";
+import { childGroups, detectCgroups } from "../../src/sandbox/local/cgroups.js";
 import { markedProcesses } from "../../src/sandbox/local/launcher-marker.js";
 
 export interface SystemView {
@@ -52,20 +52,9 @@ export function commandCgroups(owners: readonly number[]): string[] {
   const support = detectCgroups();
   if (!support) return [];
   const prefixes = owners.map((owner) => `p${owner}-`);
-  const found: string[] = [];
-  for (const parent of Object.values(support.parents)) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(parent, { withFileTypes: true })
-        .filter((entry) => entry.isDirectory())
-        .map((entry) => entry.name);
-    } catch {
-      continue;
-    }
-    for (const name of names)
-      if (prefixes.some((prefix) => name.startsWith(prefix))) found.push(join(parent, name));
-  }
-  return found;
+  return childGroups(support)
+    .filter(({ name }) => prefixes.some((prefix) => name.startsWith(prefix)))
+    .map(({ parent, name }) => join(parent, name));
 }
 
 /** Sandbox state directories under a local backend's runtime directory. */

@@ -213,24 +213,27 @@ export function removeWhenEmpty(
 
 /** Removes groups left behind by processes that died without cleaning up (empty ones only). */
 export function removeStaleCgroups(support: CgroupSupport, isLive: (name: string) => boolean): void {
-  for (const parent of Object.values(support.parents)) {
-    let names: string[] = [];
+  for (const { parent, name } of childGroups(support)) {
+    if (isLive(name)) continue;
     try {
-      names = readdirSync(parent, { withFileTypes: true })
-        .filter((entry) => entry.isDirectory())
-        .map((entry) => entry.name);
+      rmdirSync(join(parent, name));
     } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (isLive(name)) continue;
-      try {
-        rmdirSync(join(parent, name));
-      } catch {
-        // still has processes or belongs to a live process: leave it
-      }
+      // still has processes or belongs to a live process: leave it
     }
   }
+}
+
+/** The groups directly below our parent groups, in every hierarchy (an unreadable parent has none). */
+export function childGroups(support: CgroupSupport): { parent: string; name: string }[] {
+  return Object.values(support.parents).flatMap((parent) => {
+    try {
+      return readdirSync(parent, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => ({ parent, name: entry.name }));
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** Throws unless we may create groups below `parent` (it may exist, made by another user). */
