@@ -146,6 +146,20 @@ describe("swe-selfplay export --format sft of episodes without a conversation", 
     const tokens = await runCli(["export", "--store", path, "--format", "sft-tokens", "--out", out]);
     expect(tokens.code).toBe(2);
     expect(tokens.stderr).toContain("--format sft-tokens needs --tokenizer-url");
+    const missingSet = join(out, "no-such-set.json");
+    const excluded = await runCli([
+      "export",
+      "--store",
+      path,
+      "--format",
+      "sft",
+      "--out",
+      out,
+      "--exclude-set",
+      missingSet,
+    ]);
+    expect(excluded.code).toBe(2);
+    expect(excluded.stderr).toContain(`task set ${missingSet}:`);
   });
 });
 
